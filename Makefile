@@ -1,0 +1,53 @@
+# Shenpi: the two commands that matter are `make run` and `make test` (see README.md).
+VENV   ?= .venv
+PYTHON ?= python3
+BIN     = $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+# Debian packages: Chromium drives the browser tests; a TrueType CJK font renders PDF notices.
+SYSTEM_PACKAGES_TEST = chromium fonts-wqy-microhei
+SYSTEM_PACKAGES_RUN  = fonts-wqy-microhei
+
+.PHONY: venv run test test-sqlite test-postgres lint bench system-run system-test migrate demo clean schema
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -c constraints.txt -e '.[test]'
+	touch $@
+
+system-run:
+	@sh scripts/system-packages.sh $(SYSTEM_PACKAGES_RUN)
+system-test:
+	@sh scripts/system-packages.sh $(SYSTEM_PACKAGES_TEST)
+
+migrate: venv
+	$(BIN)/shenpi migrate --noinput
+
+demo: migrate
+	$(BIN)/shenpi demo
+
+run: venv system-run demo
+	$(BIN)/shenpi collectstatic --noinput -v 0
+	$(BIN)/shenpi demo --accounts
+	@echo "Shenpi is served on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
+	$(BIN)/gunicorn shenpi.wsgi -b $(HOST):$(PORT) -w 2 --threads 4 --access-logfile - 
+
+lint: venv
+	$(BIN)/ruff check src tests bench
+
+# The whole suite on the embedded SQLite, then on PostgreSQL when DATABASE_URL points at one.
+test: venv system-test lint
+	$(BIN)/shenpi makemigrations --check --dry-run > /dev/null
+	env -u DATABASE_URL $(BIN)/python -m pytest
+	@case "$$DATABASE_URL" in postgres*) $(BIN)/python -m pytest ;; *) echo "DATABASE_URL is not PostgreSQL: PostgreSQL run skipped" ;; esac
+
+bench: venv
+	$(BIN)/python -m bench
+
+schema: venv
+	$(BIN)/shenpi spectacular --api-version v1 --file docs/openapi.yaml --validate
+
+clean:
+	rm -rf $(VENV) var/shenpi.sqlite3* var/static

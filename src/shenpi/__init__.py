@@ -1,0 +1,5 @@
+"""Shenpi: online administrative approval, electronic supervision and transparency."""
+
+from .celery import app as celery_app
+
+__all__ = ["celery_app"]

@@ -1,0 +1,281 @@
+"""Cases (办件) and everything that happens to them.
+
+State changes go through shenpi.cases.lifecycle only; these models hold data and small facts.
+A case has step instances (CaseStep): one row per activation of a flow step, so returns leave
+history behind, and steps sharing a seq (parallel approval) can run side by side.
+"""
+
+from django.conf import settings
+from django.db import models
+
+from shenpi.crypto import EncryptedCharField
+
+
+class State(models.TextChoices):
+    RECEIVED = "received", "待受理"
+    CORRECTING = "correcting", "补正中"
+    IN_PROGRESS = "in_progress", "办理中"
+    SUSPENDED = "suspended", "暂停计时"
+    DECIDING = "deciding", "待决定"
+    DECIDED = "decided", "已决定待送达"
+    COMPLETED = "completed", "已办结"
+    REFUSED = "refused", "不予受理"
+    WITHDRAWN = "withdrawn", "已撤回"
+    VOIDED = "voided", "已作废"
+
+
+OPEN_STATES = (State.RECEIVED, State.CORRECTING, State.IN_PROGRESS, State.SUSPENDED, State.DECIDING,
+               State.DECIDED)
+CLOSED_STATES = (State.COMPLETED, State.REFUSED, State.WITHDRAWN, State.VOIDED)
+# States in which the legal clock of an accepted case runs.
+CLOCK_RUNNING_STATES = (State.IN_PROGRESS, State.DECIDING, State.DECIDED)
+
+
+class Channel(models.TextChoices):
+    WINDOW = "window", "窗口受理"
+    ONLINE = "online", "网上申报"
+    API = "api", "部门系统接入"
+    TOWN = "town", "乡镇(街道)便民服务中心"
+
+
+class ApplicantKind(models.TextChoices):
+    PERSON = "person", "个人"
+    ORGANISATION = "organisation", "法人或其他组织"
+
+
+class Decision(models.TextChoices):
+    GRANT = "grant", "准予许可"
+    DENY = "deny", "不予许可"
+
+
+class Case(models.Model):
+    number = models.CharField("办件编号", max_length=24, unique=True)
+    query_code = EncryptedCharField("查询密码")
+    item = models.ForeignKey("catalog.Item", models.PROTECT, related_name="cases", verbose_name="事项")
+    version = models.ForeignKey("catalog.ItemVersion", models.PROTECT, related_name="cases",
+                                verbose_name="事项版本")
+    department = models.ForeignKey("catalog.Department", models.PROTECT, related_name="cases",
+                                   verbose_name="实施部门")
+    window = models.ForeignKey("catalog.Window", models.SET_NULL, null=True, blank=True, verbose_name="受理窗口")
+    channel = models.CharField("申报渠道", max_length=10, choices=Channel.choices, default=Channel.WINDOW)
+    title = models.CharField("申请事项/项目名称", max_length=200, blank=True)
+    state = models.CharField("状态", max_length=12, choices=State.choices, default=State.RECEIVED)
+
+    # The applicant as stated on the application; personal data is encrypted at rest.
+    applicant_kind = models.CharField("申请人类型", max_length=12, choices=ApplicantKind.choices)
+    applicant_name = models.CharField("申请人", max_length=200)
+    applicant_id = EncryptedCharField("证件号码")
+    applicant_id_index = models.CharField("证件号码索引", max_length=64, db_index=True)
+    applicant_id_masked = models.CharField("证件号码(脱敏)", max_length=24)
+    applicant_id_note = models.CharField("证件校验说明", max_length=200, blank=True,
+                                         help_text="校验位不符但合法的试点地区代码，须记录受理理由。")
+    contact_name = models.CharField("联系人", max_length=50, blank=True)
+    contact_phone = EncryptedCharField("联系电话", blank=True)
+    contact_phone_masked = models.CharField("联系电话(脱敏)", max_length=20, blank=True)
+
+    # Time is data: moments, and the dates derived from them with the calendar.
+    received_at = models.DateTimeField("收件时间")
+    received_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
+                                    related_name="+", verbose_name="收件人")
+    correction_due = models.DateField("补正告知期限", help_text="收件后5个工作日(行政许可法第三十二条)。")
+    correction_count = models.PositiveSmallIntegerField("补正次数", default=0)
+    accepted_at = models.DateTimeField("受理时间", null=True, blank=True)
+    accept_date = models.DateField("法定受理日", null=True, blank=True,
+                                   help_text="计算时限的起点；逾期未告知补正的，自收件之日起即为受理。")
+    promised_limit = models.PositiveIntegerField("承诺时限(工作日)")
+    statutory_limit = models.PositiveIntegerField("法定时限(工作日)")
+    extension_days = models.PositiveIntegerField("已延长(工作日)", default=0)
+    stopped_days = models.PositiveIntegerField("已暂停(工作日)", default=0)
+    clock_stopped_on = models.DateField("暂停计时起", null=True, blank=True)
+    promised_due = models.DateField("承诺办结期限", null=True, blank=True, db_index=True)
+    statutory_due = models.DateField("法定办结期限", null=True, blank=True)
+    due_provisional = models.BooleanField("期限为估算", default=False,
+                                          help_text="期限所在年度尚无国务院节假日通知。")
+    decision = models.CharField("决定", max_length=6, choices=Decision.choices, blank=True)
+    decision_reason = models.TextField("决定理由", blank=True)
+    decided_at = models.DateTimeField("决定时间", null=True, blank=True)
+    delivery_due = models.DateField("送达期限", null=True, blank=True,
+                                    help_text="决定后10个工作日内送达(行政许可法第四十四条)。")
+    completed_at = models.DateTimeField("办结时间", null=True, blank=True)
+    used_days = models.PositiveIntegerField("实际用时(工作日)", null=True, blank=True)
+    closing_reason = models.TextField("不予受理/撤回/作废理由", blank=True)
+    closed_at = models.DateTimeField("结束时间", null=True, blank=True)
+    row_version = models.PositiveIntegerField("版本", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "办件"
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["department", "state", "promised_due"], name="case_dept_state_due"),
+            models.Index(fields=["state", "promised_due"], name="case_state_due"),
+            models.Index(fields=["department", "-id"], name="case_dept_recent"),
+            models.Index(fields=["item", "-id"], name="case_item_recent"),
+            models.Index(fields=["received_at"], name="case_received"),
+        ]
+
+    def __str__(self):
+        return f"{self.number} {self.applicant_name}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    @property
+    def on_the_spot(self) -> bool:
+        return self.promised_limit == 0
+
+
+class CaseMaterial(models.Model):
+    case = models.ForeignKey(Case, models.CASCADE, related_name="materials", verbose_name="办件")
+    spec = models.ForeignKey("catalog.MaterialSpec", models.PROTECT, null=True, blank=True,
+                             verbose_name="目录材料")
+    name = models.CharField("材料名称", max_length=200)
+    required = models.BooleanField("必需", default=True)
+    received = models.BooleanField("已收取", default=False)
+    deferred = models.BooleanField("容缺后补", default=False)
+    copies = models.PositiveSmallIntegerField("份数", default=0)
+    file = models.FileField("电子材料", upload_to="materials/%Y/%m/", blank=True)
+    content_hash = models.CharField("SM3摘要", max_length=64, blank=True)
+    content_type = models.CharField("文件类型", max_length=50, blank=True)
+    size = models.PositiveIntegerField("大小(字节)", default=0)
+    received_at = models.DateTimeField("收取时间", null=True, blank=True)
+    note = models.CharField("说明", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "办件材料"
+        ordering = ["case", "spec__seq", "pk"]
+
+    def __str__(self):
+        return self.name
+
+
+class CaseStep(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", "办理中"
+        DONE = "done", "已通过"
+        RETURNED = "returned", "已退回"
+        CANCELLED = "cancelled", "已终止"
+
+    case = models.ForeignKey(Case, models.CASCADE, related_name="steps", verbose_name="办件")
+    flow_step = models.ForeignKey("catalog.FlowStep", models.PROTECT, verbose_name="流程环节")
+    seq = models.PositiveSmallIntegerField("顺序")
+    name = models.CharField("环节", max_length=50)
+    role = models.ForeignKey("accounts.Role", models.PROTECT, verbose_name="办理角色")
+    department = models.ForeignKey("catalog.Department", models.PROTECT, verbose_name="办理部门")
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
+                                 related_name="assigned_steps", verbose_name="承办人")
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    started_at = models.DateTimeField("开始时间")
+    due_at = models.DateTimeField("环节期限", null=True, blank=True)
+    own_limit = models.BooleanField("有独立时限", default=False)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    finished_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
+                                    related_name="+", verbose_name="办理人")
+    opinion = models.TextField("意见", blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "办理环节"
+        ordering = ["case", "pk"]
+        indexes = [
+            models.Index(fields=["status", "department", "due_at"], name="step_status_dept_due"),
+            models.Index(fields=["assignee", "status"], name="step_assignee_status"),
+        ]
+
+    def __str__(self):
+        return f"{self.case.number} {self.name}"
+
+
+class ClockStop(models.Model):
+    """A suspension: a special procedure (特别程序, art. 45) or a supplement request (补件)."""
+
+    SUPPLEMENT = "supplement"
+
+    case = models.ForeignKey(Case, models.CASCADE, related_name="clock_stops", verbose_name="办件")
+    step = models.ForeignKey(CaseStep, models.SET_NULL, null=True, blank=True, verbose_name="环节")
+    kind = models.ForeignKey("catalog.ProcedureKind", models.PROTECT, null=True, blank=True,
+                             verbose_name="特别程序")
+    kind_name = models.CharField("类型", max_length=30)
+    reason = models.TextField("理由")
+    expected_days = models.PositiveIntegerField("预计时长(工作日)")
+    limit_days = models.PositiveIntegerField("时限(工作日)")
+    limit_due = models.DateField("特别程序期限")
+    resume_to = models.CharField("恢复后状态", max_length=12, choices=State.choices)
+    started_at = models.DateTimeField("开始")
+    ended_at = models.DateTimeField("结束", null=True, blank=True)
+    stopped_days = models.PositiveIntegerField("暂停工作日", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "暂停计时(特别程序/补件)"
+        ordering = ["case", "pk"]
+
+    def __str__(self):
+        return f"{self.kind_name}：{self.reason}"
+
+    @property
+    def is_supplement(self) -> bool:
+        return self.kind_id is None
+
+
+class Extension(models.Model):
+    case = models.ForeignKey(Case, models.CASCADE, related_name="extensions", verbose_name="办件")
+    days = models.PositiveIntegerField("延长(工作日)")
+    reason = models.TextField("理由")
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, verbose_name="批准人")
+    at = models.DateTimeField("批准时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "延期"
+        ordering = ["case", "pk"]
+
+
+class Notice(models.Model):
+    """A written notice to the applicant; the PDF is rendered from these facts on demand."""
+
+    class Kind(models.TextChoices):
+        ACCEPTANCE = "acceptance", "受理通知书"
+        CORRECTION = "correction", "补正材料通知书"
+        REFUSAL = "refusal", "不予受理通知书"
+        SPECIAL_PROCEDURE = "special_procedure", "特别程序告知书"
+        SUPPLEMENT = "supplement", "补交材料告知书"
+        EXTENSION = "extension", "延期告知书"
+        GRANT = "grant", "准予行政许可决定书"
+        DENIAL = "denial", "不予行政许可决定书"
+
+    case = models.ForeignKey(Case, models.CASCADE, related_name="notices", verbose_name="办件")
+    kind = models.CharField("文书", max_length=20, choices=Kind.choices)
+    number = models.CharField("文号", max_length=40, unique=True)
+    issued_at = models.DateTimeField("出具时间")
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
+                                  verbose_name="出具人")
+    body = models.JSONField("内容", default=dict)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "告知文书"
+        ordering = ["case", "pk"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.number}"
+
+
+class CaseEvent(models.Model):
+    """Who did what, when, from where: one row per action, never updated."""
+
+    case = models.ForeignKey(Case, models.CASCADE, related_name="events", verbose_name="办件")
+    action = models.CharField("动作", max_length=30)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
+                              verbose_name="操作人")
+    actor_name = models.CharField("操作人姓名", max_length=60, blank=True)
+    at = models.DateTimeField("时间", db_index=True)
+    ip = models.GenericIPAddressField("来源地址", null=True, blank=True)
+    from_state = models.CharField("原状态", max_length=12, blank=True)
+    to_state = models.CharField("新状态", max_length=12)
+    step = models.ForeignKey(CaseStep, models.SET_NULL, null=True, blank=True, verbose_name="环节")
+    comment = models.TextField("意见/理由", blank=True)
+    data = models.JSONField("数据", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "办件记录"
+        ordering = ["case", "pk"]
+
+    def __str__(self):
+        return f"{self.case_id} {self.action} {self.at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,250 @@
+"""Departments, windows and the item catalogue (事项目录), versioned.
+
+An Item is the stable identity (one code: 同一事项、同一编码); an ItemVersion holds everything a
+case depends on. Published versions are never edited: a change makes a new version, and a case
+keeps the version it was accepted under.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+
+class Department(models.Model):
+    class Level(models.TextChoices):
+        CITY = "city", "市级"
+        DISTRICT = "district", "县(区)级"
+        TOWN = "town", "乡镇(街道)级"
+        VILLAGE = "village", "村(社区)级"
+
+    code = models.CharField("部门编码", max_length=32, unique=True)
+    name = models.CharField("部门名称", max_length=100)
+    short_name = models.CharField("简称", max_length=30, blank=True)
+    parent = models.ForeignKey("self", models.PROTECT, null=True, blank=True, related_name="children",
+                               verbose_name="上级")
+    level = models.CharField("层级", max_length=10, choices=Level.choices, default=Level.CITY)
+    functions = models.TextField("主要职能", blank=True)
+    phone = models.CharField("咨询电话", max_length=40, blank=True)
+    address = models.CharField("办公地点", max_length=200, blank=True)
+    sort = models.PositiveIntegerField("排序", default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "部门"
+        ordering = ["sort", "code"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        node, seen = self.parent, {self.pk}
+        while node is not None:
+            if node.pk in seen:
+                raise ValidationError({"parent": "上级部门不能形成循环。"})
+            seen.add(node.pk)
+            node = node.parent
+
+    def subtree_ids(self) -> set[int]:
+        ids, frontier = {self.pk}, [self.pk]
+        while frontier:
+            frontier = list(Department.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
+            ids.update(frontier)
+        return ids
+
+
+class Window(models.Model):
+    department = models.ForeignKey(Department, models.PROTECT, related_name="windows", verbose_name="部门")
+    number = models.CharField("窗口号", max_length=20, unique=True)
+    name = models.CharField("窗口名称", max_length=100)
+    location = models.CharField("位置", max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "窗口"
+        ordering = ["number"]
+
+    def __str__(self):
+        return f"{self.number} {self.name}"
+
+
+class ProcedureKind(models.Model):
+    """Kinds of special procedure (特别程序) that stop the clock (行政许可法 art. 45)."""
+
+    code = models.CharField("代码", max_length=30, unique=True)
+    name = models.CharField("名称", max_length=30)
+    default_limit_days = models.PositiveIntegerField("默认时限(工作日)", default=20)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "特别程序种类"
+        ordering = ["pk"]
+
+    def __str__(self):
+        return self.name
+
+
+class Item(models.Model):
+    code = models.CharField("事项编码", max_length=40, unique=True)
+    department = models.ForeignKey(Department, models.PROTECT, related_name="items", verbose_name="实施部门")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "事项"
+        ordering = ["code"]
+
+    def __str__(self):
+        current = self.current_version()
+        return f"{self.code} {current.name if current else ''}"
+
+    def current_version(self):
+        return self.versions.filter(status=ItemVersion.Status.PUBLISHED).order_by("-number").first()
+
+
+class ItemVersion(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "草稿"
+        PUBLISHED = "published", "已发布"
+        RETIRED = "retired", "已停用"
+
+    class Type(models.TextChoices):
+        LICENCE = "licence", "行政许可"
+        CONFIRMATION = "confirmation", "行政确认"
+        BENEFIT = "benefit", "行政给付"
+        PUBLIC_SERVICE = "public_service", "公共服务"
+        OTHER = "other", "其他"
+
+    class Audience(models.TextChoices):
+        PERSON = "person", "个人"
+        ORGANISATION = "organisation", "法人"
+        BOTH = "both", "个人和法人"
+
+    class OnlineDepth(models.IntegerChoices):
+        INFO = 1, "一级：网上公开办事指南"
+        DOWNLOAD = 2, "二级：网上下载表格"
+        APPLY = 3, "三级：网上申报、预审"
+        FULL = 4, "四级：全程网办"
+
+    item = models.ForeignKey(Item, models.PROTECT, related_name="versions", verbose_name="事项")
+    number = models.PositiveIntegerField("版本号", default=1)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.DRAFT)
+    name = models.CharField("事项名称", max_length=200)
+    type = models.CharField("事项类型", max_length=20, choices=Type.choices, default=Type.LICENCE)
+    audience = models.CharField("服务对象", max_length=20, choices=Audience.choices, default=Audience.BOTH)
+    legal_basis = models.TextField("设定依据")
+    conditions = models.TextField("申请条件", blank=True)
+    statutory_limit = models.PositiveIntegerField("法定时限(工作日)", default=20)
+    promised_limit = models.PositiveIntegerField("承诺时限(工作日)", default=10,
+                                                 help_text="0 表示即办件，当场办结。")
+    extension_limit = models.PositiveIntegerField(
+        "可延长时限(工作日)", default=10,
+        help_text="经本行政机关负责人批准可延长的最多工作日(行政许可法第四十二条：一般10日，联合办理15日)。")
+    joint_handling = models.BooleanField("联合办理/集中办理", default=False,
+                                         help_text="行政许可法第四十二条第二款：45个工作日，可延长15日。")
+    fee_basis = models.TextField("收费依据", blank=True, help_text="不收费的事项留空并勾选“不收费”。")
+    free_of_charge = models.BooleanField("不收费", default=True)
+    result_name = models.CharField("审批结果(证照/批文名称)", max_length=200, blank=True)
+    where = models.CharField("办理地点", max_length=200, blank=True)
+    office_hours = models.CharField("办理时间", max_length=200, blank=True,
+                                    default="工作日 上午9:00-12:00 下午13:30-17:30")
+    how_to_apply = models.TextField("办理方式", blank=True)
+    online_depth = models.PositiveSmallIntegerField("网办深度", choices=OnlineDepth.choices,
+                                                    default=OnlineDepth.APPLY)
+    max_visits = models.PositiveSmallIntegerField("最多跑动次数", default=1)
+    contact_phone = models.CharField("咨询电话", max_length=40, blank=True)
+    procedure_kinds = models.ManyToManyField(ProcedureKind, through="ItemProcedure", blank=True,
+                                             verbose_name="允许的特别程序")
+    published_at = models.DateTimeField("发布时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "事项版本"
+        ordering = ["item__code", "-number"]
+        constraints = [models.UniqueConstraint(fields=["item", "number"], name="unique_item_version")]
+
+    def __str__(self):
+        return f"{self.name}（第{self.number}版）"
+
+    @property
+    def on_the_spot(self) -> bool:
+        return self.promised_limit == 0
+
+    def clean(self):
+        errors = {}
+        if self.promised_limit > self.statutory_limit:
+            errors["promised_limit"] = "承诺时限不能长于法定时限。"
+        if not self.free_of_charge and not self.fee_basis.strip():
+            errors["fee_basis"] = "收费事项必须写明收费依据。"
+        if errors:
+            raise ValidationError(errors)
+
+
+class MaterialSpec(models.Model):
+    class Form(models.TextChoices):
+        ORIGINAL = "original", "原件"
+        COPY = "copy", "复印件"
+        BOTH = "both", "原件和复印件"
+        ELECTRONIC = "electronic", "电子材料"
+
+    version = models.ForeignKey(ItemVersion, models.CASCADE, related_name="materials", verbose_name="事项版本")
+    seq = models.PositiveSmallIntegerField("序号", default=1)
+    name = models.CharField("材料名称", max_length=200)
+    required = models.BooleanField("必需", default=True)
+    form = models.CharField("形式", max_length=12, choices=Form.choices, default=Form.ORIGINAL)
+    copies = models.PositiveSmallIntegerField("份数", default=1)
+    template = models.FileField("表格模板", upload_to="templates/", blank=True)
+    deferrable = models.BooleanField("允许容缺", default=False,
+                                     help_text="容缺受理：该材料可在受理后限期补交。")
+    note = models.CharField("说明", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "申请材料"
+        ordering = ["version", "seq"]
+
+    def __str__(self):
+        return self.name
+
+
+class FeeStandard(models.Model):
+    version = models.ForeignKey(ItemVersion, models.CASCADE, related_name="fees", verbose_name="事项版本")
+    name = models.CharField("收费项目", max_length=200)
+    standard = models.CharField("收费标准", max_length=200)
+    amount = models.DecimalField("金额(元)", max_digits=12, decimal_places=2, null=True, blank=True,
+                                 help_text="按件定额收费时填写；按面积等计算的留空。")
+    basis = models.TextField("收费依据")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "收费标准"
+
+    def __str__(self):
+        return self.name
+
+
+class FlowStep(models.Model):
+    """One step (环节) of an item's flow. Steps with the same seq run side by side (并联)."""
+
+    class LimitUnit(models.TextChoices):
+        DAYS = "days", "工作日"
+        HOURS = "hours", "工作小时"
+
+    version = models.ForeignKey(ItemVersion, models.CASCADE, related_name="steps", verbose_name="事项版本")
+    seq = models.PositiveSmallIntegerField("顺序", default=1)
+    name = models.CharField("环节名称", max_length=50)
+    role = models.ForeignKey("accounts.Role", models.PROTECT, verbose_name="办理角色")
+    department = models.ForeignKey(Department, models.PROTECT, null=True, blank=True,
+                                   verbose_name="办理部门", help_text="留空为事项的实施部门。")
+    limit = models.PositiveIntegerField("时限", null=True, blank=True, help_text="留空则沿用办件时限。")
+    limit_unit = models.CharField("时限单位", max_length=5, choices=LimitUnit.choices, default=LimitUnit.DAYS)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "流程环节"
+        ordering = ["version", "seq", "pk"]
+
+    def __str__(self):
+        return self.name
+
+
+class ItemProcedure(models.Model):
+    version = models.ForeignKey(ItemVersion, models.CASCADE, verbose_name="事项版本")
+    kind = models.ForeignKey(ProcedureKind, models.PROTECT, verbose_name="特别程序")
+    limit_days = models.PositiveIntegerField("时限(工作日)")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "事项特别程序时限"
+        constraints = [models.UniqueConstraint(fields=["version", "kind"], name="unique_item_procedure")]
+
+    def __str__(self):
+        return f"{self.kind.name} {self.limit_days}个工作日"

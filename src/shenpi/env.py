@@ -1,0 +1,34 @@
+"""Every environment variable Shenpi reads, declared once with its documentation.
+
+`shenpi settings-doc` prints the table in docs/settings.md from these declarations.
+"""
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Var:
+    name: str
+    default: str
+    doc: str
+
+
+DECLARED: dict[str, Var] = {}
+
+
+def declare(name: str, default: str, doc: str) -> str:
+    DECLARED[name] = Var(name, default, doc)
+    return os.environ.get(name, default)
+
+
+def flag(name: str, default: bool, doc: str) -> bool:
+    value = declare(name, "1" if default else "0", doc)
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def markdown_table() -> str:
+    rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
+    for var in DECLARED.values():
+        rows.append(f"| `{var.name}` | `{var.default or '—'}` | {var.doc} |")
+    return "\n".join(rows) + "\n"

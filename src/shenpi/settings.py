@@ -1,0 +1,197 @@
+"""Django settings, all driven by environment variables declared in shenpi.env."""
+
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+from .env import declare, flag
+
+BASE_DIR = Path(__file__).resolve().parent
+VAR_DIR = Path(declare("SHENPI_VAR_DIR", str(Path.cwd() / "var"),
+                       "Folder for the embedded database, the generated development key and uploads."))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _development_key() -> str:
+    """A key generated once into var/ so that no secret lives in the repository."""
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = declare("SHENPI_SECRET_KEY", "", "Django secret key; generated into var/secret_key when empty.") \
+    or _development_key()
+# Personal data (ID numbers, phones) is encrypted at rest with SM4 under this key (32 hex digits).
+FIELD_KEY = declare("SHENPI_FIELD_KEY", "", "SM4 key (32 hex digits) for personal data at rest; "
+                    "derived from the secret key when empty.")
+DEBUG = flag("SHENPI_DEBUG", False, "Django debug mode. Never on in production.")
+ALLOWED_HOSTS = [h for h in declare("SHENPI_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver",
+                                    "Comma-separated host names served.").split(",") if h]
+CSRF_TRUSTED_ORIGINS = [o for o in declare("SHENPI_CSRF_TRUSTED_ORIGINS", "",
+                                           "Comma-separated origins trusted for CSRF (https://…).").split(",") if o]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        declare("DATABASE_URL", f"sqlite:///{VAR_DIR / 'shenpi.sqlite3'}",
+                "Database URL: the embedded SQLite file by default, postgres://… in production."),
+        conn_max_age=int(declare("SHENPI_DB_CONN_MAX_AGE", "60", "Seconds a database connection is reused.")),
+    )
+}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # WAL and a busy timeout let the demo's web server and background scans share the file.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "axes",
+    "shenpi.accounts",
+    "shenpi.catalog",
+    "shenpi.workdays",
+    "shenpi.cases",
+    "shenpi.workbench",
+    "shenpi.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "shenpi.urls"
+WSGI_APPLICATION = "shenpi.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "workbench:home"
+LOGOUT_REDIRECT_URL = "login"
+SESSION_COOKIE_AGE = int(declare("SHENPI_SESSION_SECONDS", "1800", "Idle seconds before a staff session ends."))
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = flag("SHENPI_SECURE_COOKIES", False,
+                                                 "Send cookies only over HTTPS (on behind TLS).")
+AXES_FAILURE_LIMIT = int(declare("SHENPI_LOGIN_FAILURES", "5", "Failed logins before an account is locked."))
+AXES_COOLOFF_TIME = float(declare("SHENPI_LOCKOUT_HOURS", "0.5", "Hours a locked account stays locked."))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_VERBOSE = False
+# A shared government NAT must not lock out a whole building: lock per account.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "style-src": ["'self'"],
+        "script-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+X_FRAME_OPTIONS = "DENY"
+
+LANGUAGE_CODE = "zh-hans"
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+MEDIA_ROOT = Path(declare("SHENPI_MEDIA_ROOT", str(VAR_DIR / "media"), "Folder for uploaded materials."))
+MEDIA_URL = "/media/"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "shenpi.api.errors.exception_handler",
+    "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.URLPathVersioning",
+    "ALLOWED_VERSIONS": ["v1"],
+    "DEFAULT_VERSION": "v1",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Shenpi API",
+    "DESCRIPTION": "Items, cases and their actions, and the working-day calendar of a government service centre.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+}
+
+CELERY_BROKER_URL = declare("SHENPI_BROKER_URL", "", "Celery broker (redis://… or amqp://…); "
+                            "empty runs background work in-process (embedded demo).")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_RESULT_BACKEND = declare("SHENPI_RESULT_BACKEND", "", "Celery result backend; empty for none.") or None
+CELERY_TIMEZONE = TIME_ZONE
+
+# Office hours decide when a 即办件 received late is due the next working day.
+OFFICE_CLOSES_AT = declare("SHENPI_OFFICE_CLOSES_AT", "17:30", "Close of office hours (HH:MM).")
+OFFICE_OPENS_AT = declare("SHENPI_OFFICE_OPENS_AT", "09:00", "Start of office hours (HH:MM).")
+PUBLIC_BASE_URL = declare("SHENPI_PUBLIC_URL", "http://127.0.0.1:8000",
+                          "Public address printed in QR codes on notices.")
+CENTRE_NAME = declare("SHENPI_CENTRE_NAME", "示范市政务服务中心", "The service centre's name on pages and notices.")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": declare("SHENPI_LOG_LEVEL", "WARNING", "Log level.")},
+}

@@ -1,0 +1,150 @@
+"""Working-day arithmetic (行政许可法 art. 82): pure functions over a WorkCalendar.
+
+Counting follows the law: the start day is not counted, and a limit of N working days ends at
+the close of the N-th working day after it (N = 0 gives the start day itself).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import holidays as holidays_pkg
+
+# The span of years a calendar keeps ready; dates outside it extend it on demand.
+_MIN_YEAR, _MAX_YEAR = 1990, 2200
+
+
+@dataclass(frozen=True)
+class Due:
+    """A computed date, with whether it rests on an estimated (not yet announced) year."""
+
+    date: dt.date
+    provisional: bool
+
+
+@lru_cache(maxsize=256)
+def estimated_holidays(year: int) -> frozenset[dt.date]:
+    """Statutory holidays of a year whose notice is not out yet.
+
+    The `holidays` package knows the statutory days but no 调休; its "(observed)" days are the
+    bridging days a notice would pay back with make-up Saturdays, so they are left out: the
+    estimate then keeps the number of working days a notice usually yields.
+    """
+    return frozenset(
+        day for day, name in holidays_pkg.China(years=year).items()
+        if "observed" not in name.lower() and day.weekday() < 5
+    )
+
+
+@dataclass
+class WorkCalendar:
+    """Exceptions to the weekday rule for official years; estimates for all other years."""
+
+    exceptions: Mapping[dt.date, bool]
+    official_years: frozenset[int]
+    _years: dict[int, list[int]] = field(default_factory=dict, repr=False)
+
+    # -- facts about single days -------------------------------------------------------------
+    def is_workday(self, day: dt.date) -> bool:
+        if day.year in self.official_years:
+            exception = self.exceptions.get(day)
+            if exception is not None:
+                return exception
+            return day.weekday() < 5
+        return day.weekday() < 5 and day not in estimated_holidays(day.year)
+
+    def is_provisional(self, *days: dt.date) -> bool:
+        """True when any year spanned by the given days has no official notice."""
+        years = [d.year for d in days]
+        return any(y not in self.official_years for y in range(min(years), max(years) + 1))
+
+    # -- the ordinal index: working days of each year as sorted ordinals -----------------------
+    def _year_workdays(self, year: int) -> list[int]:
+        cached = self._years.get(year)
+        if cached is None:
+            start = dt.date(year, 1, 1).toordinal()
+            end = dt.date(year, 12, 31).toordinal()
+            cached = [o for o in range(start, end + 1) if self.is_workday(dt.date.fromordinal(o))]
+            self._years[year] = cached
+        return cached
+
+    def _workdays_from(self, day: dt.date) -> Iterable[int]:
+        """Working-day ordinals strictly after `day`, year by year."""
+        year = day.year
+        ordinal = day.toordinal()
+        first = self._year_workdays(year)
+        yield from first[bisect_right(first, ordinal):]
+        while year < _MAX_YEAR:
+            year += 1
+            yield from self._year_workdays(year)
+
+    # -- the arithmetic ------------------------------------------------------------------------
+    def add(self, start: dt.date, n: int) -> dt.date:
+        """The close of the n-th working day after `start` (start not counted; n = 0 → start)."""
+        if n < 0:
+            raise ValueError("工作日数不能为负数")
+        if n == 0:
+            return start
+        ordinals = self._year_workdays(start.year)
+        index = bisect_right(ordinals, start.toordinal()) + n - 1
+        if index < len(ordinals):
+            return dt.date.fromordinal(ordinals[index])
+        for count, ordinal in enumerate(self._workdays_from(start), start=1):
+            if count == n:
+                return dt.date.fromordinal(ordinal)
+        raise ValueError("日期超出日历范围")
+
+    def due(self, start: dt.date, n: int) -> Due:
+        end = self.add(start, n)
+        return Due(end, self.is_provisional(start, end))
+
+    def between(self, start: dt.date, end: dt.date) -> int:
+        """Working days after `start` up to and including `end` (negative when end < start)."""
+        if end < start:
+            return -self.between(end, start)
+        total = 0
+        for year in range(start.year, end.year + 1):
+            ordinals = self._year_workdays(year)
+            lo = bisect_right(ordinals, start.toordinal())
+            hi = bisect_right(ordinals, end.toordinal())
+            total += hi - lo
+        return total
+
+    def next_workday(self, day: dt.date) -> dt.date:
+        """The first working day on or after `day`."""
+        return day if self.is_workday(day) else self.add(day, 1)
+
+    def add_hours(self, start: dt.datetime, hours: float, opens: dt.time, closes: dt.time) -> dt.datetime:
+        """The moment `hours` office hours after `start`, counting only working days' office hours."""
+        if hours < 0:
+            raise ValueError("工作小时数不能为负数")
+        remaining = dt.timedelta(hours=hours)
+        moment = start
+        while True:
+            day = moment.date()
+            if self.is_workday(day):
+                day_open = moment.replace(hour=opens.hour, minute=opens.minute, second=0, microsecond=0)
+                day_close = moment.replace(hour=closes.hour, minute=closes.minute, second=0, microsecond=0)
+                begin = max(moment, day_open)
+                if begin < day_close:
+                    available = day_close - begin
+                    if remaining <= available:
+                        return begin + remaining
+                    remaining -= available
+            next_day = self.add(day, 1)
+            moment = moment.replace(year=next_day.year, month=next_day.month, day=next_day.day,
+                                    hour=opens.hour, minute=opens.minute, second=0, microsecond=0)
+
+    def workdays_in(self, start: dt.date, end: dt.date) -> list[dt.date]:
+        """Working days in [start, end], for pages that list them."""
+        result = []
+        for year in range(start.year, end.year + 1):
+            ordinals = self._year_workdays(year)
+            lo = bisect_left(ordinals, start.toordinal())
+            hi = bisect_right(ordinals, end.toordinal())
+            result.extend(dt.date.fromordinal(o) for o in ordinals[lo:hi])
+        return result
