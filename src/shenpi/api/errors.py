@@ -1,6 +1,5 @@
 """JSON errors for the API: field-level messages, 404 for unknown, 409 for a refused transition."""
 
-from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_handler
 

@@ -79,6 +79,8 @@ class Case(models.Model):
                                     related_name="+", verbose_name="收件人")
     correction_due = models.DateField("补正告知期限", help_text="收件后5个工作日(行政许可法第三十二条)。")
     correction_count = models.PositiveSmallIntegerField("补正次数", default=0)
+    correction_requested_at = models.DateTimeField("补正告知时间", null=True, blank=True)
+    corrected_at = models.DateTimeField("补正材料收齐时间", null=True, blank=True)
     accepted_at = models.DateTimeField("受理时间", null=True, blank=True)
     accept_date = models.DateField("法定受理日", null=True, blank=True,
                                    help_text="计算时限的起点；逾期未告知补正的，自收件之日起即为受理。")

@@ -26,6 +26,8 @@ class Department(models.Model):
     phone = models.CharField("咨询电话", max_length=40, blank=True)
     address = models.CharField("办公地点", max_length=200, blank=True)
     sort = models.PositiveIntegerField("排序", default=0)
+    comprehensive = models.BooleanField("综合受理", default=False,
+                                        help_text="政务服务中心的综合受理窗口，可为各部门收件受理(一窗受理)。")
 
     class Meta:
         verbose_name = verbose_name_plural = "部门"

@@ -1,0 +1,505 @@
+"""The one transition table of a case (办件): states × actions → next state, guard, effect.
+
+Every entry point (workbench pages, the API, commands, the demo generator) calls
+`shenpi.cases.services.perform`, which looks the action up here. Nothing else changes a
+case's state. An effect receives an `Act` (the locked case, the actor, the parameters, the
+moment and the calendar) and returns the state the case goes to.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from shenpi.accounts.models import Role, User
+from shenpi.catalog.models import FlowStep, ItemProcedure
+from shenpi.workdays.calendar import WorkCalendar
+
+from .errors import InvalidInput, TransitionRefused
+from .models import Case, CaseMaterial, CaseStep, ClockStop, Decision, Extension, Notice, State
+
+# Days the law gives for a correction notice (art. 32) and for delivering a decision (art. 44).
+CORRECTION_NOTICE_DAYS = 5
+DELIVERY_DAYS = 10
+
+
+@dataclass
+class Act:
+    """One action being performed: what the effect functions work with."""
+
+    case: Case
+    actor: User
+    params: dict
+    now: dt.datetime
+    calendar: WorkCalendar
+    step: CaseStep | None = None
+    notices: list[tuple[str, dict]] = field(default_factory=list)
+    event_data: dict = field(default_factory=dict)
+    comment: str = ""
+
+    @property
+    def today(self) -> dt.date:
+        return timezone.localdate(self.now)
+
+    def notify(self, kind: str, **body) -> None:
+        self.notices.append((kind, body))
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    label: str
+    sources: frozenset[str]
+    roles: frozenset[str]
+    effect: Callable[[Act], str]
+    # Actions on the active step are authorised by the step's role and department.
+    on_step: bool = False
+    # Parameters that must be present and non-empty, with the message shown when missing.
+    needs: tuple[tuple[str, str], ...] = ()
+    # The administrator's actions may reach any department's case.
+    centre_wide: bool = False
+
+
+# -- time: derived from the calendar, stored on the case --------------------------------------
+
+def _parse_hhmm(text: str) -> dt.time:
+    hours, minutes = text.split(":")
+    return dt.time(int(hours), int(minutes))
+
+
+def office_hours() -> tuple[dt.time, dt.time]:
+    return _parse_hhmm(settings.OFFICE_OPENS_AT), _parse_hhmm(settings.OFFICE_CLOSES_AT)
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(23, 59, 59)))
+
+
+def on_the_spot_day(case: Case, calendar: WorkCalendar) -> dt.date:
+    """A 即办件 is due the day it is received, or the next working day if received after hours."""
+    received = timezone.localtime(case.received_at)
+    _, closes = office_hours()
+    if calendar.is_workday(received.date()) and received.time() <= closes:
+        return received.date()
+    return calendar.add(received.date(), 1)
+
+
+def derive_dues(case: Case, calendar: WorkCalendar) -> None:
+    """Case due dates: the N-th working day after acceptance, moved by extensions and stops."""
+    if case.accept_date is None:
+        return
+    extra = case.extension_days + case.stopped_days
+    provisional = False
+    for attr, limit in (("promised_due", case.promised_limit), ("statutory_due", case.statutory_limit)):
+        if limit == 0:
+            due = calendar.due(on_the_spot_day(case, calendar), extra)
+        else:
+            due = calendar.due(case.accept_date, limit + extra)
+        setattr(case, attr, due.date)
+        provisional = provisional or due.provisional
+    case.due_provisional = provisional
+
+
+def legal_accept_date(case: Case) -> dt.date:
+    """行政许可法 art. 32: without a timely correction notice, acceptance dates from receipt."""
+    received_on = timezone.localdate(case.received_at)
+    if case.correction_requested_at and case.corrected_at:
+        if timezone.localdate(case.correction_requested_at) <= case.correction_due:
+            return timezone.localdate(case.corrected_at)
+    return received_on
+
+
+def step_due(act: Act, flow_step: FlowStep) -> tuple[dt.datetime | None, bool]:
+    """A step's own allotment from now, or the case's promised due when it has none."""
+    if flow_step.limit is None:
+        return (end_of_day(act.case.promised_due) if act.case.promised_due else None), False
+    if flow_step.limit_unit == FlowStep.LimitUnit.HOURS:
+        opens, closes = office_hours()
+        local = timezone.localtime(act.now)
+        return act.calendar.add_hours(local, flow_step.limit, opens, closes), True
+    return end_of_day(act.calendar.add(act.today, flow_step.limit)), True
+
+
+def clock_used_days(case: Case, calendar: WorkCalendar, today: dt.date) -> int:
+    """Working days the clock has run since acceptance, stops excluded (frozen while stopped)."""
+    if case.accept_date is None:
+        return 0
+    until = today
+    if case.clock_stopped_on is not None:
+        until = case.clock_stopped_on
+    elif case.completed_at is not None:
+        until = timezone.localdate(case.completed_at)
+    elif case.closed_at is not None:
+        until = timezone.localdate(case.closed_at)
+    return max(0, calendar.between(case.accept_date, until) - case.stopped_days)
+
+
+# -- guards shared by several actions -----------------------------------------------------------
+
+def _need_reason(act: Act, key: str = "reason", message: str = "请填写理由。") -> str:
+    text = str(act.params.get(key) or "").strip()
+    if not text:
+        raise InvalidInput(message, {key: [message]})
+    act.comment = text
+    return text
+
+
+def _positive_int(act: Act, key: str, message: str, maximum: int | None = None) -> int:
+    raw = act.params.get(key)
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise InvalidInput(message, {key: [message]}) from None
+    if value < 1 or (maximum is not None and value > maximum):
+        raise InvalidInput(message, {key: [message]})
+    return value
+
+
+def missing_materials(case: Case) -> list[CaseMaterial]:
+    """Required materials neither received nor deferred under 容缺."""
+    return [m for m in case.materials.all() if m.required and not m.received and not m.deferred]
+
+
+def _require_complete_materials(act: Act) -> None:
+    missing = missing_materials(act.case)
+    if missing:
+        names = "、".join(m.name for m in missing)
+        raise TransitionRefused(f"申请材料不齐全，不能受理：缺少{names}。请出具一次性告知书要求补正。")
+
+
+def _active_steps(case: Case) -> list[CaseStep]:
+    return list(case.steps.filter(status=CaseStep.Status.ACTIVE).select_related("flow_step"))
+
+
+# -- steps --------------------------------------------------------------------------------------
+
+def _least_loaded(department_id: int, role_id: str) -> User | None:
+    return (
+        User.objects.filter(department_id=department_id, roles=role_id, is_active=True, on_duty=True)
+        .annotate(load=Count("assigned_steps", filter=Q(assigned_steps__status=CaseStep.Status.ACTIVE)))
+        .order_by("load", "pk")
+        .first()
+    )
+
+
+def _activate(act: Act, seq: int) -> list[CaseStep]:
+    flow_steps = [s for s in act.case.version.steps.all() if s.seq == seq]
+    created = []
+    for flow_step in flow_steps:
+        department_id = flow_step.department_id or act.case.department_id
+        due_at, own = step_due(act, flow_step)
+        created.append(CaseStep.objects.create(
+            case=act.case, flow_step=flow_step, seq=seq, name=flow_step.name, role_id=flow_step.role_id,
+            department_id=department_id, assignee=_least_loaded(department_id, flow_step.role_id),
+            started_at=act.now, due_at=due_at, own_limit=own,
+        ))
+    return created
+
+
+def _flow_seqs(case: Case) -> list[int]:
+    return sorted({s.seq for s in case.version.steps.all()})
+
+
+def _cancel_active_steps(act: Act) -> None:
+    act.case.steps.filter(status=CaseStep.Status.ACTIVE).update(
+        status=CaseStep.Status.CANCELLED, finished_at=act.now)
+
+
+def _follow_case_dues(act: Act, shift_days: int = 0) -> None:
+    """After the case's due date moved: steps without their own limit follow it; own limits shift."""
+    for step in _active_steps(act.case):
+        if not step.own_limit:
+            step.due_at = end_of_day(act.case.promised_due) if act.case.promised_due else None
+        elif shift_days and step.due_at is not None:
+            local = timezone.localtime(step.due_at)
+            moved = act.calendar.add(local.date(), shift_days)
+            step.due_at = local.replace(year=moved.year, month=moved.month, day=moved.day)
+        step.save(update_fields=["due_at"])
+
+
+# -- effects ------------------------------------------------------------------------------------
+
+def accept(act: Act) -> str:
+    case = act.case
+    _require_complete_materials(act)
+    case.accepted_at = act.now
+    case.accept_date = legal_accept_date(case)
+    derive_dues(case, act.calendar)
+    act.event_data["accept_date"] = case.accept_date.isoformat()
+    if case.accept_date != act.today:
+        act.event_data["backdated_by_law"] = True
+    seqs = _flow_seqs(case)
+    if not seqs:
+        raise TransitionRefused("该事项版本没有配置办理流程，不能受理。请联系中心管理员。")
+    _activate(act, seqs[0])
+    act.notify(Notice.Kind.ACCEPTANCE)
+    return State.IN_PROGRESS
+
+
+def request_correction(act: Act) -> str:
+    case = act.case
+    if case.correction_count:
+        raise TransitionRefused("一次性告知：本件已出具过补正材料通知书，不能再次要求补正。")
+    items = act.params.get("missing") or []
+    if not items:
+        message = "请列出全部需要补正的材料及原因。"
+        raise InvalidInput(message, {"missing": [message]})
+    listed = []
+    for entry in items:
+        name = str(entry.get("name") or "").strip() if isinstance(entry, dict) else str(entry).strip()
+        problem = str(entry.get("problem") or "").strip() if isinstance(entry, dict) else ""
+        if not name:
+            message = "补正材料名称不能为空。"
+            raise InvalidInput(message, {"missing": [message]})
+        listed.append({"name": name, "problem": problem or "未提交"})
+    case.correction_count += 1
+    case.correction_requested_at = act.now
+    act.comment = str(act.params.get("comment") or "").strip()
+    late = act.today > case.correction_due
+    act.event_data.update(missing=listed, late=late)
+    act.notify(Notice.Kind.CORRECTION, missing=listed, late=late, instruction=act.comment)
+    return State.CORRECTING
+
+
+def supplement(act: Act) -> str:
+    """The applicant has brought the corrected materials (补正材料收齐)."""
+    ids = {int(i) for i in act.params.get("materials") or []}
+    materials = {m.pk: m for m in act.case.materials.all()}
+    unknown = ids - set(materials)
+    if unknown:
+        message = "所列材料不属于本件。"
+        raise InvalidInput(message, {"materials": [message]})
+    for pk in ids:
+        material = materials[pk]
+        material.received, material.deferred, material.received_at = True, False, act.now
+        material.save(update_fields=["received", "deferred", "received_at"])
+    act.case.corrected_at = act.now
+    act.event_data["materials"] = sorted(ids)
+    return State.RECEIVED
+
+
+def refuse(act: Act) -> str:
+    reason = _need_reason(act, message="不予受理必须写明理由。")
+    act.case.closing_reason = reason
+    act.case.closed_at = act.now
+    act.notify(Notice.Kind.REFUSAL, reason=reason)
+    return State.REFUSED
+
+
+def handle_on_the_spot(act: Act) -> str:
+    case = act.case
+    if not case.on_the_spot:
+        raise TransitionRefused("该事项不是即办件，须受理后按流程办理。")
+    _require_complete_materials(act)
+    case.accepted_at = case.decided_at = case.completed_at = case.closed_at = act.now
+    case.accept_date = legal_accept_date(case)
+    derive_dues(case, act.calendar)
+    case.decision = Decision.GRANT
+    case.decision_reason = str(act.params.get("opinion") or "").strip()
+    case.used_days = 0
+    act.comment = case.decision_reason
+    return State.COMPLETED
+
+
+def _the_step(act: Act) -> CaseStep:
+    if act.step is None:
+        raise TransitionRefused("本件当前没有进行中的环节。")
+    return act.step
+
+
+def pass_step(act: Act) -> str:
+    step = _the_step(act)
+    step.status, step.finished_at, step.finished_by = CaseStep.Status.DONE, act.now, act.actor
+    step.opinion = act.comment = str(act.params.get("opinion") or "").strip() or "同意"
+    step.save(update_fields=["status", "finished_at", "finished_by", "opinion"])
+    if act.case.steps.filter(status=CaseStep.Status.ACTIVE, seq=step.seq).exists():
+        return State.IN_PROGRESS  # a parallel part of the same stage is still working
+    later = [s for s in _flow_seqs(act.case) if s > step.seq]
+    if later:
+        _activate(act, later[0])
+        return State.IN_PROGRESS
+    return State.DECIDING
+
+
+def return_step(act: Act) -> str:
+    step = _the_step(act)
+    reason = _need_reason(act, message="退回必须写明理由。")
+    earlier = [s for s in _flow_seqs(act.case) if s < step.seq]
+    if not earlier:
+        raise TransitionRefused("第一个环节不能退回。")
+    target = act.params.get("to_seq")
+    target = int(target) if target not in (None, "") else earlier[-1]
+    if target not in earlier:
+        message = "只能退回到本环节之前的环节。"
+        raise InvalidInput(message, {"to_seq": [message]})
+    act.case.steps.filter(status=CaseStep.Status.ACTIVE, seq=step.seq).update(
+        status=CaseStep.Status.RETURNED, finished_at=act.now, finished_by=act.actor, opinion=reason)
+    _activate(act, target)
+    act.event_data["to_seq"] = target
+    return State.IN_PROGRESS
+
+
+def _stop_clock(act: Act, kind, kind_name: str, expected: int, limit: int, reason: str) -> ClockStop:
+    case = act.case
+    case.clock_stopped_on = act.today
+    return ClockStop.objects.create(
+        case=case, step=act.step, kind=kind, kind_name=kind_name, reason=reason, expected_days=expected,
+        limit_days=limit, limit_due=act.calendar.add(act.today, limit), resume_to=case.state,
+        started_at=act.now,
+    )
+
+
+def suspend(act: Act) -> str:
+    """特别程序 (art. 45): the clock stops; the applicant is told the kind, reason and length."""
+    reason = _need_reason(act, message="暂停计时必须写明理由。")
+    code = str(act.params.get("kind") or "").strip()
+    allowed = {p.kind.code: p for p in ItemProcedure.objects.filter(version=act.case.version)
+               .select_related("kind")}
+    if code not in allowed:
+        names = "、".join(p.kind.name for p in allowed.values()) or "无"
+        message = f"请选择本事项允许的特别程序（{names}）。"
+        raise InvalidInput(message, {"kind": [message]})
+    procedure = allowed[code]
+    expected = _positive_int(act, "expected_days",
+                             f"请填写预计时长（1至{procedure.limit_days}个工作日）。", procedure.limit_days)
+    stop = _stop_clock(act, procedure.kind, procedure.kind.name, expected, procedure.limit_days, reason)
+    act.event_data.update(kind=code, expected_days=expected, limit_due=stop.limit_due.isoformat())
+    act.notify(Notice.Kind.SPECIAL_PROCEDURE, procedure=procedure.kind.name, reason=reason,
+               expected_days=expected, limit_days=procedure.limit_days)
+    return State.SUSPENDED
+
+
+def request_supplement(act: Act) -> str:
+    """补件 during processing: the clock stops until the materials come back."""
+    reason = _need_reason(act, message="请写明需要补交的材料及原因。")
+    expected = _positive_int(act, "expected_days", "请填写补交期限（1至30个工作日）。", 30) \
+        if act.params.get("expected_days") not in (None, "") else CORRECTION_NOTICE_DAYS
+    stop = _stop_clock(act, None, "补件", expected, expected, reason)
+    act.event_data.update(expected_days=expected, limit_due=stop.limit_due.isoformat())
+    act.notify(Notice.Kind.SUPPLEMENT, reason=reason, expected_days=expected)
+    return State.SUSPENDED
+
+
+def resume(act: Act) -> str:
+    case = act.case
+    stop = case.clock_stops.filter(ended_at__isnull=True).order_by("-pk").first()
+    if stop is None or case.clock_stopped_on is None:
+        raise TransitionRefused("本件没有进行中的暂停。")
+    stopped = max(0, act.calendar.between(case.clock_stopped_on, act.today))
+    stop.ended_at, stop.stopped_days = act.now, stopped
+    stop.save(update_fields=["ended_at", "stopped_days"])
+    case.stopped_days += stopped
+    case.clock_stopped_on = None
+    derive_dues(case, act.calendar)
+    _follow_case_dues(act, shift_days=stopped)
+    act.comment = str(act.params.get("comment") or "").strip()
+    act.event_data["stopped_days"] = stopped
+    return stop.resume_to
+
+
+def extend(act: Act) -> str:
+    """延期 (art. 42): approved by the head of the organ, bounded per item, told to the applicant."""
+    case = act.case
+    reason = _need_reason(act, message="延期必须写明理由（将告知申请人）。")
+    room = case.version.extension_limit - case.extension_days
+    if room <= 0:
+        raise TransitionRefused(f"已达到本事项可延长的上限（{case.version.extension_limit}个工作日）。")
+    days = _positive_int(act, "days", f"延长天数应为1至{room}个工作日。", room)
+    case.extension_days += days
+    derive_dues(case, act.calendar)
+    _follow_case_dues(act)
+    Extension.objects.create(case=case, days=days, reason=reason, approved_by=act.actor, at=act.now)
+    act.event_data.update(days=days, statutory_due=case.statutory_due.isoformat())
+    act.notify(Notice.Kind.EXTENSION, days=days, reason=reason)
+    return case.state
+
+
+def _decide(act: Act, decision: str, reason: str) -> None:
+    case = act.case
+    case.decision, case.decision_reason, case.decided_at = decision, reason, act.now
+    case.delivery_due = act.calendar.add(act.today, DELIVERY_DAYS)
+
+
+def grant(act: Act) -> str:
+    opinion = str(act.params.get("opinion") or "").strip() or "准予许可"
+    act.comment = opinion
+    _decide(act, Decision.GRANT, opinion)
+    act.notify(Notice.Kind.GRANT, opinion=opinion)
+    return State.DECIDED
+
+
+def deny(act: Act) -> str:
+    reason = _need_reason(act, message="不予许可必须写明理由。")
+    _decide(act, Decision.DENY, reason)
+    act.notify(Notice.Kind.DENIAL, reason=reason)
+    return State.DECIDED
+
+
+def complete(act: Act) -> str:
+    """办结: the result (证照/批文 or the decision) is delivered to the applicant."""
+    case = act.case
+    case.completed_at = case.closed_at = act.now
+    case.used_days = clock_used_days(case, act.calendar, act.today)
+    act.comment = str(act.params.get("delivery") or "").strip() or "窗口领取"
+    return State.COMPLETED
+
+
+def _close(act: Act, reason: str) -> None:
+    case = act.case
+    if case.clock_stopped_on is not None:
+        case.clock_stops.filter(ended_at__isnull=True).update(ended_at=act.now)
+        case.clock_stopped_on = None
+    _cancel_active_steps(act)
+    case.closing_reason, case.closed_at = reason, act.now
+
+
+def withdraw(act: Act) -> str:
+    _close(act, _need_reason(act, message="撤回须记录申请人的撤回理由。"))
+    return State.WITHDRAWN
+
+
+def void(act: Act) -> str:
+    _close(act, _need_reason(act, message="作废必须写明理由。"))
+    return State.VOIDED
+
+
+# -- the table ----------------------------------------------------------------------------------
+
+_S = State
+_STAFF_ON_STEP = frozenset({Role.HANDLER, Role.REVIEWER, Role.APPROVER})
+
+
+def _t(action, label, sources, roles, effect, **kw) -> Transition:
+    return Transition(action, label, frozenset(sources), frozenset(roles), effect, **kw)
+
+
+TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
+    _t("accept", "受理", {_S.RECEIVED}, {Role.CLERK}, accept),
+    _t("request_correction", "一次性告知补正", {_S.RECEIVED}, {Role.CLERK}, request_correction),
+    _t("supplement", "补正材料收齐", {_S.CORRECTING}, {Role.CLERK}, supplement),
+    _t("refuse", "不予受理", {_S.RECEIVED, _S.CORRECTING}, {Role.CLERK}, refuse),
+    _t("handle_on_the_spot", "即办办结", {_S.RECEIVED}, {Role.CLERK}, handle_on_the_spot),
+    _t("pass", "通过", {_S.IN_PROGRESS}, _STAFF_ON_STEP, pass_step, on_step=True),
+    _t("return", "退回", {_S.IN_PROGRESS}, _STAFF_ON_STEP, return_step, on_step=True),
+    _t("request_supplement", "补件(暂停计时)", {_S.IN_PROGRESS}, _STAFF_ON_STEP, request_supplement,
+       on_step=True),
+    _t("suspend", "特别程序(暂停计时)", {_S.IN_PROGRESS, _S.DECIDING}, _STAFF_ON_STEP, suspend, on_step=True),
+    _t("resume", "恢复计时", {_S.SUSPENDED}, _STAFF_ON_STEP | {Role.CLERK}, resume),
+    _t("extend", "延期", {_S.IN_PROGRESS, _S.DECIDING, _S.SUSPENDED}, {Role.APPROVER}, extend),
+    _t("grant", "准予许可", {_S.DECIDING}, {Role.APPROVER}, grant),
+    _t("deny", "不予许可", {_S.DECIDING}, {Role.APPROVER}, deny),
+    _t("complete", "送达办结", {_S.DECIDED}, {Role.CLERK, Role.APPROVER}, complete),
+    _t("withdraw", "申请人撤回",
+       {_S.RECEIVED, _S.CORRECTING, _S.IN_PROGRESS, _S.SUSPENDED, _S.DECIDING}, {Role.CLERK}, withdraw),
+    _t("void", "作废", set(State) - {_S.VOIDED}, {Role.ADMIN}, void, centre_wide=True),
+)}
+
+
+def available(state: str) -> list[Transition]:
+    """The actions the table allows from a state (who may perform them is checked separately)."""
+    return [t for t in TRANSITIONS.values() if state in t.sources]

@@ -1,0 +1,277 @@
+"""The operations people perform on cases: receive an application, and perform an action.
+
+Views, the API, commands and the demo call these, never the models directly. Each call is one
+transaction: it succeeds whole or changes nothing.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from shenpi import clock
+from shenpi.accounts import identifiers
+from shenpi.accounts.models import Role, User
+from shenpi.catalog.models import Item, ItemVersion, Window
+from shenpi.crypto import blind_index
+from shenpi.workdays.services import get_calendar
+
+from . import lifecycle
+from .errors import Conflict, Forbidden, InvalidInput, TransitionRefused
+from .models import ApplicantKind, Case, CaseEvent, CaseMaterial, CaseStep, Channel, Notice, State
+
+_NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base 32: no I, L, O, U
+
+
+def new_case_number(moment) -> str:
+    """Date first so numbers sort by day; 40 random bits after it so they cannot be guessed."""
+    return timezone.localtime(moment).strftime("%Y%m%d") + "".join(
+        secrets.choice(_NUMBER_ALPHABET) for _ in range(8))
+
+
+def new_query_code() -> str:
+    return f"{secrets.randbelow(10**6):06d}"
+
+
+# -- who may see and do what ------------------------------------------------------------------
+
+def visible_cases(user: User) -> QuerySet[Case]:
+    """Staff see their department's cases, and those with a step in their department."""
+    cases = Case.objects.all()
+    if user.sees_all_departments or (user.department_id and user.department.comprehensive):
+        return cases
+    if not user.department_id:
+        return cases.none()
+    with_steps = CaseStep.objects.filter(department_id=user.department_id).values("case_id")
+    return cases.filter(Q(department_id=user.department_id) | Q(id__in=with_steps))
+
+
+def _acts_for(user: User, department_id: int) -> bool:
+    if user.is_superuser:
+        return True
+    return user.department_id == department_id or bool(user.department and user.department.comprehensive)
+
+
+def _authorise(act: lifecycle.Act, transition: lifecycle.Transition) -> None:
+    user, case = act.actor, act.case
+    if transition.on_step and case.state == State.IN_PROGRESS:
+        act.step = _step_for(act, transition)
+        return
+    if not (user.is_superuser or user.has_role(*transition.roles)):
+        names = "、".join(Role.NAMES[r] for r in sorted(transition.roles))
+        raise Forbidden(f"“{transition.label}”须由{names}办理。")
+    if transition.centre_wide and user.has_role(Role.ADMIN):
+        return
+    if not _acts_for(user, case.department_id):
+        raise Forbidden("您不能办理其他部门的办件。")
+
+
+def _step_for(act: lifecycle.Act, transition: lifecycle.Transition) -> CaseStep:
+    """The active step this actor may work: their role, their department, their assignment."""
+    user = act.actor
+    active = lifecycle._active_steps(act.case)
+    wanted = act.params.get("step")
+    if wanted not in (None, ""):
+        active = [s for s in active if str(s.pk) == str(wanted)]
+        if not active:
+            raise TransitionRefused("所选环节不是本件当前进行中的环节。")
+    mine = [s for s in active if user.is_superuser
+            or (user.has_role(s.role_id) and user.department_id == s.department_id)]
+    if not mine:
+        current = "、".join(f"{s.name}（{Role.NAMES.get(s.role_id, s.role_id)}）" for s in active)
+        raise Forbidden(f"当前环节为{current}，您无权办理。")
+    assigned = [s for s in mine if s.assignee_id in (None, user.pk)]
+    if not assigned and not user.has_role(Role.APPROVER):
+        raise Forbidden(f"本环节已分配给{mine[0].assignee}办理。")
+    return (assigned or mine)[0]
+
+
+# -- receiving an application -------------------------------------------------------------------
+
+@dataclass
+class ApplicantInput:
+    kind: str
+    name: str
+    id_number: str
+    contact_name: str = ""
+    phone: str = ""
+    # A legal code that fails the check (early pilot areas) is accepted with a recorded reason.
+    id_note: str = ""
+
+
+def _validated_applicant(applicant: ApplicantInput) -> tuple[str, str]:
+    """(normalised identifier, note) or InvalidInput naming the field."""
+    errors: dict[str, list[str]] = {}
+    if applicant.kind not in ApplicantKind.values:
+        errors["applicant_kind"] = ["申请人类型应为个人或法人。"]
+    if not applicant.name.strip():
+        errors["applicant_name"] = ["请填写申请人名称。"]
+    number = identifiers.normalise(applicant.id_number)
+    if applicant.kind == ApplicantKind.PERSON:
+        check = identifiers.validate_id_number
+    else:
+        check = identifiers.validate_uscc
+    note = applicant.id_note.strip()
+    try:
+        number = check(number)
+    except identifiers.IdentifierError as error:
+        pilot_shape = applicant.kind == ApplicantKind.ORGANISATION and len(number) == 18
+        if not (note and pilot_shape):
+            errors["applicant_id"] = [str(error)]
+    else:
+        note = ""
+    if applicant.phone:
+        try:
+            identifiers.validate_mobile(applicant.phone)
+        except identifiers.IdentifierError as error:
+            if not applicant.phone.replace("-", "").isdigit():
+                errors["contact_phone"] = [str(error)]
+    if errors:
+        raise InvalidInput("申请人信息有误，请核对。", errors)
+    return number, note
+
+
+def _published_version(item: Item) -> ItemVersion:
+    version = item.current_version()
+    if version is None:
+        raise InvalidInput("该事项没有已发布的版本，不能收件。", {"item": ["该事项没有已发布的版本。"]})
+    return version
+
+
+@transaction.atomic
+def receive(*, actor: User, item: Item, applicant: ApplicantInput, materials: dict[int, dict] | None = None,
+            channel: str = Channel.WINDOW, window: Window | None = None, title: str = "",
+            ip: str | None = None) -> Case:
+    """收件: register an application with the materials received, checked against the item's list.
+
+    `materials` maps a MaterialSpec id to {"received": bool, "copies": int, "deferred": bool}.
+    """
+    if not (actor.is_superuser or actor.has_role(Role.CLERK)):
+        raise Forbidden("收件须由窗口人员办理。")
+    if not _acts_for(actor, item.department_id):
+        raise Forbidden("您不能为其他部门的事项收件。")
+    if channel not in Channel.values:
+        raise InvalidInput("申报渠道不正确。", {"channel": ["申报渠道不正确。"]})
+    version = _published_version(item)
+    number, note = _validated_applicant(applicant)
+    materials = materials or {}
+    specs = list(version.materials.all())
+    known = {spec.pk for spec in specs}
+    unknown = set(materials) - known
+    if unknown:
+        raise InvalidInput("材料清单与事项不符。", {"materials": [f"材料{sorted(unknown)}不属于该事项。"]})
+    for spec in specs:
+        if materials.get(spec.pk, {}).get("deferred") and not spec.deferrable:
+            message = f"“{spec.name}”不允许容缺受理。"
+            raise InvalidInput(message, {"materials": [message]})
+    now = clock.now()
+    calendar = get_calendar()
+    received_on = timezone.localdate(now)
+    case = Case(
+        query_code=new_query_code(), item=item, version=version, department_id=item.department_id,
+        window=window or actor.window, channel=channel, title=title.strip(), state=State.RECEIVED,
+        applicant_kind=applicant.kind, applicant_name=applicant.name.strip(), applicant_id=number,
+        applicant_id_index=blind_index(number), applicant_id_masked=identifiers.mask_id(number),
+        applicant_id_note=note, contact_name=applicant.contact_name.strip(), contact_phone=applicant.phone,
+        contact_phone_masked=identifiers.mask_phone(applicant.phone), received_at=now, received_by=actor,
+        correction_due=calendar.add(received_on, lifecycle.CORRECTION_NOTICE_DAYS),
+        promised_limit=version.promised_limit, statutory_limit=version.statutory_limit,
+    )
+    _save_with_unique_number(case, now)
+    CaseMaterial.objects.bulk_create([
+        CaseMaterial(
+            case=case, spec=spec, name=spec.name, required=spec.required,
+            received=bool(materials.get(spec.pk, {}).get("received")),
+            deferred=bool(materials.get(spec.pk, {}).get("deferred")),
+            copies=int(materials.get(spec.pk, {}).get("copies") or (spec.copies if materials.get(
+                spec.pk, {}).get("received") else 0)),
+            received_at=now if materials.get(spec.pk, {}).get("received") else None,
+        )
+        for spec in specs
+    ])
+    _record(case, "receive", actor, now, ip, "", State.RECEIVED, None, note,
+            {"channel": channel, "version": version.number})
+    return case
+
+
+def _save_with_unique_number(case: Case, now) -> None:
+    for _ in range(5):
+        case.number = new_case_number(now)
+        try:
+            with transaction.atomic():
+                case.save()
+            return
+        except IntegrityError:
+            continue
+    raise Conflict("办件编号生成冲突，请重试。")
+
+
+# -- performing an action -----------------------------------------------------------------------
+
+@transaction.atomic
+def perform(case: Case | int | str, action: str, *, actor: User, params: dict | None = None,
+            ip: str | None = None, expected_version: int | None = None) -> Case:
+    """Perform one action of the transition table on a case, or change nothing and say why."""
+    transition = lifecycle.TRANSITIONS.get(action)
+    if transition is None:
+        raise InvalidInput(f"未知的操作：{action}", {"action": ["未知的操作。"]})
+    locked = _lock(case)
+    if expected_version is not None and int(expected_version) != locked.row_version:
+        raise Conflict("该办件已被他人更新，请刷新后重试。")
+    if locked.state not in transition.sources:
+        raise TransitionRefused(
+            f"办件当前状态为“{locked.get_state_display()}”，不能执行“{transition.label}”。")
+    now = clock.now()
+    act = lifecycle.Act(case=locked, actor=actor, params=dict(params or {}), now=now, calendar=get_calendar())
+    _authorise(act, transition)
+    before = locked.state
+    locked.state = transition.effect(act)
+    locked.row_version += 1
+    locked.save()
+    _record(locked, action, actor, now, ip, before, locked.state, act.step, act.comment, act.event_data)
+    for kind, body in act.notices:
+        issue_notice(locked, kind, actor, now, body)
+    return locked
+
+
+def _lock(case: Case | int | str) -> Case:
+    """Lock the row for the transaction; PostgreSQL waits, SQLite holds the write lock already."""
+    query = Case.objects.select_for_update().select_related("version", "department", "item")
+    try:
+        if isinstance(case, Case):
+            return query.get(pk=case.pk)
+        if isinstance(case, int) or str(case).isdigit() and len(str(case)) < 12:
+            return query.get(pk=int(case))
+        return query.get(number=str(case))
+    except Case.DoesNotExist:
+        raise InvalidInput("办件不存在。", {"case": ["办件不存在。"]}) from None
+
+
+def _record(case, action, actor, now, ip, before, after, step, comment, data) -> CaseEvent:
+    return CaseEvent.objects.create(
+        case=case, action=action, actor=actor, actor_name=str(actor) if actor else "", at=now, ip=ip,
+        from_state=before, to_state=after, step=step, comment=comment or "", data=data or {},
+    )
+
+
+def issue_notice(case: Case, kind: str, actor: User | None, now, body: dict) -> Notice:
+    count = case.notices.count() + 1
+    return Notice.objects.create(case=case, kind=kind, number=f"{case.number}-{count:02d}",
+                                 issued_at=now, issued_by=actor, body=body)
+
+
+def allowed_actions(case: Case, user: User) -> list[lifecycle.Transition]:
+    """Actions the table allows now that this user may perform: what a page shows as buttons."""
+    result = []
+    for transition in lifecycle.available(case.state):
+        act = lifecycle.Act(case=case, actor=user, params={}, now=clock.now(), calendar=get_calendar())
+        try:
+            _authorise(act, transition)
+        except (Forbidden, TransitionRefused):
+            continue
+        result.append(transition)
+    return result

@@ -1,0 +1,81 @@
+"""Small builders for tests: a department with staff, an item with a flow, a received case."""
+
+from __future__ import annotations
+
+import itertools
+
+from shenpi.accounts.models import Role, User
+from shenpi.cases import services
+from shenpi.cases.models import ApplicantKind
+from shenpi.catalog.models import (
+    Department,
+    FlowStep,
+    Item,
+    ItemProcedure,
+    ItemVersion,
+    MaterialSpec,
+    ProcedureKind,
+    Window,
+)
+
+_seq = itertools.count(1)
+
+# Valid identifiers (check digits computed by GB 11643 / GB 32100).
+PERSON_ID = "11010519491231002X"
+ORG_USCC = "91350100M000100Y43"
+
+
+def department(name="住房和城乡建设局", code=None, **kw) -> Department:
+    return Department.objects.create(code=code or f"D{next(_seq):03d}", name=name, **kw)
+
+
+def user(dept: Department | None, *roles: str, username=None, **kw) -> User:
+    u = User.objects.create_user(username=username or f"u{next(_seq)}", password="Shenpi-test-2026",
+                                 department=dept, full_name=kw.pop("full_name", "测试人员"), **kw)
+    u.roles.set(roles)
+    return u
+
+
+def staff(dept: Department) -> dict[str, User]:
+    """One person per role in the department, and a centre administrator."""
+    window = Window.objects.create(department=dept, number=f"W{next(_seq):02d}", name="综合窗口")
+    people = {code: user(dept, code, full_name=name) for code, name in Role.NAMES.items()
+              if code not in (Role.ADMIN, Role.SUPERVISOR)}
+    people["clerk"].window = window
+    people["clerk"].save()
+    people["admin"] = user(None, Role.ADMIN, full_name="中心管理员")
+    people["supervisor"] = user(None, Role.SUPERVISOR, full_name="监察员")
+    return people
+
+
+def item(dept: Department, *, name="建筑工程施工许可证核发", promised=10, statutory=20,
+         steps=(("审查", Role.HANDLER, None), ("审核", Role.REVIEWER, None), ("审批", Role.APPROVER, None)),
+         materials=(("建筑工程施工许可申请表", True, False), ("建设工程规划许可证", True, False),
+                    ("施工图设计文件审查合格书", True, True), ("其他补充材料", False, False)),
+         procedures=(("expert_review", 15),), extension_limit=10, publish=True) -> Item:
+    it = Item.objects.create(code=f"ITEM{next(_seq):04d}", department=dept)
+    version = ItemVersion.objects.create(
+        item=it, number=1, status=ItemVersion.Status.PUBLISHED if publish else ItemVersion.Status.DRAFT,
+        name=name, legal_basis="《建筑法》第八条", promised_limit=promised, statutory_limit=statutory,
+        extension_limit=extension_limit, result_name="建筑工程施工许可证")
+    for seq, (step_name, role, limit) in enumerate(steps, start=1):
+        FlowStep.objects.create(version=version, seq=seq, name=step_name, role_id=role, limit=limit)
+    for seq, (material, required, deferrable) in enumerate(materials, start=1):
+        MaterialSpec.objects.create(version=version, seq=seq, name=material, required=required,
+                                    deferrable=deferrable)
+    for code, days in procedures:
+        ItemProcedure.objects.create(version=version, kind=ProcedureKind.objects.get(code=code), limit_days=days)
+    return it
+
+
+def all_materials(it: Item) -> dict[int, dict]:
+    return {m.pk: {"received": True} for m in it.current_version().materials.all()}
+
+
+def receive(clerk: User, it: Item, *, materials=None, kind=ApplicantKind.PERSON, **kw):
+    applicant = services.ApplicantInput(
+        kind=kind, name=kw.pop("name", "张三" if kind == ApplicantKind.PERSON else "示范建设有限公司"),
+        id_number=kw.pop("id_number", PERSON_ID if kind == ApplicantKind.PERSON else ORG_USCC),
+        phone=kw.pop("phone", "13812341234"), id_note=kw.pop("id_note", ""))
+    return services.receive(actor=clerk, item=it, applicant=applicant,
+                            materials=all_materials(it) if materials is None else materials, **kw)
