@@ -108,9 +108,10 @@ def derive_dues(case: Case, calendar: WorkCalendar) -> None:
 def legal_accept_date(case: Case) -> dt.date:
     """行政许可法 art. 32: without a timely correction notice, acceptance dates from receipt."""
     received_on = timezone.localdate(case.received_at)
-    if case.correction_requested_at and case.corrected_at:
-        if timezone.localdate(case.correction_requested_at) <= case.correction_due:
-            return timezone.localdate(case.corrected_at)
+    timely = case.correction_requested_at and (
+        timezone.localdate(case.correction_requested_at) <= case.correction_due)
+    if timely and case.corrected_at:
+        return timezone.localdate(case.corrected_at)
     return received_on
 
 

@@ -229,6 +229,9 @@ class Extension(models.Model):
         verbose_name = verbose_name_plural = "延期"
         ordering = ["case", "pk"]
 
+    def __str__(self):
+        return f"延长{self.days}个工作日：{self.reason}"
+
 
 class Notice(models.Model):
     """A written notice to the applicant; the PDF is rendered from these facts on demand."""

@@ -111,10 +111,7 @@ def _validated_applicant(applicant: ApplicantInput) -> tuple[str, str]:
     if not applicant.name.strip():
         errors["applicant_name"] = ["请填写申请人名称。"]
     number = identifiers.normalise(applicant.id_number)
-    if applicant.kind == ApplicantKind.PERSON:
-        check = identifiers.validate_id_number
-    else:
-        check = identifiers.validate_uscc
+    check = identifiers.validate_id_number if applicant.kind == ApplicantKind.PERSON else identifiers.validate_uscc
     note = applicant.id_note.strip()
     try:
         number = check(number)
