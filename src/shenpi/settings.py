@@ -8,8 +8,9 @@ import dj_database_url
 from .env import declare, flag
 
 BASE_DIR = Path(__file__).resolve().parent
-VAR_DIR = Path(declare("SHENPI_VAR_DIR", str(Path.cwd() / "var"),
-                       "Folder for the embedded database, the generated development key and uploads."))
+VAR_DIR = Path(declare("SHENPI_VAR_DIR", "var",
+                       "Folder for the embedded database, the generated development key and uploads "
+                       "(relative to the working directory).")).resolve()
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
@@ -35,8 +36,8 @@ CSRF_TRUSTED_ORIGINS = [o for o in declare("SHENPI_CSRF_TRUSTED_ORIGINS", "",
 
 DATABASES = {
     "default": dj_database_url.parse(
-        declare("DATABASE_URL", f"sqlite:///{VAR_DIR / 'shenpi.sqlite3'}",
-                "Database URL: the embedded SQLite file by default, postgres://… in production."),
+        declare("DATABASE_URL", "", "Database URL: postgres://… in production; empty for the embedded "
+                "SQLite file var/shenpi.sqlite3.") or f"sqlite:///{VAR_DIR / 'shenpi.sqlite3'}",
         conn_max_age=int(declare("SHENPI_DB_CONN_MAX_AGE", "60", "Seconds a database connection is reused.")),
     )
 }
@@ -146,7 +147,8 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
-MEDIA_ROOT = Path(declare("SHENPI_MEDIA_ROOT", str(VAR_DIR / "media"), "Folder for uploaded materials."))
+MEDIA_ROOT = Path(declare("SHENPI_MEDIA_ROOT", "", "Folder for uploaded materials; empty for var/media.")
+                  or VAR_DIR / "media")
 MEDIA_URL = "/media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
