@@ -299,4 +299,19 @@ def test_font_lookup_gives_up_without_fonts(monkeypatch, tmp_path):
 def test_the_pdf_embeds_the_cjk_font():
     if fonts.cjk_font_name() != fonts.EMBEDDED_NAME:
         pytest.skip("no TrueType CJK font installed; the STSong-Light fallback is not embedded")
-    assert b"/FontFile2" in render_notice(make("grant"))
+    pdf = render_notice(make("grant"))
+    assert b"/FontFile2" in pdf
+    # No unembedded Latin font sneaks in: all text, even digits, uses the embedded one.
+    assert b"/Helvetica" not in pdf
+
+
+def test_without_a_truetype_font_the_builtin_cid_font_is_used(monkeypatch, tmp_path, caplog):
+    monkeypatch.delenv(fonts.ENV_VAR, raising=False)
+    monkeypatch.setattr(fonts, "CANDIDATES", (tmp_path / "none.ttc",))
+    fonts.cjk_font_name.cache_clear()
+    try:
+        pdf = render_notice(make("refusal"))
+    finally:
+        fonts.cjk_font_name.cache_clear()
+    assert pdf.startswith(b"%PDF-") and b"/STSong-Light" in pdf
+    assert "no TrueType CJK font found" in caplog.text

@@ -60,6 +60,12 @@ SHADE = colors.HexColor("#F2F2F2")
 MARGIN_X = 25 * mm
 QR_SIZE = 24 * mm
 SIDE_COLUMN = 34 * mm
+GRID_COMMANDS = [
+    ("GRID", (0, 0), (-1, -1), 0.5, GRID),
+    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+    ("TOPPADDING", (0, 0), (-1, -1), 3),
+    ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+]
 
 
 @dataclass(frozen=True)
@@ -353,7 +359,7 @@ class Styles:
 
     @property
     def small(self):
-        return self._style("small", 7.5, 10, alignment=TA_CENTER)
+        return self._style("small", 8, 11, alignment=TA_CENTER)
 
     @property
     def signature(self):
@@ -366,6 +372,12 @@ class Styles:
 
 def _markup(text: str) -> str:
     return escape(text).replace("\n", "<br/>")
+
+
+def _table_style(font: str, commands: list[tuple]) -> TableStyle:
+    # Tables set their own cell font (Helvetica unless told), which would pull an unembedded
+    # Latin font into every PDF even though all cell text is in paragraphs.
+    return TableStyle([("FONTNAME", (0, 0), (-1, -1), font), *commands])
 
 
 class QRCodeFlowable(Flowable):
@@ -436,13 +448,7 @@ class Body:
             base.append(("项目名称", self.details["project_name"]))
         cells = [[self.cell(label), self.cell(value)] for label, value in base + rows]
         table = Table(cells, colWidths=[32 * mm, None], hAlign="CENTER")
-        table.setStyle(TableStyle([
-            ("GRID", (0, 0), (-1, -1), 0.5, GRID),
-            ("BACKGROUND", (0, 0), (0, -1), SHADE),
-            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-            ("TOPPADDING", (0, 0), (-1, -1), 3),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
-        ]))
+        table.setStyle(_table_style(self.styles.font, [*GRID_COMMANDS, ("BACKGROUND", (0, 0), (0, -1), SHADE)]))
         return table
 
     def materials(self, header: list[str], rows: list[list[str]], widths: list[float | None]) -> Table:
@@ -450,13 +456,7 @@ class Body:
         cells += [[self.cell(str(index)), *(self.cell(text) for text in row)]
                   for index, row in enumerate(rows, start=1)]
         table = Table(cells, colWidths=widths, repeatRows=1, hAlign="CENTER")
-        table.setStyle(TableStyle([
-            ("GRID", (0, 0), (-1, -1), 0.5, GRID),
-            ("BACKGROUND", (0, 0), (-1, 0), SHADE),
-            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-            ("TOPPADDING", (0, 0), (-1, -1), 3),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
-        ]))
+        table.setStyle(_table_style(self.styles.font, [*GRID_COMMANDS, ("BACKGROUND", (0, 0), (-1, 0), SHADE)]))
         return table
 
     def missing_table(self) -> Table:
@@ -627,7 +627,7 @@ class Body:
         right = [Paragraph(_markup(f"{self.data.department_name}（盖章）"), self.styles.signature),
                  Paragraph(issued, self.styles.signature)]
         table = Table([[left, right]], colWidths=[None, 75 * mm])
-        table.setStyle(TableStyle([
+        table.setStyle(_table_style(self.styles.font, [
             ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
             ("LEFTPADDING", (0, 0), (-1, -1), 0),
             ("RIGHTPADDING", (0, 0), (-1, -1), 0),
@@ -650,9 +650,9 @@ def _header(data: NoticeData, styles: Styles, width: float) -> list[Flowable]:
                 Paragraph(QR_CAPTION, styles.small),
                 Paragraph(_markup(f"查询密码：{data.query_code}"), styles.small)]
     # An empty column as wide as the QR one keeps the centre name on the page's axis.
-    table = Table([["", Paragraph(_markup(data.centre_name), styles.centre), qr_block]],
+    table = Table([[Spacer(1, 1), Paragraph(_markup(data.centre_name), styles.centre), qr_block]],
                   colWidths=[SIDE_COLUMN, width - 2 * SIDE_COLUMN, SIDE_COLUMN])
-    table.setStyle(TableStyle([
+    table.setStyle(_table_style(styles.font, [
         ("VALIGN", (0, 0), (1, 0), "MIDDLE"),
         ("VALIGN", (2, 0), (2, 0), "TOP"),
         ("ALIGN", (2, 0), (2, 0), "CENTER"),

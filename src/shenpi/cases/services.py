@@ -228,11 +228,23 @@ def perform(case: Case | int | str, action: str, *, actor: User, params: dict | 
     before = locked.state
     locked.state = transition.effect(act)
     locked.row_version += 1
-    locked.save()
+    locked.save(update_fields=_mutable_fields())
     _record(locked, action, actor, now, ip, before, locked.state, act.step, act.comment, act.event_data)
     for kind, body in act.notices:
         issue_notice(locked, kind, actor, now, body)
     return locked
+
+
+_FIXED_AT_RECEIPT = frozenset({
+    "id", "number", "query_code", "item", "version", "department", "window", "channel", "title", "applicant_kind",
+    "applicant_name", "applicant_id", "applicant_id_index", "applicant_id_masked", "applicant_id_note",
+    "contact_name", "contact_phone", "contact_phone_masked", "received_at", "received_by", "correction_due",
+})
+
+
+def _mutable_fields() -> list[str]:
+    """What an action may change; the rest (and its SM4 ciphertexts) is written once, at receipt."""
+    return [f.name for f in Case._meta.concrete_fields if f.name not in _FIXED_AT_RECEIPT]
 
 
 def _lock(case: Case | int | str) -> Case:
@@ -256,9 +268,18 @@ def _record(case, action, actor, now, ip, before, after, step, comment, data) ->
 
 
 def issue_notice(case: Case, kind: str, actor: User | None, now, body: dict) -> Notice:
+    """A notice keeps the facts as they stood when it was issued, so a reprint says the same."""
     count = case.notices.count() + 1
+    facts = {
+        "received_on": timezone.localdate(case.received_at).isoformat(),
+        "accepted_on": case.accept_date.isoformat() if case.accept_date else None,
+        "promised_due": case.promised_due.isoformat() if case.promised_due else None,
+        "statutory_due": case.statutory_due.isoformat() if case.statutory_due else None,
+        "due_provisional": case.due_provisional,
+        "issuer": str(actor) if actor else "",
+    }
     return Notice.objects.create(case=case, kind=kind, number=f"{case.number}-{count:02d}",
-                                 issued_at=now, issued_by=actor, body=body)
+                                 issued_at=now, issued_by=actor, body={**facts, **body})
 
 
 def allowed_actions(case: Case, user: User) -> list[lifecycle.Transition]:
