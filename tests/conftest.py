@@ -9,3 +9,9 @@ def _running_clock():
     clock.set_now(None)
     yield
     clock.set_now(None)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Argon2 is deliberately slow; tests create many users and do not test the hasher's cost."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -136,7 +136,7 @@ def test_on_the_spot_after_hours_is_due_next_working_day(org):
     clock.set_now(at(2026, 9, 30, 18, 0))
     case = services.perform(f.receive(people["clerk"], spot), "handle_on_the_spot", actor=people["clerk"])
     assert case.state == State.COMPLETED
-    assert case.promised_due == dt.date(2026, 10, 9)
+    assert case.promised_due == dt.date(2026, 10, 8)
 
 
 def test_bad_applicant_id_is_refused_with_field_error(org):
@@ -145,3 +145,21 @@ def test_bad_applicant_id_is_refused_with_field_error(org):
         f.receive(people["clerk"], it, id_number="110105194912310021")
     assert "applicant_id" in error.value.fields
     assert Case.objects.count() == 0
+
+
+def test_importing_a_notice_recomputes_provisional_due_dates(org, django_capture_on_commit_callbacks):
+    from shenpi.workdays.services import import_notice
+
+    dept, people, it = org
+    clock.set_now(at(2027, 9, 27))
+    case = services.perform(f.receive(people["clerk"], it), "accept", actor=people["clerk"])
+    assert case.due_provisional
+    estimated = case.promised_due
+    # A notice for 2027 that declares 28 September a holiday too (the estimate does not know it).
+    with django_capture_on_commit_callbacks(execute=True):
+        import_notice("date,kind,name\n2027-09-28,holiday,示例假日\n2027-10-01,holiday,国庆节\n"
+                      "2027-10-04,holiday,国庆节\n2027-10-05,holiday,国庆节\n", "csv")
+    case.refresh_from_db()
+    assert not case.due_provisional
+    assert case.promised_due > estimated
+    assert case.events.last().action == "recompute_dues"

@@ -12,13 +12,13 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from shenpi.accounts.models import Role, User
 from shenpi.catalog.models import FlowStep, ItemProcedure
 from shenpi.workdays.calendar import WorkCalendar
+from shenpi.workdays.services import office_hours
 
 from .errors import InvalidInput, TransitionRefused
 from .models import Case, CaseMaterial, CaseStep, ClockStop, Decision, Extension, Notice, State
@@ -66,15 +66,6 @@ class Transition:
 
 
 # -- time: derived from the calendar, stored on the case --------------------------------------
-
-def _parse_hhmm(text: str) -> dt.time:
-    hours, minutes = text.split(":")
-    return dt.time(int(hours), int(minutes))
-
-
-def office_hours() -> tuple[dt.time, dt.time]:
-    return _parse_hhmm(settings.OFFICE_OPENS_AT), _parse_hhmm(settings.OFFICE_CLOSES_AT)
-
 
 def end_of_day(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(23, 59, 59)))
@@ -247,7 +238,7 @@ def request_correction(act: Act) -> str:
     if case.correction_count:
         raise TransitionRefused("一次性告知：本件已出具过补正材料通知书，不能再次要求补正。")
     items = act.params.get("missing") or []
-    if not items:
+    if not isinstance(items, list | tuple) or not items:
         message = "请列出全部需要补正的材料及原因。"
         raise InvalidInput(message, {"missing": [message]})
     listed = []
@@ -269,7 +260,15 @@ def request_correction(act: Act) -> str:
 
 def supplement(act: Act) -> str:
     """The applicant has brought the corrected materials (补正材料收齐)."""
-    ids = {int(i) for i in act.params.get("materials") or []}
+    raw = act.params.get("materials") or []
+    try:
+        # A bare string would be read character by character.
+        ids = {int(i) for i in raw} if isinstance(raw, list | tuple | set) else None
+    except (TypeError, ValueError):
+        ids = None
+    if ids is None:
+        message = "请选择本件的材料。"
+        raise InvalidInput(message, {"materials": [message]})
     materials = {m.pk: m for m in act.case.materials.all()}
     unknown = ids - set(materials)
     if unknown:
@@ -334,7 +333,10 @@ def return_step(act: Act) -> str:
     if not earlier:
         raise TransitionRefused("第一个环节不能退回。")
     target = act.params.get("to_seq")
-    target = int(target) if target not in (None, "") else earlier[-1]
+    try:
+        target = int(target) if target not in (None, "") else earlier[-1]
+    except (TypeError, ValueError):
+        target = None
     if target not in earlier:
         message = "只能退回到本环节之前的环节。"
         raise InvalidInput(message, {"to_seq": [message]})

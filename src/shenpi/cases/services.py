@@ -22,7 +22,7 @@ from shenpi.workdays.services import get_calendar
 
 from . import lifecycle
 from .errors import Conflict, Forbidden, InvalidInput, TransitionRefused
-from .models import ApplicantKind, Case, CaseEvent, CaseMaterial, CaseStep, Channel, Notice, State
+from .models import OPEN_STATES, ApplicantKind, Case, CaseEvent, CaseMaterial, CaseStep, Channel, Notice, State
 
 _NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base 32: no I, L, O, U
 
@@ -293,3 +293,40 @@ def allowed_actions(case: Case, user: User) -> list[lifecycle.Transition]:
             continue
         result.append(transition)
     return result
+
+
+# -- when the calendar changes ------------------------------------------------------------------
+
+OPEN_STATES_WITH_CLOCK = [s for s in OPEN_STATES if s not in (State.RECEIVED, State.CORRECTING)]
+
+
+def recompute_provisional_dues() -> int:
+    """Derive again the due dates that rested on an estimated year, once its notice is in.
+
+    Each case changes in its own transaction with an event, so the trail shows why a date moved.
+    """
+    calendar = get_calendar()
+    changed = 0
+    ids = list(Case.objects.filter(due_provisional=True, state__in=OPEN_STATES_WITH_CLOCK)
+               .values_list("pk", flat=True))
+    for pk in ids:
+        with transaction.atomic():
+            case = _lock(pk)
+            before = (case.promised_due, case.statutory_due)
+            lifecycle.derive_dues(case, calendar)
+            if (case.promised_due, case.statutory_due) == before and case.due_provisional:
+                continue
+            case.row_version += 1
+            case.save(update_fields=["promised_due", "statutory_due", "due_provisional", "row_version"])
+            case.steps.filter(status=CaseStep.Status.ACTIVE, own_limit=False).update(
+                due_at=lifecycle.end_of_day(case.promised_due))
+            _record(case, "recompute_dues", None, clock.now(), None, case.state, case.state, None,
+                    "国务院节假日安排通知已导入，重新计算办理期限。",
+                    {"before": [d.isoformat() if d else None for d in before],
+                     "after": [case.promised_due.isoformat(), case.statutory_due.isoformat()]})
+            changed += 1
+    return changed
+
+
+def _on_notice_imported(sender, year: int, **kwargs) -> None:
+    recompute_provisional_dues()

@@ -15,7 +15,7 @@ from functools import lru_cache
 import holidays as holidays_pkg
 
 # The span of years a calendar keeps ready; dates outside it extend it on demand.
-_MIN_YEAR, _MAX_YEAR = 1990, 2200
+MIN_YEAR, MAX_YEAR = 1990, 2200
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ class WorkCalendar:
         ordinal = day.toordinal()
         first = self._year_workdays(year)
         yield from first[bisect_right(first, ordinal):]
-        while year < _MAX_YEAR:
+        while year < MAX_YEAR:
             year += 1
             yield from self._year_workdays(year)
 

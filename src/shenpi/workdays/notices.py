@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
+import chinese_calendar
 import yaml
+
+from .calendar import MAX_YEAR, MIN_YEAR
 
 NAME_MAX_LENGTH = 50  # CalendarDay.name
 SOURCE_MAX_LENGTH = 200  # CalendarYear.source
-FIRST_YEAR, LAST_YEAR = 1990, 2200  # the span WorkCalendar can count in
 DEFAULT_WORKDAY_NAME = "调休上班"
 FORMATS = {".yaml": "yaml", ".yml": "yaml", ".csv": "csv"}
 CSV_HEADER = ["date", "kind", "name"]
@@ -65,8 +67,6 @@ class Notice:
 # -- chinesecalendar ---------------------------------------------------------------------------
 
 def chinese_holiday_name(english: str) -> str:
-    import chinese_calendar
-
     if english in CHINESE_NAMES:
         return CHINESE_NAMES[english]
     try:
@@ -80,15 +80,11 @@ def chinesecalendar_version() -> str:
     try:
         return metadata.version("chinesecalendar")
     except metadata.PackageNotFoundError:
-        import chinese_calendar
-
         return getattr(chinese_calendar, "__version__", "?")
 
 
 def chinesecalendar_notices() -> list[Notice]:
     """Every year the installed `chinesecalendar` covers, one Notice per year."""
-    import chinese_calendar
-
     source = CHINESECALENDAR_SOURCE.format(version=chinesecalendar_version())
     first = min(chinese_calendar.holidays).year
     last = max(chinese_calendar.holidays).year
@@ -174,12 +170,12 @@ class _Collector:
     def add(self, day: dt.date, is_workday: bool, name: str, where: str) -> None:
         if self.year is not None and day.year != self.year:
             raise NoticeError(f"{where}：日期 {day} 不在通知年度 {self.year} 年内。")
-        if is_workday and day.weekday() < 5:
-            raise NoticeError(f"{where}：{day} 是星期{_WEEKDAYS[day.weekday()]}，本来就是工作日，"
-                              "调休上班日只能是周六或周日。")
         if day in self.days:
             kinds = "既是节假日又是调休上班日" if self.days[day][0] != is_workday else "重复出现"
             raise NoticeError(f"{where}：日期 {day} {kinds}（另见{self.where[day]}）。")
+        if is_workday and day.weekday() < 5:
+            raise NoticeError(f"{where}：{day} 是星期{_WEEKDAYS[day.weekday()]}，本来就是工作日，"
+                              "调休上班日只能是周六或周日。")
         self.days[day] = (is_workday, name)
         self.where[day] = where
 
@@ -218,8 +214,8 @@ def _year(value: object, where: str) -> int:
     if not text.isdigit():
         raise NoticeError(f"{where}：年份“{text}”不是整数。")
     year = int(text)
-    if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise NoticeError(f"{where}：年份 {year} 超出范围（{FIRST_YEAR}–{LAST_YEAR}）。")
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise NoticeError(f"{where}：年份 {year} 超出范围（{MIN_YEAR}–{MAX_YEAR}）。")
     return year
 
 
@@ -277,7 +273,8 @@ def _parse_yaml(text: str, origin: str) -> Notice:
         raise NoticeError("YAML 文件的顶层应为映射，包含 year、source、holidays、workdays。")
     unknown = sorted(str(key) for key in document if key not in _TOP_KEYS)
     if unknown:
-        raise NoticeError(f"未知的顶层字段：{'、'.join(unknown)}（只允许 year、source、holidays、workdays）。")
+        listed = "、".join(unknown)
+        raise NoticeError(f"未知的顶层字段：{listed}（只允许 year、source、holidays、workdays）。")
     if "year" not in document:
         raise NoticeError("缺少 year（年份），例如 year: 2027。")
     year = _year(document["year"], "year")
@@ -339,7 +336,8 @@ def _parse_csv(text: str, origin: str) -> Notice:
         if header is None:
             header = [cell.strip().lower() for cell in row]
             if header != CSV_HEADER:
-                raise NoticeError(f"第 {reader.line_num} 行：表头应为 date,kind,name，实际为 {','.join(row)}。")
+                found = ",".join(row)
+                raise NoticeError(f"第 {reader.line_num} 行：表头应为 date,kind,name，实际为 {found}。")
             continue
         _csv_row(collector, row, f"第 {reader.line_num} 行")
     if header is None:
@@ -352,8 +350,8 @@ def _parse_csv(text: str, origin: str) -> Notice:
         places = "；".join(f"{year}年（{collector.where[first_of[year]]}）" for year in years)
         raise NoticeError(f"一个 CSV 文件只能包含一个年度的日期，此文件涉及：{places}。")
     year = years[0]
-    if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise NoticeError(f"年份 {year} 超出范围（{FIRST_YEAR}–{LAST_YEAR}）。")
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise NoticeError(f"年份 {year} 超出范围（{MIN_YEAR}–{MAX_YEAR}）。")
     return Notice(year=year, source=_default_source(year, origin), days=collector.days)
 
 

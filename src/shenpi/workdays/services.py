@@ -11,7 +11,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 from django.utils import timezone
 
 from .calendar import WorkCalendar
@@ -29,8 +29,8 @@ from .notices import (
 
 __all__ = [
     "NoticeError", "ImportResult", "SeedResult", "get_calendar", "load_calendar", "forget_calendar",
-    "missing_notice_years", "seed_from_chinesecalendar", "import_notice", "import_uploaded_notice", "office_hours",
-    "add_office_hours",
+    "missing_notice_years", "seed_from_chinesecalendar", "import_notice", "import_uploaded_notice",
+    "office_hours", "add_office_hours",
 ]
 
 # Several app servers share one table: a calendar older than this is reloaded.
@@ -111,9 +111,9 @@ def seed_from_chinesecalendar(*, refresh: bool = False) -> SeedResult:
     correct them); imported years are still kept.
     """
     prefix = CHINESECALENDAR_SOURCE.split("{", 1)[0]
-    official = dict(CalendarYear.objects.filter(official=True).values_list("year", "source"))
     seeded, kept = [], []
     with transaction.atomic():
+        official = dict(CalendarYear.objects.filter(official=True).values_list("year", "source"))
         for notice in chinesecalendar_notices():
             source = official.get(notice.year)
             if source is not None and not (refresh and source.startswith(prefix)):
@@ -150,11 +150,16 @@ def import_uploaded_notice(filename: str, content: bytes) -> ImportResult:
     return _import(parse_notice(decode(content, filename), format_of(filename), filename))
 
 
+# Sent with `year` once an imported notice is committed: estimated due dates can be derived again.
+notice_imported = Signal()
+
+
 def _import(notice: Notice) -> ImportResult:
     with transaction.atomic():
         replaced = CalendarYear.objects.filter(year=notice.year, official=True).exists()
         _store(notice)
         _forget_now_and_after_commit()
+        transaction.on_commit(lambda: notice_imported.send(sender=CalendarYear, year=notice.year))
     return ImportResult(
         year=notice.year, source=notice.source, holidays=notice.holiday_count,
         workdays=notice.workday_count, replaced_official=replaced,

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from shenpi import clock
 from shenpi.workdays import services
+from shenpi.workdays.calendar import MAX_YEAR, MIN_YEAR
 from shenpi.workdays.models import CalendarDay, CalendarYear
 from shenpi.workdays.notices import NoticeError
 
@@ -53,9 +54,12 @@ def parse_date(text: str, what: str = "日期") -> dt.date:
     if not _DATE.fullmatch(text):
         raise Refused(f"{what}“{text}”格式不对，应为 YYYY-MM-DD，例如 2026-09-24。")
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise Refused(f"{what} {text} 不存在。") from None
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise Refused(f"{what} {text} 超出日历范围（{MIN_YEAR}–{MAX_YEAR}年）。")
+    return day
 
 
 def parse_moment(text: str) -> dt.datetime:
@@ -93,8 +97,24 @@ def parse_hours(text: str) -> Decimal:
 
 
 def provisional_note(years: list[int]) -> str:
-    listed = "、".join(str(year) for year in years)
-    return f"注意：{listed}年尚无国务院节假日安排通知，结果按法定节假日估算（provisional）。"
+    return f"注意：{year_list(years)}年尚无国务院节假日安排通知，结果按法定节假日估算（provisional）。"
+
+
+def year_list(years: list[int]) -> str:
+    """2027、2028 for a pair, 2004–2026 for a longer run, so that the line stays one line."""
+    runs: list[list[int]] = []
+    for year in sorted(years):
+        if runs and year == runs[-1][-1] + 1:
+            runs[-1].append(year)
+        else:
+            runs.append([year])
+    parts = []
+    for run in runs:
+        if len(run) > 2:
+            parts.append(f"{run[0]}–{run[-1]}")
+        else:
+            parts.extend(str(year) for year in run)
+    return "、".join(parts)
 
 
 def iso_moment(moment: dt.datetime) -> str:
@@ -108,10 +128,13 @@ class Command(BaseCommand):
     help = "工作日历：按工作日推算日期、统计工作日、按办公时间推算时刻、查看和导入节假日安排通知。"
     # A calculator has nothing to check, and check warnings would add lines to stderr.
     requires_system_checks = []
+    _on_console = False
 
     def add_arguments(self, parser):
-        actions = parser.add_subparsers(dest="action", required=True, metavar="{add,between,hours,years,import,seed}",
-                                        parser_class=_OneLineParser)
+        actions = parser.add_subparsers(
+            dest="action", required=True, metavar="{add,between,hours,years,import,seed}",
+            parser_class=_OneLineParser,
+        )
         add = actions.add_parser("add", help="起始日之后第 N 个工作日（起始日不计入，N=0 即起始日）")
         add.add_argument("start", help="起始日期 YYYY-MM-DD，如受理日")
         add.add_argument("days", help="工作日数 N（非负整数）")
@@ -143,7 +166,7 @@ class Command(BaseCommand):
             getattr(self, f"_{action}")(options)
         except (Refused, NoticeError, ValueError) as error:
             code = getattr(error, "returncode", INPUT_ERROR)
-            if getattr(self, "_on_console", False):
+            if self._on_console:
                 self.stderr.write(str(error))
                 sys.exit(code)
             raise CommandError(str(error), returncode=code) from error
@@ -185,8 +208,7 @@ class Command(BaseCommand):
             self.stdout.write(self._year_line(year, rows.get(year), counts.get(year)))
         missing = services.missing_notice_years(today)
         if missing:
-            listed = "、".join(str(year) for year in missing)
-            self.stdout.write(f"缺少国务院节假日安排通知：{listed}年（这些年度的期限按法定节假日估算，"
+            self.stdout.write(f"缺少国务院节假日安排通知：{year_list(missing)}年（这些年度的期限按法定节假日估算，"
                               "通知发布后请用 shenpi workdays import 文件 导入）。")
         else:
             self.stdout.write(f"{today.year}年和{today.year + 1}年的国务院节假日安排通知均已录入。")
@@ -211,12 +233,6 @@ class Command(BaseCommand):
     def _seed(self, options):
         result = services.seed_from_chinesecalendar(refresh=options["refresh"])
         if result.seeded:
-            self.stdout.write(f"已从 chinesecalendar 写入：{_span(result.seeded)}年。")
+            self.stdout.write(f"已从 chinesecalendar 写入：{year_list(result.seeded)}年。")
         if result.kept:
-            self.stdout.write(f"已有正式数据、未改动：{_span(result.kept)}年。")
-
-
-def _span(years: list[int]) -> str:
-    if years == list(range(years[0], years[-1] + 1)) and len(years) > 2:
-        return f"{years[0]}–{years[-1]}"
-    return "、".join(str(year) for year in years)
+            self.stdout.write(f"已有正式数据、未改动：{year_list(result.kept)}年。")
