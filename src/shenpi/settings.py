@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "axes",
     "shenpi.accounts",
     "shenpi.catalog",
@@ -176,6 +177,15 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # The intranet has no CDN: Swagger UI and ReDoc are served from the sidecar package's static files.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Choice sets shown under more than one field name get one stable name in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "ApplicantKindEnum": "shenpi.cases.models.ApplicantKind",
+        "NoticeKindEnum": "shenpi.cases.models.Notice.Kind",
+    },
 }
 
 CELERY_BROKER_URL = declare("SHENPI_BROKER_URL", "", "Celery broker (redis://… or amqp://…); "

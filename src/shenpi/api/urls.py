@@ -1,2 +1,23 @@
+"""The API, versioned in the path (/api/v1/…); anything else under /api/ answers JSON 404."""
 
-urlpatterns: list = []
+from django.urls import include, path, re_path
+
+from . import views
+from .errors import unknown_endpoint
+
+v1 = [
+    path("items/", views.ItemListView.as_view(), name="item-list"),
+    path("items/<str:code>/", views.ItemDetailView.as_view(), name="item-detail"),
+    path("cases/", views.CaseListView.as_view(), name="case-list"),
+    path("cases/<str:number>/", views.CaseDetailView.as_view(), name="case-detail"),
+    path("cases/<str:number>/actions/", views.CaseActionView.as_view(), name="case-actions"),
+    path("workdays/add", views.WorkdaysAddView.as_view(), name="workdays-add"),
+    path("workdays/between", views.WorkdaysBetweenView.as_view(), name="workdays-between"),
+    path("workdays/calendar/<int:year>/", views.CalendarYearView.as_view(), name="workdays-calendar"),
+]
+
+app_name = "api"
+urlpatterns = [
+    re_path(r"^(?P<version>v1)/", include(v1)),
+    re_path(r"", unknown_endpoint),
+]

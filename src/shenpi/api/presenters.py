@@ -1,0 +1,138 @@
+"""Facts about a case as the API shows them, gathered from the cases app's own functions.
+
+Nothing here decides what may happen to a case; it only reads what the lifecycle and the
+services already know (the clock, the allowed actions) and applies the disclosure rule for
+personal data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import holidays as holidays_pkg
+
+from shenpi.accounts.models import User
+from shenpi.cases import lifecycle
+from shenpi.cases.models import CLOCK_RUNNING_STATES, Case, Notice
+from shenpi.workdays.calendar import WorkCalendar, estimated_holidays
+from shenpi.workdays.models import CalendarDay, CalendarYear
+
+RECEIVE_LABEL = "收件"
+
+
+def discloses_personal_data(case: Case, user: User) -> bool:
+    """Full ID number, phone and query code only for the staff who need them to work the case.
+
+    Those are the staff of the case's own (implementing) department and the clerk who received
+    the application and saw the documents anyway; superusers too, as on the workbench (they can
+    read the admin site). Everyone else who may see the case — the comprehensive window's other
+    clerks, departments working a parallel step, supervisors, centre administrators — gets the
+    masked copies (个人信息保护法: least privilege).
+    """
+    if user.is_superuser:
+        return True
+    if user.department_id is not None and user.department_id == case.department_id:
+        return True
+    return case.received_by_id is not None and case.received_by_id == user.pk
+
+
+def applicant(case: Case, disclose: bool) -> dict:
+    return {
+        "kind": case.applicant_kind,
+        "kind_label": case.get_applicant_kind_display(),
+        "name": case.applicant_name,
+        "id_number": case.applicant_id if disclose else case.applicant_id_masked,
+        "id_note": case.applicant_id_note,
+        "contact_name": case.contact_name,
+        "phone": case.contact_phone if disclose else case.contact_phone_masked,
+        "masked": not disclose,
+    }
+
+
+def is_overdue(case: Case, today: dt.date) -> bool:
+    """The same rule as the list filter overdue=true (queries.overdue_condition)."""
+    return (case.state in CLOCK_RUNNING_STATES and case.clock_stopped_on is None
+            and case.promised_due is not None and case.promised_due < today)
+
+
+def clock(case: Case, calendar: WorkCalendar, today: dt.date) -> dict:
+    """The legal clock: dates stored on the case, days used from lifecycle.clock_used_days.
+
+    Remaining days are the promised (or statutory) limit plus extensions minus the days used, so
+    they freeze while the clock is stopped and equal the working days left until the due date
+    while it runs; they are left out once the case is closed or before it is accepted.
+    """
+    accepted = case.accept_date is not None
+    used = lifecycle.clock_used_days(case, calendar, today) if accepted else None
+    if case.used_days is not None and not case.is_open:
+        used = case.used_days
+    running = accepted and case.is_open
+    return {
+        "accept_date": case.accept_date,
+        "correction_due": case.correction_due,
+        "promised_limit": case.promised_limit,
+        "statutory_limit": case.statutory_limit,
+        "promised_due": case.promised_due,
+        "statutory_due": case.statutory_due,
+        "provisional": case.due_provisional,
+        "used_days": used,
+        "promised_remaining_days": case.promised_limit + case.extension_days - used if running else None,
+        "statutory_remaining_days": case.statutory_limit + case.extension_days - used if running else None,
+        "overdue": is_overdue(case, today),
+        "stopped": case.clock_stopped_on is not None,
+        "stopped_since": case.clock_stopped_on,
+        "stopped_days": case.stopped_days,
+        "extension_days": case.extension_days,
+        "extension_limit": case.version.extension_limit,
+        "delivery_due": case.delivery_due,
+    }
+
+
+def decision(case: Case) -> dict | None:
+    if not case.decision:
+        return None
+    return {
+        "result": case.decision,
+        "label": case.get_decision_display(),
+        "reason": case.decision_reason,
+        "decided_at": case.decided_at,
+        "delivery_due": case.delivery_due,
+    }
+
+
+def action_label(action: str) -> str:
+    if action == "receive":
+        return RECEIVE_LABEL
+    transition = lifecycle.TRANSITIONS.get(action)
+    return transition.label if transition else action
+
+
+def notice_pdf_path(case: Case, notice: Notice) -> str:
+    """The workbench page that renders the notice as PDF (a staff session is needed to open it)."""
+    return f"/workbench/cases/{case.number}/notices/{notice.pk}.pdf"
+
+
+ESTIMATED_SOURCE = "尚无国务院节假日安排通知：按《全国年节及纪念日放假办法》估算，所涉期限均标为估算。"
+
+
+def calendar_year(year: int) -> dict:
+    """The days of a year that differ from Monday-to-Friday, as the working-day arithmetic sees them.
+
+    An official year lists the notice's rest days (weekend days of a holiday included) and its
+    make-up working days. Any other year lists the weekdays the estimate takes off, and no
+    make-up days, because WorkCalendar ignores stored days of a year that is not official.
+    """
+    row = CalendarYear.objects.filter(year=year).first()
+    if row is not None and row.official:
+        days = list(CalendarDay.objects.filter(date__year=year).order_by("date"))
+        return {
+            "year": year, "official": True, "source": row.source,
+            "holidays": [{"date": d.date, "name": d.name} for d in days if not d.is_workday],
+            "workdays": [{"date": d.date, "name": d.name} for d in days if d.is_workday],
+        }
+    names = holidays_pkg.China(years=year, language="zh_CN")
+    return {
+        "year": year, "official": False, "source": ESTIMATED_SOURCE,
+        "holidays": [{"date": d, "name": names.get(d, "")} for d in sorted(estimated_holidays(year))],
+        "workdays": [],
+    }

@@ -1,0 +1,132 @@
+"""The read queries behind the list endpoints, shaped so that each stays one indexed query.
+
+Filters take resolved ids (not codes), so no filter joins another table, and dates become
+moment ranges on received_at, so its index applies.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from shenpi.cases.models import (
+    CLOCK_RUNNING_STATES,
+    Case,
+    CaseEvent,
+    CaseMaterial,
+    CaseStep,
+    ClockStop,
+    Extension,
+    Notice,
+)
+from shenpi.catalog.models import FlowStep, ItemProcedure, ItemVersion
+
+# Case numbers are date digits then Crockford base-32 letters; anything else cannot be a prefix.
+_NUMBER_PREFIX = re.compile(r"^[0-9A-Z]+$")
+
+
+# -- items ----------------------------------------------------------------------------------------
+
+def current_versions() -> QuerySet[ItemVersion]:
+    """The current version of every item: its highest-numbered published version."""
+    newer = ItemVersion.objects.filter(item=OuterRef("item"), status=ItemVersion.Status.PUBLISHED,
+                                       number__gt=OuterRef("number"))
+    return (ItemVersion.objects.filter(status=ItemVersion.Status.PUBLISHED)
+            .exclude(Exists(newer))
+            .select_related("item", "item__department")
+            .annotate(item_code=F("item__code")))
+
+
+def filter_items(versions: QuerySet[ItemVersion], *, department_id: int | None = None, type: str = "",
+                 q: str = "") -> QuerySet[ItemVersion]:
+    if department_id is not None:
+        versions = versions.filter(item__department_id=department_id)
+    if type:
+        versions = versions.filter(type=type)
+    if q:
+        versions = versions.filter(name__icontains=q)
+    return versions
+
+
+def item_in_full(versions: QuerySet[ItemVersion]) -> QuerySet[ItemVersion]:
+    return versions.prefetch_related(
+        "materials", "fees",
+        Prefetch("steps", FlowStep.objects.select_related("role", "department")),
+        Prefetch("itemprocedure_set", ItemProcedure.objects.select_related("kind").order_by("kind_id")),
+    )
+
+
+# -- cases ----------------------------------------------------------------------------------------
+
+# Decrypting personal data costs time per row and a list never shows it.
+_ENCRYPTED = ("query_code", "applicant_id", "contact_phone")
+
+
+def case_summaries(cases: QuerySet[Case]) -> QuerySet[Case]:
+    return cases.select_related("item", "version", "department").defer(*_ENCRYPTED)
+
+
+def overdue_condition(today: dt.date) -> Q:
+    """Past the promised date with the clock running (a stopped clock is not overdue)."""
+    return Q(state__in=CLOCK_RUNNING_STATES, clock_stopped_on__isnull=True, promised_due__lt=today)
+
+
+def _start_of_day(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def filter_cases(cases: QuerySet[Case], *, today: dt.date, state: str = "", department_id: int | None = None,
+                 item_id: int | None = None, channel: str = "", overdue: bool | None = None,
+                 due_before: dt.date | None = None, due_after: dt.date | None = None,
+                 received_from: dt.date | None = None, received_to: dt.date | None = None,
+                 q: str = "") -> QuerySet[Case]:
+    if state:
+        cases = cases.filter(state=state)
+    if department_id is not None:
+        cases = cases.filter(department_id=department_id)
+    if item_id is not None:
+        cases = cases.filter(item_id=item_id)
+    if channel:
+        cases = cases.filter(channel=channel)
+    if overdue is True:
+        cases = cases.filter(overdue_condition(today))
+    elif overdue is False:
+        cases = cases.exclude(overdue_condition(today))
+    if due_before is not None:
+        cases = cases.filter(promised_due__lte=due_before)
+    if due_after is not None:
+        cases = cases.filter(promised_due__gte=due_after)
+    if received_from is not None:
+        cases = cases.filter(received_at__gte=_start_of_day(received_from))
+    if received_to is not None:
+        cases = cases.filter(received_at__lt=_start_of_day(received_to + dt.timedelta(days=1)))
+    if q:
+        cases = cases.filter(_case_search(q))
+    return cases
+
+
+def _case_search(q: str) -> Q:
+    """A case number prefix when q starts with a digit (numbers start with the date), else a name start.
+
+    One condition, not an OR of both: each has its own index, and an OR of the two would make
+    PostgreSQL walk the primary key backwards through the whole table when matches are old.
+    """
+    number = q.upper()
+    if number[:1].isdigit() and _NUMBER_PREFIX.match(number):
+        return Q(number__startswith=number)
+    return Q(applicant_name__startswith=q)
+
+
+def case_in_full(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """Everything the case page shows, in a fixed number of queries."""
+    return cases.select_related("item", "version", "department", "window", "received_by").prefetch_related(
+        Prefetch("steps", CaseStep.objects.select_related("role", "department", "assignee", "finished_by")),
+        Prefetch("clock_stops", ClockStop.objects.select_related("kind")),
+        Prefetch("extensions", Extension.objects.select_related("approved_by")),
+        Prefetch("materials", CaseMaterial.objects.all()),
+        Prefetch("notices", Notice.objects.select_related("issued_by")),
+        Prefetch("events", CaseEvent.objects.select_related("step")),
+    )
