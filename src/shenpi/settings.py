@@ -148,6 +148,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise serves from finders too, but expects the folder
 MEDIA_ROOT = Path(declare("SHENPI_MEDIA_ROOT", "", "Folder for uploaded materials; empty for var/media.")
                   or VAR_DIR / "media")
 MEDIA_URL = "/media/"

@@ -189,6 +189,7 @@ def _activate(act: Act, seq: int) -> list[CaseStep]:
             case=act.case, flow_step=flow_step, seq=seq, name=flow_step.name, role_id=flow_step.role_id,
             department_id=department_id, assignee=_least_loaded(department_id, flow_step.role_id),
             started_at=act.now, due_at=due_at, own_limit=own,
+            cross_department=department_id != act.case.department_id,
         ))
     return created
 
@@ -455,10 +456,15 @@ def complete(act: Act) -> str:
 def _close(act: Act, reason: str) -> None:
     case = act.case
     if case.clock_stopped_on is not None:
-        case.clock_stops.filter(ended_at__isnull=True).update(ended_at=act.now)
+        # The stop ends with the case: its days stay excluded, so the clock stays where it stopped.
+        stopped = max(0, act.calendar.between(case.clock_stopped_on, act.today))
+        case.clock_stops.filter(ended_at__isnull=True).update(ended_at=act.now, stopped_days=stopped)
+        case.stopped_days += stopped
         case.clock_stopped_on = None
+        derive_dues(case, act.calendar)
     _cancel_active_steps(act)
-    case.closing_reason, case.closed_at = reason, act.now
+    # Voiding a case that had already ended keeps the moment it ended: its clock stopped then.
+    case.closing_reason, case.closed_at = reason, case.closed_at or act.now
 
 
 def withdraw(act: Act) -> str:

@@ -113,6 +113,8 @@ class Case(models.Model):
             models.Index(fields=["department", "-id"], name="case_dept_recent"),
             models.Index(fields=["item", "-id"], name="case_item_recent"),
             models.Index(fields=["received_at"], name="case_received"),
+            # Prefix search by applicant name (LIKE '张%') on PostgreSQL whatever the collation.
+            models.Index(fields=["applicant_name"], name="case_applicant_name", opclasses=["varchar_pattern_ops"]),
         ]
 
     def __str__(self):
@@ -170,6 +172,8 @@ class CaseStep(models.Model):
     started_at = models.DateTimeField("开始时间")
     due_at = models.DateTimeField("环节期限", null=True, blank=True)
     own_limit = models.BooleanField("有独立时限", default=False)
+    # A part worked by another department than the case's (并联审批): it makes the case visible there.
+    cross_department = models.BooleanField("跨部门环节", default=False, db_default=False)
     finished_at = models.DateTimeField("完成时间", null=True, blank=True)
     finished_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
                                     related_name="+", verbose_name="办理人")
@@ -181,6 +185,8 @@ class CaseStep(models.Model):
         indexes = [
             models.Index(fields=["status", "department", "due_at"], name="step_status_dept_due"),
             models.Index(fields=["assignee", "status"], name="step_assignee_status"),
+            models.Index(fields=["department", "case"], name="step_cross_dept",
+                         condition=models.Q(cross_department=True)),
         ]
 
     def __str__(self):
