@@ -126,6 +126,7 @@ AXES_FAILURE_LIMIT = int(declare("SHENPI_LOGIN_FAILURES", "5", "Failed logins be
 AXES_COOLOFF_TIME = float(declare("SHENPI_LOCKOUT_HOURS", "0.5", "Hours a locked account stays locked."))
 AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_VERBOSE = False
+AXES_LOCKOUT_CALLABLE = "shenpi.workbench.views.locked_out"
 # A shared government NAT must not lock out a whole building: lock per account.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 

@@ -28,7 +28,7 @@ def test_receive_only_leaves_the_case_waiting_for_acceptance(org, clerk):
     assert body["clock"]["correction_due"] == "2026-10-09"  # 5 working days after receipt (art. 32)
     assert [e["action"] for e in body["events"]] == ["receive"]
     assert {a["action"] for a in body["allowed_actions"]} == {
-        "accept", "request_correction", "refuse", "handle_on_the_spot", "withdraw"}
+        "accept", "request_correction", "refuse", "withdraw"}  # not 即办: no on-the-spot completion
     case = Case.objects.get(number=body["number"])
     assert case.received_by == org.people["clerk"]
     assert case.events.get().ip == "127.0.0.1"

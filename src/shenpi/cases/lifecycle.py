@@ -63,6 +63,13 @@ class Transition:
     needs: tuple[tuple[str, str], ...] = ()
     # The administrator's actions may reach any department's case.
     centre_wide: bool = False
+    # A fact of the case that rules the action out, whoever asks: returns the reason, or None.
+    ruled_out: Callable[[Case], str | None] | None = None
+
+    def refusal(self, case: Case) -> str | None:
+        if case.state not in self.sources:
+            return f"办件当前状态为“{case.get_state_display()}”，不能执行“{self.label}”。"
+        return self.ruled_out(case) if self.ruled_out else None
 
 
 # -- time: derived from the calendar, stored on the case --------------------------------------
@@ -292,10 +299,12 @@ def refuse(act: Act) -> str:
     return State.REFUSED
 
 
+def _not_on_the_spot(case: Case) -> str | None:
+    return None if case.on_the_spot else "该事项不是即办件，须受理后按流程办理。"
+
+
 def handle_on_the_spot(act: Act) -> str:
     case = act.case
-    if not case.on_the_spot:
-        raise TransitionRefused("该事项不是即办件，须受理后按流程办理。")
     _require_complete_materials(act)
     case.accepted_at = case.decided_at = case.completed_at = case.closed_at = act.now
     case.accept_date = legal_accept_date(case)
@@ -492,7 +501,8 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
     _t("request_correction", "一次性告知补正", {_S.RECEIVED}, {Role.CLERK}, request_correction),
     _t("supplement", "补正材料收齐", {_S.CORRECTING}, {Role.CLERK}, supplement),
     _t("refuse", "不予受理", {_S.RECEIVED, _S.CORRECTING}, {Role.CLERK}, refuse),
-    _t("handle_on_the_spot", "即办办结", {_S.RECEIVED}, {Role.CLERK}, handle_on_the_spot),
+    _t("handle_on_the_spot", "即办办结", {_S.RECEIVED}, {Role.CLERK}, handle_on_the_spot,
+       ruled_out=_not_on_the_spot),
     _t("pass", "通过", {_S.IN_PROGRESS}, _STAFF_ON_STEP, pass_step, on_step=True),
     _t("return", "退回", {_S.IN_PROGRESS}, _STAFF_ON_STEP, return_step, on_step=True),
     _t("request_supplement", "补件(暂停计时)", {_S.IN_PROGRESS}, _STAFF_ON_STEP, request_supplement,
@@ -509,6 +519,6 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
 )}
 
 
-def available(state: str) -> list[Transition]:
-    """The actions the table allows from a state (who may perform them is checked separately)."""
-    return [t for t in TRANSITIONS.values() if state in t.sources]
+def available(case: Case) -> list[Transition]:
+    """The actions the table allows for a case now (who may perform them is checked separately)."""
+    return [t for t in TRANSITIONS.values() if t.refusal(case) is None]

@@ -225,9 +225,9 @@ def perform(case: Case | int | str, action: str, *, actor: User, params: dict | 
     locked = _lock(case)
     if expected_version is not None and int(expected_version) != locked.row_version:
         raise Conflict("该办件已被他人更新，请刷新后重试。")
-    if locked.state not in transition.sources:
-        raise TransitionRefused(
-            f"办件当前状态为“{locked.get_state_display()}”，不能执行“{transition.label}”。")
+    refusal = transition.refusal(locked)
+    if refusal:
+        raise TransitionRefused(refusal)
     now = clock.now()
     act = lifecycle.Act(case=locked, actor=actor, params=dict(params or {}), now=now, calendar=get_calendar())
     _authorise(act, transition)
@@ -291,7 +291,7 @@ def issue_notice(case: Case, kind: str, actor: User | None, now, body: dict) -> 
 def allowed_actions(case: Case, user: User) -> list[lifecycle.Transition]:
     """Actions the table allows now that this user may perform: what a page shows as buttons."""
     result = []
-    for transition in lifecycle.available(case.state):
+    for transition in lifecycle.available(case):
         act = lifecycle.Act(case=case, actor=user, params={}, now=clock.now(), calendar=get_calendar())
         try:
             _authorise(act, transition)

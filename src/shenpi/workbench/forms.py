@@ -1,0 +1,323 @@
+"""Forms of the workbench: they collect what a person typed and hand it to the services.
+
+The rules (a valid ID number, complete materials, a reason for a refusal…) live in the services,
+which answer with precise Chinese messages; these forms only shape HTTP data into parameters and
+put the services' messages back next to the fields they concern.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django import forms
+
+from shenpi.cases import lifecycle
+from shenpi.cases.errors import CaseError
+from shenpi.cases.models import ApplicantKind, Case, CaseStep
+from shenpi.cases.services import ApplicantInput
+from shenpi.catalog.models import ItemProcedure, MaterialSpec
+
+DEFAULT_PROBLEM = "未提交"
+EXTRA_MISSING_ROWS = 2
+DELIVERY_CHOICES = [(v, v) for v in ("窗口领取", "邮寄送达", "电子送达", "当场送达")]
+
+
+def _text(label: str, *, max_length: int = 200, rows: int = 0, **kw) -> forms.CharField:
+    widget = forms.Textarea(attrs={"rows": rows}) if rows else forms.TextInput()
+    return forms.CharField(label=label, max_length=max_length, required=False, widget=widget, **kw)
+
+
+def put_errors(form: forms.Form, error: CaseError, field_names: dict[str, str]) -> list[str]:
+    """Attach a service's field messages to the form; return the messages no field shows."""
+    loose = []
+    for key, messages in error.fields.items():
+        name = field_names.get(key, key)
+        for message in messages:
+            if name in form.fields:
+                form.add_error(name, message)
+            else:
+                loose.append(message)
+    return loose
+
+
+# -- correction rows (一次性告知): shared by the acceptance screen and the case page ----------
+
+@dataclass
+class MissingRow:
+    index: int
+    include: bool
+    name: str
+    problem: str
+
+
+def missing_rows_for(names: list[str]) -> list[MissingRow]:
+    """Every material still missing, pre-filled, and blank rows for anything else to correct."""
+    rows = [MissingRow(i, True, name, DEFAULT_PROBLEM) for i, name in enumerate(names)]
+    rows += [MissingRow(len(rows) + i, True, "", "") for i in range(EXTRA_MISSING_ROWS)]
+    return rows
+
+
+def missing_rows_from(data, prefix: str = "missing") -> list[MissingRow]:
+    try:
+        count = min(int(data.get(f"{prefix}-count", 0)), 200)
+    except (TypeError, ValueError):
+        count = 0
+    return [
+        MissingRow(i, bool(data.get(f"{prefix}-{i}-include")), str(data.get(f"{prefix}-{i}-name", "")).strip(),
+                   str(data.get(f"{prefix}-{i}-problem", "")).strip())
+        for i in range(count)
+    ]
+
+
+def missing_payload(rows: list[MissingRow]) -> list[dict]:
+    return [{"name": r.name, "problem": r.problem or DEFAULT_PROBLEM} for r in rows if r.include and r.name]
+
+
+# -- the acceptance screen ----------------------------------------------------------------------
+
+@dataclass
+class MaterialRow:
+    spec: MaterialSpec
+    received: bool
+    copies: str
+    deferred: bool
+
+    @property
+    def key(self) -> str:
+        return f"m{self.spec.pk}"
+
+
+def material_rows(specs: list[MaterialSpec], data=None) -> list[MaterialRow]:
+    if data is None:
+        return [MaterialRow(s, False, str(s.copies), False) for s in specs]
+    return [
+        MaterialRow(s, bool(data.get(f"m{s.pk}-received")), str(data.get(f"m{s.pk}-copies", s.copies)).strip(),
+                    s.deferrable and bool(data.get(f"m{s.pk}-deferred")))
+        for s in specs
+    ]
+
+
+def materials_payload(rows: list[MaterialRow]) -> dict[int, dict]:
+    payload = {}
+    for row in rows:
+        entry: dict = {"received": row.received, "deferred": row.deferred}
+        if row.received and row.copies.isdigit():
+            entry["copies"] = int(row.copies)
+        payload[row.spec.pk] = entry
+    return payload
+
+
+def still_missing(rows: list[MaterialRow]) -> list[str]:
+    """Required materials neither ticked as received nor deferred (容缺)."""
+    return [r.spec.name for r in rows if r.spec.required and not r.received and not r.deferred]
+
+
+class AcceptanceForm(forms.Form):
+    # The four outcomes of the window: each maps to one action of the transition table.
+    DECISIONS = {
+        "accept": "accept",
+        "correct": "request_correction",
+        "refuse": "refuse",
+        "on_the_spot": "handle_on_the_spot",
+    }
+    # Where each of the services' field names is shown on this form.
+    FIELD_NAMES = {"applicant_id": "id_number", "contact_phone": "phone", "reason": "refuse_reason",
+                   "opinion": "opinion"}
+
+    applicant_kind = forms.ChoiceField(label="申请人类型", choices=ApplicantKind.choices, initial=ApplicantKind.PERSON,
+                                       widget=forms.RadioSelect)
+    applicant_name = _text("申请人名称", help_text="个人填写姓名，法人填写单位全称。")
+    id_number = _text("证件号码", max_length=40, help_text="个人填写18位身份证号码，法人填写18位统一社会信用代码。")
+    id_note = _text("校验不通过但合法的理由",
+                    help_text="仅限统一社会信用代码校验位不符但确属合法（如早期试点地区赋码）时填写，将记入办件。")
+    contact_name = _text("联系人", max_length=50)
+    phone = _text("联系电话", max_length=20)
+    title = _text("申请事项/项目名称")
+    refuse_reason = _text("不予受理理由", max_length=2000, rows=3)
+    correction_comment = _text("补正说明", max_length=2000, rows=2,
+                               help_text="可写明补正方式、地点等，将写入一次性告知书。")
+    opinion = _text("办理意见", max_length=2000, rows=2)
+
+    def applicant(self) -> ApplicantInput:
+        data = self.cleaned_data
+        return ApplicantInput(kind=data["applicant_kind"], name=data["applicant_name"], id_number=data["id_number"],
+                              contact_name=data["contact_name"], phone=data["phone"], id_note=data["id_note"])
+
+    def action_params(self, decision: str, missing: list[dict]) -> dict:
+        data = self.cleaned_data
+        if decision == "correct":
+            return {"missing": missing, "comment": data["correction_comment"]}
+        if decision == "refuse":
+            return {"reason": data["refuse_reason"]}
+        if decision == "on_the_spot":
+            return {"opinion": data["opinion"]}
+        return {}
+
+
+# -- the action forms of the case page ----------------------------------------------------------
+
+class ActionForm(forms.Form):
+    """One action's parameters; the prefix (the action) keeps field ids unique on the page."""
+
+    # How the services' parameter names map onto this form's fields.
+    FIELD_NAMES: dict[str, str] = {}
+
+    def __init__(self, data=None, *, case: Case, action: str, **kw):
+        super().__init__(data, prefix=action, **kw)
+        self.case = case
+        self.action = action
+
+    def params(self) -> dict:
+        return {k: v for k, v in self.cleaned_data.items() if v not in ("", None, [])}
+
+
+def _active_steps(case: Case) -> list[CaseStep]:
+    return [s for s in case.steps.all() if s.status == CaseStep.Status.ACTIVE]
+
+
+class StepActionForm(ActionForm):
+    """Actions on a step: when parallel steps run, the person says which one they work."""
+
+    def __init__(self, data=None, **kw):
+        super().__init__(data, **kw)
+        active = _active_steps(self.case)
+        if len(active) > 1:
+            self.fields["step"] = forms.ChoiceField(
+                label="办理环节", choices=[(s.pk, f"{s.name}（{s.department}）") for s in active])
+            self.order_fields(["step"])
+
+
+class PassForm(StepActionForm):
+    opinion = _text("办理意见", max_length=2000, rows=3, initial="同意")
+
+
+class ReturnForm(StepActionForm):
+    to_seq = forms.TypedChoiceField(label="退回到", coerce=int, required=False)
+    reason = _text("退回理由", max_length=2000, rows=3)
+
+    def __init__(self, data=None, **kw):
+        super().__init__(data, **kw)
+        active = _active_steps(self.case)
+        current = min((s.seq for s in active), default=0)
+        names: dict[int, list[str]] = {}
+        for flow_step in self.case.version.steps.all():
+            if flow_step.seq < current:
+                names.setdefault(flow_step.seq, []).append(flow_step.name)
+        choices = [(seq, f"第{seq}步：{'、'.join(n)}") for seq, n in sorted(names.items())]
+        self.fields["to_seq"].choices = choices
+        if choices:
+            self.fields["to_seq"].initial = choices[-1][0]
+
+
+class SupplementRequestForm(StepActionForm):
+    reason = _text("需补交的材料及原因", max_length=2000, rows=3)
+    expected_days = forms.CharField(label="补交期限(工作日)", initial=lifecycle.CORRECTION_NOTICE_DAYS, required=False,
+                                    widget=forms.NumberInput(attrs={"min": 1, "max": 30}))
+
+
+class SuspendForm(StepActionForm):
+    kind = forms.ChoiceField(label="特别程序", required=False)
+    reason = _text("暂停理由", max_length=2000, rows=3)
+    expected_days = forms.CharField(label="预计时长(工作日)", required=False,
+                                    widget=forms.NumberInput(attrs={"min": 1}))
+
+    def __init__(self, data=None, **kw):
+        super().__init__(data, **kw)
+        procedures = ItemProcedure.objects.filter(version_id=self.case.version_id).select_related("kind")
+        self.fields["kind"].choices = [(p.kind.code, f"{p.kind.name}（时限{p.limit_days}个工作日）")
+                                       for p in procedures]
+
+
+class ReasonForm(ActionForm):
+    LABELS = {"refuse": "不予受理理由", "deny": "不予许可理由(将写入决定书)", "withdraw": "申请人的撤回理由",
+              "void": "作废理由"}
+    reason = _text("理由", max_length=2000, rows=3)
+
+    def __init__(self, data=None, **kw):
+        super().__init__(data, **kw)
+        self.fields["reason"].label = self.LABELS.get(self.action, "理由")
+
+
+class OpinionForm(ActionForm):
+    opinion = _text("意见", max_length=2000, rows=3)
+
+
+class GrantForm(ActionForm):
+    opinion = _text("决定意见", max_length=2000, rows=3, initial="准予许可")
+
+
+class ResumeForm(ActionForm):
+    comment = _text("说明", max_length=2000, rows=2, initial="特别程序(补件)已结束，恢复计时")
+
+
+class ExtendForm(ActionForm):
+    days = forms.CharField(label="延长(工作日)", required=False, widget=forms.NumberInput(attrs={"min": 1}))
+    reason = _text("延期理由(将告知申请人)", max_length=2000, rows=3)
+
+    def __init__(self, data=None, **kw):
+        super().__init__(data, **kw)
+        room = self.case.version.extension_limit - self.case.extension_days
+        self.fields["days"].help_text = f"本事项最多还可延长{max(room, 0)}个工作日。"
+
+
+class CompleteForm(ActionForm):
+    delivery = forms.ChoiceField(label="送达方式", choices=DELIVERY_CHOICES, initial="窗口领取")
+
+
+class SupplementForm(ActionForm):
+    materials = forms.MultipleChoiceField(label="已收齐的补正材料", required=False,
+                                          widget=forms.CheckboxSelectMultiple)
+
+    def __init__(self, data=None, **kw):
+        super().__init__(data, **kw)
+        outstanding = [m for m in self.case.materials.all() if not m.received]
+        self.fields["materials"].choices = [(m.pk, m.name) for m in outstanding]
+        self.fields["materials"].initial = [m.pk for m in outstanding]
+
+
+class AcceptForm(ActionForm):
+    pass
+
+
+class CorrectionForm(ActionForm):
+    """The one-time notice: every required material still missing, editable, with what is wrong."""
+
+    comment = _text("补正说明", max_length=2000, rows=2)
+
+    def __init__(self, data=None, **kw):
+        super().__init__(data, **kw)
+        if data is None:
+            names = [m.name for m in lifecycle.missing_materials(self.case)]
+            self.rows = missing_rows_for(names)
+        else:
+            self.rows = missing_rows_from(data, prefix=f"{self.action}-missing")
+
+    def params(self) -> dict:
+        return {**super().params(), "missing": missing_payload(self.rows)}
+
+
+ACTION_FORMS: dict[str, type[ActionForm]] = {
+    "accept": AcceptForm,
+    "request_correction": CorrectionForm,
+    "supplement": SupplementForm,
+    "refuse": ReasonForm,
+    "handle_on_the_spot": OpinionForm,
+    "pass": PassForm,
+    "return": ReturnForm,
+    "request_supplement": SupplementRequestForm,
+    "suspend": SuspendForm,
+    "resume": ResumeForm,
+    "extend": ExtendForm,
+    "grant": GrantForm,
+    "deny": ReasonForm,
+    "complete": CompleteForm,
+    "withdraw": ReasonForm,
+    "void": ReasonForm,
+}
+
+# Actions that end or turn back a case: their buttons look different and ask for confirmation.
+NEGATIVE_ACTIONS = frozenset({"refuse", "return", "deny", "withdraw", "void"})
+
+
+def action_form(action: str, case: Case, data=None) -> ActionForm:
+    return ACTION_FORMS.get(action, ActionForm)(data, case=case, action=action)

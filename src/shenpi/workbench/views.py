@@ -1,0 +1,296 @@
+"""Staff pages. Each view translates HTTP into one call of the case services or queries and back.
+
+Who may do what is decided by shenpi.cases.services (allowed_actions, perform, receive,
+visible_cases); a view never repeats those rules, it only shows their answers.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Max, Prefetch, Q, prefetch_related_objects
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_POST
+
+from shenpi import clock
+from shenpi.cases import lifecycle, queries, services
+from shenpi.cases.documents import notice_pdf
+from shenpi.cases.errors import CaseError, InvalidInput
+from shenpi.cases.models import Case, CaseEvent, CaseStep, Extension, Notice
+
+from .forms import (
+    NEGATIVE_ACTIONS,
+    AcceptanceForm,
+    action_form,
+    material_rows,
+    materials_payload,
+    missing_payload,
+    missing_rows_for,
+    missing_rows_from,
+    put_errors,
+    still_missing,
+)
+
+PAGE_SIZE = 20
+ITEMS_PAGE_SIZE = 30
+
+BUCKET_HINTS = {
+    "todo": "等待我办理的办件",
+    "done": "我经手办理过的办件",
+    "due_soon": "剩余1个工作日或不足20%时限",
+    "overdue": "已超过承诺或环节期限",
+    "suspended": "特别程序、补件暂停计时",
+}
+ACCEPT_OUTCOMES = {
+    "accept": "已受理，办件编号 {number}。请打印受理通知书交申请人。",
+    "correct": "已收件并出具一次性告知书（补正材料通知书），办件编号 {number}。",
+    "refuse": "已出具不予受理通知书，办件编号 {number}。",
+    "on_the_spot": "即办件已当场办结，办件编号 {number}。",
+}
+
+
+def client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def forbidden(request, message: str):
+    return render(request, "workbench/forbidden.html", {"message": message}, status=403)
+
+
+def staff_required(view):
+    """Signed-in staff only: accounts without a role (future applicant accounts) are kept out."""
+
+    @functools.wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        user = request.user
+        if not (user.is_superuser or user.role_codes()):
+            return forbidden(request, "您的账号尚未分配工作角色，请联系中心管理员。")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def locked_out(request, original_response=None, credentials=None):
+    """What django-axes shows when an account is locked after repeated login failures."""
+    hours = float(settings.AXES_COOLOFF_TIME or 0)
+    minutes = round(hours * 60)
+    wait = f"请{minutes}分钟后再试，" if minutes else ""
+    message = (f"该账号连续{settings.AXES_FAILURE_LIMIT}次登录失败，已被暂时锁定。"
+               f"{wait}或联系中心管理员解锁。")
+    return render(request, "workbench/login.html", {"locked_message": message},
+                  status=settings.AXES_HTTP_RESPONSE_CODE)
+
+
+# -- home: the buckets ------------------------------------------------------------------------------
+
+@staff_required
+def home(request):
+    user, today, now = request.user, clock.today(), clock.now()
+    chosen = request.GET.get("bucket", "todo")
+    if chosen not in queries.BUCKETS:
+        chosen = "todo"
+    counts = {name: queries.bucket(name, user, today, now).count() for name in queries.BUCKETS}
+    page = Paginator(queries.bucket(chosen, user, today, now), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "workbench/home.html", {
+        "buckets": [(name, label, counts[name], BUCKET_HINTS[name]) for name, label in queries.BUCKETS.items()],
+        "bucket": chosen, "bucket_label": queries.BUCKETS[chosen], "page": page,
+        "may_receive": queries.may_receive(user), "today": today, "now": now,
+    })
+
+
+@staff_required
+def case_search(request):
+    query = request.GET.get("q", "").strip()
+    cases = services.visible_cases(request.user)
+    if query:
+        cases = cases.filter(Q(number__istartswith=query) | Q(applicant_name__icontains=query)
+                             | Q(title__icontains=query))
+        exact = cases.filter(number=query.upper()).first()
+        if exact is not None:
+            return redirect("workbench:case", number=exact.number)
+    else:
+        cases = cases.none()
+    cases = cases.select_related("version", "department").prefetch_related(Prefetch(
+        "steps", queryset=CaseStep.objects.filter(status=CaseStep.Status.ACTIVE), to_attr="active_steps"))
+    page = Paginator(cases.order_by("-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "workbench/cases.html", {"q": query, "page": page, "today": clock.today(),
+                                                    "now": clock.now()})
+
+
+# -- the acceptance screen (受理) -----------------------------------------------------------------
+
+@staff_required
+def accept(request):
+    user = request.user
+    if not queries.may_receive(user):
+        return forbidden(request, "窗口受理须由窗口人员办理。")
+    code = request.POST.get("item") or request.GET.get("item")
+    if not code:
+        search = request.GET.get("q", "")
+        page = Paginator(queries.receivable_items(user, search), ITEMS_PAGE_SIZE).get_page(request.GET.get("page"))
+        return render(request, "workbench/accept_items.html", {"page": page, "q": search})
+    item = get_object_or_404(queries.receivable_items(user), code=code)
+    version = item.current_version()
+    specs = list(version.materials.all())
+    if request.method != "POST":
+        return _render_accept(request, item, version, AcceptanceForm(), material_rows(specs))
+    return _accept_submitted(request, item, version, specs)
+
+
+def _render_accept(request, item, version, form, rows, *, missing_rows=None, errors=(), status=200):
+    return render(request, "workbench/accept_form.html", {
+        "item": item, "version": version, "form": form, "rows": rows, "missing_rows": missing_rows,
+        "errors": list(errors), "show_id_note": _show_id_note(form),
+    }, status=status)
+
+
+def _show_id_note(form: AcceptanceForm) -> bool:
+    """The note for a legal code failing its check appears once such a code was refused, or was noted."""
+    organisation = form.data.get("applicant_kind") == "organisation"
+    return bool(form.data.get("id_note")) or (organisation and form.is_bound and "id_number" in form.errors)
+
+
+def _accept_submitted(request, item, version, specs):
+    """收件 and the window's decision in one transaction: all of it happens, or none of it."""
+    user = request.user
+    form = AcceptanceForm(request.POST)
+    rows = material_rows(specs, request.POST)
+    decision = request.POST.get("decision", "")
+    missing_rows = missing_rows_from(request.POST) if "missing-count" in request.POST else None
+    if decision not in AcceptanceForm.DECISIONS:
+        return _render_accept(request, item, version, form, rows, missing_rows=missing_rows,
+                              errors=["请选择办理结果。"], status=400)
+    if decision == "correct" and missing_rows is None:
+        # First press: list everything still missing so the clerk can complete the one notice.
+        form.is_valid()
+        return _render_accept(request, item, version, form, rows, missing_rows=missing_rows_for(still_missing(rows)))
+    if not form.is_valid():
+        return _render_accept(request, item, version, form, rows, missing_rows=missing_rows,
+                              errors=["请检查填写的内容。"], status=400)
+    try:
+        with transaction.atomic():
+            case = services.receive(actor=user, item=item, applicant=form.applicant(),
+                                    materials=materials_payload(rows), title=form.cleaned_data["title"],
+                                    ip=client_ip(request))
+            case = services.perform(case, AcceptanceForm.DECISIONS[decision], actor=user,
+                                    params=form.action_params(decision, missing_payload(missing_rows or [])),
+                                    ip=client_ip(request), expected_version=case.row_version)
+    except CaseError as error:
+        loose = put_errors(form, error, AcceptanceForm.FIELD_NAMES)
+        return _render_accept(request, item, version, form, rows, missing_rows=missing_rows,
+                              errors=[error.message, *loose], status=error.http_status)
+    messages.success(request, ACCEPT_OUTCOMES[decision].format(number=case.number))
+    return redirect(_case_url(case, case.notices.order_by("-pk").first()))
+
+
+def _case_url(case: Case, notice: Notice | None = None) -> str:
+    url = reverse("workbench:case", args=[case.number])
+    return f"{url}?notice={notice.pk}" if notice else url
+
+
+# -- the case page ------------------------------------------------------------------------------
+
+def _visible_case(user, number: str) -> Case:
+    """Least privilege: a case outside what the services let this user see does not exist for them."""
+    return get_object_or_404(
+        services.visible_cases(user).select_related("item", "version", "department", "window", "received_by"),
+        number=number)
+
+
+def _case_context(request, case: Case, *, failed=None, error: CaseError | None = None,
+                  form_version: int | None = None) -> dict:
+    user, today = request.user, clock.today()
+    # The page and the action forms read the same step rows.
+    prefetch_related_objects([case], Prefetch(
+        "steps", queryset=CaseStep.objects.select_related("role", "department", "assignee", "finished_by")))
+    steps = list(case.steps.all())
+    forms = []
+    for transition in services.allowed_actions(case, user):
+        form = failed if failed is not None and failed.action == transition.action else action_form(
+            transition.action, case)
+        forms.append({"transition": transition, "form": form, "negative": transition.action in NEGATIVE_ACTIONS,
+                      "open": form is failed})
+    shown = request.GET.get("notice")
+    notices = list(case.notices.select_related("issued_by"))
+    return {
+        "case": case,
+        "today": today,
+        "now_moment": clock.now(),
+        "clock": queries.clock_facts(case, today),
+        "sees_applicant": queries.sees_applicant(user, case),
+        "steps": steps,
+        "materials": list(case.materials.all()),
+        "stops": list(case.clock_stops.all()),
+        "extensions": list(Extension.objects.filter(case=case).select_related("approved_by")),
+        "notices": notices,
+        "new_notice": next((n for n in notices if str(n.pk) == shown), None),
+        "events": list(CaseEvent.objects.filter(case=case).select_related("step").order_by("at", "pk")),
+        "action_forms": forms,
+        "error": error,
+        "failed_action": failed.action if failed is not None else "",
+        "form_version": case.row_version if form_version is None else form_version,
+    }
+
+
+@staff_required
+def case_detail(request, number):
+    case = _visible_case(request.user, number)
+    return render(request, "workbench/case.html", _case_context(request, case))
+
+
+@staff_required
+@require_POST
+def act(request, number):
+    """Perform one action on a case; on refusal, show why with the values kept and nothing changed."""
+    user = request.user
+    case = _visible_case(user, number)
+    action = request.POST.get("action", "")
+    form = action_form(action, case, request.POST)
+    posted_version = request.POST.get("row_version", "")
+    last_notice = case.notices.aggregate(last=Max("pk"))["last"] or 0
+    try:
+        if not posted_version.isdigit():
+            raise InvalidInput("页面已过期，请刷新后重试。")
+        if not form.is_valid():
+            raise InvalidInput("请检查填写的内容。")
+        case = services.perform(case, action, actor=user, params=form.params(), ip=client_ip(request),
+                                expected_version=int(posted_version))
+    except CaseError as error:
+        put_errors(form, error, getattr(form, "FIELD_NAMES", {}))
+        fresh = _visible_case(user, number)
+        stale = error.code == "conflict" and is_htmx(request)
+        context = _case_context(request, fresh, failed=form, error=error,
+                                form_version=int(posted_version) if stale else None)
+        template = "workbench/_action_panel.html" if is_htmx(request) else "workbench/case.html"
+        return render(request, template, context, status=error.http_status)
+    label = lifecycle.TRANSITIONS[action].label
+    messages.success(request, f"已办理：{label}。")
+    url = _case_url(case, case.notices.filter(pk__gt=last_notice).order_by("-pk").first())
+    if is_htmx(request):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+@staff_required
+def notice_pdf_view(request, number, notice_id):
+    case = _visible_case(request.user, number)
+    notice = get_object_or_404(Notice, pk=notice_id, case=case)
+    filename, pdf = notice_pdf(notice)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(False, filename)
+    return response
