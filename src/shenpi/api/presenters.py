@@ -12,7 +12,7 @@ import datetime as dt
 import holidays as holidays_pkg
 
 from shenpi.accounts.models import User
-from shenpi.cases import lifecycle
+from shenpi.cases import lifecycle, queries
 from shenpi.cases.models import CLOCK_RUNNING_STATES, Case, Notice
 from shenpi.workdays.calendar import WorkCalendar, estimated_holidays
 from shenpi.workdays.models import CalendarDay, CalendarYear
@@ -21,19 +21,8 @@ RECEIVE_LABEL = "收件"
 
 
 def discloses_personal_data(case: Case, user: User) -> bool:
-    """Full ID number, phone and query code only for the staff who need them to work the case.
-
-    Those are the staff of the case's own (implementing) department and the clerk who received
-    the application and saw the documents anyway; superusers too, as on the workbench (they can
-    read the admin site). Everyone else who may see the case — the comprehensive window's other
-    clerks, departments working a parallel step, supervisors, centre administrators — gets the
-    masked copies (个人信息保护法: least privilege).
-    """
-    if user.is_superuser:
-        return True
-    if user.department_id is not None and user.department_id == case.department_id:
-        return True
-    return case.received_by_id is not None and case.received_by_id == user.pk
+    """Full ID number, phone and query code: the one rule of the workbench (queries.sees_applicant)."""
+    return queries.sees_applicant(user, case)
 
 
 def applicant(case: Case, disclose: bool) -> dict:
@@ -63,10 +52,7 @@ def clock(case: Case, calendar: WorkCalendar, today: dt.date) -> dict:
     while it runs; they are left out once the case is closed or before it is accepted.
     """
     accepted = case.accept_date is not None
-    used = lifecycle.clock_used_days(case, calendar, today) if accepted else None
-    if case.used_days is not None and not case.is_open:
-        used = case.used_days
-    running = accepted and case.is_open
+    facts = queries.clock_facts(case, today, calendar)
     return {
         "accept_date": case.accept_date,
         "correction_due": case.correction_due,
@@ -75,9 +61,9 @@ def clock(case: Case, calendar: WorkCalendar, today: dt.date) -> dict:
         "promised_due": case.promised_due,
         "statutory_due": case.statutory_due,
         "provisional": case.due_provisional,
-        "used_days": used,
-        "promised_remaining_days": case.promised_limit + case.extension_days - used if running else None,
-        "statutory_remaining_days": case.statutory_limit + case.extension_days - used if running else None,
+        "used_days": facts.used if accepted else None,
+        "promised_remaining_days": facts.promised_left,
+        "statutory_remaining_days": facts.statutory_left,
         "overdue": is_overdue(case, today),
         "stopped": case.clock_stopped_on is not None,
         "stopped_since": case.clock_stopped_on,
