@@ -7,6 +7,8 @@ keeps the version it was accepted under.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -16,7 +18,17 @@ from django.db import models, transaction
 from shenpi import clock
 from shenpi.accounts.models import Role, User
 
-from .models import FeeStandard, FlowStep, Item, ItemProcedure, ItemVersion, MaterialSpec
+from .models import (
+    Department,
+    FeeStandard,
+    FlowStep,
+    Item,
+    ItemProcedure,
+    ItemVersion,
+    MaterialSpec,
+    ProcedureKind,
+    Window,
+)
 
 # =============================================================================================
 # Item versioning (事项版本): keep these functions together at the top of the module.
@@ -285,9 +297,7 @@ def retire(version: ItemVersion, actor: User | None = None) -> ItemVersion:
 # nothing; items are published through add_draft() and publish() above, with all their checks.
 # =============================================================================================
 
-from dataclasses import dataclass  # noqa: E402  (kept with the builders so the section stands alone)
 
-from .models import Department, ProcedureKind, Window  # noqa: E402
 
 
 @dataclass(frozen=True)

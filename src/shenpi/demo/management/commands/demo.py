@@ -1,0 +1,101 @@
+"""shenpi demo: load the demo city (departments, items, staff, a year of cases) once.
+
+    shenpi demo                 create what is missing (3000 cases by default); again: changes nothing
+    shenpi demo --cases 200     a smaller year
+    shenpi demo --accounts      the demo logins: username, role, department, password
+    shenpi demo --reset-passwords   a new shared password for every demo login (if var/ was lost)
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from shenpi.accounts.models import Role, User
+from shenpi.demo import generator
+
+
+class Command(BaseCommand):
+    help = "生成演示数据：示范市政务服务中心的部门、事项、工作人员和近一年的办件（只生成一次）。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--cases", type=int, default=generator.DEFAULT_CASES,
+                            help=f"生成的办件数（默认 {generator.DEFAULT_CASES}）。")
+        parser.add_argument("--seed", type=int, default=generator.DEFAULT_SEED,
+                            help="随机数种子：同一种子、同一天生成的数据相同。")
+        parser.add_argument("--password", help="首次生成时为全部演示账号设置的密码（默认随机生成并保存在 var/ 下）。")
+        parser.add_argument("--accounts", action="store_true", help="列出演示账号及密码。")
+        parser.add_argument("--reset-passwords", action="store_true",
+                            help="为全部演示账号重新生成共同密码（密码文件丢失时使用）。")
+
+    def handle(self, *args, **options):
+        if options["accounts"]:
+            self.print_accounts()
+            return
+        if options["reset_passwords"]:
+            password, count = generator.reset_passwords(options["password"])
+            self.stdout.write(f"已为 {count} 个演示账号设置新密码：{password}")
+            return
+        if options["cases"] < 0:
+            raise CommandError("--cases 不能为负数。")
+        if options["password"] is not None and len(options["password"]) < 10:
+            raise CommandError("密码至少10位。")
+        began = time.perf_counter()
+        result = generator.generate(cases=options["cases"], seed=options["seed"], password=options["password"])
+        elapsed = time.perf_counter() - began
+        if result.changed:
+            made = "、".join(f"{label} {result.created[key]}" for key, label in (
+                ("departments", "部门"), ("windows", "窗口"), ("items", "事项"), ("users", "账号"), ("cases", "办件"))
+                if result.created[key])
+            self.stdout.write(self.style.SUCCESS(f"已生成演示数据：{made}（用时 {elapsed:.1f} 秒）。"))
+            if "cases" in result.seconds:
+                self.stdout.write(f"  其中办件 {result.seconds['cases']:.1f} 秒，共执行 "
+                                  f"{sum(result.actions.values())} 次受理和办理操作。")
+        else:
+            self.stdout.write("演示数据已存在，没有任何更改。")
+        for failure in result.failures:
+            self.stderr.write(f"未能执行：{failure}")
+        self.print_summary()
+        if result.password_new:
+            self.stdout.write(f"演示账号共同密码：{generator.read_password()}（shenpi demo --accounts 可再次查看）")
+
+    def print_summary(self):
+        s = generator.summary()
+        out = self.stdout.write
+        out("部门：" + "，".join(f"{label} {n}" for label, n in s.departments.items()))
+        out(f"已发布事项：{s.items}")
+        out("演示账号：" + "，".join(f"{label} {n}" for label, n in s.users.items()))
+        out("办件状态：" + "，".join(f"{label} {n}" for label, n in s.states.items()))
+        out(f"今日：即将到期 {s.due_soon}，已超期 {s.overdue}（其中超期3个工作日以上 {s.long_overdue}）")
+
+    def print_accounts(self):
+        usernames = generator.demo_usernames()
+        users = {u.username: u for u in User.objects.filter(username__in=usernames)
+                 .select_related("department", "window").prefetch_related("roles")}
+        if not users:
+            raise CommandError("尚未生成演示数据，请先运行 shenpi demo。")
+        password = generator.read_password() or "（密码文件缺失：请运行 shenpi demo --reset-passwords）"
+        rows = [("用户名", "角色", "部门", "窗口", "姓名", "密码")]
+        for username in usernames:
+            user = users.get(username)
+            if user is None:
+                continue
+            roles = "、".join(Role.NAMES.get(r.code, r.code) for r in user.roles.all())
+            if user.is_superuser:
+                roles += "(超级用户)"
+            department = user.department.name if user.department else ""
+            window = user.window.number if user.window else ""
+            rows.append((username, roles, department, window, user.full_name, password))
+        widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
+        for row in rows:
+            self.stdout.write("  ".join(_pad(cell, width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+def _width(text: str) -> int:
+    """Columns a terminal gives the text: CJK characters take two."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))

@@ -1,0 +1,277 @@
+"""The demo city as people will use it: catalogue, staff, a year of cases, today's deadlines."""
+
+import io
+from collections import Counter
+
+import pytest
+from django.contrib.auth.hashers import check_password
+from django.core.management import call_command
+from django.db.models import Count
+from django.utils import timezone
+
+from shenpi import clock
+from shenpi.accounts import identifiers
+from shenpi.accounts.models import Role, User
+from shenpi.cases.models import (
+    ApplicantKind,
+    Case,
+    CaseEvent,
+    CaseMaterial,
+    ClockStop,
+    Decision,
+    Extension,
+    State,
+)
+from shenpi.catalog.models import Department, FeeStandard, FlowStep, Item, ItemVersion, MaterialSpec, Window
+from shenpi.demo import generator, people
+from shenpi.workdays.services import get_calendar
+
+from .conftest import CASES
+
+pytestmark = pytest.mark.django_db
+
+
+def demo_items():
+    return Item.objects.filter(department__code__startswith="SF-")
+
+
+def published(item):
+    return item.versions.get(status=ItemVersion.Status.PUBLISHED)
+
+
+# -- the run itself ------------------------------------------------------------------------------
+
+def test_every_planned_action_was_accepted_by_the_services_and_the_clock_runs_again(demo):
+    result, frozen_after = demo
+    assert result.failures == []
+    assert result.created["cases"] == CASES
+    assert frozen_after is None
+    # Cases went through the services: each has the receive event and its actor recorded.
+    assert CaseEvent.objects.filter(action="receive", actor__isnull=False).count() == CASES
+
+
+# -- catalogue -----------------------------------------------------------------------------------
+
+def test_city_has_at_least_fifteen_departments_a_comprehensive_window_and_a_three_level_tree(demo):
+    city = Department.objects.filter(code__startswith="SF-", level=Department.Level.CITY)
+    assert city.count() >= 15
+    names = set(city.values_list("short_name", flat=True))
+    assert {"发改委", "住建局", "规划局", "国土局", "环保局", "市场监管局", "公安局", "交通局", "人防办",
+            "消防救援支队", "卫健委", "教育局", "民政局", "人社局", "文旅局", "水利局", "农业农村局", "城管局",
+            "税务局", "商务局"} <= names
+    centre = Department.objects.get(comprehensive=True, code__startswith="SF-")
+    assert centre.windows.count() >= 2
+    for level, parent_level in ((Department.Level.TOWN, Department.Level.DISTRICT),
+                                (Department.Level.VILLAGE, Department.Level.TOWN)):
+        rows = Department.objects.filter(code__startswith="SF-", level=level).select_related("parent")
+        assert rows.exists()
+        assert {d.parent.level for d in rows} == {parent_level}
+    assert Department.objects.filter(code__startswith="SF-", level=Department.Level.DISTRICT).count() == 2
+
+
+def test_sixty_published_items_each_with_a_three_to_five_step_flow_materials_and_a_legal_basis(demo):
+    first_case = Case.objects.earliest("received_at").received_at
+    items = list(demo_items())
+    assert len(items) >= 60
+    for item in items:
+        version = published(item)
+        seqs = set(version.steps.values_list("seq", flat=True))
+        assert 3 <= len(seqs) <= 5, version.name
+        assert 3 <= version.steps.count() <= 5, version.name
+        assert 3 <= version.materials.count() <= 8, version.name
+        assert version.legal_basis.startswith("《"), version.name
+        assert version.result_name and version.promised_limit <= version.statutory_limit
+        assert version.published_at is not None and version.published_at < first_case
+
+
+def test_catalogue_shows_the_variety_a_guide_needs(demo):
+    versions = ItemVersion.objects.filter(item__in=demo_items(), status=ItemVersion.Status.PUBLISHED)
+    names = set(versions.values_list("name", flat=True))
+    for expected in ("建筑工程施工许可证核发", "企业设立登记", "户外广告设置审批", "建设项目环境影响评价文件审批",
+                     "建设工程规划许可证核发", "建设用地规划许可证核发", "建设工程消防设计审查", "食品经营许可",
+                     "药品零售企业许可", "道路货物运输经营许可", "娱乐场所经营许可", "民办学校设立审批",
+                     "医疗机构执业登记"):
+        assert expected in names
+    assert versions.filter(promised_limit=0).count() >= 5  # 即办件
+    charged = versions.filter(free_of_charge=False)
+    assert 1 <= charged.count() < versions.count() / 5  # most items are free
+    assert all(v.fee_basis and v.fees.exists() for v in charged)
+    assert FeeStandard.objects.filter(version__in=charged, amount__isnull=False).exists()
+    joint = versions.filter(joint_handling=True)
+    assert joint.count() >= 3 and set(joint.values_list("extension_limit", flat=True)) == {15}
+    # A joint item's middle stage runs in two other departments side by side.
+    for version in joint:
+        parallel = version.steps.filter(seq=2)
+        assert parallel.count() == 2
+        assert all(s.department_id not in (None, version.item.department_id) for s in parallel)
+    steps = FlowStep.objects.filter(version__in=versions)
+    assert steps.filter(limit__isnull=False, limit_unit=FlowStep.LimitUnit.DAYS).exists()
+    assert steps.filter(limit__isnull=False, limit_unit=FlowStep.LimitUnit.HOURS).exists()
+    assert set(steps.values_list("role", flat=True)) == {Role.HANDLER, Role.REVIEWER, Role.APPROVER}
+    procedures = Counter(versions.values_list("procedure_kinds__code", flat=True))
+    for kind in ("expert_review", "site_survey", "hearing", "testing", "publicity"):
+        assert procedures[kind] >= 1
+    materials = MaterialSpec.objects.filter(version__in=versions)
+    assert materials.filter(deferrable=True).exists() and materials.filter(required=False).exists()
+    assert {"original", "copy"} <= set(materials.values_list("form", flat=True))
+
+
+# -- staff ---------------------------------------------------------------------------------------
+
+def test_every_department_with_items_has_someone_in_every_role_and_clerks_sit_at_windows(demo):
+    departments = Department.objects.filter(items__in=demo_items()).distinct()
+    for department in departments:
+        roles = set(User.objects.filter(department=department).values_list("roles", flat=True))
+        assert {Role.CLERK, Role.HANDLER, Role.REVIEWER, Role.APPROVER, Role.LIAISON} <= roles, department.name
+    clerks = User.objects.filter(roles=Role.CLERK, username__in=generator.demo_usernames())
+    assert not clerks.filter(window__isnull=True).exists()
+    assert Window.objects.filter(staff__in=clerks).exists()
+    names = list(User.objects.filter(username__in=generator.demo_usernames()).values_list("full_name", flat=True))
+    assert len(set(names)) == len(names) and all(2 <= len(n) <= 3 for n in names)
+
+
+def test_personas_are_in_the_construction_bureau_and_admin_is_a_superuser(demo):
+    zhujian = Department.objects.get(short_name="住建局", code__startswith="SF-")
+    for role in (Role.CLERK, Role.HANDLER, Role.REVIEWER, Role.APPROVER):
+        user = User.objects.get(username=role)
+        assert user.department == zhujian and user.has_role(role)
+    assert User.objects.get(username="zhujian_clerk").department == zhujian
+    admin = User.objects.get(username="admin")
+    assert admin.is_superuser and admin.has_role(Role.ADMIN)
+    assert User.objects.get(username="supervisor").has_role(Role.SUPERVISOR)
+
+
+def test_accounts_listing_prints_every_login_with_the_password_that_works(demo, var_dir, settings):
+    # The demo hashes with the installation's hasher (Argon2), not the fast one other tests switch to.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+    out = io.StringIO()
+    call_command("demo", "--accounts", stdout=out)
+    text = out.getvalue()
+    password = (var_dir / generator.PASSWORD_FILE).read_text().strip()
+    assert len(password) >= 14
+    for account in people.accounts():
+        assert f"\n{account.username} " in text
+    assert text.count(password) == len(people.accounts())
+    assert check_password(password, User.objects.get(username="clerk").password)
+    assert "住房和城乡建设局" in text and "中心管理员" in text
+
+
+# -- cases ---------------------------------------------------------------------------------------
+
+def test_cases_are_in_every_state_of_the_lifecycle(demo):
+    states = set(generator.demo_cases().values_list("state", flat=True))
+    assert states == set(State.values)
+    completed = generator.demo_cases().filter(state=State.COMPLETED)
+    assert {Decision.GRANT, Decision.DENY} <= set(completed.values_list("decision", flat=True))
+    on_the_spot = completed.filter(promised_limit=0)
+    assert on_the_spot.exists() and set(on_the_spot.values_list("used_days", flat=True)) == {0}
+    assert completed.filter(promised_limit__gt=0, used_days__gt=0).exists()
+
+
+def test_cases_spread_over_the_last_twelve_months_on_working_days(demo):
+    calendar = get_calendar()
+    today = clock.today()
+    received = list(generator.demo_cases().values_list("received_at", flat=True))
+    assert all(r <= clock.now() for r in received)
+    days = {timezone.localdate(r) for r in received}
+    assert (today - min(days)).days > 300
+    assert len({(d.year, d.month) for d in days}) >= 12
+    assert all(calendar.is_workday(d) for d in days)
+
+
+def test_today_shows_cases_about_to_expire_overdue_and_long_overdue(demo):
+    calendar = get_calendar()
+    today = clock.today()
+    first = calendar.next_workday(today)
+    running = generator.demo_cases().filter(state__in=[State.IN_PROGRESS, State.DECIDING])
+    assert running.filter(promised_due__in=[first, calendar.add(first, 1)]).exists()
+    late = list(running.filter(promised_due__lt=today))
+    assert late
+    assert any(calendar.between(c.promised_due, today) >= 3 for c in late)
+    assert any(calendar.between(c.promised_due, today) < 3 for c in late)
+
+
+def test_history_has_corrections_deferred_materials_returns_suspensions_and_extensions(demo):
+    cases = generator.demo_cases()
+    actions = Counter(CaseEvent.objects.filter(case__in=cases).values_list("action", flat=True))
+    for action in ("request_correction", "supplement", "refuse", "handle_on_the_spot", "pass", "return", "suspend",
+                   "request_supplement", "resume", "extend", "grant", "deny", "complete", "withdraw", "void"):
+        assert actions[action] >= 1, action
+    assert CaseMaterial.objects.filter(case__in=cases, deferred=True).exists()
+    assert ClockStop.objects.filter(case__in=cases, ended_at__isnull=False, stopped_days__gt=0).exists()
+    assert ClockStop.objects.filter(case__in=cases, kind__isnull=True).exists()  # 补件
+    assert Extension.objects.filter(case__in=cases).exists()
+    assert cases.filter(channel="online").exists() and cases.filter(channel="window").exists()
+    # Both the departments' windows and the centre's comprehensive windows received cases.
+    assert cases.filter(received_by__department__comprehensive=True).exists()
+    assert cases.exclude(received_by__department__comprehensive=True).exists()
+
+
+def test_every_case_history_starts_with_receipt_and_chains_its_states(demo):
+    events = CaseEvent.objects.filter(case__in=generator.demo_cases()).order_by("case_id", "pk").values_list(
+        "case_id", "action", "from_state", "to_state", "at", "actor_id")
+    cases = dict(generator.demo_cases().values_list("pk", "state"))
+    previous: dict[int, tuple] = {}
+    for case_id, action, from_state, to_state, at, actor in events:
+        assert actor is not None
+        if case_id not in previous:
+            assert (action, from_state, to_state) == ("receive", "", State.RECEIVED)
+        else:
+            _, last_to, last_at = previous[case_id]
+            assert from_state == last_to, (case_id, action)
+            assert at >= last_at
+        previous[case_id] = (action, to_state, at)
+    assert set(previous) == set(cases)
+    assert all(previous[pk][1] == state for pk, state in cases.items())
+
+
+def test_applicants_carry_identifiers_with_correct_check_digits(demo):
+    for case in generator.demo_cases():
+        if case.applicant_kind == ApplicantKind.PERSON:
+            assert identifiers.validate_id_number(case.applicant_id) == case.applicant_id
+        else:
+            assert identifiers.validate_uscc(case.applicant_id) == case.applicant_id
+        assert case.applicant_id_note == ""
+        identifiers.validate_mobile(case.contact_phone)
+    assert generator.demo_cases().values("applicant_kind").annotate(n=Count("pk")).count() == 2
+
+
+# -- running it again ----------------------------------------------------------------------------
+
+def test_running_the_command_again_changes_nothing_and_says_so(demo):
+    before = (Department.objects.count(), Item.objects.count(), ItemVersion.objects.count(), User.objects.count(),
+              Case.objects.count(), CaseEvent.objects.count(), Window.objects.count())
+    out = io.StringIO()
+    call_command("demo", "--cases", str(CASES), stdout=out)
+    after = (Department.objects.count(), Item.objects.count(), ItemVersion.objects.count(), User.objects.count(),
+             Case.objects.count(), CaseEvent.objects.count(), Window.objects.count())
+    assert after == before
+    text = out.getvalue()
+    assert "没有任何更改" in text
+    assert "办件状态" in text and f"已发布事项：{demo_items().count()}" in text
+    assert clock._frozen is None
+
+
+def test_summary_counts_what_is_there(demo):
+    summary = generator.summary()
+    assert sum(summary.states.values()) == CASES
+    assert summary.states["已作废"] >= 1 and summary.states["补正中"] >= 1
+    assert summary.departments["市级"] >= 15 and summary.items == demo_items().count()
+    assert summary.users["监察员"] >= 1 and summary.users["中心管理员"] >= 1
+    assert summary.due_soon >= 1 and summary.overdue >= summary.long_overdue >= 1
+
+
+def test_reset_passwords_gives_every_demo_login_one_new_password(demo, var_dir, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+    path = var_dir / generator.PASSWORD_FILE
+    old = path.read_text()
+    try:
+        out = io.StringIO()
+        call_command("demo", "--reset-passwords", stdout=out)
+        new = path.read_text().strip()
+        assert new != old.strip() and new in out.getvalue()
+        for username in ("admin", "clerk", "binhe_approver"):
+            assert check_password(new, User.objects.get(username=username).password)
+        assert not check_password(old.strip(), User.objects.get(username="clerk").password)
+    finally:
+        path.write_text(old)
