@@ -41,6 +41,14 @@ class Act:
     notices: list[tuple[str, dict]] = field(default_factory=list)
     event_data: dict = field(default_factory=dict)
     comment: str = ""
+    _flow: list[FlowStep] | None = None
+
+    @property
+    def flow(self) -> list[FlowStep]:
+        """The case version's flow steps, read once per action."""
+        if self._flow is None:
+            self._flow = list(self.case.version.steps.all())
+        return self._flow
 
     @property
     def today(self) -> dt.date:
@@ -187,7 +195,7 @@ def _least_loaded(department_id: int, role_id: str) -> User | None:
 
 
 def _activate(act: Act, seq: int) -> list[CaseStep]:
-    flow_steps = [s for s in act.case.version.steps.all() if s.seq == seq]
+    flow_steps = [s for s in act.flow if s.seq == seq]
     created = []
     for flow_step in flow_steps:
         department_id = flow_step.department_id or act.case.department_id
@@ -201,8 +209,8 @@ def _activate(act: Act, seq: int) -> list[CaseStep]:
     return created
 
 
-def _flow_seqs(case: Case) -> list[int]:
-    return sorted({s.seq for s in case.version.steps.all()})
+def _flow_seqs(act: Act) -> list[int]:
+    return sorted({s.seq for s in act.flow})
 
 
 def _cancel_active_steps(act: Act) -> None:
@@ -233,7 +241,7 @@ def accept(act: Act) -> str:
     act.event_data["accept_date"] = case.accept_date.isoformat()
     if case.accept_date != act.today:
         act.event_data["backdated_by_law"] = True
-    seqs = _flow_seqs(case)
+    seqs = _flow_seqs(act)
     if not seqs:
         raise TransitionRefused("该事项版本没有配置办理流程，不能受理。请联系中心管理员。")
     _activate(act, seqs[0])
@@ -329,7 +337,7 @@ def pass_step(act: Act) -> str:
     step.save(update_fields=["status", "finished_at", "finished_by", "opinion"])
     if act.case.steps.filter(status=CaseStep.Status.ACTIVE, seq=step.seq).exists():
         return State.IN_PROGRESS  # a parallel part of the same stage is still working
-    later = [s for s in _flow_seqs(act.case) if s > step.seq]
+    later = [s for s in _flow_seqs(act) if s > step.seq]
     if later:
         _activate(act, later[0])
         return State.IN_PROGRESS
@@ -339,7 +347,7 @@ def pass_step(act: Act) -> str:
 def return_step(act: Act) -> str:
     step = _the_step(act)
     reason = _need_reason(act, message="退回必须写明理由。")
-    earlier = [s for s in _flow_seqs(act.case) if s < step.seq]
+    earlier = [s for s in _flow_seqs(act) if s < step.seq]
     if not earlier:
         raise TransitionRefused("第一个环节不能退回。")
     target = act.params.get("to_seq")

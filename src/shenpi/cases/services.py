@@ -255,7 +255,8 @@ def _mutable_fields() -> list[str]:
 
 def _lock(case: Case | int | str) -> Case:
     """Lock the row for the transaction; PostgreSQL waits, SQLite holds the write lock already."""
-    query = Case.objects.select_for_update().select_related("version", "department", "item")
+    # Lock the case row only: locking the joined version row would serialise every case of an item.
+    query = Case.objects.select_for_update(of=("self",)).select_related("version")
     try:
         if isinstance(case, Case):
             return query.get(pk=case.pk)
