@@ -24,6 +24,7 @@ def settings_doc() -> str:
     """docs/settings.md, generated from the declarations in shenpi.env."""
     from django.conf import settings
 
+    import shenpi.fonts  # noqa: F401 - declares the PDF font variable
     from shenpi.env import markdown_table
 
     settings.INSTALLED_APPS  # noqa: B018 - importing the settings declares every variable
