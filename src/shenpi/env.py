@@ -29,6 +29,6 @@ def flag(name: str, default: bool, doc: str) -> bool:
 
 def markdown_table() -> str:
     rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
-    for var in DECLARED.values():
+    for var in sorted(DECLARED.values(), key=lambda v: v.name):
         rows.append(f"| `{var.name}` | `{var.default or '—'}` | {var.doc} |")
     return "\n".join(rows) + "\n"
