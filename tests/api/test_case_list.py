@@ -147,14 +147,13 @@ def test_query_count_does_not_grow_with_the_rows(org, other, django_assert_max_n
     for _ in range(3):
         accepted(clerk, org.item)
     # A department user, so the visibility rule applies. Queries: token with its user, the item
-    # code, the user's roles, the user's department, the parts worked for other departments, the
-    # page itself. (A session adds its own save.)
+    # code, the user's roles, the user's department, the page itself. (A session adds its own save.)
     client = token_client(org.people["handler"])
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(5):
         assert len(client.get(f"{CASES}?item={org.item.code}").json()["results"]) == 3
     for _ in range(12):
         accepted(clerk, org.item)
-    with django_assert_max_num_queries(6) as captured:
+    with django_assert_max_num_queries(5) as captured:
         assert len(client.get(f"{CASES}?item={org.item.code}").json()["results"]) == 15
     page = [q["sql"] for q in captured.captured_queries if 'FROM "cases_case"' in q["sql"]]
     assert len(page) == 1, page  # item, version and department come joined, not one query per row

@@ -1,0 +1,215 @@
+"""Complete case lifecycles through the services, side by side with SpiffWorkflow.
+
+Shenpi, per case (6 commits): receive; accept; pass × 3 (审查, 审核, 审批); grant + complete
+(one user task, one transaction). SpiffWorkflow, per case (6 commits): start an instance with the
+application; five user tasks (accept, examine, review, approve, decide), each a separate request
+that loads, restores, runs, serializes and saves the workflow.
+Both run on the same PostgreSQL database through the same Django connection, one case at a time,
+in alternating blocks so that drift (autovacuum, caches) hits both sides alike.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from shenpi.accounts.models import User
+from shenpi.cases import services
+from shenpi.cases.models import ApplicantKind, State
+
+from . import org
+from .spiff import TASKS, SpiffRunner
+from .stats import summary_ms, table
+
+# Task labels shared by both sides, in order.
+STEPS = ("receive/start", "accept", "pass 审查", "pass 审核", "pass 审批", "grant+complete")
+# The two service calls of the last task, timed inside its transaction (the commit is not in them).
+GRANT_INSIDE, COMPLETE_INSIDE = "  of which grant", "  of which complete"
+
+
+@dataclass
+class Side:
+    name: str
+    seconds: float = 0.0
+    cases: int = 0
+    steps: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+
+    @property
+    def cases_per_second(self) -> float:
+        return self.cases / self.seconds if self.seconds else 0.0
+
+
+def _fresh(user: User) -> User:
+    """As in a new request: the role codes are read again, not taken from an earlier one."""
+    user.__dict__.pop("_role_codes", None)
+    return user
+
+
+class ShenpiFlow:
+    def __init__(self, office: org.Office, rng: random.Random):
+        self.office = office
+        self.materials = {pk: {"received": True} for pk in office.material_ids}
+        self.applicants = [
+            services.ApplicantInput(kind=ApplicantKind.PERSON, name=org.person_name(rng),
+                                    id_number=org.person_id(rng), phone=org.mobile(rng))
+            for _ in range(64)
+        ]
+
+    def run_case(self, index: int, timings: dict[str, list[float]] | None) -> None:
+        people = self.office.people
+        clock = time.perf_counter
+
+        def timed(label, call):
+            start = clock()
+            result = call()
+            if timings is not None:
+                timings[label].append(clock() - start)
+            return result
+
+        case = timed("receive/start", lambda: services.receive(
+            actor=_fresh(people["clerk"]), item=self.office.item, applicant=self.applicants[index % 64],
+            materials=self.materials, ip="127.0.0.1"))
+        case_id = case.pk  # each later request names the case by id and loads it itself
+        timed("accept", lambda: services.perform(case_id, "accept", actor=_fresh(people["clerk"]), ip="127.0.0.1"))
+        for label, role in (("pass 审查", "handler"), ("pass 审核", "reviewer"), ("pass 审批", "approver")):
+            timed(label, lambda role=role: services.perform(
+                case_id, "pass", actor=_fresh(people[role]), params={"opinion": "同意"}, ip="127.0.0.1"))
+
+        def decide():
+            approver = _fresh(people["approver"])
+            with transaction.atomic():
+                timed(GRANT_INSIDE, lambda: services.perform(
+                    case_id, "grant", actor=approver, params={"opinion": "准予许可"}, ip="127.0.0.1"))
+                return timed(COMPLETE_INSIDE, lambda: services.perform(
+                    case_id, "complete", actor=approver, params={"delivery": "窗口领取"}, ip="127.0.0.1"))
+
+        final = timed("grant+complete", decide)
+        if final.state != State.COMPLETED:
+            raise RuntimeError(f"case {case_id} ended in {final.state}")
+
+
+class SpiffFlow:
+    def __init__(self, runner: SpiffRunner, rng: random.Random):
+        self.runner = runner
+        self.applicants = [{"applicant_name": org.person_name(rng), "applicant_id": org.person_id(rng),
+                            "phone": org.mobile(rng)} for _ in range(64)]
+        self.serial = 0
+
+    def run_case(self, index: int, timings: dict[str, list[float]] | None) -> None:
+        clock = time.perf_counter
+        self.serial += 1
+        start = clock()
+        workflow_id = self.runner.start(f"spiff-{self.serial}", self.applicants[index % 64])
+        if timings is not None:
+            timings["receive/start"].append(clock() - start)
+        done = False
+        for label, task in zip(STEPS[1:], TASKS, strict=True):
+            start = clock()
+            done = self.runner.complete_task(workflow_id, task, {"opinion": "同意", "actor": label})
+            if timings is not None:
+                timings[label].append(clock() - start)
+        if not done:
+            raise RuntimeError(f"workflow {workflow_id} did not complete")
+
+
+class _StepMarks(dict):
+    """Handed to run_case as its timings: notes how many statements had run when each step ended."""
+
+    def __init__(self, captured: CaptureQueriesContext):
+        super().__init__()
+        self.captured = captured
+        self.marks: list[tuple[str, int]] = []
+
+    def __getitem__(self, label):
+        self.marks.append((label, len(self.captured.captured_queries)))
+        return []
+
+
+def _queries_per_step(flow) -> dict[str, int]:
+    """Statements each step sends (BEGIN, COMMIT and savepoints included), counted on one untimed case."""
+    with CaptureQueriesContext(connection) as captured:
+        marks = _StepMarks(captured)
+        flow.run_case(0, marks)
+    counts, previous, nested = {}, 0, 0
+    for label, upto in marks.marks:
+        counts[label] = upto - previous + (0 if label in (GRANT_INSIDE, COMPLETE_INSIDE) else nested)
+        nested = nested + counts[label] if label in (GRANT_INSIDE, COMPLETE_INSIDE) else 0
+        previous = upto
+    return counts
+
+
+def run(cases: int = 2000, block: int = 100, warmup: int = 20, seed: int = 7, spiff: bool = True) -> dict:
+    rng = random.Random(seed)
+    office = org.make_office()
+    ours = ShenpiFlow(office, rng)
+    sides = [Side("Shenpi services")]
+    flows = [ours]
+    runner = None
+    if spiff:
+        runner = SpiffRunner()
+        runner.create_table()
+        sides.append(Side("SpiffWorkflow 3"))
+        flows.append(SpiffFlow(runner, rng))
+    try:
+        print(f"lifecycle: warming up ({warmup} cases per side) …", flush=True)
+        for flow in flows:
+            for i in range(warmup):
+                flow.run_case(i, None)
+        queries = {side.name: _queries_per_step(flow) for side, flow in zip(sides, flows, strict=True)}
+        done = 0
+        while done < cases:
+            size = min(block, cases - done)
+            for side, flow in zip(sides, flows, strict=True):
+                started = time.perf_counter()
+                for i in range(done, done + size):
+                    flow.run_case(i, side.steps)
+                side.seconds += time.perf_counter() - started
+                side.cases += size
+            done += size
+            print(f"lifecycle: {done}/{cases} cases per side", flush=True)
+    finally:
+        if runner is not None:
+            runner.drop_table()
+    return _report(sides, queries)
+
+
+def _report(sides: list[Side], queries: dict[str, dict[str, int]]) -> dict:
+    result = {"cases": sides[0].cases, "sides": {}}
+    rows = []
+    for side in sides:
+        steps = {label: summary_ms(side.steps[label]) for label in (*STEPS, GRANT_INSIDE, COMPLETE_INSIDE)
+                 if side.steps.get(label)}
+        result["sides"][side.name] = {"cases_per_second": side.cases_per_second, "seconds": side.seconds,
+                                      "steps": steps, "queries": queries.get(side.name, {})}
+        rows.append([side.name, side.cases, side.seconds, side.cases_per_second,
+                     side.seconds / side.cases * 1000 if side.cases else float("nan")])
+    print()
+    print(table(["side", "cases", "seconds", "cases/s", "ms/case"], rows,
+                title="Case lifecycle: receive + 5 user tasks, 6 commits per case, sequential, one connection"))
+    if len(sides) == 2 and sides[0].cases_per_second:
+        ratio = sides[1].cases_per_second / sides[0].cases_per_second
+        result["ratio_spiff_over_ours"] = ratio
+        print(f"ratio SpiffWorkflow / Shenpi cases per second: {ratio:.2f}")
+    step_rows = []
+    for label in (*STEPS, GRANT_INSIDE, COMPLETE_INSIDE):
+        row = [label]
+        for side in sides:
+            s = result["sides"][side.name]["steps"].get(label)
+            if s is None:
+                row += ["", "", "", ""]
+                continue
+            row += [s["median_ms"], s["p95_ms"], s["p99_ms"], queries.get(side.name, {}).get(label, "-")]
+        step_rows.append(row)
+    headers = ["step"]
+    for side in sides:
+        short = "ours" if side.name.startswith("Shenpi") else "spiff"
+        headers += [f"{short} p50 ms", f"{short} p95", f"{short} p99", f"{short} SQL"]
+    print()
+    print(table(headers, step_rows,
+                title="Per-step latency (ms); SQL = statements sent per step, BEGIN and COMMIT included"))
+    return result
