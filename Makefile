@@ -4,8 +4,9 @@ PYTHON ?= python3
 BIN     = $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
-# Debian packages: Chromium drives the browser tests; a TrueType CJK font renders PDF notices.
-SYSTEM_PACKAGES_TEST = chromium fonts-wqy-microhei
+# Debian packages: Chromium drives the browser tests; a TrueType CJK font renders PDF notices;
+# poppler-utils (pdftotext, pdftoppm) lets the tests read the notices back.
+SYSTEM_PACKAGES_TEST = chromium fonts-wqy-microhei poppler-utils
 SYSTEM_PACKAGES_RUN  = fonts-wqy-microhei
 
 .PHONY: venv run test test-sqlite test-postgres lint bench system-run system-test migrate demo clean schema

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from shenpi.accounts.models import Role, User
 from shenpi.catalog.models import FlowStep, ItemProcedure
+from shenpi.catalog.services import flow_of
 from shenpi.workdays.calendar import WorkCalendar
 from shenpi.workdays.services import office_hours
 
@@ -41,14 +42,18 @@ class Act:
     notices: list[tuple[str, dict]] = field(default_factory=list)
     event_data: dict = field(default_factory=dict)
     comment: str = ""
-    _flow: list[FlowStep] | None = None
+    _active: list[CaseStep] | None = None
 
     @property
-    def flow(self) -> list[FlowStep]:
-        """The case version's flow steps, read once per action."""
-        if self._flow is None:
-            self._flow = list(self.case.version.steps.all())
-        return self._flow
+    def flow(self) -> tuple[FlowStep, ...]:
+        return flow_of(self.case.version)
+
+    @property
+    def active(self) -> list[CaseStep]:
+        """The case's active steps as they were when the action began, read once per action."""
+        if self._active is None:
+            self._active = _active_steps(self.case)
+        return self._active
 
     @property
     def today(self) -> dt.date:
@@ -180,7 +185,7 @@ def _require_complete_materials(act: Act) -> None:
 
 
 def _active_steps(case: Case) -> list[CaseStep]:
-    return list(case.steps.filter(status=CaseStep.Status.ACTIVE).select_related("flow_step"))
+    return list(case.steps.filter(status=CaseStep.Status.ACTIVE))
 
 
 # -- steps --------------------------------------------------------------------------------------
@@ -335,7 +340,7 @@ def pass_step(act: Act) -> str:
     step.status, step.finished_at, step.finished_by = CaseStep.Status.DONE, act.now, act.actor
     step.opinion = act.comment = str(act.params.get("opinion") or "").strip() or "同意"
     step.save(update_fields=["status", "finished_at", "finished_by", "opinion"])
-    if act.case.steps.filter(status=CaseStep.Status.ACTIVE, seq=step.seq).exists():
+    if any(s.seq == step.seq and s.pk != step.pk for s in act.active):
         return State.IN_PROGRESS  # a parallel part of the same stage is still working
     later = [s for s in _flow_seqs(act) if s > step.seq]
     if later:

@@ -102,6 +102,8 @@ class Case(models.Model):
     used_days = models.PositiveIntegerField("实际用时(工作日)", null=True, blank=True)
     closing_reason = models.TextField("不予受理/撤回/作废理由", blank=True)
     closed_at = models.DateTimeField("结束时间", null=True, blank=True)
+    notices_issued = models.PositiveSmallIntegerField("已出具文书数", default=0,
+                                                      help_text="文书编号为“办件编号-序号”。")
     row_version = models.PositiveIntegerField("版本", default=0)
 
     class Meta:

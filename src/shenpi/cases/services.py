@@ -77,7 +77,7 @@ def _authorise(act: lifecycle.Act, transition: lifecycle.Transition) -> None:
 def _step_for(act: lifecycle.Act, transition: lifecycle.Transition) -> CaseStep:
     """The active step this actor may work: their role, their department, their assignment."""
     user = act.actor
-    active = lifecycle._active_steps(act.case)
+    active = act.active
     wanted = act.params.get("step")
     if wanted not in (None, ""):
         active = [s for s in active if str(s.pk) == str(wanted)]
@@ -229,13 +229,15 @@ def perform(case: Case | int | str, action: str, *, actor: User, params: dict | 
     now = clock.now()
     act = lifecycle.Act(case=locked, actor=actor, params=dict(params or {}), now=now, calendar=get_calendar())
     _authorise(act, transition)
-    before = locked.state
+    before, unchanged = locked.state, _mutable_values(locked)
     locked.state = transition.effect(act)
     locked.row_version += 1
-    locked.save(update_fields=_mutable_fields())
+    first_notice = locked.notices_issued + 1
+    locked.notices_issued += len(act.notices)
+    locked.save(update_fields=_changed_fields(locked, unchanged))
     _record(locked, action, actor, now, ip, before, locked.state, act.step, act.comment, act.event_data)
-    for kind, body in act.notices:
-        issue_notice(locked, kind, actor, now, body)
+    for serial, (kind, body) in enumerate(act.notices, start=first_notice):
+        issue_notice(locked, kind, actor, now, body, serial)
     return locked
 
 
@@ -246,15 +248,24 @@ _FIXED_AT_RECEIPT = frozenset({
 })
 
 
-def _mutable_fields() -> list[str]:
-    """What an action may change; the rest (and its SM4 ciphertexts) is written once, at receipt."""
-    return [f.name for f in Case._meta.concrete_fields if f.name not in _FIXED_AT_RECEIPT]
+_MUTABLE_FIELDS = [f for f in Case._meta.concrete_fields if f.name not in _FIXED_AT_RECEIPT]
+
+
+def _mutable_values(case: Case) -> list:
+    return [getattr(case, f.attname) for f in _MUTABLE_FIELDS]
+
+
+def _changed_fields(case: Case, before: list) -> list[str]:
+    """What this action changed: the UPDATE carries those columns only (never the SM4 ciphertexts)."""
+    return [f.name for f, old in zip(_MUTABLE_FIELDS, before, strict=True) if getattr(case, f.attname) != old]
 
 
 def _lock(case: Case | int | str) -> Case:
     """Lock the row for the transaction; PostgreSQL waits, SQLite holds the write lock already."""
     # Lock the case row only: locking the joined version row would serialise every case of an item.
-    query = Case.objects.select_for_update(of=("self",)).select_related("version")
+    # No action reads the SM4-encrypted columns, so they are neither fetched nor decrypted.
+    query = (Case.objects.select_for_update(of=("self",)).select_related("version")
+             .defer("query_code", "applicant_id", "contact_phone"))
     try:
         if isinstance(case, Case):
             return query.get(pk=case.pk)
@@ -272,9 +283,8 @@ def _record(case, action, actor, now, ip, before, after, step, comment, data) ->
     )
 
 
-def issue_notice(case: Case, kind: str, actor: User | None, now, body: dict) -> Notice:
+def issue_notice(case: Case, kind: str, actor: User | None, now, body: dict, serial: int) -> Notice:
     """A notice keeps the facts as they stood when it was issued, so a reprint says the same."""
-    count = case.notices.count() + 1
     facts = {
         "received_on": timezone.localdate(case.received_at).isoformat(),
         "accepted_on": case.accept_date.isoformat() if case.accept_date else None,
@@ -283,7 +293,7 @@ def issue_notice(case: Case, kind: str, actor: User | None, now, body: dict) -> 
         "due_provisional": case.due_provisional,
         "issuer": str(actor) if actor else "",
     }
-    return Notice.objects.create(case=case, kind=kind, number=f"{case.number}-{count:02d}",
+    return Notice.objects.create(case=case, kind=kind, number=f"{case.number}-{serial:02d}",
                                  issued_at=now, issued_by=actor, body={**facts, **body})
 
 

@@ -30,6 +30,30 @@ from .models import (
     Window,
 )
 
+# Flows of versions nobody can edit any more, read once per process: (version id, published_at)
+# → steps. published_at is in the key so that a version id reused after a restore or a rolled-back
+# test cannot pick up another version's flow.
+_frozen_flows: dict[tuple[int, object], tuple[FlowStep, ...]] = {}
+_FROZEN_FLOWS_KEPT = 2048
+
+
+def flow_of(version: ItemVersion) -> tuple[FlowStep, ...]:
+    """A version's flow steps in order; cached once published, since published flows never change."""
+    if version.status == ItemVersion.Status.DRAFT:
+        return tuple(version.steps.all())
+    key = (version.pk, version.published_at)
+    flow = _frozen_flows.get(key)
+    if flow is None:
+        if len(_frozen_flows) >= _FROZEN_FLOWS_KEPT:
+            _frozen_flows.clear()
+        flow = _frozen_flows[key] = tuple(version.steps.all())
+    return flow
+
+
+def forget_flows() -> None:
+    _frozen_flows.clear()
+
+
 # =============================================================================================
 # Item versioning (事项版本): keep these functions together at the top of the module.
 # =============================================================================================
