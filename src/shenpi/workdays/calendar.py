@@ -117,6 +117,18 @@ class WorkCalendar:
             total += hi - lo
         return total
 
+    def latest_start(self, end: dt.date, n: int) -> dt.date:
+        """The latest day D with at least n working days after D up to `end` (n = 0 → end).
+
+        "Overdue by n working days on `end`" is "due on or before latest_start(end, n)".
+        """
+        if n < 0:
+            raise ValueError("工作日数不能为负数")
+        day = end
+        while self.between(day, end) < n:
+            day -= dt.timedelta(days=1)
+        return day
+
     def next_workday(self, day: dt.date) -> dt.date:
         """The first working day on or after `day`."""
         return day if self.is_workday(day) else self.add(day, 1)
