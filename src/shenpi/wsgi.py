@@ -4,3 +4,10 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shenpi.settings")
 application = get_wsgi_application()
+
+from django.conf import settings  # noqa: E402 - settings are configured by get_wsgi_application
+
+if settings.SUPERVISE_IN_PROCESS:
+    from shenpi.supervision.inprocess import start_scanner
+
+    start_scanner(settings.SUPERVISE_INTERVAL)

@@ -7,12 +7,9 @@ seeded roles and calendar afterwards.
 
 from __future__ import annotations
 
-import os
-import socket
 import threading
 import time
 from collections import Counter
-from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
@@ -22,7 +19,6 @@ from shenpi.notifications import services
 from shenpi.notifications.models import Notification
 
 ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
-REDIS_URL = os.environ.get("SHENPI_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 pytestmark = [
     pytest.mark.skipif(not ON_POSTGRES, reason=(
@@ -71,40 +67,6 @@ def test_two_passes_at_once_never_send_a_message_twice(accepted_case, sms_gatewa
     # The first pass took 20; the other skipped the locked rows and took the other 10 at the same time.
     assert sorted(o.sent for o in outcomes) == [10, 20]
     assert set(Notification.objects.values_list("status", flat=True)) == {Notification.Status.SENT}
-
-
-def _redis_reachable() -> bool:
-    address = urlparse(REDIS_URL)
-    try:
-        with socket.create_connection((address.hostname or "127.0.0.1", address.port or 6379), timeout=1) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
-@pytest.fixture
-def celery_app(settings):
-    """The project's Celery app pointed at the local Redis, no longer eager."""
-    if not _redis_reachable():
-        pytest.skip(f"Redis is not reachable at {REDIS_URL} (set SHENPI_TEST_REDIS_URL)")
-    from shenpi.celery import app
-
-    def forget_connections():
-        if app._pool is not None:
-            app._pool.force_close_all()
-            app._pool = None
-        app.amqp._producer_pool = None
-
-    previous = {key: app.conf[key] for key in ("broker_url", "task_always_eager", "worker_hijack_root_logger")}
-    settings.CELERY_BROKER_URL = REDIS_URL
-    forget_connections()
-    # The worker must leave the root logger of the test session alone.
-    app.conf.update(broker_url=REDIS_URL, task_always_eager=False, worker_hijack_root_logger=False)
-    app.control.purge()
-    yield app
-    forget_connections()
-    app.conf.update(previous)
 
 
 @pytest.mark.celery

@@ -1,0 +1,364 @@
+"""What each rule (监察点) looks for: one set-based query per rule, registered under its code.
+
+A finder gets a `Look` (the moment, the calendar, the rule's thresholds, and the cases in scope)
+and returns the findings that hold now, each at the highest level that applies — or None when the
+data it needs do not exist yet (a capability not installed), in which case nothing is raised or
+closed. Two kinds of rule:
+
+- state rules look at how things stand (a case due soon or overdue, an order unanswered): their
+  alert closes by itself when the condition ends;
+- event rules look at what was done (a second correction notice, 先批后录): a violation stays a
+  violation, so they look only at cases with new events since the last scan, and their alert
+  closes when the department's rectification answer (整改说明) is recorded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.db.models import BigIntegerField, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from shenpi.cases.lifecycle import end_of_day
+from shenpi.cases.models import (
+    CLOCK_RUNNING_STATES,
+    Case,
+    CaseEvent,
+    CaseMaterial,
+    CaseStep,
+    ClockStop,
+    Decision,
+    State,
+)
+from shenpi.catalog.models import FlowStep
+from shenpi.workdays.calendar import WorkCalendar
+
+from .models import Category, Flag, Level, Order
+
+
+@dataclass(frozen=True)
+class Finding:
+    subject: str
+    level: int
+    department_id: int
+    case_id: int | None = None
+    step_id: int | None = None
+    responsible_id: int | None = None
+    figures: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass
+class Look:
+    """What a finder looks with. `changed` is None in a full look, else a subquery of case ids."""
+
+    now: dt.datetime
+    calendar: WorkCalendar
+    params: dict
+    changed: QuerySet | None = None
+    since: dt.datetime | None = None
+
+    @property
+    def today(self) -> dt.date:
+        return timezone.localdate(self.now)
+
+    def in_scope(self, rows: QuerySet, case_field: str = "pk") -> QuerySet:
+        if self.changed is None:
+            return rows
+        return rows.filter(**{f"{case_field}__in": self.changed})
+
+
+@dataclass(frozen=True)
+class RuleDef:
+    code: str
+    name: str
+    category: str
+    level: int
+    find: Callable[[Look], Iterable[Finding] | None]
+    params: dict = field(default_factory=dict)
+    basis: str = ""
+    description: str = ""
+    event_rule: bool = False
+    # Rules over small tables (flags, orders) look at everything in every scan.
+    always_full: bool = False
+
+
+REGISTRY: dict[str, RuleDef] = {}
+
+
+def rule(code: str, name: str, category: str, level: int, *, params: dict | None = None, basis: str = "",
+         event_rule: bool = False, always_full: bool = False):
+    def register(find):
+        REGISTRY[code] = RuleDef(code, name, category, level, find, dict(params or {}), basis,
+                                 (find.__doc__ or "").strip(), event_rule, always_full)
+        return find
+    return register
+
+
+def _case_subject(case_id: int) -> str:
+    return f"case:{case_id}"
+
+
+def _current_handler() -> Coalesce:
+    """Who answers for a case now: the assignee of its first active step, else whoever received it."""
+    active = CaseStep.objects.filter(case=OuterRef("pk"), status=CaseStep.Status.ACTIVE).order_by("seq", "pk")
+    return Coalesce(Subquery(active.values("assignee_id")[:1]), F("received_by_id"), output_field=BigIntegerField())
+
+
+# -- time (时限) -------------------------------------------------------------------------------
+
+TIME_PARAMS = {"warn_days_left": 1, "warn_share_left": 0.2, "red_overdue_days": 3, "red_unanswered_days": 2}
+
+
+def warn_days(params: dict, allotment: int) -> int:
+    """预警 when at most this many working days are left: 1 day or 20 % of the allotment, the larger."""
+    return max(int(params["warn_days_left"]), math.floor(float(params["warn_share_left"]) * allotment))
+
+
+def _time_level(look: Look, due: dt.date, allotment: int) -> tuple[int | None, dict]:
+    cal, today, p = look.calendar, look.today, look.params
+    if due < today:
+        overdue = cal.between(due, today)
+        level = Level.RED if overdue >= int(p["red_overdue_days"]) else Level.YELLOW
+        return level, {"due": due.isoformat(), "overdue_days": overdue}
+    left = cal.between(today, due)
+    if left <= warn_days(p, allotment):
+        return Level.WARNING, {"due": due.isoformat(), "days_left": left, "allotment": allotment}
+    return None, {}
+
+
+def _unanswered_yellows(look: Look, code: str) -> set[str]:
+    """Subjects whose yellow card has had no rectification answer for the set working days."""
+    from .models import Alert
+
+    cutoff = look.calendar.latest_start(look.today, int(look.params["red_unanswered_days"]))
+    return set(Alert.objects.filter(
+        rule__code=code, level=Level.YELLOW, status=Alert.Status.OPEN, answered_at__isnull=True,
+        detected_at__lt=end_of_day(cutoff) + dt.timedelta(seconds=1),
+    ).values_list("subject", flat=True))
+
+
+@rule("time.case", "办件超时", Category.TIME, Level.RED, params=TIME_PARAMS,
+      basis="行政许可法第四十二条；承诺时限")
+def case_time(look: Look) -> list[Finding]:
+    """承诺办结期限：剩余不超过1个工作日或时限的20%（取先到者）预警；超过期限黄牌；超期3个工作日以上，
+    或黄牌2个工作日内未反馈整改情况，红牌。暂停计时期间不计。"""
+    today, cal = look.today, look.calendar
+    running = look.in_scope(Case.objects.filter(state__in=CLOCK_RUNNING_STATES, promised_due__isnull=False))
+    running = running.annotate(allotment=F("promised_limit") + F("extension_days"))
+    # Each allotment has its own warning horizon; allotments are few, so group them by horizon.
+    horizons: dict[int, list[int]] = defaultdict(list)
+    for allotment in running.filter(promised_due__gte=today).values_list("allotment", flat=True).distinct():
+        horizons[warn_days(look.params, allotment)].append(allotment)
+    soon = Q(pk__in=[])
+    for days, allotments in horizons.items():
+        soon |= Q(allotment__in=allotments, promised_due__gte=today, promised_due__lte=cal.add(today, days))
+    rows = running.filter(Q(promised_due__lt=today) | soon).annotate(responsible=_current_handler()).values_list(
+        "pk", "promised_due", "allotment", "department_id", "responsible")
+    unanswered = _unanswered_yellows(look, "time.case")
+    findings = []
+    for pk, due, allotment, department_id, responsible in rows:
+        level, figures = _time_level(look, due, allotment)
+        subject = _case_subject(pk)
+        if level == Level.YELLOW and subject in unanswered:
+            level, figures = Level.RED, {**figures, "unanswered": True}
+        findings.append(Finding(subject, level, department_id, pk, None, responsible, figures))
+    return findings
+
+
+@rule("time.step", "环节超时", Category.TIME, Level.RED, params=TIME_PARAMS, basis="各环节时限（办件未超期亦计）")
+def step_time(look: Look) -> list[Finding]:
+    """有独立时限的环节：剩余不超过1个工作日或环节时限的20%预警（按小时计的环节按小时比例）；超过环节期限黄牌；
+    超期3个工作日以上或黄牌2个工作日内未反馈，红牌。"""
+    now, today, cal, p = look.now, look.today, look.calendar, look.params
+    steps = CaseStep.objects.filter(status=CaseStep.Status.ACTIVE, own_limit=True, due_at__isnull=False,
+                                    case__state__in=CLOCK_RUNNING_STATES)
+    if look.changed is not None:
+        # Besides changed cases: steps whose due moment (or hour-based warning) fell since the last look.
+        hours = FlowStep.objects.filter(limit_unit=FlowStep.LimitUnit.HOURS).order_by("-limit").values_list(
+            "limit", flat=True).first() or 0
+        window = dt.timedelta(hours=max(1.0, float(p["warn_share_left"]) * hours))
+        steps = steps.filter(Q(case_id__in=look.changed) | Q(due_at__gt=look.since - window, due_at__lte=now + window))
+    longest = FlowStep.objects.filter(limit_unit=FlowStep.LimitUnit.DAYS).order_by("-limit").values_list(
+        "limit", flat=True).first() or 0
+    horizon = end_of_day(cal.add(today, warn_days(p, longest)))
+    rows = steps.filter(due_at__lte=horizon).values_list(
+        "pk", "case_id", "due_at", "department_id", "assignee_id", "flow_step__limit", "flow_step__limit_unit")
+    unanswered = _unanswered_yellows(look, "time.step")
+    findings = []
+    for pk, case_id, due_at, department_id, assignee_id, limit, unit in rows:
+        due_day = timezone.localdate(due_at)
+        if due_at < now:
+            overdue = cal.between(due_day, today)
+            level = Level.RED if overdue >= int(p["red_overdue_days"]) else Level.YELLOW
+            figures = {"due_at": due_at.isoformat(), "overdue_days": overdue}
+        elif unit == FlowStep.LimitUnit.HOURS:
+            left = (due_at - now).total_seconds() / 3600
+            if left > max(1.0, float(p["warn_share_left"]) * (limit or 0)):
+                continue
+            level, figures = Level.WARNING, {"due_at": due_at.isoformat(), "hours_left": round(left, 1),
+                                             "allotment_hours": limit}
+        else:
+            left = cal.between(today, due_day)
+            if left > warn_days(p, limit or 0):
+                continue
+            level, figures = Level.WARNING, {"due_at": due_at.isoformat(), "days_left": left, "allotment": limit}
+        subject = f"step:{pk}"
+        if level == Level.YELLOW and subject in unanswered:
+            level, figures = Level.RED, {**figures, "unanswered": True}
+        findings.append(Finding(subject, level, department_id, case_id, pk, assignee_id, figures))
+    return findings
+
+
+@rule("time.delivery", "决定未按期送达", Category.TIME, Level.YELLOW, basis="行政许可法第四十四条")
+def delivery_late(look: Look) -> list[Finding]:
+    """作出许可决定之日起10个工作日内未送达（办结）。"""
+    rows = look.in_scope(Case.objects.filter(state=State.DECIDED, delivery_due__lt=look.today)).annotate(
+        responsible=_current_handler()).values_list("pk", "delivery_due", "department_id", "responsible")
+    return [Finding(_case_subject(pk), Level.YELLOW, dept, pk, None, who,
+                    {"delivery_due": due.isoformat(), "overdue_days": look.calendar.between(due, look.today)})
+            for pk, due, dept, who in rows]
+
+
+# -- procedure (程序) and acceptance (受理): what was done -----------------------------------------
+
+def _event_findings(look: Look, cases: QuerySet, level: int, figures: Callable[[tuple], dict] | None = None,
+                    extra: tuple[str, ...] = ()) -> list[Finding]:
+    rows = look.in_scope(cases).annotate(responsible=_current_handler()).values_list(
+        "pk", "department_id", "responsible", *extra)
+    return [Finding(_case_subject(row[0]), level, row[1], row[0], None, row[2], figures(row[3:]) if figures else {})
+            for row in rows]
+
+
+@rule("proc.missing_material", "材料不全即受理", Category.PROCEDURE, Level.YELLOW, event_rule=True,
+      basis="行政许可法第三十二条")
+def accepted_incomplete(look: Look) -> list[Finding]:
+    """已受理的办件仍缺少必要材料（且未按容缺受理）。"""
+    missing = CaseMaterial.objects.filter(case=OuterRef("pk"), required=True, received=False, deferred=False)
+    return _event_findings(look, Case.objects.filter(accepted_at__isnull=False).filter(Exists(missing)).exclude(
+        state=State.VOIDED), Level.YELLOW)
+
+
+@rule("proc.suspension_unexplained", "暂停计时无理由或未说明程序", Category.PROCEDURE, Level.YELLOW, event_rule=True,
+      basis="行政许可法第四十五条")
+def suspension_unexplained(look: Look) -> list[Finding]:
+    """暂停计时（特别程序或补件）未写明理由，或未写明程序种类。"""
+    bad = ClockStop.objects.filter(case=OuterRef("pk")).filter(Q(reason="") | Q(kind__isnull=True, kind_name=""))
+    return _event_findings(look, Case.objects.filter(Exists(bad)), Level.YELLOW)
+
+
+@rule("proc.second_correction", "多次要求补正（违反一次性告知）", Category.PROCEDURE, Level.YELLOW, event_rule=True,
+      basis="行政许可法第三十二条（一次告知）")
+def second_correction(look: Look) -> list[Finding]:
+    """同一办件第二次出具补正材料通知。"""
+    return _event_findings(look, Case.objects.filter(correction_count__gte=2), Level.YELLOW,
+                           lambda row: {"corrections": row[0]}, ("correction_count",))
+
+
+@rule("proc.record_after_approval", "先批后录", Category.PROCEDURE, Level.RED, event_rule=True,
+      params={"min_minutes": 10}, basis="网上审批全程留痕")
+def record_after_approval(look: Look) -> list[Finding]:
+    """非即办件从受理到办结不足10分钟；或某一操作记录的时间早于其前一操作。"""
+    quick = dt.timedelta(minutes=int(look.params["min_minutes"]))
+    earlier = CaseEvent.objects.filter(case=OuterRef("case"), pk__lt=OuterRef("pk"), at__gt=OuterRef("at"))
+    backdated = CaseEvent.objects.filter(case=OuterRef("pk")).filter(Exists(earlier))
+    cases = Case.objects.filter(
+        Q(state=State.COMPLETED, promised_limit__gt=0, completed_at__lt=F("accepted_at") + quick) | Exists(backdated))
+    return _event_findings(look, cases, Level.RED)
+
+
+@rule("proc.no_reason", "不予受理或不予许可未说明理由", Category.PROCEDURE, Level.YELLOW, event_rule=True,
+      basis="行政许可法第三十二条、第三十八条")
+def decided_without_reason(look: Look) -> list[Finding]:
+    """不予受理、不予许可的决定没有写明理由。"""
+    cases = Case.objects.filter(Q(state=State.REFUSED, closing_reason="")
+                                | Q(decision=Decision.DENY, decision_reason=""))
+    return _event_findings(look, cases, Level.YELLOW)
+
+
+@rule("proc.extension_beyond", "超出法定上限延期", Category.PROCEDURE, Level.RED, event_rule=True,
+      basis="行政许可法第四十二条")
+def extension_beyond(look: Look) -> list[Finding]:
+    """延长的工作日超过事项规定的可延长时限。"""
+    cases = Case.objects.filter(extension_days__gt=F("version__extension_limit"))
+    return _event_findings(look, cases, Level.RED, lambda row: {"extension_days": row[0], "limit": row[1]},
+                           ("extension_days", "version__extension_limit"))
+
+
+@rule("accept.correction_late", "补正告知超期", Category.ACCEPTANCE, Level.YELLOW, event_rule=True,
+      basis="行政许可法第三十二条（5日内一次告知）")
+def correction_late(look: Look) -> list[Finding]:
+    """收件后超过5个工作日才出具补正材料通知（逾期不告知的，自收到申请之日起即为受理）。"""
+    cases = Case.objects.filter(correction_requested_at__date__gt=F("correction_due"))
+    return _event_findings(look, cases, Level.YELLOW, lambda row: {"correction_due": row[0].isoformat()},
+                           ("correction_due",))
+
+
+# -- findings people make (人工认定) ----------------------------------------------------------------
+
+def _flagged(look: Look, code: str, level: int) -> list[Finding]:
+    rows = (Flag.objects.filter(rule__code=code, withdrawn_at__isnull=True)
+            .values_list("case_id", "case__department_id", "case__received_by_id", "pk"))
+    return [Finding(_case_subject(case_id), level, dept, case_id, None, who, {"flag": flag})
+            for case_id, dept, who, flag in rows]
+
+
+@rule("accept.wrongful_refusal", "对符合条件的申请不予受理", Category.ACCEPTANCE, Level.RED, always_full=True,
+      basis="行政许可法第三十二条；监察员或投诉认定")
+def wrongful_refusal(look: Look) -> list[Finding]:
+    """监察员核实（或投诉查实）申请符合受理条件而被不予受理。"""
+    return _flagged(look, "accept.wrongful_refusal", Level.RED)
+
+
+@rule("proc.offline_handling", "不按规定实施网上审批", Category.PROCEDURE, Level.RED, always_full=True,
+      basis="电子监察：体外循环、线下办理")
+def offline_handling(look: Look) -> list[Finding]:
+    """监察员核实办件在系统外办理（体外循环），或线下办结后补录。"""
+    return _flagged(look, "proc.offline_handling", Level.RED)
+
+
+# -- supervision itself ---------------------------------------------------------------------------
+
+@rule("order.unanswered", "督办未按期反馈", Category.SERVICE, Level.YELLOW, basis="督办反馈期限", always_full=True)
+def order_unanswered(look: Look) -> list[Finding]:
+    """督办单超过反馈期限仍未反馈整改情况。"""
+    rows = Order.objects.filter(status=Order.Status.OPEN, reply_due__lt=look.today).values_list(
+        "pk", "department_id", "reply_due")
+    return [Finding(f"order:{pk}", Level.YELLOW, dept, None, None, None,
+                    {"reply_due": due.isoformat(), "overdue_days": look.calendar.between(due, look.today)})
+            for pk, dept, due in rows]
+
+
+# -- capabilities still to come: the rule exists, its data do not yet --------------------------------
+
+def _not_yet(model: str):
+    def find(look: Look):
+        app_label, _, name = model.partition(".")
+        try:
+            apps.get_model(app_label, name)
+        except LookupError:
+            return None
+        raise NotImplementedError(f"{model} 已安装，请实现监察点的查询")
+    return find
+
+
+for _code, _name, _cat, _level, _model, _doc, _params in (
+    ("proc.prereview_late", "网上预审超时", Category.PROCEDURE, Level.YELLOW, "portal.OnlineApplication",
+     "网上申报提交后2个工作日内未完成预审。", {"days": 2}),
+    ("service.complaint_late", "投诉未按期答复", Category.SERVICE, Level.YELLOW, "portal.Complaint",
+     "投诉超过答复期限（默认10个工作日）未答复。", {}),
+    ("service.bad_rating_unhandled", "差评未按期整改", Category.SERVICE, Level.YELLOW, "portal.Rating",
+     "不满意、非常不满意评价超过整改期限（默认5个工作日）未回访整改。", {}),
+    ("fee.off_standard", "收费与标准不符", Category.FEE, Level.RED, "fees.Charge",
+     "登记的收费金额与事项收费标准不一致。", {}),
+    ("fee.free_item_charged", "免费事项收费", Category.FEE, Level.RED, "fees.Charge",
+     "对标为不收费的事项登记了收费。", {}),
+):
+    _find = _not_yet(_model)
+    _find.__doc__ = _doc + f"（数据来自 {_model}，相应功能上线后生效）"
+    rule(_code, _name, _cat, _level, params=_params)(_find)
