@@ -71,3 +71,14 @@ def celery_app(settings):
     yield app
     forget_connections()
     app.conf.update(previous)
+
+
+@pytest.fixture(autouse=True)
+def _no_calendar_from_another_test():
+    """A test that imported a holiday notice leaves a cached calendar its rolled-back database lacks."""
+    from shenpi.workdays import services
+
+    before = services._cached
+    yield
+    if services._cached is not before:
+        services.forget_calendar()

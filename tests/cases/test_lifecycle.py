@@ -163,3 +163,20 @@ def test_importing_a_notice_recomputes_provisional_due_dates(org, django_capture
     assert not case.due_provisional
     assert case.promised_due > estimated
     assert case.events.last().action == "recompute_dues"
+
+
+def test_the_applicant_hears_of_a_correction_by_sms_and_a_landline_gets_none(django_capture_on_commit_callbacks):
+    from shenpi.notifications.models import Notification
+
+    dept = f.department()
+    people = f.staff(dept)
+    it = f.item(dept)
+    corrected = f.receive(people["clerk"], it, phone="13912345678")
+    services.perform(corrected.pk, "request_correction", actor=people["clerk"],
+                     params={"missing": [{"name": "建设工程规划许可证", "problem": "已过期"}]})
+    landline = f.receive(people["clerk"], it, phone="0591-83381234")
+    services.perform(landline.pk, "accept", actor=people["clerk"])
+    [sms] = Notification.objects.filter(case=corrected)
+    assert sms.template == "correction_requested" and sms.channel == "sms"
+    assert "建设工程规划许可证（已过期）" in sms.body and corrected.number in sms.body
+    assert not Notification.objects.filter(case=landline).exists()  # a landline cannot take an SMS

@@ -275,3 +275,14 @@ def test_reset_passwords_gives_every_demo_login_one_new_password(demo, var_dir, 
         assert not check_password(old.strip(), User.objects.get(username="clerk").password)
     finally:
         path.write_text(old)
+
+
+def test_supervision_watched_the_year_and_red_cards_got_orders(demo):
+    from shenpi.supervision.models import Alert, Level, Order, ScanRun
+
+    assert ScanRun.objects.count() > 200  # the first scan of every day with activity, and one now
+    levels = set(Alert.objects.values_list("level", flat=True))
+    assert levels == {Level.WARNING, Level.YELLOW, Level.RED}
+    assert Alert.objects.filter(status=Alert.Status.CLOSED).exists()  # warnings that escalated or ended
+    statuses = sorted(Order.objects.values_list("status", flat=True))
+    assert statuses == sorted([Order.Status.ACCEPTED, Order.Status.ANSWERED, Order.Status.OPEN])

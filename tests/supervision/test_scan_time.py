@@ -157,3 +157,18 @@ def test_command_prints_counts_per_level(case, capsys):
     call_command("supervise")
     out = capsys.readouterr().out
     assert "全量扫描" in out and "黄牌：新发 1，解除 0" in out and "红牌：新发 0，解除 0" in out
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({"warn_days": 1}, "未知的阈值：warn_days"),
+    ({"warn_days_left": -1}, "应为不小于0的数"),
+    ({"warn_days_left": "一"}, "应为不小于0的数"),
+    ({"warn_share_left": 1.5}, "应在0到1之间"),
+])
+def test_rule_thresholds_are_checked(params, message):
+    from django.core.exceptions import ValidationError
+
+    rule = Rule.objects.get(code="time.case")
+    rule.params = params
+    with pytest.raises(ValidationError, match=message):
+        rule.full_clean()

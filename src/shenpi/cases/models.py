@@ -105,6 +105,10 @@ class Case(models.Model):
     notices_issued = models.PositiveSmallIntegerField("已出具文书数", default=0,
                                                       help_text="文书编号为“办件编号-序号”。")
     row_version = models.PositiveIntegerField("版本", default=0)
+    # The head of the case's audit trail (shenpi.cases.trail), moved in the same UPDATE as the action.
+    trail_head = models.CharField("审计链链头", max_length=64, blank=True,
+                                  help_text="最新一条办件记录的SM3摘要。")
+    trail_length = models.PositiveIntegerField("审计链记录数", default=0)
 
     class Meta:
         verbose_name = verbose_name_plural = "办件"
@@ -115,6 +119,11 @@ class Case(models.Model):
             models.Index(fields=["department", "-id"], name="case_dept_recent"),
             models.Index(fields=["item", "-id"], name="case_item_recent"),
             models.Index(fields=["received_at"], name="case_received"),
+            # Performance assessment (shenpi.performance) counts what was accepted, completed or
+            # refused in a month: each an indexed range, so a month reads its own rows only.
+            models.Index(fields=["accepted_at"], name="case_accepted"),
+            models.Index(fields=["completed_at"], name="case_completed"),
+            models.Index(fields=["closed_at"], name="case_refused", condition=models.Q(state="refused")),
             # Prefix search by applicant name (LIKE '张%') on PostgreSQL whatever the collation.
             models.Index(fields=["applicant_name"], name="case_applicant_name", opclasses=["varchar_pattern_ops"]),
         ]
@@ -217,6 +226,8 @@ class ClockStop(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "暂停计时(特别程序/补件)"
         ordering = ["case", "pk"]
+        # Suspensions begun in a month (performance assessment).
+        indexes = [models.Index(fields=["started_at"], name="clockstop_started")]
 
     def __str__(self):
         return f"{self.kind_name}：{self.reason}"
@@ -271,7 +282,7 @@ class Notice(models.Model):
 
 
 class CaseEvent(models.Model):
-    """Who did what, when, from where: one row per action, never updated."""
+    """Who did what, when, from where: one row per action, never updated, chained by SM3 hashes."""
 
     case = models.ForeignKey(Case, models.CASCADE, related_name="events", verbose_name="办件")
     action = models.CharField("动作", max_length=30)
@@ -285,6 +296,9 @@ class CaseEvent(models.Model):
     step = models.ForeignKey(CaseStep, models.SET_NULL, null=True, blank=True, verbose_name="环节")
     comment = models.TextField("意见/理由", blank=True)
     data = models.JSONField("数据", default=dict, blank=True)
+    # The audit chain (shenpi.cases.trail): SM3 of this row's content and of the case's previous event.
+    prev_hash = models.CharField("上一条记录摘要", max_length=64, blank=True)
+    hash = models.CharField("SM3摘要", max_length=64, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "办件记录"

@@ -18,9 +18,10 @@ from shenpi.accounts import identifiers
 from shenpi.accounts.models import Role, User
 from shenpi.catalog.models import Item, ItemVersion, Window
 from shenpi.crypto import blind_index
+from shenpi.notifications.services import notify
 from shenpi.workdays.services import get_calendar
 
-from . import lifecycle
+from . import lifecycle, trail
 from .errors import Conflict, Forbidden, InvalidInput, TransitionRefused
 from .models import OPEN_STATES, ApplicantKind, Case, CaseEvent, CaseMaterial, CaseStep, Channel, Notice, State
 
@@ -194,6 +195,7 @@ def receive(*, actor: User, item: Item, applicant: ApplicantInput, materials: di
         )
         for spec in specs
     ])
+    # The case id is part of the first event's digest, so the head follows the case's INSERT.
     _record(case, "receive", actor, now, ip, "", State.RECEIVED, None, note,
             {"channel": channel, "version": version.number})
     return case
@@ -234,11 +236,31 @@ def perform(case: Case | int | str, action: str, *, actor: User, params: dict | 
     locked.row_version += 1
     first_notice = locked.notices_issued + 1
     locked.notices_issued += len(act.notices)
+    # The event is chained first, so the new trail head goes out with the case's one UPDATE.
+    event = _event(locked, action, actor, now, ip, before, locked.state, act.step, act.comment, act.event_data)
     locked.save(update_fields=_changed_fields(locked, unchanged))
-    _record(locked, action, actor, now, ip, before, locked.state, act.step, act.comment, act.event_data)
+    event.save(force_insert=True)
     for serial, (kind, body) in enumerate(act.notices, start=first_notice):
         issue_notice(locked, kind, actor, now, body, serial)
+    _tell_applicant(locked, action, act)
     return locked
+
+
+# What the applicant hears of by SMS, in the action's transaction (delivered after it commits).
+_APPLICANT_MESSAGES = {"accept": "case_accepted", "request_correction": "correction_requested",
+                       "refuse": "case_refused", "complete": "case_completed",
+                       "handle_on_the_spot": "case_completed"}
+
+
+def _tell_applicant(case: Case, action: str, act: lifecycle.Act) -> None:
+    template = _APPLICANT_MESSAGES.get(action)
+    if template is None or not case.contact_phone:
+        return
+    context = {}
+    if template == "correction_requested":
+        context = {"materials": [f"{m['name']}（{m['problem']}）" for m in act.event_data["missing"]],
+                   "note": act.comment}
+    notify(template, case=case, mobile=case.contact_phone, context=context, topic=f"case:{case.pk}")
 
 
 _FIXED_AT_RECEIPT = frozenset({
@@ -263,9 +285,9 @@ def _changed_fields(case: Case, before: list) -> list[str]:
 def _lock(case: Case | int | str) -> Case:
     """Lock the row for the transaction; PostgreSQL waits, SQLite holds the write lock already."""
     # Lock the case row only: locking the joined version row would serialise every case of an item.
-    # No action reads the SM4-encrypted columns, so they are neither fetched nor decrypted.
+    # Actions read no encrypted column but the contact phone (SMS), so the others stay undecrypted.
     query = (Case.objects.select_for_update(of=("self",)).select_related("version")
-             .defer("query_code", "applicant_id", "contact_phone"))
+             .defer("query_code", "applicant_id"))
     try:
         if isinstance(case, Case):
             return query.get(pk=case.pk)
@@ -276,11 +298,28 @@ def _lock(case: Case | int | str) -> Case:
         raise InvalidInput("办件不存在。", {"case": ["办件不存在。"]}) from None
 
 
+def _event(case, action, actor, now, ip, before, after, step, comment, data) -> CaseEvent:
+    """The case's next event, chained to its audit trail (unsaved); the head moves on `case` in memory.
+
+    The case row must be locked (or new): the caller saves the head and the event in its transaction.
+    """
+    event = CaseEvent(case=case, action=action, actor=actor, actor_name=str(actor) if actor else "", at=now,
+                      ip=ip or None, from_state=before, to_state=after, step=step, comment=comment or "",
+                      data=data or {})
+    trail.chain(case, event)
+    return event
+
+
 def _record(case, action, actor, now, ip, before, after, step, comment, data) -> CaseEvent:
-    return CaseEvent.objects.create(
-        case=case, action=action, actor=actor, actor_name=str(actor) if actor else "", at=now, ip=ip,
-        from_state=before, to_state=after, step=step, comment=comment or "", data=data or {},
-    )
+    """Write an event for a case already saved in this transaction: the head, then the event."""
+    previous = case.trail_head
+    event = _event(case, action, actor, now, ip, before, after, step, comment, data)
+    moved = Case.objects.filter(pk=case.pk, trail_head=previous).update(
+        trail_head=case.trail_head, trail_length=case.trail_length)
+    if moved != 1:
+        raise Conflict("该办件已被他人更新，请刷新后重试。")
+    event.save(force_insert=True)
+    return event
 
 
 def issue_notice(case: Case, kind: str, actor: User | None, now, body: dict, serial: int) -> Notice:
@@ -332,13 +371,15 @@ def recompute_provisional_dues() -> int:
             if (case.promised_due, case.statutory_due) == before and case.due_provisional:
                 continue
             case.row_version += 1
-            case.save(update_fields=["promised_due", "statutory_due", "due_provisional", "row_version"])
+            event = _event(case, "recompute_dues", None, clock.now(), None, case.state, case.state, None,
+                           "国务院节假日安排通知已导入，重新计算办理期限。",
+                           {"before": [d.isoformat() if d else None for d in before],
+                            "after": [case.promised_due.isoformat(), case.statutory_due.isoformat()]})
+            case.save(update_fields=["promised_due", "statutory_due", "due_provisional", "row_version",
+                                     "trail_head", "trail_length"])
             case.steps.filter(status=CaseStep.Status.ACTIVE, own_limit=False).update(
                 due_at=lifecycle.end_of_day(case.promised_due))
-            _record(case, "recompute_dues", None, clock.now(), None, case.state, case.state, None,
-                    "国务院节假日安排通知已导入，重新计算办理期限。",
-                    {"before": [d.isoformat() if d else None for d in before],
-                     "after": [case.promised_due.isoformat(), case.statutory_due.isoformat()]})
+            event.save(force_insert=True)
             changed += 1
     return changed
 

@@ -29,6 +29,9 @@ from shenpi.cases.errors import CaseError
 from shenpi.cases.models import Case, CaseMaterial, CaseStep, State
 from shenpi.catalog import services as catalog
 from shenpi.catalog.models import Department, FlowStep, Item, ItemVersion, Window
+from shenpi.supervision import orders
+from shenpi.supervision.models import Alert, Level
+from shenpi.supervision.scan import scan as supervision_scan
 from shenpi.workdays.services import get_calendar
 
 from . import people
@@ -59,6 +62,7 @@ class Result:
     failures: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
     password_new: bool = False
+    scans: int = 0
 
     @property
     def changed(self) -> bool:
@@ -241,12 +245,18 @@ class Player:
         order = sorted((event.at, plan.index, n) for plan in plans for n, event in enumerate(plan.events))
         by_index = {plan.index: plan for plan in plans}
         dead: set[int] = set()
+        day = None
         for at, index, n in order:
             if index in dead:
                 continue
             plan = by_index[index]
             event = plan.events[n]
             clock.set_now(at)
+            if timezone.localdate(at) != day:
+                # Supervision watched the year as it went: the first scan of each day.
+                day = timezone.localdate(at)
+                self.result.scans += 1
+                supervision_scan(notify=False)
             try:
                 self.apply(plan, event.action, dict(event.params))
             except CaseError as error:
@@ -335,11 +345,39 @@ def generate(*, cases: int = DEFAULT_CASES, seed: int = DEFAULT_SEED, end: dt.da
                 result.seconds["planning"] = time.perf_counter() - began
                 began = time.perf_counter()
                 Player(items, result).play(plans)
+                result.created["orders"] = _supervise_red_cards(end)
+                clock.set_now(end)
+                supervision_scan(notify=False)
                 result.created["cases"] = demo_cases().count()
                 result.seconds["cases"] = time.perf_counter() - began
     finally:
         clock.set_now(None)
     return result
+
+
+def _supervise_red_cards(end: dt.datetime) -> int:
+    """The latest red cards got supervision orders: one closed, one awaiting review, one unanswered."""
+    supervisor = User.objects.filter(roles=Role.SUPERVISOR, username__in=demo_usernames()).order_by("pk").first()
+    reds = list(Alert.objects.filter(level=Level.RED, case__in=demo_cases()).select_related("case", "rule")
+                .order_by("-detected_at")[:3])
+    if supervisor is None:
+        return 0
+    for n, alert in enumerate(reversed(reds)):
+        clock.set_now(min(alert.detected_at + dt.timedelta(hours=2), end))
+        order = orders.issue_order(
+            supervisor, alert.department_id, f"{alert.rule.name}：{alert.case.number}",
+            "请核实超期原因，限期办结，并书面反馈整改情况及对责任人的处理意见。", alerts=[alert.pk], reply_days=3)
+        if n == 2:
+            continue  # the newest is still waiting for its answer
+        liaison = User.objects.filter(roles=Role.LIAISON, department_id=alert.department_id).first()
+        if liaison is None:
+            continue
+        clock.set_now(min(clock.now() + dt.timedelta(days=1), end))
+        orders.answer(order, liaison, "已约谈承办人，该件已于次日办结；科室建立到期提醒台账，每日核对。")
+        if n == 0:
+            clock.set_now(min(clock.now() + dt.timedelta(hours=3), end))
+            orders.accept(order, supervisor, "整改到位。")
+    return len(reds)
 
 
 # -- what there is --------------------------------------------------------------------------------

@@ -94,8 +94,9 @@ REGISTRY: dict[str, RuleDef] = {}
 def rule(code: str, name: str, category: str, level: int, *, params: dict | None = None, basis: str = "",
          event_rule: bool = False, always_full: bool = False):
     def register(find):
-        REGISTRY[code] = RuleDef(code, name, category, level, find, dict(params or {}), basis,
-                                 (find.__doc__ or "").strip(), event_rule, always_full)
+        description = "".join(line.strip() for line in (find.__doc__ or "").splitlines())
+        REGISTRY[code] = RuleDef(code, name, category, level, find, dict(params or {}), basis, description,
+                                 event_rule, always_full)
         return find
     return register
 

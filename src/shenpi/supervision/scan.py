@@ -53,7 +53,8 @@ class ScanResult:
         return out
 
 
-def scan(*, full: bool = False, now: dt.datetime | None = None) -> ScanResult:
+def scan(*, full: bool = False, now: dt.datetime | None = None, notify: bool = True) -> ScanResult:
+    """One scan as of `now`. notify=False replays history (the demo): nobody is told of the past."""
     started = time.perf_counter()
     with transaction.atomic():
         _take_scan_lock()
@@ -83,7 +84,8 @@ def scan(*, full: bool = False, now: dt.datetime | None = None) -> ScanResult:
                 result.unavailable.append(rule.name)
                 continue
             _apply(rule, definition.event_rule, list(findings), look, now, result)
-        _notify_new(now)
+        if notify:
+            _notify_new(now)
         result.seconds = time.perf_counter() - started
         result.run = ScanRun.objects.create(
             kind=kind, started_at=now, as_of=now, finished_at=clock.now(), last_event_id=mark,
@@ -157,6 +159,7 @@ def _raise(rule: Rule, new: list[Finding], now, result: ScanResult) -> None:
                 continue
             Alert.objects.filter(pk=pk).update(
                 status=Alert.Status.OPEN, closed_at=None, closed_reason="", detected_at=now, notified_at=None,
+                answer="", answered_at=None, answered_by=None,
                 figures=finding.figures, responsible_id=finding.responsible_id, reopened=F("reopened") + 1)
             reopened.add((subject, level))
             result.raised[level] += 1

@@ -25,6 +25,7 @@ from shenpi.cases import lifecycle, queries, services
 from shenpi.cases.documents import notice_pdf
 from shenpi.cases.errors import CaseError, InvalidInput
 from shenpi.cases.models import Case, CaseEvent, CaseStep, Extension, Notice
+from shenpi.supervision.alerts import case_supervision
 
 from .forms import (
     NEGATIVE_ACTIONS,
@@ -242,6 +243,7 @@ def _case_context(request, case: Case, *, failed=None, error: CaseError | None =
         "error": error,
         "failed_action": failed.action if failed is not None else "",
         "form_version": case.row_version if form_version is None else form_version,
+        "supervision": case_supervision(user, case),
     }
 
 

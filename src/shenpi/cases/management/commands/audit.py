@@ -1,0 +1,75 @@
+"""`shenpi audit verify [--case NUMBER] [--all-breaks]`: check the SM3 hash chains of case events.
+
+Exit status 0 with a summary on stdout when every chain is whole; 1 with one line per broken
+chain on stderr (the first break of each case: case number, event id, what is wrong); 2 when
+the command cannot run (unknown case number, bad arguments).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from shenpi.cases import trail
+from shenpi.cases.models import Case
+
+BROKEN = 1
+INPUT_ERROR = 2
+
+
+class _OneLineParser(CommandParser):
+    """Argument mistakes as one line on stderr, like every other refusal of this command."""
+
+    def error(self, message):
+        if self.called_from_command_line:
+            sys.stderr.write(f"参数有误（{self.prog}）：{message}。用法见 {self.prog} -h\n")
+            sys.exit(INPUT_ERROR)
+        super().error(message)
+
+
+class Command(BaseCommand):
+    help = "审计链：校验每个办件的办理记录SM3哈希链，找出被修改、删除或插入的记录。"
+    requires_system_checks = []
+    _on_console = False
+
+    def add_arguments(self, parser):
+        actions = parser.add_subparsers(dest="action", required=True, metavar="{verify}",
+                                        parser_class=_OneLineParser)
+        verify = actions.add_parser("verify", help="逐个办件校验记录链与链头；发现断裂时以状态1退出")
+        verify.add_argument("--case", metavar="NUMBER", help="只校验该办件编号的记录链")
+        verify.add_argument("--all-breaks", action="store_true",
+                            help="校验全部办件，列出每个有断裂的办件（默认在第一处断裂即停止）")
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.__class__ = _OneLineParser
+        return parser
+
+    def run_from_argv(self, argv):
+        self._on_console = True
+        super().run_from_argv(argv)
+
+    def handle(self, *args, action, **options):
+        number = options.get("case")
+        if number is not None:
+            number = number.strip().upper()
+            if not Case.objects.filter(number=number).exists():
+                self._fail([f"办件 {number} 不存在。"], INPUT_ERROR)
+        report = trail.verify(case_number=number, all_breaks=options.get("all_breaks", False))
+        if report.breaks:
+            lines = [str(b) for b in report.breaks]
+            if options.get("all_breaks"):
+                lines.append(f"审计链有 {len(report.breaks)} 个办件断裂（已校验 {report.cases} 个办件，"
+                             f"{report.events} 条记录）。")
+            self._fail(lines, BROKEN)
+        self.stdout.write(f"审计链完整：{report.cases} 个办件，{report.events} 条记录")
+
+    def _fail(self, lines: list[str], code: int) -> None:
+        if self._on_console:
+            for line in lines:
+                self.stderr.write(line)
+            sys.exit(code)
+        for line in lines[:-1]:
+            self.stderr.write(line)
+        raise CommandError(lines[-1], returncode=code)

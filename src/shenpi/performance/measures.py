@@ -1,0 +1,139 @@
+"""The indicators of one subject over one period, and the rates and measures derived from them.
+
+Pure data and arithmetic, no database: shenpi.performance.indicators fills `Indicators` with a few
+aggregate queries; scoring reads the rates through MEASURES, deductions and bonuses through
+DEDUCTION_INDICATORS and BONUS_INDICATORS. The definitions are written out in docs/performance.md.
+Rates are exact fractions (percent) so that "each full 10 %" is never decided by a rounding error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from fractions import Fraction
+
+HUNDRED = Fraction(100)
+
+
+def percent(part: int, whole: int) -> Fraction | None:
+    return None if not whole else HUNDRED * part / whole
+
+
+@dataclass
+class Indicators:
+    received: int = 0           # 收件: received in the period
+    online: int = 0             # … of which through the online channel (网上申报)
+    accepted: int = 0           # 受理: accepted in the period (即办件 included)
+    completed: int = 0          # 办结: completed in the period
+    on_time: int = 0            # … on or before the promised due date
+    early: int = 0              # … strictly before it
+    on_the_spot: int = 0        # … 即办件 (promised limit 0)
+    denied: int = 0             # … with the decision 不予许可
+    used_days: int = 0          # sum of working days used by the completed cases
+    promised_days: int = 0      # sum of their promised limits
+    refused: int = 0            # 不予受理 in the period
+    suspensions: int = 0        # clock stops begun in the period (特别程序 and 补件)
+    warnings: int = 0           # 预警 detected in the period
+    yellow_cards: int = 0       # 黄牌
+    red_cards: int = 0          # 红牌
+    cards_answered: int = 0     # yellow and red cards of the period with a rectification answer (整改反馈)
+    procedure_flagged: int = 0  # completed cases with a procedure or acceptance alert
+    fee_flagged: int = 0        # completed cases with a fee alert
+    # Complaints and ratings (投诉, 好差评) have no data yet: None is shown as "—".
+    complaints: int | None = None
+    satisfied: int | None = None
+    rated: int | None = None
+
+    def add(self, other: Indicators) -> None:
+        """Sum of two disjoint sets of cases (totals over departments)."""
+        for f in fields(self):
+            mine, theirs = getattr(self, f.name), getattr(other, f.name)
+            both_missing = mine is None and theirs is None
+            setattr(self, f.name, None if both_missing else (mine or 0) + (theirs or 0))
+
+    @property
+    def active(self) -> bool:
+        """Anything to assess: a case received, accepted, completed, refused or suspended, or an alert."""
+        return any((self.received, self.accepted, self.completed, self.refused, self.suspensions,
+                    self.warnings, self.yellow_cards, self.red_cards))
+
+    # -- rates in percent (None: nothing to divide by, or no data) --------------------------------
+    @property
+    def cards(self) -> int:
+        return self.yellow_cards + self.red_cards
+
+    @property
+    def on_time_rate(self) -> Fraction | None:
+        return percent(self.on_time, self.completed)
+
+    @property
+    def early_rate(self) -> Fraction | None:
+        return percent(self.early, self.completed)
+
+    @property
+    def on_the_spot_rate(self) -> Fraction | None:
+        return percent(self.on_the_spot, self.completed)
+
+    @property
+    def online_rate(self) -> Fraction | None:
+        return percent(self.online, self.received)
+
+    @property
+    def procedure_rate(self) -> Fraction | None:
+        return percent(self.completed - self.procedure_flagged, self.completed)
+
+    @property
+    def fee_rate(self) -> Fraction | None:
+        return percent(self.completed - self.fee_flagged, self.completed)
+
+    @property
+    def rectification_rate(self) -> Fraction | None:
+        # No card to answer is nothing to reproach: full marks.
+        return HUNDRED if not self.cards else percent(self.cards_answered, self.cards)
+
+    @property
+    def satisfaction_rate(self) -> Fraction | None:
+        if self.satisfied is None or not self.rated:
+            return None
+        return percent(self.satisfied, self.rated)
+
+    @property
+    def avg_used_days(self) -> Fraction | None:
+        return None if not self.completed else Fraction(self.used_days, self.completed)
+
+    @property
+    def avg_promised_days(self) -> Fraction | None:
+        return None if not self.completed else Fraction(self.promised_days, self.completed)
+
+
+@dataclass(frozen=True)
+class Measure:
+    label: str
+    attr: str
+    description: str
+
+
+# What a measured area (考核项) can be computed from: a rate in percent, 0–100.
+MEASURES: dict[str, Measure] = {m.attr: m for m in (
+    Measure("按时办结率", "on_time_rate", "本期办结件中在承诺办结期限当日或之前办结的比例"),
+    Measure("提前办结率", "early_rate", "本期办结件中早于承诺办结期限办结的比例"),
+    Measure("即办率", "on_the_spot_rate", "本期办结件中即办件（承诺时限为0）的比例"),
+    Measure("网办率", "online_rate", "本期收件中网上申报的比例"),
+    Measure("规范办结率", "procedure_rate", "本期办结件中未发生程序类、受理类监察告警的比例"),
+    Measure("收费规范率", "fee_rate", "本期办结件中未发生收费类监察告警的比例"),
+    Measure("黄红牌整改反馈率", "rectification_rate", "本期黄牌、红牌中已反馈整改情况的比例；无黄红牌为100"),
+    Measure("满意率", "satisfaction_rate", "好差评中满意（含非常满意）的比例；好差评功能上线前无数据"),
+)}
+
+DEDUCTION_INDICATORS: dict[str, str] = {
+    "warnings": "预警次数",
+    "yellow_cards": "黄牌次数",
+    "red_cards": "红牌次数",
+    "complaints": "投诉件数",
+}
+
+BONUS_INDICATORS: dict[str, str] = {code: MEASURES[code].label for code in (
+    "early_rate", "on_time_rate", "on_the_spot_rate", "online_rate", "satisfaction_rate")}
+
+
+def value_of(indicators: Indicators, code: str) -> Fraction | int | None:
+    return getattr(indicators, code)
