@@ -147,10 +147,12 @@ def _published_version(item: Item) -> ItemVersion:
 @transaction.atomic
 def receive(*, actor: User, item: Item, applicant: ApplicantInput, materials: dict[int, dict] | None = None,
             channel: str = Channel.WINDOW, window: Window | None = None, title: str = "",
-            ip: str | None = None) -> Case:
+            ip: str | None = None, received_at=None) -> Case:
     """收件: register an application with the materials received, checked against the item's list.
 
     `materials` maps a MaterialSpec id to {"received": bool, "copies": int, "deferred": bool}.
+    `received_at`: when the application reached the organ, if earlier than now (an online submission
+    pre-reviewed later); the art. 32 deadlines count from it.
     """
     if not (actor.is_superuser or actor.has_role(Role.CLERK)):
         raise Forbidden("收件须由窗口人员办理。")
@@ -171,15 +173,18 @@ def receive(*, actor: User, item: Item, applicant: ApplicantInput, materials: di
             message = f"“{spec.name}”不允许容缺受理。"
             raise InvalidInput(message, {"materials": [message]})
     now = clock.now()
+    if received_at is not None and received_at > now:
+        raise InvalidInput("收件时间不能晚于当前时间。", {"received_at": ["收件时间不能晚于当前时间。"]})
     calendar = get_calendar()
-    received_on = timezone.localdate(now)
+    received_on = timezone.localdate(received_at or now)
     case = Case(
         query_code=new_query_code(), item=item, version=version, department_id=item.department_id,
         window=window or actor.window, channel=channel, title=title.strip(), state=State.RECEIVED,
         applicant_kind=applicant.kind, applicant_name=applicant.name.strip(), applicant_id=number,
         applicant_id_index=blind_index(number), applicant_id_masked=identifiers.mask_id(number),
         applicant_id_note=note, contact_name=applicant.contact_name.strip(), contact_phone=applicant.phone,
-        contact_phone_masked=identifiers.mask_phone(applicant.phone), received_at=now, received_by=actor,
+        contact_phone_masked=identifiers.mask_phone(applicant.phone), received_at=received_at or now,
+        received_by=actor,
         correction_due=calendar.add(received_on, lifecycle.CORRECTION_NOTICE_DAYS),
         promised_limit=version.promised_limit, statutory_limit=version.statutory_limit,
     )

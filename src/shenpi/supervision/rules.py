@@ -337,20 +337,38 @@ def order_unanswered(look: Look) -> list[Finding]:
 
 # -- capabilities still to come: the rule exists, its data do not yet --------------------------------
 
+def _installed(model: str):
+    app_label, _, name = model.partition(".")
+    try:
+        return apps.get_model(app_label, name)
+    except LookupError:
+        return None
+
+
 def _not_yet(model: str):
     def find(look: Look):
-        app_label, _, name = model.partition(".")
-        try:
-            apps.get_model(app_label, name)
-        except LookupError:
+        if _installed(model) is None:
             return None
         raise NotImplementedError(f"{model} 已安装，请实现监察点的查询")
     return find
 
 
+@rule("proc.prereview_late", "网上预审超时", Category.PROCEDURE, Level.YELLOW, basis="网上申报即收即审",
+      always_full=True)
+def prereview_late(look: Look) -> list[Finding] | None:
+    """网上申报提交后超过预审期限（2个工作日）仍未预审。"""
+    application = _installed("online.OnlineApplication")
+    if application is None:
+        return None
+    rows = application.objects.filter(status="submitted", prereview_due__lt=look.today).values_list(
+        "pk", "department_id", "prereview_due", "number")
+    return [Finding(f"online:{pk}", Level.YELLOW, dept, None, None, None,
+                    {"prereview_due": due.isoformat(), "application": number,
+                     "overdue_days": look.calendar.between(due, look.today)})
+            for pk, dept, due, number in rows]
+
+
 for _code, _name, _cat, _level, _model, _doc, _params in (
-    ("proc.prereview_late", "网上预审超时", Category.PROCEDURE, Level.YELLOW, "portal.OnlineApplication",
-     "网上申报提交后2个工作日内未完成预审。", {"days": 2}),
     ("service.complaint_late", "投诉未按期答复", Category.SERVICE, Level.YELLOW, "portal.Complaint",
      "投诉超过答复期限（默认10个工作日）未答复。", {}),
     ("service.bad_rating_unhandled", "差评未按期整改", Category.SERVICE, Level.YELLOW, "portal.Rating",

@@ -1,0 +1,85 @@
+"""The applicant account forms. They only gather the input: the services check it and say what is wrong."""
+
+from django import forms
+
+from shenpi.cases.errors import CaseError
+from shenpi.cases.models import ApplicantKind
+
+from .services import CODE_DIGITS
+
+
+def _text(label: str, max_length: int, **attrs) -> forms.CharField:
+    return forms.CharField(label=label, max_length=max_length, widget=forms.TextInput(attrs=attrs))
+
+
+def _password(label: str, autocomplete: str) -> forms.CharField:
+    return forms.CharField(label=label, max_length=128, strip=False,
+                           widget=forms.PasswordInput(attrs={"autocomplete": autocomplete}))
+
+
+def put_errors(form: forms.Form, error: CaseError) -> None:
+    """A service's field errors onto the form's fields; the rest onto the form itself."""
+    placed = False
+    for field, messages in error.fields.items():
+        for message in messages:
+            if field in form.fields:
+                form.add_error(field, message)
+                placed = True
+            else:
+                form.add_error(None, message)
+                placed = True
+    if not placed:
+        form.add_error(None, error.message)
+
+
+class RegisterForm(forms.Form):
+    name = _text("姓名", 100, autocomplete="name")
+    id_number = _text("居民身份证号码", 18, autocomplete="off", spellcheck="false")
+    contact_name = _text("联系人", 50, autocomplete="name")
+    mobile = _text("手机号码", 20, autocomplete="tel", inputmode="numeric")
+    password = _password("登录密码", "new-password")
+    password2 = _password("确认密码", "new-password")
+
+    def __init__(self, *args, kind: str = ApplicantKind.PERSON, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind = kind
+        self.fields["password"].help_text = "至少10位，不能全为数字，不能与姓名或证件号码相近。"
+        if kind == ApplicantKind.ORGANISATION:
+            self.fields["name"].label = "单位名称"
+            self.fields["name"].widget.attrs["autocomplete"] = "organization"
+            self.fields["id_number"].label = "统一社会信用代码"
+            self.fields["contact_name"].help_text = "负责办理申请事项的经办人。"
+        else:
+            del self.fields["contact_name"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("password") and cleaned.get("password2") and cleaned["password"] != cleaned["password2"]:
+            self.add_error("password2", "两次输入的密码不一致。")
+        return cleaned
+
+
+class CodeForm(forms.Form):
+    code = _text("短信验证码", CODE_DIGITS, autocomplete="one-time-code", inputmode="numeric")
+
+
+class LoginForm(forms.Form):
+    identifier = _text("身份证号码 / 统一社会信用代码", 18, autocomplete="username", spellcheck="false")
+    password = _password("密码", "current-password")
+
+
+class ResetStartForm(forms.Form):
+    identifier = _text("身份证号码 / 统一社会信用代码", 18, autocomplete="username", spellcheck="false")
+    mobile = _text("注册时验证的手机号码", 20, autocomplete="tel", inputmode="numeric")
+
+
+class ResetForm(forms.Form):
+    code = _text("短信验证码", CODE_DIGITS, autocomplete="one-time-code", inputmode="numeric")
+    password = _password("新密码", "new-password")
+    password2 = _password("确认新密码", "new-password")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("password") and cleaned.get("password2") and cleaned["password"] != cleaned["password2"]:
+            self.add_error("password2", "两次输入的密码不一致。")
+        return cleaned

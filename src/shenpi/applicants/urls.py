@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import views
+
+app_name = "applicants"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("register/", views.register, name="register"),
+    path("verify/", views.verify, name="verify"),
+    path("verify/resend/", views.resend, name="resend"),
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("password/", views.reset_start, name="reset"),
+    path("password/confirm/", views.reset_confirm, name="reset_confirm"),
+    path("cases/<str:number>/", views.case_detail, name="case"),
+    path("cases/<str:number>/notices/<int:notice_id>.pdf", views.case_notice_pdf, name="notice_pdf"),
+]

@@ -1,0 +1,128 @@
+"""Checking an uploaded material: what the file really is (by its first bytes), its size and page count.
+
+The name and the type the browser claims are never trusted: a PNG named .pdf is taken as the
+PNG it is, an executable renamed .pdf is refused.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass
+from pathlib import PurePath
+
+from shenpi.cases.errors import InvalidInput
+from shenpi.crypto import sm3_hex
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+MAX_PDF_PAGES = 200
+ACCEPTED = "PDF、JPG、PNG"
+NAME_MAX = 200
+_CHUNK = 256 * 1024
+
+
+@dataclass(frozen=True)
+class FileKind:
+    content_type: str
+    label: str
+    extension: str
+    suffixes: tuple[str, ...]
+    signature: bytes
+
+
+KINDS = (
+    FileKind("application/pdf", "PDF文件", ".pdf", (".pdf",), b"%PDF-"),
+    FileKind("image/jpeg", "JPG图片", ".jpg", (".jpg", ".jpeg"), b"\xff\xd8\xff"),
+    FileKind("image/png", "PNG图片", ".png", (".png",), b"\x89PNG\r\n\x1a\n"),
+)
+
+
+@dataclass
+class CheckedFile:
+    content: bytes
+    name: str
+    original: str
+    kind: FileKind
+    pages: int | None
+    digest: str
+
+    @property
+    def size(self) -> int:
+        return len(self.content)
+
+    @property
+    def renamed(self) -> bool:
+        """The file's name claimed another type than its content."""
+        return not self.original.lower().endswith(self.kind.suffixes)
+
+
+def _refuse(message: str):
+    raise InvalidInput(message, {"file": [message]})
+
+
+def _megabytes(size: int) -> str:
+    return f"{size // (1024 * 1024)} MB" if size >= 1024 * 1024 else f"{max(1, size // 1024)} KB"
+
+
+def inspect(upload) -> CheckedFile:
+    """The checked file, or InvalidInput with a message the applicant understands."""
+    if upload is None:
+        _refuse("请选择要上传的文件。")
+    original = PurePath(str(getattr(upload, "name", "") or "材料")).name or "材料"
+    limit = _megabytes(MAX_UPLOAD_BYTES)
+    declared = getattr(upload, "size", None)
+    if declared is not None and declared > MAX_UPLOAD_BYTES:
+        _refuse(f"“{original}”超过{limit}，请压缩或拆分后上传。")
+    content = _read(upload, original, limit)
+    if not content:
+        _refuse(f"“{original}”是空文件，请重新选择。")
+    kind = next((k for k in KINDS if content.startswith(k.signature)), None)
+    if kind is None:
+        _refuse(f"“{original}”不是{ACCEPTED}文件（按文件内容识别，与扩展名无关），请转换为{ACCEPTED}格式后上传。")
+    pages = _pdf_pages(content, original) if kind.content_type == "application/pdf" else None
+    return CheckedFile(content=content, name=_shown_name(original, kind), original=original, kind=kind, pages=pages,
+                       digest=sm3_hex(content))
+
+
+def _read(upload, original: str, limit: str) -> bytes:
+    """The whole file, reading no further than one byte past the limit."""
+    if hasattr(upload, "seek"):
+        upload.seek(0)
+    parts, total = [], 0
+    while chunk := upload.read(_CHUNK):
+        total += len(chunk)
+        if total > MAX_UPLOAD_BYTES:
+            _refuse(f"“{original}”超过{limit}，请压缩或拆分后上传。")
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _pdf_pages(content: bytes, original: str) -> int:
+    from pypdf import PdfReader
+
+    # pypdf reports every oddity of a damaged file on its logger; the refusal below says what matters.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    try:
+        reader = PdfReader(io.BytesIO(content))
+        if reader.is_encrypted and not reader.decrypt(""):
+            _refuse(f"“{original}”是加密的PDF文件，请取消密码后上传。")
+        pages = len(reader.pages)
+    except InvalidInput:
+        raise
+    except Exception:  # any parser failure means the window could not read it either
+        _refuse(f"“{original}”无法作为PDF文件打开，文件可能已损坏，请重新生成后上传。")
+    if pages == 0:
+        _refuse(f"“{original}”没有任何页面。")
+    if pages > MAX_PDF_PAGES:
+        _refuse(f"“{original}”共{pages}页，超过每个文件{MAX_PDF_PAGES}页的上限，请拆分后上传。")
+    return pages
+
+
+def _shown_name(name: str, kind: FileKind) -> str:
+    """The applicant's file name, with the extension of what the file really is."""
+    path = PurePath(name)
+    if path.suffix.lower() in kind.suffixes:
+        stem, suffix = path.stem, path.suffix.lower()
+    else:
+        stem, suffix = (path.stem if path.suffix else name), kind.extension
+    return (stem or "材料")[: NAME_MAX - len(suffix)] + suffix

@@ -1,0 +1,189 @@
+"""网上申报 pages for applicants: choose an item, fill the form, upload materials, save, submit, follow it.
+
+Each view translates HTTP into one call of shenpi.online.services and back; an application that
+is not the signed-in applicant's own does not exist for them (404).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from shenpi import clock
+from shenpi.applicants.access import applicant_required, client_ip, current_applicant
+from shenpi.applicants.forms import put_errors
+from shenpi.cases.errors import CaseError
+
+from . import files, services
+from .forms import ApplicationForm
+from .models import OnlineApplication, Upload
+
+PAGE_SIZE = 30
+
+
+def _limits() -> dict:
+    return {"accepted": files.ACCEPTED, "max_mb": files.MAX_UPLOAD_BYTES // (1024 * 1024),
+            "max_pages": files.MAX_PDF_PAGES}
+
+
+# -- choosing an item ------------------------------------------------------------------------------
+
+def items(request):
+    search = request.GET.get("q", "").strip()
+    page = Paginator(services.applyable_items(search), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "online/items.html", {"page": page, "q": search,
+                                                 "applicant": current_applicant(request)})
+
+
+def item(request, code):
+    chosen = get_object_or_404(services.applyable_items(), code=code)
+    version = chosen.current_version()
+    return render(request, "online/item.html", {
+        "item": chosen, "version": version, "specs": list(version.materials.all()),
+        "applicant": current_applicant(request), "limits": _limits(),
+    })
+
+
+@applicant_required
+@require_POST
+def start(request, code):
+    chosen = get_object_or_404(services.applyable_items(), code=code)
+    try:
+        app = services.start(request.applicant, chosen, ip=client_ip(request))
+    except CaseError as error:
+        messages.error(request, error.message)
+        return redirect("online:item", code=code)
+    messages.success(request, f"已创建申报草稿 {app.number}，请填写申请表并上传材料。")
+    return redirect("online:application", number=app.number)
+
+
+# -- the application page ----------------------------------------------------------------------------
+
+def _mine(request, number: str) -> OnlineApplication:
+    return get_object_or_404(services.applications_of(request.applicant), number=number)
+
+
+def _form(app: OnlineApplication, data=None) -> ApplicationForm:
+    initial = {"title": app.title, "contact_name": app.data.get("contact_name", ""),
+               "description": app.data.get("description", "")}
+    return ApplicationForm(data, initial=initial, person=app.applicant.is_person)
+
+
+def _page(request, app: OnlineApplication, *, form=None, upload_errors=None, errors=(), status=200):
+    case = app.case
+    rows = services.attach_summary(app)
+    for row in rows:
+        row["errors"] = (upload_errors or {}).get(row["spec"].pk, [])
+    return render(request, "online/application.html", {
+        "app": app,
+        "applicant": app.applicant,
+        "form": form or _form(app),
+        "rows": rows,
+        "notice": getattr(app, "correction_notice", None),
+        "events": list(app.events.all()),
+        "case": case,
+        "errors": list(errors),
+        "limits": _limits(),
+        "today": clock.today(),
+    }, status=status)
+
+
+@applicant_required
+def application(request, number):
+    return _page(request, _mine(request, number))
+
+
+@applicant_required
+@require_POST
+def save(request, number):
+    """保存草稿, or 保存并提交 when the submit button was pressed."""
+    app = _mine(request, number)
+    form = _form(app, request.POST)
+    if not form.is_valid():
+        return _page(request, app, form=form, errors=["请检查填写的内容。"], status=400)
+    data = form.cleaned_data
+    submitting = "submit" in request.POST
+    try:
+        app = services.save_draft(request.applicant, app, title=data["title"],
+                                  contact_name=data.get("contact_name", ""), description=data["description"])
+        if submitting:
+            was = app.status
+            app = services.submit(request.applicant, app, ip=client_ip(request))
+    except CaseError as error:
+        put_errors(form, error)
+        app.refresh_from_db()
+        return _page(request, app, form=form, errors=[error.message, *error.fields.get("materials", [])],
+                     status=error.http_status)
+    if submitting:
+        again = "补正材料已重新提交" if was == OnlineApplication.Status.CORRECTING else "申请已提交"
+        messages.success(request, f"{again}，窗口将在{app.prereview_due:%Y年%m月%d日}前完成预审。")
+    else:
+        messages.success(request, "草稿已保存。")
+    return redirect("online:application", number=app.number)
+
+
+@applicant_required
+@require_POST
+def upload(request, number, spec_id):
+    app = _mine(request, number)
+    sent = request.FILES.get("file")
+    try:
+        row = services.add_upload(request.applicant, app, spec_id, sent)
+    except CaseError as error:
+        messages_for_spec = error.fields.get("file") or [error.message]
+        app.refresh_from_db()
+        return _page(request, app, upload_errors={spec_id: messages_for_spec}, status=error.http_status)
+    note = "" if _named_as(sent.name, row.content_type) else f"（按文件内容识别为{row.kind_label}）"
+    messages.success(request, f"“{row.spec.name}”已上传：{row.name}{note}。")
+    return redirect(reverse("online:application", args=[app.number]) + f"#material-{spec_id}")
+
+
+def _named_as(name: str, content_type: str) -> bool:
+    """Whether the name the applicant gave the file says what it really is."""
+    suffixes = next((k.suffixes for k in files.KINDS if k.content_type == content_type), ())
+    return str(name).lower().endswith(suffixes)
+
+
+@applicant_required
+@require_POST
+def remove(request, number, upload_id):
+    app = _mine(request, number)
+    try:
+        services.remove_upload(request.applicant, app, upload_id)
+    except CaseError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "文件已删除。")
+    return redirect("online:application", number=app.number)
+
+
+@applicant_required
+@require_POST
+def discard(request, number):
+    app = _mine(request, number)
+    try:
+        services.discard(request.applicant, app)
+    except CaseError as error:
+        messages.error(request, error.message)
+        return redirect("online:application", number=app.number)
+    messages.success(request, f"草稿 {number} 已删除。")
+    return redirect("applicants:home")
+
+
+def file_response(row: Upload) -> FileResponse:
+    """The stored file, as a download with its own type (never rendered in the page's origin)."""
+    try:
+        handle = row.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("文件不存在。") from None
+    return FileResponse(handle, as_attachment=True, filename=row.name, content_type=row.content_type)
+
+
+@applicant_required
+def download(request, number, upload_id):
+    app = _mine(request, number)
+    return file_response(get_object_or_404(Upload, pk=upload_id, application=app))

@@ -1,0 +1,58 @@
+"""Applicants for tests: valid identifiers, the code read back from the SMS outbox, a verified account."""
+
+from __future__ import annotations
+
+import re
+
+from django.test import Client
+
+from shenpi.accounts.identifiers import id_number_check_digit, uscc_check_character
+from shenpi.applicants import services
+from shenpi.applicants.models import Applicant
+from shenpi.cases.models import ApplicantKind
+from shenpi.notifications.models import Notification
+
+PASSWORD = "Kaishi-banshi-2026"
+
+
+def person_id(first17: str = "11010519900307123") -> str:
+    return first17 + id_number_check_digit(first17)
+
+
+def uscc(first17: str = "91110105MA01ABCD1") -> str:
+    return first17 + uscc_check_character(first17)
+
+
+def wrong_check(number: str) -> str:
+    """The same number with another check character."""
+    last = number[-1]
+    return number[:-1] + ("1" if last != "1" else "2")
+
+
+def last_code(mobile_masked: str | None = None) -> str:
+    """The code in the latest SMS written to the outbox (as the log backend would show it)."""
+    messages = Notification.objects.filter(template="mobile_code", channel=Notification.Channel.SMS)
+    if mobile_masked:
+        messages = messages.filter(address_masked=mobile_masked)
+    body = messages.order_by("-pk").first().body
+    return re.search(r"验证码为(\d{6})", body).group(1)
+
+
+def register(*, kind=ApplicantKind.PERSON, name=None, id_number=None, mobile="13912345678",
+             password=PASSWORD, contact_name="") -> Applicant:
+    person = kind == ApplicantKind.PERSON
+    return services.register(services.Registration(
+        kind=kind, name=name or ("李四" if person else "示范科技有限公司"),
+        id_number=id_number or (person_id() if person else uscc()), mobile=mobile, password=password,
+        contact_name=contact_name or ("" if person else "王五")))
+
+
+def verified(**kw) -> Applicant:
+    applicant = register(**kw)
+    return services.verify_registration(applicant, last_code(applicant.mobile_masked))
+
+
+def client_for(applicant: Applicant) -> Client:
+    client = Client()
+    client.force_login(applicant.user)
+    return client
