@@ -38,7 +38,7 @@ def test_json_ranking_has_the_breakdown_and_indicators(world):
     assert [d["points"] for d in month["deductions"]] == [6.0, 5.0, 10.0]
     assert month["bonuses"] == [{"name": "提前办结率每满10%", "value": 40.0, "points": 4.0}]
     assert month["indicators"]["completed"] == 5 and month["indicators"]["on_time_rate"] == 80.0
-    assert month["indicators"]["complaints"] is None
+    assert month["indicators"]["complaints"] == 0
     assert data["seconds"] >= 0
 
 

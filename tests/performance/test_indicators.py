@@ -1,9 +1,11 @@
 """Indicators counted from cases, steps, suspensions and alerts, against the figures in conftest.py."""
 
+import datetime as dt
 from fractions import Fraction
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from shenpi.performance import services
 from shenpi.performance.indicators import compute
@@ -36,9 +38,21 @@ def test_completion_counts_by_local_date(world):
     assert a.completed - a.on_time == 1
 
 
-def test_complaints_and_satisfaction_have_no_data_yet(world):
+def test_complaints_and_ratings_count_for_departments(world):
+    from shenpi.feedback.models import Complaint, Rating
+
+    moment = timezone.make_aware(dt.datetime(2026, 10, 12, 10))
+    Complaint.objects.create(number="TS20261012TEST0001", subject=Complaint.Subject.OTHER, department=world.a,
+                             complainant="赵六", mobile="13912345678", content="窗口推诿", filed_at=moment,
+                             answer_due=dt.date(2026, 10, 26))
+    for level in (5, 4, 3, 1):  # 非常满意, 满意, 基本满意 (counted as satisfied by default), 非常不满意
+        Rating.objects.create(department=world.a, level=level, rated_at=moment, reason="多次往返" if level == 1 else "")
     a = compute(OCTOBER, "department")[world.a.pk]
-    assert a.complaints is None and a.satisfied is None and a.satisfaction_rate is None
+    assert (a.complaints, a.rated, a.satisfied) == (1, 4, 3)
+    assert a.satisfaction_rate == 75
+    b = compute(OCTOBER, "department")[world.b.pk]
+    assert (b.complaints, b.rated, b.satisfaction_rate) == (0, 0, None)  # no rating: "—"
+    assert compute(OCTOBER, "window") and all(w.complaints is None for w in compute(OCTOBER, "window").values())
 
 
 def test_other_departments_and_months_are_apart(world):
@@ -86,7 +100,7 @@ def test_indicator_table_totals_departments(world):
     table = services.indicator_table(OCTOBER, "department", world.people_a["supervisor"])
     assert [subject.name for subject, _ in table.rows] == ["住房和城乡建设局", "市场监督管理局"]
     assert (table.total.received, table.total.completed, table.total.on_time) == (9, 7, 6)
-    assert table.total.complaints is None
+    assert table.total.complaints == 0
 
 
 def test_staff_see_only_their_department(world):

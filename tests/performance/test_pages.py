@@ -114,7 +114,7 @@ def test_excel_export_has_the_ranking_rows(world):
     header = indicators[0]
     a_row = indicators[1]
     assert a_row[0] == "住房和城乡建设局" and a_row[header.index("按时办结率(%)")] == 80.0
-    assert a_row[header.index("投诉")] == "—"
+    assert a_row[header.index("投诉")] == 0
     assert indicators[-1][0] == "合计"
     scheme = [r[0] for r in book["考核方案"].iter_rows(values_only=True)]
     assert "扣分：连续3次预警" in scheme and "加分：提前办结率每满10%" in scheme

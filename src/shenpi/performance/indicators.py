@@ -24,6 +24,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.apps import apps
 from django.db import connection, transaction
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Q, Sum
 from django.db.models.functions import TruncDate
@@ -73,7 +74,23 @@ def compute(period: Period, level: str) -> dict[int, Indicators]:
             _merge(rows, _person_completions(start, end))
         _merge(rows, _alert_counts(keys["alert"], start, end))
         _merge(rows, _stop_counts(keys["stop"], start, end))
+    if level == "department":
+        _add_feedback(rows, period)
     return dict(rows)
+
+
+def _add_feedback(rows: dict[int, Indicators], period: Period) -> None:
+    """Complaints and ratings (好差评) are kept per department; windows and persons show "—"."""
+    if not apps.is_installed("shenpi.feedback"):
+        return
+    from shenpi.feedback.services import satisfaction
+
+    figures = satisfaction(None, period.first, period.last)
+    for department_id in set(rows) | set(figures):
+        entry, target = figures.get(department_id, {}), rows[department_id]
+        target.complaints = entry.get("complaints", 0)
+        target.rated = entry.get("ratings", 0)
+        target.satisfied = entry.get("satisfied", 0)
 
 
 @contextlib.contextmanager

@@ -368,11 +368,37 @@ def prereview_late(look: Look) -> list[Finding] | None:
             for pk, dept, due, number in rows]
 
 
+@rule("service.complaint_late", "投诉未按期答复", Category.SERVICE, Level.YELLOW, basis="投诉答复期限",
+      always_full=True)
+def complaint_late(look: Look) -> list[Finding] | None:
+    """投诉超过答复期限（默认10个工作日）仍未答复。"""
+    complaint = _installed("feedback.Complaint")
+    if complaint is None:
+        return None
+    rows = complaint.objects.filter(status="open", answer_due__lt=look.today).values_list(
+        "pk", "department_id", "case_id", "answer_due", "number")
+    return [Finding(f"complaint:{pk}", Level.YELLOW, dept, case_id, None, None,
+                    {"answer_due": due.isoformat(), "complaint": number,
+                     "overdue_days": look.calendar.between(due, look.today)})
+            for pk, dept, case_id, due, number in rows]
+
+
+@rule("service.bad_rating_unhandled", "差评未按期整改", Category.SERVICE, Level.YELLOW,
+      basis="国办发〔2019〕51号：差评回访整改", always_full=True)
+def bad_rating_unhandled(look: Look) -> list[Finding] | None:
+    """不满意、非常不满意评价超过整改期限（默认5个工作日）未完成回访整改。"""
+    follow_up = _installed("feedback.RatingFollowUp")
+    if follow_up is None:
+        return None
+    rows = follow_up.objects.filter(done_at__isnull=True, due__lt=look.today, rating__excluded=False).values_list(
+        "pk", "department_id", "rating__case_id", "due", "visited_at")
+    return [Finding(f"rating:{pk}", Level.YELLOW, dept, case_id, None, None,
+                    {"rectify_due": due.isoformat(), "visited": visited is not None,
+                     "overdue_days": look.calendar.between(due, look.today)})
+            for pk, dept, case_id, due, visited in rows]
+
+
 for _code, _name, _cat, _level, _model, _doc, _params in (
-    ("service.complaint_late", "投诉未按期答复", Category.SERVICE, Level.YELLOW, "portal.Complaint",
-     "投诉超过答复期限（默认10个工作日）未答复。", {}),
-    ("service.bad_rating_unhandled", "差评未按期整改", Category.SERVICE, Level.YELLOW, "portal.Rating",
-     "不满意、非常不满意评价超过整改期限（默认5个工作日）未回访整改。", {}),
     ("fee.off_standard", "收费与标准不符", Category.FEE, Level.RED, "fees.Charge",
      "登记的收费金额与事项收费标准不一致。", {}),
     ("fee.free_item_charged", "免费事项收费", Category.FEE, Level.RED, "fees.Charge",

@@ -1,0 +1,171 @@
+"""预约 pages for the public: choose an item, a window, a day and a slot; book; find, see and cancel bookings.
+
+Nobody needs an account to book. Who may see or cancel a booking: the browser session that booked
+it or proved it with the mobile number (我的预约), and a signed-in applicant for the bookings made
+with their own ID number. Anyone else gets the look-up form, never someone's booking.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from shenpi.applicants.access import client_ip, current_applicant
+from shenpi.applicants.forms import put_errors
+from shenpi.cases.errors import CaseError
+from shenpi.catalog.models import Window
+
+from . import services
+from .forms import BookingForm, LookupForm
+from .models import Booking
+
+PAGE_SIZE = 30
+_OWNED = "appointments_owned"
+_OWNED_MAX = 50
+
+
+# -- which bookings this visitor may see -------------------------------------------------------------
+
+def _remember(request, *bookings: Booking) -> None:
+    owned = [code for code in request.session.get(_OWNED, []) if code not in {b.code for b in bookings}]
+    request.session[_OWNED] = ([b.code for b in bookings] + owned)[:_OWNED_MAX]
+
+
+def _may_see(request, booking: Booking) -> bool:
+    if booking.code in request.session.get(_OWNED, []):
+        return True
+    applicant = current_applicant(request)
+    return applicant is not None and applicant.is_person and applicant.id_index == booking.id_index
+
+
+def _applicant_bookings(request) -> list[Booking] | None:
+    applicant = current_applicant(request)
+    if applicant is None or not applicant.is_person:
+        return None
+    return services.bookings_of_id_index(applicant.id_index)
+
+
+def _session_bookings(request) -> list[Booking]:
+    codes = request.session.get(_OWNED, [])
+    if not codes:
+        return []
+    return list(Booking.objects.filter(code__in=codes).select_related("slot", "window").order_by("-slot__start"))
+
+
+# -- choosing ----------------------------------------------------------------------------------------
+
+def items(request):
+    search = request.GET.get("q", "").strip()
+    page = Paginator(services.bookable_items(search), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "appointments/items.html", {"page": page, "q": search})
+
+
+def _item(code: str):
+    return get_object_or_404(services.published_items(), code=code)
+
+
+def item(request, code):
+    chosen = _item(code)
+    return render(request, "appointments/item.html", {"item": chosen, "windows": services.days_for_item(chosen)})
+
+
+def slots(request, code, window, day):
+    chosen = _item(code)
+    counter = get_object_or_404(Window.objects.select_related("department"), number=window)
+    try:
+        date = dt.date.fromisoformat(day)
+    except ValueError:
+        raise Http404("日期格式不对") from None
+    status = 200
+    if request.method == "POST":
+        form = BookingForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                booking = services.book(slot_id=data["slot"], item=chosen, person=services.Person(
+                    data["name"], data["id_number"], data["mobile"]))
+            except CaseError as error:
+                put_errors(form, error)
+                status = error.http_status
+            else:
+                _remember(request, booking)
+                messages.success(request, f"预约成功，预约号 {booking.code}，已发短信到 {booking.mobile_masked}。")
+                return redirect("appointments:booking", code=booking.code)
+        else:
+            status = 400
+    else:
+        applicant = current_applicant(request)
+        initial = {}
+        if applicant is not None and applicant.is_person:
+            initial = {"name": applicant.name, "id_number": applicant.id_number, "mobile": applicant.mobile}
+        form = BookingForm(initial=initial)
+    day_slots = services.slots_of_day(chosen, counter, date)
+    return render(request, "appointments/slots.html", {
+        "item": chosen, "window": counter, "day": date, "slots": day_slots, "form": form,
+        "chosen_slot": str(form["slot"].value() or ""),
+        "any_free": any(s.places_left for s in day_slots),
+    }, status=status)
+
+
+# -- my bookings -------------------------------------------------------------------------------------
+
+def mine(request):
+    """我的预约: look up by ID number + mobile or booking code + mobile; signed-in applicants see theirs."""
+    found, status = None, 200
+    if request.method == "POST":
+        form = LookupForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                found = services.find_bookings(mobile=data["mobile"], id_number=data["id_number"],
+                                               code=data["code"], ip=client_ip(request))
+            except CaseError as error:
+                put_errors(form, error)
+                status = error.http_status
+            else:
+                _remember(request, *found)
+        else:
+            status = 400
+    else:
+        form = LookupForm()
+    lists = {"found": found, "applicant_bookings": _applicant_bookings(request),
+             "session_bookings": _session_bookings(request) if found is None else []}
+    for bookings in lists.values():
+        for entry in bookings or ():
+            entry.may_cancel = services.may_cancel(entry)
+    return render(request, "appointments/mine.html", {"form": form, **lists}, status=status)
+
+
+def _visible_booking(request, code: str) -> Booking | None:
+    booking = Booking.objects.select_related("slot", "window", "window__department", "item").filter(
+        code=code.upper()).first()
+    return booking if booking is not None and _may_see(request, booking) else None
+
+
+def booking(request, code):
+    found = _visible_booking(request, code)
+    if found is None:
+        messages.info(request, "请用预约时填写的手机号码查询预约。")
+        return redirect("appointments:mine")
+    return render(request, "appointments/booking.html", {"booking": found,
+                                                         "may_cancel": services.may_cancel(found)})
+
+
+@require_POST
+def cancel(request, code):
+    found = _visible_booking(request, code)
+    if found is None:
+        messages.info(request, "请用预约时填写的手机号码查询预约。")
+        return redirect("appointments:mine")
+    try:
+        services.cancel(found)
+    except CaseError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"预约 {found.code} 已取消。")
+    return redirect("appointments:booking", code=found.code)
