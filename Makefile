@@ -8,8 +8,10 @@ PORT   ?= 8000
 # poppler-utils (pdftotext, pdftoppm) lets the tests read the notices back.
 SYSTEM_PACKAGES_TEST = chromium fonts-wqy-microhei poppler-utils
 SYSTEM_PACKAGES_RUN  = fonts-wqy-microhei
+# wrk drives the list-api benchmark with little CPU of its own (the Python client takes a share of the cores).
+SYSTEM_PACKAGES_BENCH = wrk
 
-.PHONY: venv run test test-sqlite test-postgres lint bench system-run system-test migrate demo clean schema
+.PHONY: venv run test test-sqlite test-postgres lint bench system-run system-test system-bench migrate demo clean schema
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -22,6 +24,8 @@ system-run:
 	@sh scripts/system-packages.sh $(SYSTEM_PACKAGES_RUN)
 system-test:
 	@sh scripts/system-packages.sh $(SYSTEM_PACKAGES_TEST)
+system-bench:
+	@sh scripts/system-packages.sh $(SYSTEM_PACKAGES_BENCH)
 
 migrate: venv
 	$(BIN)/shenpi migrate --noinput
@@ -44,7 +48,7 @@ test: venv system-test lint
 	env -u DATABASE_URL $(BIN)/python -m pytest
 	@case "$$DATABASE_URL" in postgres*) $(BIN)/python -m pytest ;; *) echo "DATABASE_URL is not PostgreSQL: PostgreSQL run skipped" ;; esac
 
-bench: venv
+bench: venv system-bench
 	$(BIN)/python -m bench
 
 schema: venv

@@ -67,8 +67,16 @@ INSTALLED_APPS = [
     "shenpi.catalog",
     "shenpi.workdays",
     "shenpi.cases",
+    "shenpi.supervision",
+    "shenpi.performance",
     "shenpi.workbench",
+    "shenpi.portal",
+    "shenpi.applicants",
+    "shenpi.online",
+    "shenpi.appointments",
+    "shenpi.feedback",
     "shenpi.demo",
+    "shenpi.notifications",
 ]
 
 MIDDLEWARE = [
@@ -163,7 +171,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "shenpi.api.authentication.TokenAuthentication",  # DRF's, with roles and department in one query
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -195,6 +203,37 @@ CELERY_BROKER_URL = declare("SHENPI_BROKER_URL", "", "Celery broker (redis://…
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_RESULT_BACKEND = declare("SHENPI_RESULT_BACKEND", "", "Celery result backend; empty for none.") or None
 CELERY_TIMEZONE = TIME_ZONE
+# Electronic supervision: without a broker the web server scans in a background thread instead of beat.
+SUPERVISE_IN_PROCESS = flag("SHENPI_SUPERVISE_IN_PROCESS", not CELERY_BROKER_URL,
+                            "Run the supervision scan in a thread of each web server process (the embedded "
+                            "default when no broker is set); off when Celery beat runs it.")
+SUPERVISE_INTERVAL = int(declare("SHENPI_SUPERVISE_INTERVAL", "60", "Seconds between supervision scans run "
+                                 "in-process."))
+CELERY_BEAT_SCHEDULE = {
+    # Delivery is triggered after each commit; this pass picks up retries that have come due.
+    "deliver-notifications": {"task": "shenpi.notifications.tasks.deliver_notifications", "schedule": 60.0},
+    "supervise": {"task": "shenpi.supervision.tasks.supervise", "schedule": 60.0},
+}
+
+# Notifications (SMS and e-mail to applicants and staff): see docs/notifications.md.
+NOTIFY_EMAIL = declare("SHENPI_NOTIFY_EMAIL", "log", "E-mail notifications: `log` writes them to the log, "
+                       "`smtp` sends them through SHENPI_EMAIL_HOST.")
+NOTIFY_SMS = declare("SHENPI_NOTIFY_SMS", "log", "SMS notifications: `log` writes them to the log, "
+                     "`http` posts them to the gateway at SHENPI_SMS_URL.")
+NOTIFY_MAX_ATTEMPTS = int(declare("SHENPI_NOTIFY_MAX_ATTEMPTS", "6", "Delivery attempts before a notification "
+                                  "is marked failed (retries wait 1, 2, 4 … minutes, at most an hour)."))
+EMAIL_HOST = declare("SHENPI_EMAIL_HOST", "localhost", "SMTP server for e-mail notifications.")
+EMAIL_PORT = int(declare("SHENPI_EMAIL_PORT", "25", "SMTP port (587 with STARTTLS, 465 with implicit TLS)."))
+EMAIL_HOST_USER = declare("SHENPI_EMAIL_USER", "", "SMTP login; empty sends without authentication.")
+EMAIL_HOST_PASSWORD = declare("SHENPI_EMAIL_PASSWORD", "", "SMTP password.")
+EMAIL_USE_TLS = flag("SHENPI_EMAIL_TLS", False, "Use STARTTLS on the SMTP connection.")
+EMAIL_USE_SSL = flag("SHENPI_EMAIL_SSL", False, "Use implicit TLS (SMTPS, usually port 465).")
+EMAIL_TIMEOUT = float(declare("SHENPI_EMAIL_TIMEOUT", "10", "Seconds to wait for the SMTP server."))
+DEFAULT_FROM_EMAIL = declare("SHENPI_EMAIL_FROM", "noreply@localhost", "Sender address of e-mail notifications.")
+SMS_URL = declare("SHENPI_SMS_URL", "", "SMS gateway address (http:// or https://); each message is POSTed "
+                  "as JSON {mobile, text, id}.")
+SMS_TOKEN = declare("SHENPI_SMS_TOKEN", "", "Sent to the SMS gateway as `Authorization: Bearer …`; empty for none.")
+SMS_TIMEOUT = float(declare("SHENPI_SMS_TIMEOUT", "10", "Seconds to wait for the SMS gateway."))
 
 # Office hours decide when a 即办件 received late is due the next working day.
 OFFICE_CLOSES_AT = declare("SHENPI_OFFICE_CLOSES_AT", "17:30", "Close of office hours (HH:MM).")
@@ -203,9 +242,32 @@ PUBLIC_BASE_URL = declare("SHENPI_PUBLIC_URL", "http://127.0.0.1:8000",
                           "Public address printed in QR codes on notices.")
 CENTRE_NAME = declare("SHENPI_CENTRE_NAME", "示范市政务服务中心", "The service centre's name on pages and notices.")
 
+# The public progress query (/query/) counts failed tries per client address so nobody can enumerate cases.
+QUERY_ATTEMPTS = int(declare("SHENPI_QUERY_ATTEMPTS", "10", "Failed progress queries allowed per client address "
+                             "within SHENPI_QUERY_WINDOW_MINUTES before it must wait."))
+QUERY_WINDOW_MINUTES = int(declare("SHENPI_QUERY_WINDOW_MINUTES", "10", "Minutes over which failed progress "
+                                   "queries are counted."))
+# Consultation, complaints and ratings (咨询/投诉/好差评): see docs/feedback.md.
+COMPLAINT_ANSWER_DAYS = int(declare("SHENPI_COMPLAINT_ANSWER_DAYS", "10", "Working days the department has to "
+                                    "answer a complaint (有诉必复)."))
+RATING_RECTIFY_DAYS = int(declare("SHENPI_RATING_RECTIFY_DAYS", "5", "Working days the department has to follow "
+                                  "up a bad rating (回访核实, then 立行立改/限期整改/解释说明)."))
+RATING_DEFAULT_DAYS = int(declare("SHENPI_RATING_DEFAULT_DAYS", "0", "Days after completion when an unrated case "
+                                  "is rated 基本满意 by `shenpi feedback default-ratings`; 0 turns it off."))
+SATISFACTION_COUNTS_BASIC = flag("SHENPI_SATISFACTION_COUNTS_BASIC", True, "Count 基本满意 as satisfied in the "
+                                 "satisfaction rate (满意率).")
+FEEDBACK_POSTS_PER_HOUR = int(declare("SHENPI_FEEDBACK_POSTS_PER_HOUR", "10", "Questions, complaints and ratings "
+                                      "accepted per client address per hour (anti-spam)."))
+_CACHE_URL = declare("SHENPI_CACHE_URL", "", "Shared cache (redis://…) holding rate-limit counters for every app "
+                     "server; empty keeps a cache in each server process.")
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}
+          if _CACHE_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": declare("SHENPI_LOG_LEVEL", "WARNING", "Log level.")},
+    # The log backend of notifications writes each message here: the embedded demo shows them on the console.
+    "loggers": {"shenpi.notifications": {"level": "INFO"}},
 }

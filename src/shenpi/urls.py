@@ -2,7 +2,6 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 admin.site.site_header = f"{settings.CENTRE_NAME} · 管理后台"
@@ -10,13 +9,20 @@ admin.site.site_title = "审批平台管理"
 admin.site.index_title = "事项、流程、日历与用户维护"
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="workbench:home", permanent=False)),
     path("login/", auth_views.LoginView.as_view(template_name="workbench/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("workbench/", include("shenpi.workbench.urls")),
+    path("supervision/", include("shenpi.supervision.urls")),
+    path("performance/", include("shenpi.performance.urls")),
     path("api/schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
     # The split view serves its start-up script as a file: the CSP forbids inline scripts.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("api/", include("shenpi.api.urls")),
+    # The public site (政务服务网) at the root: guides, online application, query, publicity, feedback.
+    path("account/", include("shenpi.applicants.urls")),
+    path("apply/", include("shenpi.online.urls")),
+    path("", include("shenpi.feedback.urls")),  # /consult/, /complaints/, /ratings/
+    path("appointments/", include("shenpi.appointments.urls")),
+    path("", include("shenpi.portal.urls")),
 ]

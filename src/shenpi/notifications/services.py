@@ -143,9 +143,8 @@ def create_notifications(template: str, *, context: dict | None = None, user=Non
                                  template=template, subject=subject, body=body, case=case, topic=topic,
                                  status=Status.PENDING, next_attempt_at=now, created_at=now))
     if rows:
-        # A savepoint inside the caller's transaction; never a commit of its own.
-        with transaction.atomic():
-            Notification.objects.bulk_create(rows)
+        # Part of the caller's transaction (bulk_create makes its own only in autocommit); never a commit.
+        Notification.objects.bulk_create(rows)
     return rows
 
 

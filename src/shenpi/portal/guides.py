@@ -1,0 +1,280 @@
+"""办事指南: the published catalogue as the public reads it — browse, search, one item, one department.
+
+Only published versions are public; an item whose versions are all drafts or retired is not shown.
+Search is a case-insensitive substring match over the published versions' texts: Chinese needs no
+word splitting for it (施工许可 is inside 建筑工程施工许可证核发), and a few thousand items are
+scanned in a few milliseconds on SQLite and PostgreSQL alike (docs/portal.md has the figures).
+When nothing contains the words, items sharing most of their two-character pieces are offered.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from django.db.models import BooleanField, Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
+
+from shenpi.accounts.models import Role, User
+from shenpi.catalog.models import Department, FlowStep, Item, ItemProcedure, ItemVersion, MaterialSpec
+
+PUBLISHED = ItemVersion.Status.PUBLISHED
+Audience = ItemVersion.Audience
+
+# 个人办事 / 法人办事: an item for both kinds of applicant belongs to both themes.
+THEMES = {
+    "person": ("个人办事", (Audience.PERSON, Audience.BOTH)),
+    "organisation": ("法人办事", (Audience.ORGANISATION, Audience.BOTH)),
+}
+MAX_TERMS = 5
+MAX_TERM_LENGTH = 50
+# Words split on blanks and on ASCII and full-width punctuation.
+_SPLIT = re.compile(r"[\s,，。.、;；:：!！?？'\"“”‘’()（）《》<>【】\[\]/\\|+]+")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_LATIN = re.compile(r"[A-Za-z]")
+_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# What the search looks in, as one expression; migration 0001 indexes exactly this on PostgreSQL.
+SEARCH_TEXT = ("(catalog_itemversion.name || ' ' || catalog_itemversion.result_name || ' ' || "
+               "catalog_itemversion.conditions || ' ' || catalog_itemversion.legal_basis)")
+# Share of a query's two-character pieces an item name must hold to be offered as similar.
+SIMILAR_SHARE = 0.5
+SIMILAR_LIMIT = 20
+CATALOGUE_ORDER = ("item__department__sort", "item__department__code", "item__code")
+
+
+def published() -> QuerySet[ItemVersion]:
+    return (ItemVersion.objects.filter(status=PUBLISHED)
+            .select_related("item", "item__department")
+            .order_by(*CATALOGUE_ORDER))
+
+
+@dataclass
+class Filters:
+    """What the guide list is narrowed to; unknown values are dropped, not errors."""
+
+    query: str = ""
+    theme: str = ""
+    department: Department | None = None
+    type: str = ""
+
+    @classmethod
+    def from_params(cls, params) -> Filters:
+        theme = params.get("theme", "")
+        kind = params.get("type", "")
+        code = params.get("department", "").strip()
+        department = Department.objects.filter(code=code).first() if code else None
+        return cls(query=params.get("q", "").strip()[:200], theme=theme if theme in THEMES else "",
+                   department=department, type=kind if kind in ItemVersion.Type.values else "")
+
+    def apply(self, versions: QuerySet[ItemVersion], *, with_department: bool = True) -> QuerySet[ItemVersion]:
+        if self.theme:
+            versions = versions.filter(audience__in=THEMES[self.theme][1])
+        if self.type:
+            versions = versions.filter(type=self.type)
+        if with_department and self.department is not None:
+            versions = versions.filter(item__department__in=self.department.subtree_ids())
+        return versions
+
+
+def terms_of(query: str) -> list[str]:
+    return [t[:MAX_TERM_LENGTH] for t in _SPLIT.split(query) if t][:MAX_TERMS]
+
+
+def _escaped(term: str) -> str:
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _in_text(term: str) -> RawSQL:
+    """The search text holds the term: LIKE over one expression, which pg_trgm can index.
+
+    Chinese has no letter case, so only a term with Latin letters is compared case-insensitively
+    (UPPER on both sides, which no index serves; such terms are rare: codes, abbreviations).
+    """
+    if _LATIN.search(term):
+        sql = f"UPPER({SEARCH_TEXT}) LIKE UPPER(%s) ESCAPE '\\'"
+    else:
+        sql = f"{SEARCH_TEXT} LIKE %s ESCAPE '\\'"
+    # The term is a bound parameter; only the fixed column expression is written into the SQL.
+    return RawSQL(sql, (_escaped(term),), output_field=BooleanField())  # noqa: S611
+
+
+def _all_in(field_name: str, terms: list[str]) -> Q:
+    condition = Q()
+    for term in terms:
+        condition &= Q(**{f"{field_name}__icontains": term})
+    return condition
+
+
+def matching(versions: QuerySet[ItemVersion], query: str) -> QuerySet[ItemVersion]:
+    """Versions holding every word somewhere; those with the words in their name come first."""
+    terms = terms_of(query)
+    if not terms:
+        return versions
+    for term in terms:
+        if _CODE.match(term):
+            versions = versions.filter(_in_text(term)) | versions.filter(item__code__iexact=term)
+        else:
+            versions = versions.filter(_in_text(term))
+    rank = Case(
+        When(name__icontains="".join(terms), then=Value(0)),
+        When(_all_in("name", terms), then=Value(1)),
+        When(_all_in("result_name", terms), then=Value(2)),
+        default=Value(3), output_field=IntegerField())
+    return versions.annotate(rank=rank).order_by("rank", *CATALOGUE_ORDER)
+
+
+def bigrams(text: str) -> set[str]:
+    """The two-character pieces of the Chinese runs of a text: 施工许可 → 施工, 工许, 许可."""
+    pieces = set()
+    for run in re.findall(r"[\u3400-\u9fff]+", text):
+        pieces.update(run[i:i + 2] for i in range(len(run) - 1))
+    return pieces
+
+
+def similar(versions: QuerySet[ItemVersion], query: str) -> list[int]:
+    """Ids of items whose names share most two-character pieces with the query (施工许可证办理 → 施工许可证核发).
+
+    The database narrows to names holding any piece; the share is counted here on those few names.
+    """
+    wanted = bigrams(query)
+    if len(wanted) < 2:
+        return []
+    any_piece = Q()
+    for piece in wanted:
+        any_piece |= Q(name__contains=piece)
+    scored = []
+    for pk, name in versions.filter(any_piece).values_list("pk", "name"):
+        share = len(wanted & bigrams(name)) / len(wanted)
+        if share >= SIMILAR_SHARE:
+            scored.append((-share, len(name), pk))
+    return [pk for _, _, pk in sorted(scored)[:SIMILAR_LIMIT]]
+
+
+@dataclass
+class SearchResult:
+    ids: list[int]  # every match, best first: one scan gives the count and any page
+    similar: bool = False  # nothing contained the words: these are the nearest names
+
+
+def search(filters: Filters) -> SearchResult:
+    versions = filters.apply(published())
+    if filters.query:
+        versions = matching(versions, filters.query)
+    ids = list(versions.values_list("pk", flat=True))
+    if ids or not filters.query or not _CJK.search(filters.query):
+        return SearchResult(ids)
+    return SearchResult(similar(filters.apply(published()), filters.query), similar=True)
+
+
+def load(ids: list[int]) -> list[ItemVersion]:
+    """The versions of one page of ids, in that order."""
+    found = published().in_bulk(ids)
+    return [found[pk] for pk in ids if pk in found]
+
+
+@dataclass
+class Facets:
+    """Counts of published items by theme, by type and by department, from one GROUP BY."""
+
+    themes: list[tuple[str, str, int]]
+    types: list[tuple[str, str, int]]
+    departments: list[Department]  # those with items under the filters' theme and type, with item_count
+
+
+def facets(filters: Filters | None = None) -> Facets:
+    rows = list(ItemVersion.objects.filter(status=PUBLISHED).order_by()
+                .values_list("item__department", "audience", "type").annotate(n=Count("pk")))
+    by_audience: dict[str, int] = {}
+    by_type: dict[str, int] = {}
+    by_department: dict[int, int] = {}
+    theme = THEMES[filters.theme][1] if filters is not None and filters.theme else None
+    kind = filters.type if filters is not None else ""
+    for department, audience, type_, n in rows:
+        by_audience[audience] = by_audience.get(audience, 0) + n
+        by_type[type_] = by_type.get(type_, 0) + n
+        if (theme is None or audience in theme) and (not kind or type_ == kind):
+            by_department[department] = by_department.get(department, 0) + n
+    departments = list(Department.objects.filter(pk__in=by_department))
+    for department in departments:
+        department.item_count = by_department[department.pk]
+    return Facets(
+        themes=[(key, label, sum(by_audience.get(a, 0) for a in audiences))
+                for key, (label, audiences) in THEMES.items()],
+        types=[(value, label, by_type[value]) for value, label in ItemVersion.Type.choices if by_type.get(value)],
+        departments=departments)
+
+
+# -- one item ----------------------------------------------------------------------------------
+
+@dataclass
+class Stage:
+    seq: int
+    steps: list[FlowStep] = field(default_factory=list)
+
+    @property
+    def parallel(self) -> bool:
+        return len(self.steps) > 1
+
+
+def current_version(code: str) -> ItemVersion | None:
+    """The published version of the item with this code, with everything its page shows."""
+    return (ItemVersion.objects.filter(item__code=code, status=PUBLISHED).order_by("-number")
+            .select_related("item", "item__department")
+            .prefetch_related(
+                Prefetch("materials", queryset=MaterialSpec.objects.order_by("seq", "pk")),
+                "fees",
+                Prefetch("itemprocedure_set", queryset=ItemProcedure.objects.select_related("kind")
+                         .order_by("kind__pk"), to_attr="procedures"),
+                Prefetch("steps", queryset=FlowStep.objects.select_related("department").order_by("seq", "pk"),
+                         to_attr="flow"))
+            .first())
+
+
+def stages(version: ItemVersion) -> list[Stage]:
+    """The flow as the public reads it: steps with the same seq are one parallel stage (并联审批)."""
+    result: list[Stage] = []
+    for step in version.flow:
+        step.where = step.department or version.item.department  # blank: the item's own department
+        if not result or result[-1].seq != step.seq:
+            result.append(Stage(step.seq))
+        result[-1].steps.append(step)
+    return result
+
+
+def material_template(code: str, pk: int) -> MaterialSpec | None:
+    """A form template of a published version's material list, if it has one."""
+    spec = (MaterialSpec.objects.filter(pk=pk, version__item__code=code, version__status=PUBLISHED)
+            .exclude(template="").first())
+    return spec
+
+
+# -- one department ----------------------------------------------------------------------------
+
+@dataclass
+class DutyPerson:
+    name: str
+    roles: str
+    window: str
+
+
+def on_duty(department: Department) -> list[DutyPerson]:
+    """Staff on duty: name, role and window — nothing personal beyond what a window's name plate shows."""
+    people = (User.objects.filter(department=department, on_duty=True, is_active=True, roles__isnull=False)
+              .distinct().select_related("window").prefetch_related("roles").order_by("window__number", "pk"))
+    result = []
+    for person in people:
+        codes = {role.code for role in person.roles.all()} - Role.CENTRE_WIDE
+        if not codes:
+            continue
+        roles = "、".join(name for code, name in Role.NAMES.items() if code in codes)
+        window = f"{person.window.number} {person.window.name}" if person.window_id else ""
+        result.append(DutyPerson(person.full_name or "工作人员", roles, window))
+    return result
+
+
+def department_items(department: Department) -> QuerySet[ItemVersion]:
+    return published().filter(item__department=department)
+
+
+def item_count() -> int:
+    return Item.objects.filter(versions__status=PUBLISHED).distinct().count()

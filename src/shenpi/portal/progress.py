@@ -1,0 +1,245 @@
+"""进度查询: the public progress query by case number and query code, without signing in.
+
+Nobody may learn from it whether a number exists: a wrong number and a wrong code get the same
+answer, the code is compared in constant time (after an SM4 decryption in both cases), and failed
+tries are counted per client address in Django's cache — after SHENPI_QUERY_ATTEMPTS failures in
+SHENPI_QUERY_WINDOW_MINUTES the address must wait. What it shows is what the applicant is entitled
+to know: stage, current step and department, due dates, and the history as action names and dates.
+Staff opinions, comments and names never leave this module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hmac
+import re
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+
+from shenpi import crypto
+from shenpi.accounts import identifiers
+from shenpi.cases import lifecycle
+from shenpi.cases.models import Case, CaseEvent, CaseStep, ClockStop, Decision, State
+from shenpi.catalog.models import ProcedureKind
+
+WRONG = "办件编号或查询密码不正确，请核对受理通知书上的编号和查询密码。"
+_NUMBER = re.compile(r"^[0-9A-Z-]{6,24}$")
+_CACHE_PREFIX = "portal:query-failures:"
+
+# The stages of a case as the public sees them, and where each state stands among them.
+STAGES = ("申请收件", "受理", "审查办理", "作出决定", "送达办结")
+_STAGE_OF = {
+    State.RECEIVED: 0, State.CORRECTING: 0, State.IN_PROGRESS: 2, State.SUSPENDED: 2, State.DECIDING: 3,
+    State.DECIDED: 4, State.COMPLETED: 5,
+}
+# Events that are not actions of the transition table.
+_OTHER_LABELS = {"receive": "收件", "recompute_dues": "重新计算办理期限"}
+
+
+# -- the rate limit --------------------------------------------------------------------------------
+
+def _key(ip: str | None) -> str:
+    return _CACHE_PREFIX + (ip or "unknown")
+
+
+def window_seconds() -> int:
+    return max(1, settings.QUERY_WINDOW_MINUTES) * 60
+
+
+def is_limited(ip: str | None) -> bool:
+    return (cache.get(_key(ip)) or 0) >= settings.QUERY_ATTEMPTS
+
+
+def count_failure(ip: str | None) -> None:
+    """One more failed try; the window starts at the first failure and is not extended by later ones."""
+    key = _key(ip)
+    if cache.add(key, 1, timeout=window_seconds()):
+        return
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=window_seconds())
+
+
+# -- finding the case ------------------------------------------------------------------------------
+
+def normalise_number(value: str) -> str:
+    return re.sub(r"\s+", "", value or "").upper()
+
+
+@functools.cache
+def _decoy(key_fingerprint: str) -> str:
+    """An encrypted code that matches nothing: decrypted when the number is unknown, so both take as long."""
+    return crypto.encrypt("decoy")
+
+
+def _stored_code(case: Case | None) -> str:
+    if case is not None:
+        return case.query_code or ""
+    return crypto.decrypt(_decoy(crypto.blind_index("decoy")))
+
+
+def find(number: str, code: str) -> Case | None:
+    """The case if both the number and its query code are right; None otherwise, whichever was wrong."""
+    number = normalise_number(number)
+    code = (code or "").strip()
+    case = None
+    if _NUMBER.match(number):
+        case = Case.objects.filter(number=number).only("pk", "query_code").first()
+    stored = _stored_code(case)
+    same = hmac.compare_digest(stored.encode(), code.encode())
+    return case if same and case is not None and code else None
+
+
+# -- what the applicant sees -----------------------------------------------------------------------
+
+@dataclass
+class HistoryEntry:
+    at: dt.datetime
+    label: str
+    detail: str
+    department: str
+
+
+@dataclass
+class Due:
+    label: str
+    date: dt.date
+    provisional: bool = False
+
+
+@dataclass
+class Progress:
+    case: Case
+    applicant: str
+    state_label: str
+    stage: int | None  # index in STAGES of the stage under way; len(STAGES) when done; None when ended early
+    ended: str = ""  # why the case ended without a result: refused, withdrawn, voided
+    current_steps: list[str] = field(default_factory=list)
+    dues: list[Due] = field(default_factory=list)
+    suspension: str = ""
+    missing: list[dict] = field(default_factory=list)
+    decision: str = ""
+    reason: str = ""  # the reason of a refusal or a denial, as written in the notice to the applicant
+    history: list[HistoryEntry] = field(default_factory=list)
+
+    @property
+    def stages(self) -> list[tuple[str, str]]:
+        """(name, "done" | "current" | "todo") for the stage bar."""
+        if self.stage is None:
+            return []
+        return [(name, "done" if i < self.stage else "current" if i == self.stage else "todo")
+                for i, name in enumerate(STAGES)]
+
+
+def _department_name(department) -> str:
+    return department.short_name or department.name if department is not None else ""
+
+
+def _dues(case: Case) -> list[Due]:
+    if case.state == State.RECEIVED:
+        return [Due("补正告知期限（此前告知是否需要补正材料）", case.correction_due)]
+    if case.state == State.DECIDED and case.delivery_due:
+        return [Due("送达期限", case.delivery_due)]
+    if case.state not in (State.IN_PROGRESS, State.SUSPENDED, State.DECIDING) or not case.promised_due:
+        return []
+    dues = [Due("承诺办结期限", case.promised_due, case.due_provisional)]
+    if case.statutory_due and case.statutory_due != case.promised_due:
+        dues.append(Due("法定办结期限", case.statutory_due, case.due_provisional))
+    return dues
+
+
+def _suspension(case: Case) -> str:
+    if case.state != State.SUSPENDED:
+        return ""
+    stop = ClockStop.objects.filter(case=case, ended_at__isnull=True).order_by("-pk").first()
+    if stop is None:
+        return "暂停计时，办理期限相应顺延。"
+    due = stop.limit_due
+    return (f"{stop.kind_name}期间暂停计时（预计{stop.expected_days}个工作日，"
+            f"最迟{due.year}年{due.month}月{due.day}日），所用时间不计入办理期限。")
+
+
+def _missing(case: Case) -> list[dict]:
+    """The one-time notice's list (material and problem), as the applicant received it in writing."""
+    if case.state != State.CORRECTING:
+        return []
+    event = (CaseEvent.objects.filter(case=case, action="request_correction").order_by("-pk")
+             .only("data").first())
+    listed = (event.data or {}).get("missing", []) if event else []
+    return [{"name": str(entry.get("name", "")), "problem": str(entry.get("problem", ""))}
+            for entry in listed if isinstance(entry, dict)]
+
+
+def _event_label(event: CaseEvent, kinds: dict[str, str]) -> tuple[str, str]:
+    """(label, detail) built from the action and its structured data only, never from the comment."""
+    transition = lifecycle.TRANSITIONS.get(event.action)
+    label = transition.label if transition else _OTHER_LABELS.get(event.action, "办理")
+    data = event.data if isinstance(event.data, dict) else {}
+    step = event.step.name if event.step_id else ""
+    detail = ""
+    if event.action == "receive":
+        detail = dict(Case._meta.get_field("channel").choices).get(data.get("channel"), "")
+    elif event.action == "request_correction":
+        detail = f"需补正{len(data.get('missing') or [])}项材料"
+    elif event.action in ("pass", "return"):
+        detail = f"{step}环节" if step else ""
+    elif event.action == "suspend":
+        detail = f"{kinds.get(data.get('kind'), '特别程序')}，预计{data.get('expected_days', '')}个工作日"
+    elif event.action == "request_supplement":
+        detail = f"补交期限{data.get('expected_days', '')}个工作日"
+    elif event.action == "resume":
+        detail = f"暂停{data.get('stopped_days', 0)}个工作日，期限顺延"
+    elif event.action == "extend":
+        detail = f"延长{data.get('days', '')}个工作日"
+    return label, detail
+
+
+def _history(case: Case) -> list[HistoryEntry]:
+    kinds = dict(ProcedureKind.objects.values_list("code", "name"))
+    events = (CaseEvent.objects.filter(case=case).order_by("at", "pk")
+              .select_related("step__department")
+              .only("action", "at", "data", "step__name", "step__department__name",
+                    "step__department__short_name"))
+    entries = []
+    for event in events:
+        label, detail = _event_label(event, kinds)
+        department = _department_name(event.step.department) if event.step_id else _department_name(case.department)
+        entries.append(HistoryEntry(timezone.localtime(event.at), label, detail, department))
+    return entries
+
+
+def _decision(case: Case) -> tuple[str, str]:
+    if case.state == State.REFUSED:
+        return "不予受理", case.closing_reason
+    if case.decision == Decision.DENY:
+        return Decision.DENY.label, case.decision_reason
+    if case.decision == Decision.GRANT:
+        result = case.version.result_name
+        return Decision.GRANT.label + (f"（{result}）" if result else ""), ""
+    return "", ""
+
+
+_ENDED = {State.REFUSED: "本件不予受理，办理结束。", State.WITHDRAWN: "申请人已撤回申请，办理结束。",
+          State.VOIDED: "本件已作废，办理结束。"}
+
+
+def progress(found: Case) -> Progress:
+    """Everything the query page shows about a case found with its number and code."""
+    case = (Case.objects.select_related("version", "department")
+            .defer("applicant_id", "contact_phone").get(pk=found.pk))
+    active = (CaseStep.objects.filter(case=case, status=CaseStep.Status.ACTIVE).select_related("department")
+              .order_by("seq", "pk"))
+    decision, reason = _decision(case)
+    applicant = case.applicant_name if case.applicant_kind == "organisation" \
+        else identifiers.mask_name(case.applicant_name)
+    return Progress(
+        case=case, applicant=applicant, state_label=case.get_state_display(), stage=_STAGE_OF.get(case.state),
+        ended=_ENDED.get(case.state, ""),
+        current_steps=[f"{s.name}（{_department_name(s.department)}）" for s in active],
+        dues=_dues(case), suspension=_suspension(case), missing=_missing(case), decision=decision,
+        reason=reason, history=_history(case))

@@ -1,0 +1,134 @@
+"""The public site in a real browser: find an item by typing 施工许可, read its guide, query a case's progress.
+
+Runs Debian's Chromium through Playwright against the live test server; screenshots go to
+test-artifacts/screenshots/ (portal-*.png) so people can see what the public sees.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+from django.db import connections
+from playwright.sync_api import expect
+
+from shenpi.cases import services
+
+from .conftest import SECRET_OPINION, accepted
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls of the test are still sync.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+
+@pytest.fixture
+def page():
+    """A fresh browser per test, started after the test database is ready (see tests/e2e)."""
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is not installed (apt-get install chromium): browser tests need it")
+    from playwright.sync_api import sync_playwright
+
+    errors = []
+
+    def on_console(message):
+        # A wrong query answers 200, a limited one 429 on purpose; anything else (a missing asset,
+        # a Content-Security-Policy violation, a script error) fails the test.
+        if message.type == "error" and "status of 429" not in message.text:
+            errors.append(message.text)
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+        page = context.new_page()
+        page.on("console", on_console)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        try:
+            yield page
+        finally:
+            context.close()
+            browser.close()
+            connections.close_all()
+    assert errors == []
+
+
+def shot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=str(SCREENSHOTS / f"portal-{name}.png"), full_page=True)
+
+
+def test_searching_a_guide_and_opening_the_item(live_server, page, portal):
+    base = live_server.url
+    page.goto(f"{base}/")
+    shot(page, "01-home")
+    page.fill("#home-q", "施工许可")
+    with page.expect_navigation():
+        page.press("#home-q", "Enter")
+    assert "/guide/?q=" in page.url
+    first = page.locator(".guide-entry .guide-name").first
+    expect(first).to_have_text("建筑工程施工许可证核发")
+    shot(page, "02-guide-search")
+    with page.expect_navigation():
+        first.click()
+    expect(page.locator("h1")).to_have_text("建筑工程施工许可证核发")
+    for section in ("设定依据", "申请条件", "申请材料", "办理时限", "办理流程", "收费标准", "办理地点和时间",
+                    "咨询方式"):
+        expect(page.locator(".guide-section h2", has_text=section)).to_be_visible()
+    expect(page.locator("#materials tbody tr")).to_have_count(4)
+    expect(page.locator("#fees")).to_contain_text("施工许可证工本费")
+    shot(page, "03-guide-item")
+    with page.expect_download() as download:
+        page.locator("#materials a.download").first.click()
+    assert download.value.suggested_filename == "建筑工程施工许可申请表.docx"
+
+    # From the item to its department: functions, windows and the staff on duty.
+    with page.expect_navigation():
+        page.locator(".facts a", has_text="住房和城乡建设局").click()
+    expect(page.locator("h1")).to_have_text("住房和城乡建设局")
+    expect(page.locator("#duty-title + table")).to_contain_text("王晓梅")
+    shot(page, "04-department")
+
+    # Browsing by theme from the home page.
+    page.goto(f"{base}/")
+    with page.expect_navigation():
+        page.click("a.theme-person")
+    expect(page.locator(".guide-name", has_text="居民身份证换领")).to_be_visible()
+    expect(page.locator(".guide-name", has_text="建筑工程施工许可证核发")).to_have_count(0)
+
+
+def test_querying_progress_from_a_notices_qr_code(live_server, page, portal):
+    base = live_server.url
+    case = accepted(portal)
+    case = services.perform(case, "pass", actor=portal.people["handler"], params={"opinion": SECRET_OPINION})
+
+    # A wrong code first: the answer does not say which of the two was wrong.
+    page.goto(f"{base}/query/?number={case.number}")
+    expect(page.locator("#query-number")).to_have_value(case.number)
+    page.fill("#query-code", "000000" if case.query_code != "000000" else "111111")
+    with page.expect_navigation():
+        page.click(".query-form button[type=submit]")
+    expect(page.locator(".form-error")).to_contain_text("办件编号或查询密码不正确")
+    shot(page, "05-query-wrong")
+
+    page.fill("#query-code", case.query_code)
+    with page.expect_navigation():
+        page.click(".query-form button[type=submit]")
+    progress = page.locator(".progress")
+    expect(progress).to_contain_text("办理中")
+    expect(progress).to_contain_text("审核（住建局）")
+    expect(progress.locator(".stage-current")).to_have_text("审查办理")
+    expect(progress.locator(".history tbody tr")).to_have_count(3)
+    assert SECRET_OPINION not in progress.inner_text()
+    assert "李建国" not in progress.inner_text()  # the handler's name
+    shot(page, "06-query-progress")
+
+    page.goto(f"{base}/publicity/cases/")
+    row = page.locator("table.board tr", has_text=case.number)
+    expect(row).to_contain_text("张*")
+    expect(row).to_contain_text("110105********002X")
+    shot(page, "07-case-board")
