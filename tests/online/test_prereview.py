@@ -54,6 +54,7 @@ def test_accepting_creates_an_online_case_with_the_uploads_attached(world):
     assert case.title == "示范大厦工程" and case.received_by == clerk and case.accepted_at == at(2026, 3, 3, 10)
     # Received when submitted (art. 32): the pre-review day after does not move the clock's start.
     assert case.received_at == at(2026, 3, 2, 9) and case.accept_date.isoformat() == "2026-03-02"
+    assert case.events.first().at == case.received_at  # the trail says when the application came in
     assert (case.applicant_kind, case.applicant_name, case.applicant_id) == (
         "organisation", "示范科技有限公司", world.organisation.id_number)
     assert case.applicant_id_index == world.organisation.id_index

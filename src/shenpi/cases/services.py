@@ -201,7 +201,7 @@ def receive(*, actor: User, item: Item, applicant: ApplicantInput, materials: di
         for spec in specs
     ])
     # The case id is part of the first event's digest, so the head follows the case's INSERT.
-    _record(case, "receive", actor, now, ip, "", State.RECEIVED, None, note,
+    _record(case, "receive", actor, case.received_at, ip, "", State.RECEIVED, None, note,
             {"channel": channel, "version": version.number})
     return case
 
