@@ -12,6 +12,8 @@ from django.utils import timezone
 from shenpi import clock
 from shenpi.accounts import identifiers
 from shenpi.accounts.models import Role, User
+from shenpi.applicants.models import Applicant
+from shenpi.appointments.models import Booking, Slot
 from shenpi.cases.models import (
     ApplicantKind,
     Case,
@@ -23,7 +25,11 @@ from shenpi.cases.models import (
     State,
 )
 from shenpi.catalog.models import Department, FeeStandard, FlowStep, Item, ItemVersion, MaterialSpec, Window
+from shenpi.crypto import blind_index
 from shenpi.demo import generator, people
+from shenpi.feedback.models import Complaint, Level, Question, Rating, RatingFollowUp
+from shenpi.online.models import OnlineApplication, Upload
+from shenpi.supervision.models import Alert
 from shenpi.workdays.services import get_calendar
 
 from .conftest import CASES
@@ -47,7 +53,9 @@ def test_every_planned_action_was_accepted_by_the_services_and_the_clock_runs_ag
     assert result.created["cases"] == CASES
     assert frozen_after is None
     # Cases went through the services: each has the receive event and its actor recorded.
-    assert CaseEvent.objects.filter(action="receive", actor__isnull=False).count() == CASES
+    # ... and so were the online applications the window accepted.
+    accepted = OnlineApplication.objects.filter(status=OnlineApplication.Status.ACCEPTED).count()
+    assert CaseEvent.objects.filter(action="receive", actor__isnull=False).count() == CASES + accepted
 
 
 # -- catalogue -----------------------------------------------------------------------------------
@@ -151,7 +159,10 @@ def test_accounts_listing_prints_every_login_with_the_password_that_works(demo, 
     assert len(password) >= 14
     for account in people.accounts():
         assert f"\n{account.username} " in text
-    assert text.count(password) == len(people.accounts())
+    # Applicants sign in with their ID number or unified social credit code, with the same password.
+    for applicant in people.demo_applicants():
+        assert f"\n{applicant.id_number} " in text and applicant.name in text
+    assert text.count(password) == len(people.accounts()) + len(people.demo_applicants())
     assert check_password(password, User.objects.get(username="clerk").password)
     assert "住房和城乡建设局" in text and "中心管理员" in text
 
@@ -239,12 +250,17 @@ def test_applicants_carry_identifiers_with_correct_check_digits(demo):
 # -- running it again ----------------------------------------------------------------------------
 
 def test_running_the_command_again_changes_nothing_and_says_so(demo):
-    before = (Department.objects.count(), Item.objects.count(), ItemVersion.objects.count(), User.objects.count(),
-              Case.objects.count(), CaseEvent.objects.count(), Window.objects.count())
+    def counts():
+        return (Department.objects.count(), Item.objects.count(), ItemVersion.objects.count(), User.objects.count(),
+                Case.objects.count(), CaseEvent.objects.count(), Window.objects.count(),
+                OnlineApplication.objects.count(), Upload.objects.count(), Slot.objects.count(),
+                Booking.objects.count(), Question.objects.count(), Complaint.objects.count(),
+                Rating.objects.count(), Alert.objects.count())
+
+    before = counts()
     out = io.StringIO()
     call_command("demo", "--cases", str(CASES), stdout=out)
-    after = (Department.objects.count(), Item.objects.count(), ItemVersion.objects.count(), User.objects.count(),
-             Case.objects.count(), CaseEvent.objects.count(), Window.objects.count())
+    after = counts()
     assert after == before
     text = out.getvalue()
     assert "没有任何更改" in text
@@ -254,7 +270,7 @@ def test_running_the_command_again_changes_nothing_and_says_so(demo):
 
 def test_summary_counts_what_is_there(demo):
     summary = generator.summary()
-    assert sum(summary.states.values()) == CASES
+    assert sum(summary.states.values()) == CASES + OnlineApplication.objects.filter(case__isnull=False).count()
     assert summary.states["已作废"] >= 1 and summary.states["补正中"] >= 1
     assert summary.departments["市级"] >= 15 and summary.items == demo_items().count()
     assert summary.users["监察员"] >= 1 and summary.users["中心管理员"] >= 1
@@ -286,3 +302,111 @@ def test_supervision_watched_the_year_and_red_cards_got_orders(demo):
     assert Alert.objects.filter(status=Alert.Status.CLOSED).exists()  # warnings that escalated or ended
     statuses = sorted(Order.objects.values_list("status", flat=True))
     assert statuses == sorted([Order.Status.ACCEPTED, Order.Status.ANSWERED, Order.Status.OPEN])
+
+
+# -- the public side -----------------------------------------------------------------------------
+
+def open_alerts(code):
+    return Alert.objects.filter(rule__code=code, status=Alert.Status.OPEN)
+
+
+def test_applicant_accounts_have_verified_mobiles_and_valid_identifiers(demo):
+    accounts = Applicant.objects.filter(id_index__in=[
+        blind_index(a.id_number) for a in people.demo_applicants()]).select_related("user")
+    assert accounts.count() == 3
+    assert {a.kind for a in accounts} == {ApplicantKind.PERSON, ApplicantKind.ORGANISATION}
+    for account in accounts:
+        assert account.verified and account.user.is_active and not account.user.roles.exists()
+        check = identifiers.validate_id_number if account.is_person else identifiers.validate_uscc
+        assert check(account.id_number) == account.id_number
+        identifiers.validate_mobile(account.mobile)
+        assert account.is_person or account.contact_name
+
+
+def test_online_applications_in_every_state_with_real_uploads(demo):
+    Status = OnlineApplication.Status
+    apps = OnlineApplication.objects.all()
+    counts = Counter(apps.values_list("status", flat=True))
+    assert counts[Status.DRAFT] >= 2 and counts[Status.SUBMITTED] >= 3 and counts[Status.CORRECTING] >= 2
+    assert counts[Status.ACCEPTED] >= 2 and counts[Status.REFUSED] >= 2
+    assert all(v.online_depth >= 3 for v in ItemVersion.objects.filter(online_applications__in=apps))
+    for app in apps.filter(status=Status.ACCEPTED).select_related("case"):
+        assert app.case.channel == "online" and app.case.state == State.IN_PROGRESS
+        assert app.case.materials.filter(file__gt="").exists()
+    assert all(a.correction_notice.items for a in apps.filter(status=Status.CORRECTING))
+    assert apps.filter(status=Status.ACCEPTED, correction_notice__isnull=False).exists()  # corrected, then accepted
+    assert all(a.refusal_reason for a in apps.filter(status=Status.REFUSED))
+    uploads = Upload.objects.filter(application__in=apps)
+    assert {"application/pdf", "image/png"} <= set(uploads.values_list("content_type", flat=True))
+    for upload in uploads.filter(content_type="application/pdf")[:3]:
+        with upload.file.open("rb") as handle:
+            assert handle.read(5) == b"%PDF-"
+        assert upload.pages == 1
+
+
+def test_one_application_waits_past_its_prereview_date_and_supervision_shows_it(demo):
+    late = OnlineApplication.objects.filter(status=OnlineApplication.Status.SUBMITTED, prereview_due__lt=clock.today())
+    assert late.count() == 1
+    alerts = open_alerts("proc.prereview_late")
+    assert alerts.count() == 1 and alerts.get().subject == f"online:{late.get().pk}"
+
+
+def test_windows_published_slots_for_the_next_ten_working_days_and_people_booked(demo):
+    calendar = get_calendar()
+    today = clock.today()
+    slots = Slot.objects.filter(start__gte=timezone.now() - timezone.timedelta(days=1))
+    days = {timezone.localdate(s) for s in slots.values_list("start", flat=True)}
+    assert days and all(calendar.is_workday(d) for d in days)
+    assert len(days) == 10 and max(days) <= calendar.add(today, 10)
+    assert Slot.objects.values("window__department").distinct().count() >= 3
+    bookings = Booking.objects.all()
+    assert bookings.filter(day__gt=today).exists()
+    if calendar.is_workday(today):
+        assert bookings.filter(day=today).exists()
+    assert bookings.filter(status=Booking.Status.CANCELLED).exists()
+    assert not Slot.objects.filter(booked__gt=0).exclude(pk__in=bookings.filter(
+        status__in=[Booking.Status.BOOKED, Booking.Status.ATTENDED, Booking.Status.NO_SHOW]).values("slot")).exists()
+
+
+def test_faq_has_published_answers_on_popular_items_and_open_questions(demo):
+    published = Question.objects.filter(published=True, answered_at__isnull=False)
+    assert published.count() >= 10 and published.values("item").distinct().count() >= 5
+    assert Question.objects.filter(answered_at__isnull=True, published=False).count() == 2
+    assert published.filter(question__contains="需要准备哪些材料").exists()
+
+
+def test_complaints_answered_open_and_late_with_an_alert(demo):
+    complaints = Complaint.objects.all()
+    assert complaints.filter(status=Complaint.Status.ANSWERED).count() == 1
+    today = clock.today()
+    assert complaints.filter(status=Complaint.Status.OPEN, answer_due__gte=today).count() == 1
+    late = complaints.filter(status=Complaint.Status.OPEN, answer_due__lt=today)
+    assert late.count() == 1
+    assert open_alerts("service.complaint_late").get().subject == f"complaint:{late.get().pk}"
+
+
+def test_ratings_mostly_satisfied_and_bad_ones_followed_up_or_flagged(demo):
+    ratings = Rating.objects.all()
+    levels = Counter(ratings.values_list("level", flat=True))
+    good = levels[Level.VERY_SATISFIED] + levels[Level.SATISFIED]
+    assert good >= 2 * (levels[Level.BASIC] + levels[Level.DISSATISFIED] + levels[Level.VERY_DISSATISFIED])
+    assert ratings.filter(window__isnull=False, case__isnull=True).count() >= 3  # 一次一评
+    assert all(c.state == State.COMPLETED and r.rated_at >= c.completed_at
+               for r in ratings.filter(case__isnull=False).select_related("case") for c in [r.case])
+    bad = ratings.filter(level__in=[Level.DISSATISFIED, Level.VERY_DISSATISFIED])
+    assert bad.count() == 3 and all(r.reason for r in bad)
+    tasks = RatingFollowUp.objects.filter(rating__in=bad)
+    assert tasks.filter(done_at__isnull=False, outcome__gt="").count() == 1
+    assert tasks.filter(done_at__isnull=True, visited_at__isnull=False, due__gte=clock.today()).count() == 1
+    untouched = tasks.filter(visited_at__isnull=True, due__lt=clock.today())
+    assert untouched.count() == 1
+    assert open_alerts("service.bad_rating_unhandled").get().subject == f"rating:{untouched.get().pk}"
+
+
+def test_the_replayed_years_messages_count_as_sent_then(demo):
+    from shenpi.notifications.models import Notification
+
+    messages = Notification.objects.all()
+    assert messages.exists()
+    assert not messages.exclude(status=Notification.Status.SENT).exists()
+    assert all(m.sent_at == m.created_at for m in messages[:50])

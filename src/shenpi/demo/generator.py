@@ -19,7 +19,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from shenpi import clock
@@ -29,12 +29,13 @@ from shenpi.cases.errors import CaseError
 from shenpi.cases.models import Case, CaseMaterial, CaseStep, State
 from shenpi.catalog import services as catalog
 from shenpi.catalog.models import Department, FlowStep, Item, ItemVersion, Window
+from shenpi.notifications.models import Notification
 from shenpi.supervision import orders
 from shenpi.supervision.models import Alert, Level
 from shenpi.supervision.scan import scan as supervision_scan
 from shenpi.workdays.services import get_calendar
 
-from . import people
+from . import people, portal
 from .catalogue import (
     ALL_ITEMS,
     CENTRE_ADDRESS,
@@ -97,10 +98,16 @@ def demo_usernames() -> list[str]:
     return [account.username for account in people.accounts()]
 
 
+def demo_users():
+    """Every demo login: the staff accounts and the applicant accounts of the public site."""
+    applicant_users = [applicant.user_id for _, applicant in portal.find_demo_applicants()]
+    return User.objects.filter(Q(username__in=demo_usernames()) | Q(pk__in=applicant_users))
+
+
 def reset_passwords(password: str | None = None) -> tuple[str, int]:
     """Give every demo account a new shared password (when var/ was lost); returns it and the count."""
     password = password or new_password()
-    changed = User.objects.filter(username__in=demo_usernames()).update(password=make_password(password))
+    changed = demo_users().update(password=make_password(password))
     store_password(password)
     return password, changed
 
@@ -339,6 +346,7 @@ def generate(*, cases: int = DEFAULT_CASES, seed: int = DEFAULT_SEED, end: dt.da
             admin = User.objects.filter(username="admin").first()
             items = _build_items(result, departments, admin)
             result.seconds["catalogue"] = time.perf_counter() - began
+            played = False
             if cases > 0 and not demo_cases().exists():
                 began = time.perf_counter()
                 plans = Planner(seed=seed, calendar=get_calendar(), end=end).plan(cases)
@@ -346,13 +354,39 @@ def generate(*, cases: int = DEFAULT_CASES, seed: int = DEFAULT_SEED, end: dt.da
                 began = time.perf_counter()
                 Player(items, result).play(plans)
                 result.created["orders"] = _supervise_red_cards(end)
-                clock.set_now(end)
-                supervision_scan(notify=False)
                 result.created["cases"] = demo_cases().count()
                 result.seconds["cases"] = time.perf_counter() - began
+                played = True
+            if cases > 0 and demo_cases().exists() and not portal.portal_exists():
+                began = time.perf_counter()
+                portal.PortalPlayer(end, seed, _applicant_password(password, result), result).play()
+                result.seconds["portal"] = time.perf_counter() - began
+                played = True
+            if played:
+                # Supervision looks at today once everything is in place: cases, applications, feedback.
+                clock.set_now(end)
+                supervision_scan(notify=False)
+                _history_was_delivered()
     finally:
         clock.set_now(None)
     return result
+
+
+def _history_was_delivered() -> None:
+    """The SMS and e-mails of the replayed year went out back then, when each was written."""
+    Notification.objects.filter(status=Notification.Status.PENDING).update(
+        status=Notification.Status.SENT, sent_at=F("created_at"), attempts=1)
+
+
+def _applicant_password(password: str | None, result: Result) -> str:
+    """The shared demo password, so that one password opens staff and applicant logins alike."""
+    # What the staff were given is in var/; a --password for this run only counts when there is none.
+    password = read_password() or password
+    if password is None:
+        # var/ was lost after the staff were made: give everyone a new password rather than two.
+        password, _ = reset_passwords()
+        result.password_new = True
+    return password
 
 
 def _supervise_red_cards(end: dt.datetime) -> int:
@@ -391,6 +425,7 @@ class Summary:
     due_soon: int
     overdue: int
     long_overdue: int
+    portal: dict[str, str]
 
 
 def deadline_picture(today: dt.date | None = None) -> tuple[list[Case], list[Case], list[Case]]:
@@ -417,6 +452,6 @@ def summary() -> Summary:
         items=items,
         users={Role.NAMES[code]: users.get(code, 0) for code in Role.NAMES},
         states={label: states.get(value, 0) for value, label in State.choices},
-        due_soon=len(soon), overdue=len(late), long_overdue=len(long_late),
+        due_soon=len(soon), overdue=len(late), long_overdue=len(long_late), portal=portal.summary(),
     )
 

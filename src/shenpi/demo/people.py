@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from shenpi.accounts import identifiers
 from shenpi.accounts.models import Role
 
-from .catalogue import CENTRE, CENTRE_ADDRESS, DEPARTMENTS, HALL_FLOORS, SUPERVISION
+from .catalogue import CENTRE, CENTRE_ADDRESS, CITY, DEPARTMENTS, HALL_FLOORS, SUPERVISION
 
 SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢"
             "姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
@@ -148,3 +148,29 @@ def accounts() -> list[Account]:
                 window = dept_windows[min(n, len(dept_windows) - 1)][0] if role == Role.CLERK else None
                 result.append(Account(f"{prefix}_{role}{'' if n == 0 else n + 1}", dept.slug, role, window=window))
     return result
+
+
+# -- applicant accounts ---------------------------------------------------------------------------
+
+# Fixed, whatever --seed: `demo --accounts` and `--reset-passwords` find the accounts by these identifiers.
+APPLICANT_SEED = 4_2026
+
+
+@dataclass(frozen=True)
+class DemoApplicant:
+    key: str
+    kind: str  # shenpi.cases.models.ApplicantKind values
+    name: str
+    id_number: str
+    mobile: str
+    contact_name: str = ""
+
+
+def demo_applicants() -> list[DemoApplicant]:
+    """The public-site logins of the demo: one resident and two companies, with verified mobiles."""
+    rng = random.Random(APPLICANT_SEED)
+    return [
+        DemoApplicant("person", "person", "刘建华", id_number(rng), mobile(rng)),
+        DemoApplicant("developer", "organisation", f"{CITY}恒通置业有限公司", uscc(rng), mobile(rng), "赵海燕"),
+        DemoApplicant("restaurant", "organisation", f"{CITY}鑫源餐饮管理有限公司", uscc(rng), mobile(rng), "孙丽华"),
+    ]

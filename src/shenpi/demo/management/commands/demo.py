@@ -2,7 +2,7 @@
 
     shenpi demo                 create what is missing (3000 cases by default); again: changes nothing
     shenpi demo --cases 200     a smaller year
-    shenpi demo --accounts      the demo logins: username, role, department, password
+    shenpi demo --accounts      the demo logins (staff, and applicants by ID number / USCC) with the password
     shenpi demo --reset-passwords   a new shared password for every demo login (if var/ was lost)
 """
 
@@ -13,7 +13,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from shenpi.accounts.models import Role, User
-from shenpi.demo import generator
+from shenpi.demo import generator, portal
 
 
 class Command(BaseCommand):
@@ -46,12 +46,16 @@ class Command(BaseCommand):
         elapsed = time.perf_counter() - began
         if result.changed:
             made = "、".join(f"{label} {result.created[key]}" for key, label in (
-                ("departments", "部门"), ("windows", "窗口"), ("items", "事项"), ("users", "账号"), ("cases", "办件"))
+                ("departments", "部门"), ("windows", "窗口"), ("items", "事项"), ("users", "账号"), ("cases", "办件"),
+                ("applicants", "申请人账号"), ("applications", "网上申报"), ("slots", "预约时段"), ("bookings", "预约"),
+                ("questions", "咨询"), ("complaints", "投诉"), ("ratings", "评价"))
                 if result.created[key])
             self.stdout.write(self.style.SUCCESS(f"已生成演示数据：{made}（用时 {elapsed:.1f} 秒）。"))
             if "cases" in result.seconds:
                 self.stdout.write(f"  其中办件 {result.seconds['cases']:.1f} 秒，共执行 "
                                   f"{sum(result.actions.values())} 次受理和办理操作。")
+            if "portal" in result.seconds:
+                self.stdout.write(f"  其中网上申报、预约、咨询投诉和评价 {result.seconds['portal']:.1f} 秒。")
         else:
             self.stdout.write("演示数据已存在，没有任何更改。")
         for failure in result.failures:
@@ -68,6 +72,8 @@ class Command(BaseCommand):
         out("演示账号：" + "，".join(f"{label} {n}" for label, n in s.users.items()))
         out("办件状态：" + "，".join(f"{label} {n}" for label, n in s.states.items()))
         out(f"今日：即将到期 {s.due_soon}，已超期 {s.overdue}（其中超期3个工作日以上 {s.long_overdue}）")
+        for label, text in s.portal.items():
+            out(f"{label}：{text}")
 
     def print_accounts(self):
         usernames = generator.demo_usernames()
@@ -87,6 +93,10 @@ class Command(BaseCommand):
             department = user.department.name if user.department else ""
             window = user.window.number if user.window else ""
             rows.append((username, roles, department, window, user.full_name, password))
+        # Applicants sign in on the public site with their ID number or unified social credit code.
+        for data, applicant in portal.find_demo_applicants():
+            kind = "个人" if applicant.is_person else "法人"
+            rows.append((data.id_number, f"申请人({kind})", "", "", applicant.name, password))
         widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
         for row in rows:
             self.stdout.write("  ".join(_pad(cell, width) for cell, width in zip(row, widths, strict=True)).rstrip())
