@@ -50,6 +50,7 @@ def test_complaints_and_ratings_count_for_departments(world):
     a = compute(OCTOBER, "department")[world.a.pk]
     assert (a.complaints, a.rated, a.satisfied) == (1, 4, 3)
     assert a.satisfaction_rate == 75
+    assert (a.bad_ratings, a.bad_visited, a.bad_rectified, a.rectify_rate, a.visit_rate) == (1, 0, 0, 0, 0)
     b = compute(OCTOBER, "department")[world.b.pk]
     assert (b.complaints, b.rated, b.satisfaction_rate) == (0, 0, None)  # no rating: "—"
     assert compute(OCTOBER, "window") and all(w.complaints is None for w in compute(OCTOBER, "window").values())

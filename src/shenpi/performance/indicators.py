@@ -91,6 +91,9 @@ def _add_feedback(rows: dict[int, Indicators], period: Period) -> None:
         target.complaints = entry.get("complaints", 0)
         target.rated = entry.get("ratings", 0)
         target.satisfied = entry.get("satisfied", 0)
+        target.bad_ratings = entry.get("bad", 0)
+        target.bad_visited = entry.get("visited", 0)
+        target.bad_rectified = entry.get("rectified", 0)
 
 
 @contextlib.contextmanager

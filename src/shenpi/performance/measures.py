@@ -42,6 +42,9 @@ class Indicators:
     complaints: int | None = None
     satisfied: int | None = None
     rated: int | None = None
+    bad_ratings: int | None = None   # 不满意 and 非常不满意
+    bad_visited: int | None = None   # … with the follow-up visit (回访) recorded
+    bad_rectified: int | None = None  # … with the follow-up done (整改)
 
     def add(self, other: Indicators) -> None:
         """Sum of two disjoint sets of cases (totals over departments)."""
@@ -97,6 +100,14 @@ class Indicators:
         return percent(self.satisfied, self.rated)
 
     @property
+    def rectify_rate(self) -> Fraction | None:
+        return None if not self.bad_ratings else percent(self.bad_rectified, self.bad_ratings)
+
+    @property
+    def visit_rate(self) -> Fraction | None:
+        return None if not self.bad_ratings else percent(self.bad_visited, self.bad_ratings)
+
+    @property
     def avg_used_days(self) -> Fraction | None:
         return None if not self.completed else Fraction(self.used_days, self.completed)
 
@@ -121,7 +132,9 @@ MEASURES: dict[str, Measure] = {m.attr: m for m in (
     Measure("规范办结率", "procedure_rate", "本期办结件中未发生程序类、受理类监察告警的比例"),
     Measure("收费规范率", "fee_rate", "本期办结件中未发生收费类监察告警的比例"),
     Measure("黄红牌整改反馈率", "rectification_rate", "本期黄牌、红牌中已反馈整改情况的比例；无黄红牌为100"),
-    Measure("满意率", "satisfaction_rate", "好差评中满意（含非常满意）的比例；好差评功能上线前无数据"),
+    Measure("满意率", "satisfaction_rate", "好差评中满意的比例（非常满意、满意，按设置含基本满意）"),
+    Measure("差评整改率", "rectify_rate", "差评（不满意、非常不满意）中已完成整改的比例"),
+    Measure("差评回访率", "visit_rate", "差评中已回访核实的比例"),
 )}
 
 DEDUCTION_INDICATORS: dict[str, str] = {

@@ -44,6 +44,8 @@ INDICATOR_COLUMNS: list[Column] = [
     Column("procedure_rate", "规范办结率", "rate", _attr("procedure_rate")),
     Column("complaints", "投诉", "count", _attr("complaints")),
     Column("satisfaction_rate", "满意率", "rate", _attr("satisfaction_rate")),
+    Column("rectify_rate", "差评整改率", "rate", _attr("rectify_rate")),
+    Column("visit_rate", "差评回访率", "rate", _attr("visit_rate")),
 ]
 
 DASH = "—"
