@@ -1,3 +1,4 @@
+import logging
 import os
 import socket
 from urllib.parse import urlparse
@@ -68,9 +69,15 @@ def celery_app(settings):
     # The worker must leave the root logger of the test session alone.
     app.conf.update(broker_url=REDIS_URL, task_always_eager=False, worker_hijack_root_logger=False)
     app.control.purge()
+    # A worker configures logging when it starts and may disable the loggers it finds; later tests
+    # that read log records (caplog) need them as they were.
+    loggers = {name: logger.disabled for name, logger in logging.root.manager.loggerDict.items()
+               if isinstance(logger, logging.Logger)}
     yield app
     forget_connections()
     app.conf.update(previous)
+    for name, disabled in loggers.items():
+        logging.getLogger(name).disabled = disabled
 
 
 @pytest.fixture(autouse=True)
