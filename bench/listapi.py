@@ -14,6 +14,7 @@ Only the first page is fetched: the call a list screen makes on every visit.
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import socket
@@ -27,7 +28,7 @@ from django.db import OperationalError, connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from . import listdata, loadclient
+from . import cpu, listdata, loadclient
 from .loadclient import Request
 from .stats import table
 
@@ -120,6 +121,9 @@ def _page_summary(body: bytes) -> str:
 def measure(catalogue: listdata.Catalogue, var_path: str, configs: list[tuple[int, int]], scenarios: list[str],
             clients: int, seconds: float, warmup: float, max_requests: int, tool: str, seed: int) -> dict:
     use_wrk = tool == "wrk" or (tool == "auto" and loadclient.wrk_available())
+    if tool == "wrk" and not loadclient.wrk_available():
+        raise SystemExit("--client wrk: wrk is not installed (Debian: apt-get install wrk, or `make system-bench`)")
+    database = connection.settings_dict["NAME"]
     results: dict = {"client": "wrk" if use_wrk else "python threads", "configs": {}}
     for workers, threads in configs:
         label = f"{workers}x{threads}"
@@ -137,18 +141,25 @@ def measure(catalogue: listdata.Catalogue, var_path: str, configs: list[tuple[in
                 status, body = loadclient.get(server.port, requests[0])
                 print(f"  {scenario}: first page {status}, {_page_summary(body)}", flush=True)
                 if warmup:
-                    loadclient.run_python(server.port, requests, clients, warmup)
+                    if use_wrk:
+                        loadclient.run_wrk(server.port, requests, clients, warmup)
+                    else:
+                        loadclient.run_python(server.port, requests, clients, warmup)
+                before = cpu.sample(server.process.pid, database)
                 if use_wrk:
                     outcome = loadclient.run_wrk(server.port, requests, clients, seconds)
                 else:
                     outcome = loadclient.run_python(server.port, requests, clients, seconds, max_requests)
+                spent = cpu.per_request_ms(before, cpu.sample(server.process.pid, database), outcome.requests)
                 if outcome.errors or status != 200:
                     print(f"  {scenario}: errors; the body of the first answer was {body[:300]!r}; "
                           f"gunicorn's log ends with:\n{server.log.read_text()[-3000:]}", flush=True)
-                rows[scenario] = dict(asdict(outcome), per_second=outcome.per_second, first_status=status)
+                rows[scenario] = dict(asdict(outcome), per_second=outcome.per_second, first_status=status, **spent)
                 print(f"  {scenario}: {outcome.requests:,} requests, median {outcome.median_ms:.1f} ms, "
-                      f"p99 {outcome.p99_ms:.1f} ms, {outcome.per_second:.0f}/s, errors {outcome.errors}",
-                      flush=True)
+                      f"p99 {outcome.p99_ms:.1f} ms, {outcome.per_second:.0f}/s, errors {outcome.errors}; "
+                      f"CPU ms per request: server {spent.get('server_cpu_ms', 0):.2f}, "
+                      f"database {spent.get('database_cpu_ms', 0):.2f}, client {spent.get('client_cpu_ms', 0):.2f}; "
+                      f"load average {os.getloadavg()[0]:.2f}", flush=True)
             results["configs"][label] = rows
     _print(results, clients)
     return results
@@ -159,9 +170,11 @@ def _print(results: dict, clients: int) -> None:
     for label, scenarios in results["configs"].items():
         for scenario, r in scenarios.items():
             rows.append([label, scenario, r["requests"], r["median_ms"], r["p90_ms"], r["p99_ms"], r["per_second"],
-                         r["errors"]])
+                         r["errors"], r.get("server_cpu_ms", math.nan), r.get("database_cpu_ms", math.nan),
+                         r.get("client_cpu_ms", math.nan)])
     print()
-    print(table(["gunicorn w×t", "scenario", "requests", "median ms", "p90 ms", "p99 ms", "req/s", "errors"], rows,
+    print(table(["gunicorn w×t", "scenario", "requests", "median ms", "p90 ms", "p99 ms", "req/s", "errors",
+                 "server CPU ms/req", "db CPU ms/req", "client CPU ms/req"], rows,
                 title=f"Case list API, {clients} concurrent clients ({results['client']})"))
 
 

@@ -6,9 +6,9 @@ the view's own. Here one statement joins the user's department and lists the rol
 rows (one per role).
 
 The statement is written once per process from the models' metadata rather than built by the ORM
-on every call: compiling the equivalent queryset cost three times the rest of the authentication
-(0.5 ms of CPU per API call). Rows become model instances through Model.from_db after the
-database backend's own converters, exactly as the ORM would load them.
+on every call: the equivalent queryset took 0.7 ms of CPU per call, 0.5 ms of it compiling the
+same SQL again, against 0.2 ms for this. Rows become model instances through Model.from_db after
+the database backend's own converters, exactly as the ORM loads them (tests compare the two).
 """
 
 from __future__ import annotations
@@ -33,9 +33,15 @@ class _Part:
     attnames: list[str]
     start: int
     end: int
-    converters: list[tuple[int, list, object]]  # (position in row, converter functions, column expression)
+    converted: list[tuple[int, object]]  # (position in row, column expression) of values the backend converts
 
 
+def _converters(connection, column) -> list:
+    """What the ORM applies to a column's value on this backend (none on PostgreSQL for these models)."""
+    return connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+
+
+# Per alias, so per backend; the converters themselves are taken from the calling thread's connection.
 @functools.cache
 def _statement(alias: str) -> tuple[str, list[_Part]]:
     connection = connections[alias]
@@ -44,13 +50,12 @@ def _statement(alias: str) -> tuple[str, list[_Part]]:
     parts = []
     for model, table in ((Token, "t"), (User, "u"), (Department, "d")):
         fields = model._meta.concrete_fields
-        converters = []
+        converted = []
         for offset, field in enumerate(fields):
             column = field.get_col(table)
-            functions = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-            if functions:
-                converters.append((len(columns) + offset, functions, column))
-        parts.append(_Part(model, [f.attname for f in fields], len(columns), len(columns) + len(fields), converters))
+            if _converters(connection, column):
+                converted.append((len(columns) + offset, column))
+        parts.append(_Part(model, [f.attname for f in fields], len(columns), len(columns) + len(fields), converted))
         columns += [f"{table}.{qn(f.column)}" for f in fields]
     roles = User._meta.get_field("roles")
     user_pk = f"u.{qn(User._meta.pk.column)}"
@@ -80,8 +85,8 @@ def load_token(key: str, alias: str = DEFAULT_DB_ALIAS) -> Token | None:
     first = list(rows[0])
     instances = []
     for part in parts:
-        for position, functions, column in part.converters:
-            for convert in functions:
+        for position, column in part.converted:
+            for convert in _converters(connection, column):
                 first[position] = convert(first[position], column, connection)
         values = first[part.start:part.end]
         # A user without a department: the department's columns (its primary key first) are NULL.

@@ -10,6 +10,7 @@ from django.db import transaction
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -24,6 +25,7 @@ from . import presenters, queries
 from . import serializers as s
 from .base import ApiViewMixin, client_address
 from .pagination import CasePagination, ItemPagination
+from .renderers import JSONRenderer
 
 CASE_NOT_FOUND = "办件不存在，或您无权查看。"
 ITEM_NOT_FOUND = "事项不存在或没有已发布的版本。"
@@ -126,8 +128,13 @@ def _request_field_names(fields: dict[str, list[str]]) -> dict[str, list[str]]:
     return {_RECEIVE_FIELDS.get(name, name): messages for name, messages in fields.items()}
 
 
+# Filters given by code: (query parameter, model, name in messages).
+_CODE_FILTERS = (("department", Department, "部门"), ("item", Item, "事项"))
+
+
 class CaseListView(ApiViewMixin, generics.ListCreateAPIView):
     pagination_class = CasePagination
+    renderer_classes = [JSONRenderer, BrowsableAPIRenderer]
 
     def get_serializer_class(self):
         return s.CaseCreateSerializer if self.request.method == "POST" else s.CaseSummarySerializer
@@ -166,10 +173,23 @@ class CaseListView(ApiViewMixin, generics.ListCreateAPIView):
         if getattr(self, "swagger_fake_view", False):
             return Case.objects.none()
         criteria = _query(s.CaseFilterSerializer, self.request)
-        criteria["department_id"] = _id_by_code(Department, criteria.pop("department", None), "department", "部门")
-        criteria["item_id"] = _id_by_code(Item, criteria.pop("item", None), "item", "事项")
+        self.codes = {field: criteria.pop(field, None) for field, _, _ in _CODE_FILTERS}
+        for field, model, _ in _CODE_FILTERS:
+            code = self.codes[field]
+            criteria[f"{field}_id"] = queries.id_by_code(model, code) if code else None
         cases = queries.filter_cases(services.visible_cases(self.request.user), today=clock.today(), **criteria)
         return queries.case_summaries(cases)
+
+    def list(self, request, *args, **kwargs):
+        # Rows are plain dicts shaped by presenters.case_summary; CaseSummarySerializer describes
+        # them in the schema (and the tests hold both to the same output).
+        rows = self.paginate_queryset(self.get_queryset())
+        if not rows:
+            # An unknown department or item code selects nothing: answer which code is wrong.
+            for field, model, what in _CODE_FILTERS:
+                _id_by_code(model, self.codes[field], field, what)
+        today = clock.today()
+        return self.get_paginated_response([presenters.case_summary(row, today) for row in rows])
 
     def create(self, request, *args, **kwargs):
         form = s.CaseCreateSerializer(data=request.data)
