@@ -115,6 +115,9 @@ class Case(models.Model):
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["department", "state", "promised_due"], name="case_dept_state_due"),
+            # Supervision: decisions waiting for delivery, by delivery date (time.delivery, art. 44).
+            models.Index(fields=["delivery_due"], name="case_decided_delivery",
+                         condition=models.Q(state="decided")),
             models.Index(fields=["state", "promised_due"], name="case_state_due"),
             models.Index(fields=["department", "-id"], name="case_dept_recent"),
             models.Index(fields=["item", "-id"], name="case_item_recent"),
@@ -198,6 +201,9 @@ class CaseStep(models.Model):
             models.Index(fields=["assignee", "status"], name="step_assignee_status"),
             models.Index(fields=["department", "case"], name="step_cross_dept",
                          condition=models.Q(cross_department=True)),
+            # Supervision: steps with their own allotment, by deadline (time.step).
+            models.Index(fields=["due_at"], name="step_own_limit_due",
+                         condition=models.Q(status="active", own_limit=True)),
         ]
 
     def __str__(self):

@@ -19,6 +19,7 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.apps import apps
 from django.db.models import BigIntegerField, Exists, F, OuterRef, Q, QuerySet, Subquery
@@ -63,7 +64,7 @@ class Look:
     changed: QuerySet | None = None
     since: dt.datetime | None = None
 
-    @property
+    @cached_property
     def today(self) -> dt.date:
         return timezone.localdate(self.now)
 
@@ -154,13 +155,14 @@ def case_time(look: Look) -> list[Finding]:
     running = running.annotate(allotment=F("promised_limit") + F("extension_days"))
     # Each allotment has its own warning horizon; allotments are few, so group them by horizon.
     horizons: dict[int, list[int]] = defaultdict(list)
-    for allotment in running.filter(promised_due__gte=today).values_list("allotment", flat=True).distinct():
+    # order_by(): the model's default ordering would put the id into the DISTINCT.
+    for allotment in running.filter(promised_due__gte=today).order_by().values_list("allotment", flat=True).distinct():
         horizons[warn_days(look.params, allotment)].append(allotment)
     soon = Q(pk__in=[])
     for days, allotments in horizons.items():
         soon |= Q(allotment__in=allotments, promised_due__gte=today, promised_due__lte=cal.add(today, days))
-    rows = running.filter(Q(promised_due__lt=today) | soon).annotate(responsible=_current_handler()).values_list(
-        "pk", "promised_due", "allotment", "department_id", "responsible")
+    rows = running.filter(Q(promised_due__lt=today) | soon).annotate(responsible=_current_handler()).order_by(
+    ).values_list("pk", "promised_due", "allotment", "department_id", "responsible")
     unanswered = _unanswered_yellows(look, "time.case")
     findings = []
     for pk, due, allotment, department_id, responsible in rows:
@@ -188,7 +190,7 @@ def step_time(look: Look) -> list[Finding]:
     longest = FlowStep.objects.filter(limit_unit=FlowStep.LimitUnit.DAYS).order_by("-limit").values_list(
         "limit", flat=True).first() or 0
     horizon = end_of_day(cal.add(today, warn_days(p, longest)))
-    rows = steps.filter(due_at__lte=horizon).values_list(
+    rows = steps.filter(due_at__lte=horizon).order_by().values_list(
         "pk", "case_id", "due_at", "department_id", "assignee_id", "flow_step__limit", "flow_step__limit_unit")
     unanswered = _unanswered_yellows(look, "time.step")
     findings = []
