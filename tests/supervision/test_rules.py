@@ -14,7 +14,7 @@ from django.utils import timezone
 from shenpi import clock
 from shenpi.accounts.models import Role
 from shenpi.cases import services
-from shenpi.cases.models import Case, CaseStep
+from shenpi.cases.models import Case, CaseStep, ClockStop
 from shenpi.catalog.models import FlowStep
 from shenpi.notifications.models import Notification
 from shenpi.supervision.models import Alert, Flag, Level, Order, Rule
@@ -126,16 +126,54 @@ def test_correction_notice_after_five_working_days(org):
     assert found("accept.correction_late") == {(Level.YELLOW, f"case:{late.pk}")}
 
 
-def test_approved_then_recorded_within_ten_minutes(org):
+@pytest.mark.parametrize(("last_minute", "flagged"), [(9, True), (10, False), (11, False)])
+def test_approved_then_recorded_within_ten_minutes(org, last_minute, flagged):
     dept, people = org
     it = f.item(dept)
     quick = accepted(people, it, at(2026, 11, 2, 9, 0))
-    for minute, (action, who) in enumerate((("pass", "handler"), ("pass", "reviewer"), ("pass", "approver"),
-                                            ("grant", "approver"), ("complete", "clerk")), start=1):
-        clock.set_now(at(2026, 11, 2, 9, minute * 2 - 1))  # 09:09 at the last action: under 10 minutes
+    steps = (("pass", "handler"), ("pass", "reviewer"), ("pass", "approver"), ("grant", "approver"))
+    for minute, (action, who) in enumerate(steps, start=1):
+        clock.set_now(at(2026, 11, 2, 9, minute))
         services.perform(quick.pk, action, actor=people[who])
+    clock.set_now(at(2026, 11, 2, 9, last_minute))  # completed this many minutes after acceptance
+    services.perform(quick.pk, "complete", actor=people["clerk"])
     scan_at(2026, 11, 2, 10)
-    assert found("proc.record_after_approval") == {(Level.RED, f"case:{quick.pk}")}
+    expected = {(Level.RED, f"case:{quick.pk}")} if flagged else set()
+    assert found("proc.record_after_approval") == expected
+
+
+def test_accepted_with_a_required_material_missing(org):
+    dept, people = org
+    it = f.item(dept)
+    complete = accepted(people, it, at(2026, 11, 2, 9))
+    deferred = f.receive(people["clerk"], it, materials={
+        m.pk: ({"deferred": True} if m.deferrable else {"received": True})
+        for m in it.current_version().materials.all()})
+    services.perform(deferred.pk, "accept", actor=people["clerk"])  # 容缺受理: allowed
+    scan_at(2026, 11, 2, 10)
+    assert found("proc.missing_material") == set()
+    # A required material taken back after acceptance (a data fix outside the rules) is a violation.
+    material = complete.materials.filter(required=True).first()
+    type(material).objects.filter(pk=material.pk).update(received=False)
+    services.perform(complete.pk, "pass", actor=people["handler"])
+    scan_at(2026, 11, 2, 11)
+    assert found("proc.missing_material") == {(Level.YELLOW, f"case:{complete.pk}")}
+
+
+def test_suspension_without_reason_or_kind(org):
+    dept, people = org
+    it = f.item(dept)
+    explained = accepted(people, it, at(2026, 11, 2, 9))
+    services.perform(explained.pk, "suspend", actor=people["handler"],
+                     params={"kind": "expert_review", "reason": "组织专家评审", "expected_days": 5})
+    bare = accepted(people, it, at(2026, 11, 2, 9))
+    services.perform(bare.pk, "request_supplement", actor=people["handler"], params={"reason": "补交图纸"})
+    scan_at(2026, 11, 2, 10)
+    assert found("proc.suspension_unexplained") == set()  # 补件 has no procedure kind and needs none
+    ClockStop.objects.filter(case=bare).update(reason="")  # recorded without its reason
+    services.perform(bare.pk, "resume", actor=people["handler"])
+    scan_at(2026, 11, 2, 11)
+    assert found("proc.suspension_unexplained") == {(Level.YELLOW, f"case:{bare.pk}")}
 
 
 def test_action_recorded_before_the_previous_one(org):
