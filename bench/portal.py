@@ -2,6 +2,7 @@
 
     python -m bench.portal search [--items 5000] [--sqlite]   # PostgreSQL bench database unless --sqlite
     python -m bench.portal boards [--rows 1000000]            # PostgreSQL only (bench/scandata.py's generator)
+    python -m bench.portal load [--rows 1000000] [--items 2000]  # over HTTP: gunicorn + wrk, PostgreSQL only
 
 Each figure is the median and 95th percentile of repeated in-process calls (the view through
 Django's test client, so template rendering is included; no HTTP server, no network). Search
@@ -156,6 +157,131 @@ def run_boards(rows: int, repeat: int, reuse: bool) -> dict:
     return results
 
 
+LOAD_SEARCHES = ("施工许可", "营业执照", "许可", "建筑 变更", "施工许可证办理", "火星签证", "食品经营", "备案")
+CSRF = "b" * 32  # a cookie secret and the same (unmasked) token in the form, as Django accepts
+
+
+def _post_script(bodies: list[str]) -> str:
+    entries = ",\n".join(f'"{body}"' for body in bodies)  # bodies are URL-encoded ASCII
+    return f"""
+local bodies = {{
+{entries}
+}}
+local counter = 0
+setup = function(thread)
+  thread:set("offset", math.random(1, #bodies))
+end
+request = function()
+  counter = counter + 1
+  local body = bodies[((offset + counter) % #bodies) + 1]
+  return wrk.format("POST", "/query/", {{["Content-Type"] = "application/x-www-form-urlencoded",
+    ["Cookie"] = "csrftoken={CSRF}"}}, body)
+end
+"""
+
+
+def _wrk(port: int, script: str, clients: int, seconds: float) -> dict:
+    import re
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from .loadclient import _ms
+
+    with tempfile.TemporaryDirectory(prefix="shenpi-wrk-") as folder:
+        path = Path(folder) / "script.lua"
+        path.write_text(script)
+        output = subprocess.run(["wrk", "-t", "2", "-c", str(clients), "-d", f"{max(1, round(seconds))}s", "--latency",
+                                 "--timeout", "30s", "-s", str(path), f"http://127.0.0.1:{port}/"],
+                                capture_output=True, text=True, check=True).stdout
+    percentiles = dict(re.findall(r"^\s+(50|90|99)%\s+(\S+)\s*$", output, re.MULTILINE))
+    total = re.search(r"(\d+) requests in ([\d.]+)(s|m)", output)
+    if total is None or len(percentiles) < 3:
+        raise RuntimeError(f"could not read wrk's output:\n{output}")
+    elapsed = float(total.group(2)) * (60 if total.group(3) == "m" else 1)
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {"requests": int(total.group(1)), "per_second": int(total.group(1)) / elapsed,
+            "median_ms": _ms(percentiles["50"]), "p90_ms": _ms(percentiles["90"]), "p99_ms": _ms(percentiles["99"]),
+            "non_2xx": int(non_2xx.group(1)) if non_2xx else 0}
+
+
+def _check_query(port: int, body: str) -> None:
+    """A right number and code must reach the progress page, not the CSRF refusal or the wrong-code answer."""
+    import http.client
+
+    from shenpi.portal import progress
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    connection.request("POST", "/query/", body, {"Content-Type": "application/x-www-form-urlencoded",
+                                                 "Cookie": f"csrftoken={CSRF}"})
+    response = connection.getresponse()
+    page = response.read().decode()
+    connection.close()
+    if response.status != 200 or progress.WRONG in page:
+        raise SystemExit(f"load: POST /query/ with a right code answered {response.status} without the progress")
+
+
+def run_load(var_path: str, rows: int, items: int, seconds: float, query_clients: int, search_clients: int,
+             gunicorn: str, reuse: bool) -> dict:
+    """POST /query/ and GET /guide/?q= served by gunicorn on PostgreSQL, driven by wrk."""
+    from urllib.parse import quote, urlencode
+
+    from shenpi.cases.models import Case
+    from shenpi.catalog.models import Item
+
+    from . import listapi, loadclient, scandata
+
+    if not loadclient.wrk_available():
+        raise SystemExit("load: wrk is not installed (Debian: apt-get install wrk)")
+    if reuse and Case.objects.exists():
+        print(f"load: reusing {Case.objects.count():,} cases", flush=True)
+    else:
+        started = time.perf_counter()
+        scandata.generate(open_cases=rows // 10, closed_cases=rows - rows // 10, history_months=1, years=1)
+        print(f"load: {rows:,} cases generated in {time.perf_counter() - started:.1f} s", flush=True)
+    if not Item.objects.filter(code__startswith="SEARCH-").exists():
+        make_items(items)
+    known = list(Case.objects.order_by("-id").values_list("number", "query_code")[:1000])
+    rng = random.Random(3)
+    right = [urlencode({"csrfmiddlewaretoken": CSRF, "number": n, "code": c}) for n, c in known]
+    # One request in four with a wrong code (another case's code or six digits) or an unknown number.
+    wrong = [urlencode({"csrfmiddlewaretoken": CSRF, "number": n, "code": f"{rng.randrange(10**6):06d}"})
+             for n, _ in known[:250]]
+    wrong += [urlencode({"csrfmiddlewaretoken": CSRF, "number": f"20990101ZZZZ{i:04d}", "code": "123456"})
+              for i in range(80)]
+    mixed = right[:750] + wrong
+    rng.shuffle(mixed)
+    # Wrong codes are counted per address and wrk comes from one: the limit is lifted for the mix.
+    os.environ["SHENPI_QUERY_ATTEMPTS"] = str(10**9)
+    workers, threads = listapi.parse_configs(gunicorn)[0]
+    searches = [loadclient.Request("/guide/?q=" + quote(q), {}) for q in LOAD_SEARCHES]
+    results = {}
+    with listapi.Gunicorn(workers, threads, var_path) as server:
+        status, body = server.wait_ready(loadclient.Request("/guide/?q=" + quote("施工许可"), {}))
+        if status != 200:
+            raise SystemExit(f"load: /guide/ answered {status}")
+        _check_query(server.port, right[0])
+        scenarios = (
+            ("POST /query/ right codes", _post_script(right), query_clients),
+            ("POST /query/ 1 in 4 wrong", _post_script(mixed), query_clients),
+            ("GET /guide/?q=", loadclient._wrk_script(searches), search_clients),
+        )
+        for name, script, clients in scenarios:
+            _wrk(server.port, script, clients, 3)  # warm every worker
+            load_before = os.getloadavg()[0]
+            figures = _wrk(server.port, script, clients, seconds)
+            figures.update(clients=clients, load_before=load_before, load_after=os.getloadavg()[0])
+            results[name] = figures
+            print(f"{name}: {figures}", flush=True)
+    print(table(["scenario", "connections", "requests", "req/s", "median ms", "p90 ms", "p99 ms", "non-2xx",
+                 "load 1 min after"],
+                [[n, r["clients"], r["requests"], r["per_second"], r["median_ms"], r["p90_ms"], r["p99_ms"],
+                  r["non_2xx"], r["load_after"]] for n, r in results.items()]))
+    print(f"gunicorn -w {workers} --threads {threads}; {Case.objects.count():,} cases, "
+          f"{Item.objects.filter(code__startswith='SEARCH-').count():,} search items, {os.cpu_count()} CPUs")
+    return results
+
+
 def _cursor_after(pages: int) -> str | None:
     from shenpi.portal import publicity
 
@@ -177,6 +303,16 @@ def main(argv: list[str] | None = None) -> None:
     boards.add_argument("--db", metavar="URL", help="an existing bench_* database (kept); with cases in it, "
                         "they are reused instead of generated")
     boards.add_argument("--keep-db", action="store_true", help="keep the database this run creates")
+    load = sub.add_parser("load", help="POST /query/ and GET /guide/?q= over HTTP (gunicorn + wrk)")
+    load.add_argument("--rows", type=int, default=1_000_000, help="cases to generate (default 1,000,000)")
+    load.add_argument("--items", type=int, default=2000, help="guide items to search (default 2,000)")
+    load.add_argument("--seconds", type=float, default=20, help="measured seconds per scenario (default 20)")
+    load.add_argument("--query-clients", type=int, default=100, help="wrk connections for /query/ (default 100)")
+    load.add_argument("--search-clients", type=int, default=16, help="wrk connections for /guide/ (default 16)")
+    load.add_argument("--gunicorn", default="2x4", help="workers x threads (default 2x4, as `make run`)")
+    load.add_argument("--db", metavar="URL", help="an existing bench_* database (kept); with cases in it, "
+                      "they are reused instead of generated")
+    load.add_argument("--keep-db", action="store_true", help="keep the database this run creates")
     for each in (search, boards):
         each.add_argument("--repeat", type=int, default=50, help="timed calls per figure (default 50)")
     args = parser.parse_args(argv)
@@ -198,6 +334,9 @@ def main(argv: list[str] | None = None) -> None:
             load = os.getloadavg()[0]
             if args.command == "search":
                 run_search(args.items, args.repeat)
+            elif args.command == "load":
+                run_load(var_path, args.rows, args.items, args.seconds, args.query_clients, args.search_clients,
+                         args.gunicorn, reuse=bool(existing))
             else:
                 run_boards(args.rows, args.repeat, reuse=bool(existing))
             print(f"load average (1 min) before {load:.2f}, after {os.getloadavg()[0]:.2f}, {os.cpu_count()} CPUs")
