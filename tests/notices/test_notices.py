@@ -1,6 +1,7 @@
 """The printable notices: every kind renders, says what it must, and refuses incomplete facts."""
 
 import datetime as dt
+import logging
 import shutil
 import subprocess
 from dataclasses import replace
@@ -306,6 +307,10 @@ def test_the_pdf_embeds_the_cjk_font():
 
 
 def test_without_a_truetype_font_the_builtin_cid_font_is_used(monkeypatch, tmp_path, caplog):
+    # Whatever an earlier test did to logging, this logger must reach caplog.
+    monkeypatch.setattr(fonts.logger, "disabled", False)
+    monkeypatch.setattr(fonts.logger, "propagate", True)
+    caplog.set_level(logging.WARNING, logger=fonts.logger.name)
     monkeypatch.delenv(fonts.ENV_VAR, raising=False)
     monkeypatch.setattr(fonts, "CANDIDATES", (tmp_path / "none.ttc",))
     fonts.cjk_font_name.cache_clear()
