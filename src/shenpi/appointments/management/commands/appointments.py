@@ -10,32 +10,11 @@ within office hours (SHENPI_OFFICE_OPENS_AT … SHENPI_OFFICE_CLOSES_AT). Exit s
 from __future__ import annotations
 
 import datetime as dt
-import sys
-
-from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from shenpi.appointments import services
 from shenpi.cases.errors import CaseError
 from shenpi.catalog.models import Item, Window
-
-INPUT_ERROR = 1
-USAGE_ERROR = 2
-
-
-class Refused(Exception):
-    def __init__(self, message: str, returncode: int = INPUT_ERROR):
-        super().__init__(message)
-        self.returncode = returncode
-
-
-class _OneLineParser(CommandParser):
-    """Argument mistakes on the console as one line, like every other refusal of this command."""
-
-    def error(self, message):
-        if self.called_from_command_line:
-            sys.stderr.write(f"参数有误（{self.prog}）：{message}。用法见 {self.prog} -h\n")
-            sys.exit(USAGE_ERROR)
-        super().error(message)
+from shenpi.commandline import USAGE_ERROR, OneLineCommand, OneLineParser, Refused
 
 
 def _date(text: str, what: str) -> dt.date:
@@ -45,13 +24,12 @@ def _date(text: str, what: str) -> dt.date:
         raise Refused(f"{what}“{text}”不是有效日期，应为 YYYY-MM-DD，例如 2026-09-28。", USAGE_ERROR) from None
 
 
-class Command(BaseCommand):
+class Command(OneLineCommand):
     help = "网上预约：为窗口发布预约时段（放号）。"
-    _on_console = False
 
     def add_arguments(self, parser):
         actions = parser.add_subparsers(dest="action", required=True, metavar="{publish}",
-                                        parser_class=_OneLineParser)
+                                        parser_class=OneLineParser)
         publish = actions.add_parser("publish", help="在工作日的办公时间内按固定间隔发布预约时段")
         publish.add_argument("--window", required=True, help="窗口号")
         publish.add_argument("--from", dest="first", required=True, help="开始日期 YYYY-MM-DD")
@@ -60,23 +38,8 @@ class Command(BaseCommand):
         publish.add_argument("--capacity", type=int, default=2, help="每个时段可预约人数（默认2）")
         publish.add_argument("--item", default="", help="事项编码；不填为窗口所属部门的任一事项")
 
-    def create_parser(self, prog_name, subcommand, **kwargs):
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-        parser.__class__ = _OneLineParser
-        return parser
 
-    def run_from_argv(self, argv):
-        self._on_console = True
-        super().run_from_argv(argv)
 
-    def handle(self, *args, action, **options):
-        try:
-            getattr(self, f"_{action}")(options)
-        except Refused as error:
-            if self._on_console:
-                self.stderr.write(str(error))
-                sys.exit(error.returncode)
-            raise CommandError(str(error), returncode=error.returncode) from error
 
     def _publish(self, options):
         window = Window.objects.select_related("department").filter(number=options["window"].strip()).first()

@@ -9,23 +9,16 @@ from __future__ import annotations
 
 import sys
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandError
 
 from shenpi.cases import trail
 from shenpi.cases.models import Case
+from shenpi.commandline import OneLineParser
 
 BROKEN = 1
 INPUT_ERROR = 2
 
 
-class _OneLineParser(CommandParser):
-    """Argument mistakes as one line on stderr, like every other refusal of this command."""
-
-    def error(self, message):
-        if self.called_from_command_line:
-            sys.stderr.write(f"参数有误（{self.prog}）：{message}。用法见 {self.prog} -h\n")
-            sys.exit(INPUT_ERROR)
-        super().error(message)
 
 
 class Command(BaseCommand):
@@ -35,7 +28,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         actions = parser.add_subparsers(dest="action", required=True, metavar="{verify}",
-                                        parser_class=_OneLineParser)
+                                        parser_class=OneLineParser)
         verify = actions.add_parser("verify", help="逐个办件校验记录链与链头；发现断裂时以状态1退出")
         verify.add_argument("--case", metavar="NUMBER", help="只校验该办件编号的记录链")
         verify.add_argument("--all-breaks", action="store_true",
@@ -43,7 +36,7 @@ class Command(BaseCommand):
 
     def create_parser(self, prog_name, subcommand, **kwargs):
         parser = super().create_parser(prog_name, subcommand, **kwargs)
-        parser.__class__ = _OneLineParser
+        parser.__class__ = OneLineParser
         return parser
 
     def run_from_argv(self, argv):

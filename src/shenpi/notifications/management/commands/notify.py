@@ -9,65 +9,28 @@ the reason is one Chinese line on stderr.
 
 from __future__ import annotations
 
-import sys
-
-from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
+from shenpi.commandline import USAGE_ERROR, OneLineCommand, OneLineParser, Refused
 from shenpi.notifications import services
 from shenpi.notifications.models import Notification
 
-FAILED = 1
-USAGE_ERROR = 2
 
-
-class Refused(Exception):
-    def __init__(self, message: str, returncode: int = FAILED):
-        super().__init__(message)
-        self.returncode = returncode
-
-
-class _OneLineParser(CommandParser):
-    """Argument mistakes on the console as one line, like every other refusal of this command."""
-
-    def error(self, message):
-        if self.called_from_command_line:
-            sys.stderr.write(f"参数有误（{self.prog}）：{message}。用法见 {self.prog} -h\n")
-            sys.exit(USAGE_ERROR)
-        super().error(message)
-
-
-class Command(BaseCommand):
+class Command(OneLineCommand):
     help = "通知：发送到期的短信和电子邮件，或发送一条测试通知。"
-    _on_console = False
 
     def add_arguments(self, parser):
         actions = parser.add_subparsers(dest="action", required=True, metavar="{deliver,test}",
-                                        parser_class=_OneLineParser)
+                                        parser_class=OneLineParser)
         deliver = actions.add_parser("deliver", help="发送一轮到期的通知（含到期的重试）")
         deliver.add_argument("--limit", type=int, default=100, help="本轮最多发送的条数（默认100）")
         test = actions.add_parser("test", help="向指定地址发送一条测试通知并立即报告结果")
         test.add_argument("--email", default="", help="电子邮件地址")
         test.add_argument("--mobile", default="", help="手机号码")
 
-    def create_parser(self, prog_name, subcommand, **kwargs):
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-        parser.__class__ = _OneLineParser
-        return parser
 
-    def run_from_argv(self, argv):
-        self._on_console = True
-        super().run_from_argv(argv)
 
-    def handle(self, *args, action, **options):
-        try:
-            getattr(self, f"_{action}")(options)
-        except Refused as error:
-            if self._on_console:
-                self.stderr.write(str(error))
-                sys.exit(error.returncode)
-            raise CommandError(str(error), returncode=error.returncode) from error
 
     def _deliver(self, options):
         if options["limit"] < 1:

@@ -10,9 +10,10 @@ import json
 import sys
 from dataclasses import fields
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand
 
 from shenpi import clock
+from shenpi.commandline import OneLineParser
 from shenpi.performance import services
 from shenpi.performance.indicators import LEVELS
 from shenpi.performance.measures import Indicators
@@ -24,12 +25,6 @@ from shenpi.performance.services import AssessmentError
 INPUT_ERROR, USAGE_ERROR = 1, 2
 
 
-class _OneLineParser(CommandParser):
-    def error(self, message):
-        if self.called_from_command_line:
-            sys.stderr.write(f"参数有误（{self.prog}）：{message}。用法见 {self.prog} -h\n")
-            sys.exit(USAGE_ERROR)
-        super().error(message)
 
 
 class Command(BaseCommand):
@@ -39,7 +34,7 @@ class Command(BaseCommand):
     def create_parser(self, prog_name, subcommand, **kwargs):
         parser = super().create_parser(prog_name, subcommand, **kwargs)
         # Django builds the parser itself; only its error() differs, so the class is swapped.
-        parser.__class__ = _OneLineParser
+        parser.__class__ = OneLineParser
         return parser
 
     def add_arguments(self, parser):

@@ -8,43 +8,26 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import sys
 from decimal import Decimal, InvalidOperation
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Count, Q
 from django.db.models.functions import ExtractYear
 from django.utils import timezone
 
 from shenpi import clock
+from shenpi.commandline import OneLineCommand, OneLineParser, Refused
 from shenpi.workdays import services
 from shenpi.workdays.calendar import MAX_YEAR, MIN_YEAR
 from shenpi.workdays.models import CalendarDay, CalendarYear
 from shenpi.workdays.notices import NoticeError
 
-USAGE_ERROR = 2
-INPUT_ERROR = 1
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _MOMENT = re.compile(r"(\d{4}-\d{2}-\d{2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?")
 _COUNT = re.compile(r"[+-]?\d+")
 
 
-class Refused(Exception):
-    """Input the command cannot work with; the message is the one line the user sees."""
-
-    def __init__(self, message: str, returncode: int = INPUT_ERROR):
-        super().__init__(message)
-        self.returncode = returncode
 
 
-class _OneLineParser(CommandParser):
-    """Argument mistakes on the console as one line, like every other refusal of this command."""
-
-    def error(self, message):
-        if self.called_from_command_line:
-            sys.stderr.write(f"参数有误（{self.prog}）：{message}。用法见 {self.prog} -h\n")
-            sys.exit(USAGE_ERROR)
-        super().error(message)
 
 
 # -- reading the user's values -----------------------------------------------------------------
@@ -124,16 +107,16 @@ def iso_moment(moment: dt.datetime) -> str:
 
 # -- the command -------------------------------------------------------------------------------
 
-class Command(BaseCommand):
+class Command(OneLineCommand):
+    refusals = (NoticeError, ValueError)
     help = "工作日历：按工作日推算日期、统计工作日、按办公时间推算时刻、查看和导入节假日安排通知。"
     # A calculator has nothing to check, and check warnings would add lines to stderr.
     requires_system_checks = []
-    _on_console = False
 
     def add_arguments(self, parser):
         actions = parser.add_subparsers(
             dest="action", required=True, metavar="{add,between,hours,years,import,seed}",
-            parser_class=_OneLineParser,
+            parser_class=OneLineParser,
         )
         add = actions.add_parser("add", help="起始日之后第 N 个工作日（起始日不计入，N=0 即起始日）")
         add.add_argument("start", help="起始日期 YYYY-MM-DD，如受理日")
@@ -151,25 +134,8 @@ class Command(BaseCommand):
         seed.add_argument("--refresh", action="store_true",
                           help="同时用当前 chinesecalendar 重写此前由它录入的年度（导入的年度不受影响）")
 
-    def create_parser(self, prog_name, subcommand, **kwargs):
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-        # Django builds the top parser itself; only its error() differs, so the class is swapped.
-        parser.__class__ = _OneLineParser
-        return parser
 
-    def run_from_argv(self, argv):
-        self._on_console = True
-        super().run_from_argv(argv)
 
-    def handle(self, *args, action, **options):
-        try:
-            getattr(self, f"_{action}")(options)
-        except (Refused, NoticeError, ValueError) as error:
-            code = getattr(error, "returncode", INPUT_ERROR)
-            if self._on_console:
-                self.stderr.write(str(error))
-                sys.exit(code)
-            raise CommandError(str(error), returncode=code) from error
 
     # -- subcommands ---------------------------------------------------------------------------
     def _add(self, options):
