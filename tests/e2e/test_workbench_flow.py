@@ -6,68 +6,28 @@ pages go to test-artifacts/screenshots/ so people can look at what staff see.
 
 import os
 import re
-from pathlib import Path
 
 import pytest
-from django.db import connections
 from playwright.sync_api import expect
 
 from shenpi.accounts.models import Role
 from shenpi.cases.models import Case, State
 from tests import factories as f
+from tests.browser import PASSWORD, fresh_page, shot
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls of the test are still sync.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-PASSWORD = "Shenpi-test-2026"  # what tests/factories.py gives every user
-EXPECTED_REFUSAL = re.compile(r"status of (400|403|409) ")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 @pytest.fixture
 def page():
-    """A fresh browser per test, started after the test database is ready.
-
-    While Playwright's event loop runs, Django keeps this thread's database connections apart
-    from the ones made before (asgiref's thread-critical storage): starting the browser after the
-    database fixtures keeps the serialized rollback and the flush on the ordinary connections.
-    """
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is not installed (apt-get install chromium): browser tests need it")
-    from playwright.sync_api import sync_playwright  # imported here: the skip above must work without it
-
-    errors = []
-
-    def on_console(message):
-        # A refused request answers 400/403/409 on purpose; anything else (a missing asset, a
-        # Content-Security-Policy violation, a script error) fails the test.
-        if message.type == "error" and not EXPECTED_REFUSAL.search(message.text):
-            errors.append(message.text)
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-        page = context.new_page()
-        page.on("console", on_console)
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
-            connections.close_all()  # those opened while the loop ran
-    assert errors == []
+    with fresh_page() as page:
+        yield page
 
 
-def shot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.evaluate("window.scrollTo(0, 0)")  # sticky bars would otherwise show mid-page
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 def log_in(page, base: str, user) -> None:

@@ -5,10 +5,9 @@ test-artifacts/screenshots/ (portal-*.png) so people can see what the public see
 """
 
 import os
-from pathlib import Path
+import re
 
 import pytest
-from django.db import connections
 from playwright.sync_api import expect
 
 from shenpi.cases import services
@@ -18,48 +17,22 @@ from .conftest import SECRET_OPINION, accepted
 # Playwright's sync API runs an event loop in this thread; the ORM calls of the test are still sync.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+from tests.browser import fresh_page
+from tests.browser import shot as browser_shot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 @pytest.fixture
 def page():
-    """A fresh browser per test, started after the test database is ready (see tests/e2e)."""
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is not installed (apt-get install chromium): browser tests need it")
-    from playwright.sync_api import sync_playwright
-
-    errors = []
-
-    def on_console(message):
-        # A wrong query answers 200, a limited one 429 on purpose; anything else (a missing asset,
-        # a Content-Security-Policy violation, a script error) fails the test.
-        if message.type == "error" and "status of 429" not in message.text:
-            errors.append(message.text)
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-        page = context.new_page()
-        page.on("console", on_console)
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
-            connections.close_all()
-    assert errors == []
+    # A wrong query answers 200, a limited one 429 on purpose.
+    with fresh_page(re.compile(r"status of 429 ")) as page:
+        yield page
 
 
 def shot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=str(SCREENSHOTS / f"portal-{name}.png"), full_page=True)
+    browser_shot(page, f"portal-{name}")
 
 
 def test_searching_a_guide_and_opening_the_item(live_server, page, portal):

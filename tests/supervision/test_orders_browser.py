@@ -4,23 +4,16 @@ test-artifacts/screenshots/; any console error (a CSP violation, a missing asset
 
 import os
 import re
-from pathlib import Path
 
 import pytest
-from django.db import connections
 
 from shenpi.cases import services as case_services
 from shenpi.supervision.models import Order
 from tests import factories as f
+from tests.browser import PASSWORD, fresh_page, shot
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-PASSWORD = "Shenpi-test-2026"  # what tests/factories.py gives every user
-EXPECTED_REFUSAL = re.compile(r"status of (400|403|409) ")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -33,36 +26,10 @@ def _media(settings, tmp_path):
 
 @pytest.fixture
 def page():
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is not installed (apt-get install chromium): browser tests need it")
-    from playwright.sync_api import sync_playwright
-
-    errors = []
-
-    def on_console(message):
-        if message.type == "error" and not EXPECTED_REFUSAL.search(message.text):
-            errors.append(message.text)
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-        page = context.new_page()
-        page.on("console", on_console)
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.on("dialog", lambda dialog: dialog.accept())  # hx-confirm of 退回重新整改
-        try:
-            yield page
-        finally:
-            context.close()
-            browser.close()
-            connections.close_all()
-    assert errors == []
+    with fresh_page() as page:
+        yield page
 
 
-def shot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.evaluate("window.scrollTo(0, 0)")
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
 def log_in(page, base: str, user) -> None:
