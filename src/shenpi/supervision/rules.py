@@ -52,6 +52,9 @@ class Finding:
     step_id: int | None = None
     responsible_id: int | None = None
     figures: dict = field(default_factory=dict, compare=False, hash=False)
+    # The responsible person is whoever handles the case now: looked up by the scan only for the
+    # alerts it raises, not for every finding of a full scan (hundreds of thousands at full scale).
+    handler_of_case: bool = False
 
 
 @dataclass
@@ -112,6 +115,16 @@ def _current_handler() -> Coalesce:
     return Coalesce(Subquery(active.values("assignee_id")[:1]), F("received_by_id"), output_field=BigIntegerField())
 
 
+def case_handlers(case_ids: Iterable[int]) -> dict[int, int | None]:
+    """The person who answers for each case now (see _current_handler)."""
+    ids = sorted(set(case_ids))
+    handlers: dict[int, int | None] = {}
+    for start in range(0, len(ids), 2000):
+        handlers.update(Case.objects.filter(pk__in=ids[start:start + 2000]).order_by()
+                        .annotate(responsible=_current_handler()).values_list("pk", "responsible"))
+    return handlers
+
+
 # -- time (时限) -------------------------------------------------------------------------------
 
 TIME_PARAMS = {"warn_days_left": 1, "warn_share_left": 0.2, "red_overdue_days": 3, "red_unanswered_days": 2}
@@ -161,16 +174,16 @@ def case_time(look: Look) -> list[Finding]:
     soon = Q(pk__in=[])
     for days, allotments in horizons.items():
         soon |= Q(allotment__in=allotments, promised_due__gte=today, promised_due__lte=cal.add(today, days))
-    rows = running.filter(Q(promised_due__lt=today) | soon).annotate(responsible=_current_handler()).order_by(
-    ).values_list("pk", "promised_due", "allotment", "department_id", "responsible")
+    rows = running.filter(Q(promised_due__lt=today) | soon).order_by().values_list(
+        "pk", "promised_due", "allotment", "department_id")
     unanswered = _unanswered_yellows(look, "time.case")
     findings = []
-    for pk, due, allotment, department_id, responsible in rows:
+    for pk, due, allotment, department_id in rows:
         level, figures = _time_level(look, due, allotment)
         subject = _case_subject(pk)
         if level == Level.YELLOW and subject in unanswered:
             level, figures = Level.RED, {**figures, "unanswered": True}
-        findings.append(Finding(subject, level, department_id, pk, None, responsible, figures))
+        findings.append(Finding(subject, level, department_id, pk, None, None, figures, handler_of_case=True))
     return findings
 
 
@@ -221,20 +234,21 @@ def step_time(look: Look) -> list[Finding]:
 @rule("time.delivery", "决定未按期送达", Category.TIME, Level.YELLOW, basis="行政许可法第四十四条")
 def delivery_late(look: Look) -> list[Finding]:
     """作出许可决定之日起10个工作日内未送达（办结）。"""
-    rows = look.in_scope(Case.objects.filter(state=State.DECIDED, delivery_due__lt=look.today)).annotate(
-        responsible=_current_handler()).values_list("pk", "delivery_due", "department_id", "responsible")
-    return [Finding(_case_subject(pk), Level.YELLOW, dept, pk, None, who,
-                    {"delivery_due": due.isoformat(), "overdue_days": look.calendar.between(due, look.today)})
-            for pk, due, dept, who in rows]
+    rows = look.in_scope(Case.objects.filter(state=State.DECIDED, delivery_due__lt=look.today)).order_by(
+    ).values_list("pk", "delivery_due", "department_id")
+    return [Finding(_case_subject(pk), Level.YELLOW, dept, pk, None, None,
+                    {"delivery_due": due.isoformat(), "overdue_days": look.calendar.between(due, look.today)},
+                    handler_of_case=True)
+            for pk, due, dept in rows]
 
 
 # -- procedure (程序) and acceptance (受理): what was done -----------------------------------------
 
 def _event_findings(look: Look, cases: QuerySet, level: int, figures: Callable[[tuple], dict] | None = None,
                     extra: tuple[str, ...] = ()) -> list[Finding]:
-    rows = look.in_scope(cases).annotate(responsible=_current_handler()).values_list(
-        "pk", "department_id", "responsible", *extra)
-    return [Finding(_case_subject(row[0]), level, row[1], row[0], None, row[2], figures(row[3:]) if figures else {})
+    rows = look.in_scope(cases).order_by().values_list("pk", "department_id", *extra)
+    return [Finding(_case_subject(row[0]), level, row[1], row[0], None, None, figures(row[2:]) if figures else {},
+                    handler_of_case=True)
             for row in rows]
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.db import connection, transaction
 from django.db.models import Count, F, Max, Q
@@ -25,7 +25,7 @@ from shenpi.cases.models import CLOCK_RUNNING_STATES, Case, CaseEvent, State
 from shenpi.workdays.services import get_calendar
 
 from .models import Alert, Level, Rule, ScanRun
-from .rules import REGISTRY, Finding, Look
+from .rules import REGISTRY, Finding, Look, case_handlers
 
 # Events committed late by a slower transaction can carry an id below the last scan's mark;
 # looking a little back in time as well catches them.
@@ -124,7 +124,7 @@ def _apply(rule: Rule, event_rule: bool, findings: list[Finding], look: Look, no
             found[finding.subject] = finding
     if event_rule:
         # A violation stays one: raise what is new, never reopen what an answer closed.
-        _create(rule, found.values(), now, result)
+        _create(rule, _with_responsible(list(found.values())), now, result)
         return
     open_rows = _open_rows(rule, look, found)
     current = {(subject, level) for _, subject, level, _ in open_rows}
@@ -147,10 +147,17 @@ def _open_rows(rule: Rule, look: Look, found: dict[str, Finding]) -> list[tuple]
     return list(rows.values())
 
 
+def _with_responsible(findings: list[Finding]) -> list[Finding]:
+    """Name the case's current handler on the findings that are about to become alerts."""
+    handlers = case_handlers(f.case_id for f in findings if f.handler_of_case)
+    return [replace(f, responsible_id=handlers.get(f.case_id)) if f.handler_of_case else f for f in findings]
+
+
 def _raise(rule: Rule, new: list[Finding], now, result: ScanResult) -> None:
     """Reopen an alert that ended and came back (one per rule × subject × level); create the rest."""
     if not new:
         return
+    new = _with_responsible(new)
     wanted = {(f.subject, f.level): f for f in new}
     closed = Alert.objects.filter(rule=rule, status=Alert.Status.CLOSED)
     subjects = sorted({f.subject for f in new})
