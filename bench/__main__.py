@@ -66,7 +66,8 @@ def _parser() -> argparse.ArgumentParser:
                       "their steps and events (default 3; open cases always do)")
     scan.add_argument("--repeat", type=int, default=3, help="repetitions of each timed figure (default 3)")
     scan.add_argument("--first-repeat", type=int, default=1, help="repetitions of the first scan ever, which "
-                      "raises every alert (default 1: minutes at full scale)")
+                      "raises every alert (default 1: minutes at full scale; 0 with --db --reuse-data keeps the "
+                      "alerts of an earlier run)")
     scan.add_argument("--sample", type=int, default=10_000, help="open cases checked the naive way (default 10,000)")
     scan.add_argument("--new-events", type=int, default=1000, help="events added before each timed incremental "
                       "scan (default 1000)")

@@ -103,6 +103,21 @@ def test_extension_moves_the_threshold(office, case):
     assert case_alerts(case) == set()
 
 
+@pytest.mark.parametrize(("day", "expected"), [
+    ((2026, 10, 12), set()),                                   # 3 working days left of 10
+    ((2026, 10, 13), {(Level.WARNING, "time.case")}),          # 2 left: 20 % of the extended allotment
+    ((2026, 10, 15), {(Level.WARNING, "time.case")}),          # the extended due date
+    ((2026, 10, 16), {(Level.YELLOW, "time.case")}),           # 1 day past it
+])
+def test_extended_case_warns_by_its_extended_allotment(office, case, day, expected):
+    _, people, _ = office
+    services.perform(case.pk, "extend", actor=people["approver"], params={"days": 5, "reason": "需现场核查"})
+    case.refresh_from_db()
+    assert (case.promised_due, case.extension_days) == (dt.date(2026, 10, 15), 5)
+    scan_at(*day, full=True)
+    assert case_alerts(case) == expected
+
+
 def test_suspended_clock_raises_nothing_and_closes_the_warning(office, case):
     _, people, _ = office
     scan_at(2026, 10, 8)

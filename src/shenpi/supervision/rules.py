@@ -15,6 +15,8 @@ closed. Two kinds of rule:
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import itertools
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -37,7 +39,7 @@ from shenpi.cases.models import (
     Decision,
     State,
 )
-from shenpi.catalog.models import FlowStep
+from shenpi.catalog.models import FlowStep, ItemVersion
 from shenpi.workdays.calendar import WorkCalendar
 
 from .models import Category, Flag, Level, Order
@@ -158,28 +160,45 @@ def _unanswered_yellows(look: Look, code: str) -> set[str]:
     ).values_list("subject", flat=True))
 
 
+def _late_or_soon(running: QuerySet, look: Look) -> list[QuerySet]:
+    """Running cases past their due date or within their warning days, as narrow index ranges.
+
+    Each allotment has its own warning horizon. A case's promised limit is its item version's, so
+    the limits come from the catalogue (a few dozen), not from a million cases. The few extended
+    cases (allotment = limit + extension days) are read by a partial index and decided one by one.
+    Two queries, not one OR: with the OR the planner estimated most running cases and read the
+    whole table (docs/benchmarks.md).
+    """
+    today = look.today
+    horizons: dict[int, list[int]] = defaultdict(list)
+    for limit in ItemVersion.objects.order_by().values_list("promised_limit", flat=True).distinct():
+        horizons[warn_days(look.params, limit)].append(limit)
+    soon = Q(promised_due__lt=today)
+    for days, limits in horizons.items():
+        soon |= Q(extension_days=0, promised_limit__in=limits, promised_due__gte=today,
+                  promised_due__lte=look.calendar.add(today, days))
+    furthest = look.calendar.add(today, max(horizons, default=0))
+    return [running.filter(soon, promised_due__lte=furthest),
+            running.filter(extension_days__gt=0, promised_due__gte=today)]
+
+
 @rule("time.case", "办件超时", Category.TIME, Level.RED, params=TIME_PARAMS,
       basis="行政许可法第四十二条；承诺时限")
 def case_time(look: Look) -> list[Finding]:
     """承诺办结期限：剩余不超过1个工作日或时限的20%（取先到者）预警；超过期限黄牌；超期3个工作日以上，
     或黄牌2个工作日内未反馈整改情况，红牌。暂停计时期间不计。"""
-    today, cal = look.today, look.calendar
     running = look.in_scope(Case.objects.filter(state__in=CLOCK_RUNNING_STATES, promised_due__isnull=False))
     running = running.annotate(allotment=F("promised_limit") + F("extension_days"))
-    # Each allotment has its own warning horizon; allotments are few, so group them by horizon.
-    horizons: dict[int, list[int]] = defaultdict(list)
-    # order_by(): the model's default ordering would put the id into the DISTINCT.
-    for allotment in running.filter(promised_due__gte=today).order_by().values_list("allotment", flat=True).distinct():
-        horizons[warn_days(look.params, allotment)].append(allotment)
-    soon = Q(pk__in=[])
-    for days, allotments in horizons.items():
-        soon |= Q(allotment__in=allotments, promised_due__gte=today, promised_due__lte=cal.add(today, days))
-    rows = running.filter(Q(promised_due__lt=today) | soon).order_by().values_list(
-        "pk", "promised_due", "allotment", "department_id")
     unanswered = _unanswered_yellows(look, "time.case")
+    # Hundreds of thousands of cases share a few thousand (due date, allotment) pairs: count each once.
+    level_of = functools.cache(functools.partial(_time_level, look))
     findings = []
-    for pk, due, allotment, department_id in rows:
-        level, figures = _time_level(look, due, allotment)
+    for pk, due, allotment, department_id in itertools.chain.from_iterable(
+            part.order_by().values_list("pk", "promised_due", "allotment", "department_id")
+            for part in _late_or_soon(running, look)):
+        level, figures = level_of(due, allotment)
+        if level is None:  # an extended case not yet in its warning days
+            continue
         subject = _case_subject(pk)
         if level == Level.YELLOW and subject in unanswered:
             level, figures = Level.RED, {**figures, "unanswered": True}
