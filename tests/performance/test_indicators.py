@@ -127,12 +127,14 @@ def test_queries_do_not_grow_with_the_cases(world):
     assert before["department"] <= 17  # cases, completions, alerts, stops, ratings, complaints; jit on PostgreSQL
 
 
-def test_the_jit_setting_is_left_as_it_was(world):
+def test_the_planner_settings_are_left_as_they_were(world):
     if connection.vendor != "postgresql":
         return
+    read = "SELECT current_setting('jit'), current_setting('random_page_cost')"
     with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('jit')")
-        before = cursor.fetchone()[0]
+        cursor.execute("SET random_page_cost = 3")
+        cursor.execute(read)
+        before = cursor.fetchone()
         compute(OCTOBER, "person")
-        cursor.execute("SELECT current_setting('jit')")
-        assert cursor.fetchone()[0] == before
+        cursor.execute(read)
+        assert cursor.fetchone() == before == (before[0], "3")
