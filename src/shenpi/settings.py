@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "shenpi.accounts.middleware.IdleSessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -126,7 +127,8 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "workbench:home"
 LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = int(declare("SHENPI_SESSION_SECONDS", "1800", "Idle seconds before a staff session ends."))
-SESSION_SAVE_EVERY_REQUEST = True
+# Each request renews the session but a page's own polling (shenpi.accounts.middleware).
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = flag("SHENPI_SECURE_COOKIES", False,
                                                  "Send cookies only over HTTPS (on behind TLS).")

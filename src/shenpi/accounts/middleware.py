@@ -1,0 +1,41 @@
+"""A staff session ends after SHENPI_SESSION_SECONDS of idleness; a page refreshing itself is not activity.
+
+Django renews the session's expiry on every request when SESSION_SAVE_EVERY_REQUEST is set, so
+the supervision board, which polls every minute, would keep an unattended screen logged in for
+ever. Polling elements send the X-Shenpi-Poll header; every other request renews the session as
+before. When a poll finds the session over, htmx is told to load the login page as a whole page
+rather than swapping it into the board.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.http import HttpResponse
+from django.shortcuts import resolve_url
+
+POLL_HEADER = "X-Shenpi-Poll"
+
+
+class IdleSessionMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        polling = request.headers.get(POLL_HEADER) == "1"
+        session = getattr(request, "session", None)
+        if session is not None and not polling and not session.is_empty():
+            session.modified = True  # SessionMiddleware then saves it with a new expiry
+        if request.headers.get("HX-Request") == "true" and _to_login(response):
+            whole_page = HttpResponse(status=204)
+            whole_page["HX-Redirect"] = response["Location"]
+            return whole_page
+        return response
+
+
+def _to_login(response) -> bool:
+    if response.status_code not in (301, 302):
+        return False
+    return urlsplit(response["Location"]).path == resolve_url(settings.LOGIN_URL)
