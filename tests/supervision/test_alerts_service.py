@@ -206,7 +206,7 @@ def test_a_supervisor_flags_a_wrongful_refusal_the_scan_raises_a_red_card_and_wi
     alerts.withdraw_flag(flag, people["supervisor"])
     flag.refresh_from_db()
     card.refresh_from_db()
-    assert flag.withdrawn_at == at(2026, 11, 2, 11)
+    assert (flag.withdrawn_at, flag.withdrawn_by) == (at(2026, 11, 2, 11), people["supervisor"])
     assert (card.status, card.closed_reason, card.closed_at) == (Alert.Status.CLOSED, "人工认定已撤销",
                                                                  at(2026, 11, 2, 11))
     scan_at(2026, 11, 2, 11, 1)

@@ -433,6 +433,8 @@ def test_a_supervisor_flags_and_withdraws_from_the_case_page(org):
     response = client.post(f"/supervision/flags/{flag.pk}/withdraw/", HTTP_HX_REQUEST="true")
     assert response.status_code == 204 and response["HX-Redirect"] == f"/workbench/cases/{number}/#case-alerts"
     assert Alert.objects.get(rule__code="proc.offline_handling").status == Alert.Status.CLOSED
+    html = body(client.get(f"/workbench/cases/{number}/"))
+    assert f"已由 {org['people']['supervisor']} 于 2026-11-02 11:00 撤销" in html
 
 
 def test_a_bad_finding_is_refused_on_the_case_page_and_nothing_is_saved(org):

@@ -130,8 +130,8 @@ class AlertAdmin(ReadOnly, admin.ModelAdmin):
 
 @admin.register(Flag)
 class FlagAdmin(ReadOnly, admin.ModelAdmin):
-    list_display = ["flagged_at", "rule", "case", "flagged_by", "withdrawn_at"]
-    list_select_related = ["rule", "case", "flagged_by"]
+    list_display = ["flagged_at", "rule", "case", "flagged_by", "withdrawn_at", "withdrawn_by"]
+    list_select_related = ["rule", "case", "flagged_by", "withdrawn_by"]
 
 
 @admin.register(ScanRun)

@@ -215,8 +215,8 @@ def withdraw_flag(flag: Flag | int, actor: User) -> Flag:
         raise TransitionRefused(
             f"该人工认定已于{timezone.localtime(flag.withdrawn_at):%Y-%m-%d %H:%M}撤销。")
     now = clock.now()
-    flag.withdrawn_at = now
-    flag.save(update_fields=["withdrawn_at"])
+    flag.withdrawn_at, flag.withdrawn_by = now, actor
+    flag.save(update_fields=["withdrawn_at", "withdrawn_by"])
     Alert.objects.filter(rule=flag.rule, subject=f"case:{flag.case_id}", status=Status.OPEN).update(
         status=Status.CLOSED, closed_at=now, closed_reason=CLOSED_BY_WITHDRAWAL)
     return flag
@@ -241,7 +241,7 @@ def case_supervision(user: User, case: Case) -> CaseSupervision | None:
         return None
     alerts = list(Alert.objects.filter(case=case).select_related("rule", "step", "responsible")
                   .order_by("-detected_at", "-pk"))
-    flags = list(Flag.objects.filter(case=case).select_related("rule", "flagged_by"))
+    flags = list(Flag.objects.filter(case=case).select_related("rule", "flagged_by", "withdrawn_by"))
     flagging = may_flag(user)
     still_open = [a for a in alerts if a.status == Status.OPEN]
     return CaseSupervision(

@@ -128,6 +128,8 @@ class Flag(models.Model):
                                    verbose_name="标记人")
     flagged_at = models.DateTimeField("标记时间")
     withdrawn_at = models.DateTimeField("撤销时间", null=True, blank=True)
+    withdrawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
+                                     related_name="+", verbose_name="撤销人")
 
     class Meta:
         verbose_name = verbose_name_plural = "人工认定"

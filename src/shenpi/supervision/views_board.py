@@ -155,7 +155,7 @@ def _flag_of(alert: Alert) -> Flag | None:
     flag_id = (alert.figures or {}).get("flag")
     if not isinstance(flag_id, int):
         return None
-    return Flag.objects.filter(pk=flag_id).select_related("rule", "flagged_by").first()
+    return Flag.objects.filter(pk=flag_id).select_related("rule", "flagged_by", "withdrawn_by").first()
 
 
 def _alert_context(request, alert: Alert, *, form=None, error=None) -> dict:
