@@ -138,7 +138,9 @@ def test_correction_resubmission_and_acceptance_through_the_pages(world):
     applicant = client_for(world.applicant)
     body = html(applicant.get(_app_url(app)))
     assert "一次性补正告知" in body and "复印件不清晰" in body and "施工图设计文件审查合格书" in body
-    assert "提交补正材料" in body and "待补正" in body
+    assert "提交补正材料" in body and "待补正" in body and "保存修改" in body and "保存草稿" not in body
+    saved = applicant.post(_app_url(app, "save/"), {"title": "示范大厦工程", "description": ""}, follow=True)
+    assert "修改已保存。补正完成后请点击“提交补正材料”。" in html(saved)
     applicant.post(_app_url(app, f"materials/{specs[1].pk}/"), {"file": upload("规划许可证.pdf", pdf(1))})
     applicant.post(_app_url(app, f"materials/{specs[2].pk}/"), {"file": upload("合格书.pdf", pdf(1))})
     response = applicant.post(_app_url(app, "save/"), {"title": "示范大厦工程", "description": "", "submit": "1"},

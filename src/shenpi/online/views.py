@@ -121,6 +121,8 @@ def save(request, number):
     if submitting:
         again = "补正材料已重新提交" if was == OnlineApplication.Status.CORRECTING else "申请已提交"
         messages.success(request, f"{again}，窗口将在{app.prereview_due:%Y年%m月%d日}前完成预审。")
+    elif app.status == OnlineApplication.Status.CORRECTING:
+        messages.success(request, "修改已保存。补正完成后请点击“提交补正材料”。")
     else:
         messages.success(request, "草稿已保存。")
     return redirect("online:application", number=app.number)
