@@ -20,8 +20,9 @@ SCREENSHOTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "screensh
 
 
 @contextmanager
-def fresh_page(expected_errors: re.Pattern = EXPECTED_REFUSAL):
-    """A fresh browser, to be started after the test database is ready.
+def browser_windows(expected_errors: re.Pattern = EXPECTED_REFUSAL):
+    """A fresh browser, to be started after the test database is ready; yields `open_page()`,
+    which opens a window with its own cookies (an applicant and a clerk side by side).
 
     While Playwright's event loop runs, Django keeps this thread's database connections apart
     from the ones made before (asgiref's thread-critical storage): starting the browser after the
@@ -39,18 +40,28 @@ def fresh_page(expected_errors: re.Pattern = EXPECTED_REFUSAL):
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-        page = context.new_page()
-        page.on("console", on_console)
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.on("dialog", lambda dialog: dialog.accept())  # hx-confirm questions are answered yes
+
+        def open_page():
+            context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+            page = context.new_page()
+            page.on("console", on_console)
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.on("dialog", lambda dialog: dialog.accept())  # hx-confirm questions are answered yes
+            return page
+
         try:
-            yield page
+            yield open_page
         finally:
-            context.close()
             browser.close()
             connections.close_all()  # those opened while the loop ran
     assert errors == []
+
+
+@contextmanager
+def fresh_page(expected_errors: re.Pattern = EXPECTED_REFUSAL):
+    """One window of a fresh browser (see browser_windows)."""
+    with browser_windows(expected_errors) as open_page:
+        yield open_page()
 
 
 def shot(page, name: str) -> None:

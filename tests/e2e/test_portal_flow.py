@@ -13,11 +13,9 @@ import datetime as dt
 import io
 import os
 import re
-from pathlib import Path
 
 import pytest
 from django.core.cache import cache
-from django.db import connections
 from django.utils import timezone
 from playwright.sync_api import expect
 from pypdf import PdfWriter
@@ -32,17 +30,12 @@ from shenpi.notifications.models import Notification
 from shenpi.online.models import OnlineApplication
 from tests import factories as f
 from tests.applicants.helpers import uscc
+from tests.browser import PASSWORD, browser_windows, shot
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls of the test are still sync.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
-STAFF_PASSWORD = "Shenpi-test-2026"  # what tests/factories.py gives every user
 APPLICANT_PASSWORD = "Kaishi-banshi-2026"
-EXPECTED_REFUSAL = re.compile(r"status of (400|403|409) ")
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 # A real 1×1 PNG.
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQ"
                        "AAAABJRU5ErkJggg==")
@@ -75,50 +68,16 @@ def _media_and_cache(settings, tmp_path):
 
 @pytest.fixture
 def new_page():
-    """Opens browser windows with their own cookies: one for the applicant, one for staff.
-
-    Started after the test database is ready (see test_workbench_flow.py for why that matters).
-    """
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is not installed (apt-get install chromium): browser tests need it")
-    from playwright.sync_api import sync_playwright  # imported here: the skip above must work without it
-
-    errors = []
-
-    def on_console(message):
-        # A refused request answers 400/403/409 on purpose; anything else fails the test.
-        if message.type == "error" and not EXPECTED_REFUSAL.search(message.text):
-            errors.append(message.text)
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-
-        def open_page():
-            context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-            page = context.new_page()
-            page.on("console", on_console)
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            return page
-
-        try:
-            yield open_page
-        finally:
-            browser.close()
-            connections.close_all()  # those opened while the loop ran
-    assert errors == []
-
-
-def shot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.evaluate("window.scrollTo(0, 0)")  # sticky bars would otherwise show mid-page
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    """Opens browser windows with their own cookies: one for the applicant, one for staff."""
+    with browser_windows() as open_page:
+        yield open_page
 
 
 def staff_log_in(page, base: str, user) -> None:
     page.context.clear_cookies()
     page.goto(f"{base}/login/")
     page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", STAFF_PASSWORD)
+    page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(re.compile(r"/workbench/"))
 
