@@ -2,10 +2,12 @@
 
     python -m bench.portal search [--items 5000] [--sqlite]   # PostgreSQL bench database unless --sqlite
     python -m bench.portal boards [--rows 1000000]            # PostgreSQL only (bench/scandata.py's generator)
-    python -m bench.portal load [--rows 1000000] [--items 2000]  # over HTTP: gunicorn + wrk, PostgreSQL only
+    python -m bench.portal load [--rows 1000000] [--items 2000]  # over HTTP: gunicorn + asyncio client, PostgreSQL
+    python -m bench.portal load --db postgres://…/bench_scan_…  # reuse the cases of `python -m bench scan --keep-db`
 
-Each figure is the median and 95th percentile of repeated in-process calls (the view through
-Django's test client, so template rendering is included; no HTTP server, no network). Search
+`search` and `boards` give the median and 95th percentile of repeated in-process calls (the view
+through Django's test client, so template rendering is included; no HTTP server, no network).
+`load` serves the site with gunicorn and measures over HTTP (see run_load and docs/benchmarks.md). Search
 items get names made of real item words (许可, 备案, 登记 … of departments' fields), conditions
 and legal bases of realistic length, and one 建筑工程施工许可证核发 among them.
 """
@@ -13,11 +15,14 @@ and legal bases of realistic length, and one 建筑工程施工许可证核发 a
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import os
 import random
 import statistics
 import sys
 import time
+from pathlib import Path
 
 from .stats import table
 
@@ -71,7 +76,9 @@ def make_items(count: int, seed: int = 7) -> None:
         ItemVersion.objects.bulk_create(versions)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute("VACUUM (ANALYZE)")  # as autovacuum would after a load: statistics, no pending list
+            # As autovacuum would after a load: statistics, no pending list. Only the catalogue's
+            # tables: `load --db` may add the items to a database of millions of cases.
+            cursor.execute("VACUUM (ANALYZE) catalog_department, catalog_item, catalog_itemversion")
 
 
 def run_search(items: int, repeat: int) -> dict:
@@ -157,129 +164,162 @@ def run_boards(rows: int, repeat: int, reuse: bool) -> dict:
     return results
 
 
-LOAD_SEARCHES = ("施工许可", "营业执照", "许可", "建筑 变更", "施工许可证办理", "火星签证", "食品经营", "备案")
+# (query, text a right answer holds): the page of results, the nearest names, or nothing found.
+LOAD_SEARCHES = (("施工许可", "建筑工程施工许可证核发"), ("营业执照", 'class="guide-list"'),
+                 ("许可", 'class="guide-list"'), ("建筑 变更", 'id="results-title"'),
+                 ("施工许可证办理", "没有完全匹配的事项"), ("火星签证", "没有找到相关事项"),
+                 ("食品经营", 'class="guide-list"'), ("备案", 'class="guide-list"'))
 CSRF = "b" * 32  # a cookie secret and the same (unmasked) token in the form, as Django accepts
+# The field key of `python -m bench scan`, whose cases `load --db` may reuse: their query codes are
+# SM4-encrypted under it and must decrypt here and in the server alike.
+BENCH_FIELD_KEY = "5348454e50492d62656e63682d6b6579"
 
 
-def _post_script(bodies: list[str]) -> str:
-    entries = ",\n".join(f'"{body}"' for body in bodies)  # bodies are URL-encoded ASCII
-    return f"""
-local bodies = {{
-{entries}
-}}
-local counter = 0
-setup = function(thread)
-  thread:set("offset", math.random(1, #bodies))
-end
-request = function()
-  counter = counter + 1
-  local body = bodies[((offset + counter) % #bodies) + 1]
-  return wrk.format("POST", "/query/", {{["Content-Type"] = "application/x-www-form-urlencoded",
-    ["Cookie"] = "csrftoken={CSRF}"}}, body)
-end
-"""
+def _post(number: str, code: str) -> bytes:
+    from urllib.parse import urlencode
+
+    from .loadclient import http_request
+
+    body = urlencode({"csrfmiddlewaretoken": CSRF, "number": number, "code": code}).encode()
+    return http_request("POST", "/query/", {"Content-Type": "application/x-www-form-urlencoded",
+                                            "Cookie": f"csrftoken={CSRF}"}, body)
 
 
-def _wrk(port: int, script: str, clients: int, seconds: float) -> dict:
-    import re
-    import subprocess
-    import tempfile
-    from pathlib import Path
+def query_calls(known: list[tuple[str, str]], seed: int = 3) -> tuple[list, list]:
+    """(right, mixed): POST /query/ with right codes, and the same with one request in four wrong.
 
-    from .loadclient import _ms
-
-    with tempfile.TemporaryDirectory(prefix="shenpi-wrk-") as folder:
-        path = Path(folder) / "script.lua"
-        path.write_text(script)
-        output = subprocess.run(["wrk", "-t", "2", "-c", str(clients), "-d", f"{max(1, round(seconds))}s", "--latency",
-                                 "--timeout", "30s", "-s", str(path), f"http://127.0.0.1:{port}/"],
-                                capture_output=True, text=True, check=True).stdout
-    percentiles = dict(re.findall(r"^\s+(50|90|99)%\s+(\S+)\s*$", output, re.MULTILINE))
-    total = re.search(r"(\d+) requests in ([\d.]+)(s|m)", output)
-    if total is None or len(percentiles) < 3:
-        raise RuntimeError(f"could not read wrk's output:\n{output}")
-    elapsed = float(total.group(2)) * (60 if total.group(3) == "m" else 1)
-    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return {"requests": int(total.group(1)), "per_second": int(total.group(1)) / elapsed,
-            "median_ms": _ms(percentiles["50"]), "p90_ms": _ms(percentiles["90"]), "p99_ms": _ms(percentiles["99"]),
-            "non_2xx": int(non_2xx.group(1)) if non_2xx else 0}
-
-
-def _check_query(port: int, body: str) -> None:
-    """A right number and code must reach the progress page, not the CSRF refusal or the wrong-code answer."""
-    import http.client
-
+    A right code must show the progress (the number and its history, not the wrong-code answer);
+    a wrong code (another six digits for an existing number, or an unknown number) the one answer.
+    """
     from shenpi.portal import progress
 
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    connection.request("POST", "/query/", body, {"Content-Type": "application/x-www-form-urlencoded",
-                                                 "Cookie": f"csrftoken={CSRF}"})
-    response = connection.getresponse()
-    page = response.read().decode()
-    connection.close()
-    if response.status != 200 or progress.WRONG in page:
-        raise SystemExit(f"load: POST /query/ with a right code answered {response.status} without the progress")
+    from .loadclient import Call
+
+    wrong_answer = progress.WRONG.encode()
+    rng = random.Random(seed)
+    right = [Call(_post(n, c), must=(n.encode(), "办理记录".encode()), must_not=(wrong_answer,)) for n, c in known]
+    wrong = [Call(_post(n, f"{rng.randrange(10**6):06d}"), must=(wrong_answer,)) for n, _ in known[:250]]
+    wrong += [Call(_post(f"20990101ZZZZ{i:04d}", "123456"), must=(wrong_answer,)) for i in range(80)]
+    mixed = right[:750] + wrong
+    rng.shuffle(mixed)
+    return right, mixed
+
+
+def search_calls() -> list:
+    from urllib.parse import quote
+
+    from .loadclient import Call, http_request
+
+    return [Call(http_request("GET", "/guide/?q=" + quote(q)), must=(expected.encode(),))
+            for q, expected in LOAD_SEARCHES]
+
+
+def _check_query(port: int, call) -> None:
+    """A right number and code must reach the progress page, not the CSRF refusal or the wrong-code answer."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+        sock.sendall(call.raw.replace(b"HTTP/1.1\r\n", b"HTTP/1.1\r\nConnection: close\r\n", 1))
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    status = answer[9:12]
+    if status != b"200" or not all(text in answer for text in call.must) or any(t in answer for t in call.must_not):
+        raise SystemExit(f"load: POST /query/ with a right code answered {status.decode()} without the progress")
+
+
+def _known_cases() -> list[tuple[str, str]]:
+    from shenpi.cases.models import Case
+
+    try:
+        return list(Case.objects.order_by("-id").values_list("number", "query_code")[:1000])
+    except (ValueError, UnicodeDecodeError) as error:
+        raise SystemExit("load: the cases' query codes do not decrypt: they were generated under another "
+                         f"SHENPI_FIELD_KEY (the bench's is {BENCH_FIELD_KEY}) ({error})") from error
 
 
 def run_load(var_path: str, rows: int, items: int, seconds: float, query_clients: int, search_clients: int,
-             gunicorn: str, reuse: bool) -> dict:
-    """POST /query/ and GET /guide/?q= served by gunicorn on PostgreSQL, driven by wrk."""
-    from urllib.parse import quote, urlencode
+             gunicorn: str, reuse: bool, think: float, search_rate: float, warmup: float) -> dict:
+    """POST /query/ and GET /guide/?q= served by gunicorn on PostgreSQL, driven by an asyncio client.
+
+    Each kind of request is measured twice: in a closed loop without pauses (where the server
+    saturates: its maximum rate, and latency that is mostly queueing), and as users would load
+    it: 100 users who think between queries, and searches arriving at a stated rate.
+    """
+    from django.db import connection
 
     from shenpi.cases.models import Case
-    from shenpi.catalog.models import Item
+    from shenpi.catalog.models import Item, ItemVersion
 
-    from . import listapi, loadclient, scandata
+    from . import cpu, listapi, loadclient, scandata
 
-    if not loadclient.wrk_available():
-        raise SystemExit("load: wrk is not installed (Debian: apt-get install wrk)")
     if reuse and Case.objects.exists():
-        print(f"load: reusing {Case.objects.count():,} cases", flush=True)
+        print("load: reusing the cases of the database", flush=True)
     else:
         started = time.perf_counter()
         scandata.generate(open_cases=rows // 10, closed_cases=rows - rows // 10, history_months=1, years=1)
         print(f"load: {rows:,} cases generated in {time.perf_counter() - started:.1f} s", flush=True)
+    cases = Case.objects.count()  # once: seconds on tens of millions of rows
     if not Item.objects.filter(code__startswith="SEARCH-").exists():
         make_items(items)
-    known = list(Case.objects.order_by("-id").values_list("number", "query_code")[:1000])
-    rng = random.Random(3)
-    right = [urlencode({"csrfmiddlewaretoken": CSRF, "number": n, "code": c}) for n, c in known]
-    # One request in four with a wrong code (another case's code or six digits) or an unknown number.
-    wrong = [urlencode({"csrfmiddlewaretoken": CSRF, "number": n, "code": f"{rng.randrange(10**6):06d}"})
-             for n, _ in known[:250]]
-    wrong += [urlencode({"csrfmiddlewaretoken": CSRF, "number": f"20990101ZZZZ{i:04d}", "code": "123456"})
-              for i in range(80)]
-    mixed = right[:750] + wrong
-    rng.shuffle(mixed)
-    # Wrong codes are counted per address and wrk comes from one: the limit is lifted for the mix.
+    right, mixed = query_calls(_known_cases())
+    searches = search_calls()
+    # Wrong codes are counted per address and the client comes from one: the limit is lifted for the mix.
     os.environ["SHENPI_QUERY_ATTEMPTS"] = str(10**9)
+    # The embedded default scans for supervision in every web process each minute; a deployment
+    # runs it in Celery instead, and a scan of the whole case table is not the portal's cost.
+    os.environ["SHENPI_SUPERVISE_IN_PROCESS"] = "0"
     workers, threads = listapi.parse_configs(gunicorn)[0]
-    searches = [loadclient.Request("/guide/?q=" + quote(q), {}) for q in LOAD_SEARCHES]
-    results = {}
+    scenarios = (
+        ("POST /query/ right codes", right, dict(clients=query_clients)),
+        ("POST /query/ 1 in 4 wrong", mixed, dict(clients=query_clients)),
+        ("POST /query/ right codes", right, dict(clients=query_clients, think_s=think)),
+        ("POST /query/ 1 in 4 wrong", mixed, dict(clients=query_clients, think_s=think)),
+        ("GET /guide/?q=", searches, dict(clients=search_clients)),
+        ("GET /guide/?q=", searches, dict(clients=search_clients, rate=search_rate)),
+    )
+    database = connection.settings_dict["NAME"]
+    results = []
     with listapi.Gunicorn(workers, threads, var_path) as server:
-        status, body = server.wait_ready(loadclient.Request("/guide/?q=" + quote("施工许可"), {}))
+        status, body = server.wait_ready(loadclient.Request(searches[0].raw.split(b" ")[1].decode(), {}))
         if status != 200:
             raise SystemExit(f"load: /guide/ answered {status}")
         _check_query(server.port, right[0])
-        scenarios = (
-            ("POST /query/ right codes", _post_script(right), query_clients),
-            ("POST /query/ 1 in 4 wrong", _post_script(mixed), query_clients),
-            ("GET /guide/?q=", loadclient._wrk_script(searches), search_clients),
-        )
-        for name, script, clients in scenarios:
-            _wrk(server.port, script, clients, 3)  # warm every worker
+        for name, calls, options in scenarios:
             load_before = os.getloadavg()[0]
-            figures = _wrk(server.port, script, clients, seconds)
-            figures.update(clients=clients, load_before=load_before, load_after=os.getloadavg()[0])
-            results[name] = figures
-            print(f"{name}: {figures}", flush=True)
-    print(table(["scenario", "connections", "requests", "req/s", "median ms", "p90 ms", "p99 ms", "non-2xx",
-                 "load 1 min after"],
-                [[n, r["clients"], r["requests"], r["per_second"], r["median_ms"], r["p90_ms"], r["p99_ms"],
-                  r["non_2xx"], r["load_after"]] for n, r in results.items()]))
-    print(f"gunicorn -w {workers} --threads {threads}; {Case.objects.count():,} cases, "
-          f"{Item.objects.filter(code__startswith='SEARCH-').count():,} search items, {os.cpu_count()} CPUs")
-    return results
+            before = cpu.sample(server.process.pid, database)
+            outcome = loadclient.run_async(server.port, calls, seconds=seconds, warmup=warmup, **options)
+            spent = cpu.per_request_ms(before, cpu.sample(server.process.pid, database), outcome.requests)
+            figures = dict(outcome.figures(), scenario=name, load_before=load_before,
+                           load_after=os.getloadavg()[0], **spent)
+            results.append(figures)
+            print(f"{name} ({_how(figures)}): {figures['requests']:,} requests, {figures['per_second']:.1f}/s, "
+                  f"median {figures['median_ms']:.1f} ms, p99 {figures['p99_ms']:.1f} ms, "
+                  f"errors {figures['errors']} ({figures['wrong_answers']} wrong answers), statuses "
+                  f"{figures['statuses']}, reconnects {figures['reconnects']}", flush=True)
+            if figures["errors"]:
+                print(f"gunicorn's log ends with:\n{server.log.read_text()[-2000:]}", flush=True)
+    print(table(["scenario", "load", "requests", "req/s", "median ms", "p95 ms", "p99 ms", "max ms", "errors",
+                 "server CPU ms/req", "db CPU ms/req", "client CPU ms/req", "load 1 min after"],
+                [[r["scenario"], _how(r), r["requests"], r["per_second"], r["median_ms"], r["p95_ms"], r["p99_ms"],
+                  r["max_ms"], r["errors"], r.get("server_cpu_ms", math.nan), r.get("database_cpu_ms", math.nan),
+                  r["client_cpu_ms"], r["load_after"]] for r in results]))
+    published = ItemVersion.objects.filter(status=ItemVersion.Status.PUBLISHED).count()
+    print(f"gunicorn -w {workers} --threads {threads}; {cases:,} cases, {published:,} published "
+          f"items ({Item.objects.filter(code__startswith='SEARCH-').count():,} generated for the search), "
+          f"{os.cpu_count()} CPUs; {seconds:g} s measured per scenario after {warmup:g} s of warm-up")
+    for r in results:
+        r.pop("statuses", None)
+    return {"gunicorn": gunicorn, "cases": cases, "published_items": published,
+            "scenarios": results}
+
+
+def _how(figures: dict) -> str:
+    if figures["mode"] == "closed":
+        return f"closed loop, {figures['clients']} conn."
+    if figures["mode"] == "think":
+        return f"{figures['clients']} users, think {figures['think_ms'] / 1000:g} s"
+    return f"{figures['offered_per_second']:g}/s offered, {figures['clients']} conn."
 
 
 def _cursor_after(pages: int) -> str | None:
@@ -303,12 +343,19 @@ def main(argv: list[str] | None = None) -> None:
     boards.add_argument("--db", metavar="URL", help="an existing bench_* database (kept); with cases in it, "
                         "they are reused instead of generated")
     boards.add_argument("--keep-db", action="store_true", help="keep the database this run creates")
-    load = sub.add_parser("load", help="POST /query/ and GET /guide/?q= over HTTP (gunicorn + wrk)")
+    load = sub.add_parser("load", help="POST /query/ and GET /guide/?q= over HTTP (gunicorn + asyncio client)")
     load.add_argument("--rows", type=int, default=1_000_000, help="cases to generate (default 1,000,000)")
     load.add_argument("--items", type=int, default=2000, help="guide items to search (default 2,000)")
-    load.add_argument("--seconds", type=float, default=20, help="measured seconds per scenario (default 20)")
-    load.add_argument("--query-clients", type=int, default=100, help="wrk connections for /query/ (default 100)")
-    load.add_argument("--search-clients", type=int, default=16, help="wrk connections for /guide/ (default 16)")
+    load.add_argument("--seconds", type=float, default=30, help="measured seconds per scenario (default 30)")
+    load.add_argument("--warmup", type=float, default=3, help="seconds before measuring, per scenario (default 3)")
+    load.add_argument("--query-clients", type=int, default=100,
+                      help="users (and connections) querying /query/ (default 100)")
+    load.add_argument("--think", type=float, default=1.0,
+                      help="mean think time of a query user in seconds, exponential (default 1)")
+    load.add_argument("--search-clients", type=int, default=16, help="connections searching /guide/ (default 16)")
+    load.add_argument("--search-rate", type=float, default=20,
+                      help="searches a second arriving in the open-loop run (default 20)")
+    load.add_argument("--json", metavar="PATH", help="also write the figures to this file")
     load.add_argument("--gunicorn", default="2x4", help="workers x threads (default 2x4, as `make run`)")
     load.add_argument("--db", metavar="URL", help="an existing bench_* database (kept); with cases in it, "
                       "they are reused instead of generated")
@@ -317,6 +364,7 @@ def main(argv: list[str] | None = None) -> None:
         each.add_argument("--repeat", type=int, default=50, help="timed calls per figure (default 50)")
     args = parser.parse_args(argv)
     os.environ.setdefault("SHENPI_LOG_LEVEL", "ERROR")
+    os.environ.setdefault("SHENPI_FIELD_KEY", BENCH_FIELD_KEY)
 
     from . import db
 
@@ -335,8 +383,11 @@ def main(argv: list[str] | None = None) -> None:
             if args.command == "search":
                 run_search(args.items, args.repeat)
             elif args.command == "load":
-                run_load(var_path, args.rows, args.items, args.seconds, args.query_clients, args.search_clients,
-                         args.gunicorn, reuse=bool(existing))
+                result = run_load(var_path, args.rows, args.items, args.seconds, args.query_clients,
+                                  args.search_clients, args.gunicorn, reuse=bool(existing), think=args.think,
+                                  search_rate=args.search_rate, warmup=args.warmup)
+                if args.json:
+                    Path(args.json).write_text(json.dumps(result, ensure_ascii=False, indent=2, default=str))
             else:
                 run_boards(args.rows, args.repeat, reuse=bool(existing))
             print(f"load average (1 min) before {load:.2f}, after {os.getloadavg()[0]:.2f}, {os.cpu_count()} CPUs")

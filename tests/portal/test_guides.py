@@ -5,7 +5,7 @@ import re
 import pytest
 from django.test import Client
 
-from shenpi.catalog.models import Window
+from shenpi.catalog.models import ItemVersion, Window
 from shenpi.portal import guides
 
 INLINE = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|<style\b|\sstyle=", re.IGNORECASE)
@@ -183,3 +183,67 @@ def test_postgresql_answers_the_search_from_the_trigram_index(portal):
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "portal_guide_search_trgm" in plan, plan
+
+
+def department_links(html: str) -> dict[str, str]:
+    """Label → href of the department list beside the results."""
+    section = html[html.index('class="dept-list"'):]
+    section = section[:section.index("</ul>")]
+    return {label: href.replace("&amp;", "&")
+            for href, label in re.findall(r'<a href="([^"]*)"[^>]*>([^<]+)<span class="count">', section)}
+
+
+def test_department_links_keep_the_search_and_the_theme_and_drop_the_page(portal):
+    links = department_links(get("/guide/", q="许可", theme="organisation", page="2"))
+    assert links["住建局"] == f"?q=%E8%AE%B8%E5%8F%AF&theme=organisation&department={portal.dept.code}"
+    # A department already chosen is replaced where it stood in the address.
+    links = department_links(get("/guide/", department=portal.police.code, q="证", page="1"))
+    assert links["住建局"] == f"?department={portal.dept.code}&q=%E8%AF%81"
+    assert links["公安局"] == f"?department={portal.police.code}&q=%E8%AF%81"
+
+
+def test_department_counts_follow_the_theme_and_type(portal):
+    def counts(**params):
+        html = get("/guide/", **params)
+        section = html[html.index('class="dept-list"'):]
+        return dict(re.findall(r'>([^<>]+)<span class="count">(\d+)</span>', section[:section.index("</ul>")]))
+
+    assert counts() == {"住建局": "2", "城东区住房和城乡建设局": "1", "公安局": "1"}
+    assert counts(theme="person") == {"住建局": "1", "公安局": "1"}
+    version = portal.both.current_version()
+    version.type = ItemVersion.Type.CONFIRMATION
+    version.save()
+    assert counts(type="licence") == {"住建局": "1", "城东区住房和城乡建设局": "1", "公安局": "1"}
+    assert counts(theme="person", type="confirmation") == {"住建局": "1"}
+    assert counts(theme="organisation", type="nonexistent") == {"住建局": "2", "城东区住房和城乡建设局": "1"}
+
+
+def test_short_words_are_found_in_every_text_and_case_is_ignored_only_for_letters(portal):
+    # Two characters: no trigram to look up, each column is scanned; 用地 is only in the conditions.
+    assert names(get("/guide/", q="用地")) == ["建筑工程施工许可证核发"]
+    assert names(get("/guide/", q="第五")) == ["居民身份证换领"]  # only in the legal basis
+    code = portal.idcard.code
+    assert names(get("/guide/", q=code.lower())) == ["居民身份证换领"]
+
+
+def test_the_guide_list_shows_each_entry_s_department_type_audience_and_limits(portal):
+    html = get("/guide/", q="居民身份证换领")
+    entry = html[html.index('class="guide-entry"'):]
+    entry = entry[:entry.index("</li>")]
+    assert f'href="/guide/{portal.idcard.code}/"' in entry
+    for text in ("公安局", "行政许可", "个人", "即办件", "不收费"):
+        assert text in entry, text
+
+
+def test_links_follow_the_script_prefix(portal):
+    from django.template import Context, Template
+    from django.urls import get_script_prefix, set_script_prefix
+
+    template = Template("{% load portal_urls %}{% link 'portal:guide' %}|{% link 'portal:guide_item' code %}")
+    before = get_script_prefix()
+    try:
+        assert template.render(Context({"code": "A 1"})) == "/guide/|/guide/A%201/"
+        set_script_prefix("/hall/")
+        assert template.render(Context({"code": "A 1"})) == "/hall/guide/|/hall/guide/A%201/"
+    finally:
+        set_script_prefix(before)

@@ -196,3 +196,55 @@ def test_the_wait_ends_with_the_window_that_began_at_the_first_failure(portal, s
     assert progress.is_limited("10.0.0.7")
     monkeypatch.setattr(locmem.time, "time", lambda: start + 601)
     assert not progress.is_limited("10.0.0.7")
+
+
+SECRET_SUSPENSION = "内部理由：申请人背景待核实"
+
+
+def test_a_special_procedure_shows_its_kind_length_and_latest_date_not_its_reason(portal):
+    case = accepted(portal)
+    case = services.perform(case, "suspend", actor=portal.people["handler"],
+                            params={"kind": "expert_review", "reason": SECRET_SUSPENSION, "expected_days": 10})
+    stop = case.clock_stops.get()
+    html = body(ask(case.number, case.query_code))
+    assert "暂停计时" in html and "（预计10个工作日，" in html
+    assert f"{stop.kind_name}期间暂停计时（预计10个工作日，最迟{stop.limit_due.year}年{stop.limit_due.month}月" \
+           f"{stop.limit_due.day}日），所用时间不计入办理期限。" in html
+    assert f"{stop.kind_name}，预计10个工作日" in html  # the history's detail names the kind
+    assert SECRET_SUSPENSION not in html
+    case = services.perform(case, "resume", actor=portal.people["handler"])
+    html = body(ask(case.number, case.query_code))
+    assert "期限顺延" in html and "所用时间不计入办理期限" not in html and SECRET_SUSPENSION not in html
+
+
+def test_a_supplement_request_shows_its_deadline(portal):
+    case = services.perform(accepted(portal), "request_supplement", actor=portal.people["handler"],
+                            params={"reason": SECRET_SUSPENSION, "expected_days": 5})
+    html = body(ask(case.number, case.query_code))
+    assert "补件期间暂停计时（预计5个工作日" in html and "补交期限5个工作日" in html
+    assert SECRET_SUSPENSION not in html
+
+
+def test_the_answer_reads_no_staff_column_in_three_statements(portal):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    case = accepted(portal)
+    case = services.perform(case, "pass", actor=portal.people["handler"], params={"opinion": SECRET_OPINION})
+    number, code = case.number, case.query_code
+    with CaptureQueriesContext(connection) as queries:
+        html = body(ask(number, code))
+    assert "审核（住建局）" in html and "审查环节" in html
+    sql = "\n".join(query["sql"] for query in queries.captured_queries)
+    for column in ('."opinion"', '."comment"', '."actor_id"', '."actor_name"', '."ip"', '."applicant_id"',
+                   '."contact_phone"', '."finished_by_id"', '."assignee_id"'):
+        assert column not in sql, column
+    # The case by its number, the case with its active steps, its history: the load test's budget.
+    assert len(queries.captured_queries) <= 3, sql
+
+
+def test_a_found_case_loads_its_other_fields_when_asked(portal):
+    case = accepted(portal)
+    found = progress.find(case.number, case.query_code)
+    assert found.pk == case.pk and found.query_code == case.query_code
+    assert found.state == case.state and found.department_id == case.department_id

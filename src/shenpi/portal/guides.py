@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import BooleanField, Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 
@@ -36,6 +37,8 @@ _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 # What the search looks in, as one expression; migration 0001 indexes exactly this on PostgreSQL.
 SEARCH_TEXT = ("(catalog_itemversion.name || ' ' || catalog_itemversion.result_name || ' ' || "
                "catalog_itemversion.conditions || ' ' || catalog_itemversion.legal_basis)")
+SEARCH_COLUMNS = ("name", "result_name", "conditions", "legal_basis")
+TRIGRAM = 3  # characters a LIKE pattern needs before pg_trgm can look it up
 # Share of a query's two-character pieces an item name must hold to be offered as similar.
 SIMILAR_SHARE = 0.5
 SIMILAR_LIMIT = 20
@@ -89,19 +92,33 @@ def _in_text(term: str) -> RawSQL:
 
     Chinese has no letter case, so only a term with Latin letters is compared case-insensitively
     (UPPER on both sides, which no index serves; such terms are rare: codes, abbreviations).
+    A term the trigram index cannot serve (under three characters, or any term without the
+    index) is looked for in each column instead: the same rows, since a term holds no blank,
+    and a scan that does not build the joined text of every version first.
     """
     if _LATIN.search(term):
-        sql = f"UPPER({SEARCH_TEXT}) LIKE UPPER(%s) ESCAPE '\\'"
+        sql, columns = f"UPPER({SEARCH_TEXT}) LIKE UPPER(%s) ESCAPE '\\'", 1
+    elif len(term) >= TRIGRAM and connection.vendor == "postgresql":
+        sql, columns = f"{SEARCH_TEXT} LIKE %s ESCAPE '\\'", 1
     else:
-        sql = f"{SEARCH_TEXT} LIKE %s ESCAPE '\\'"
-    # The term is a bound parameter; only the fixed column expression is written into the SQL.
-    return RawSQL(sql, (_escaped(term),), output_field=BooleanField())  # noqa: S611
+        sql = "(" + " OR ".join(f"catalog_itemversion.{column} LIKE %s ESCAPE '\\'"
+                                for column in SEARCH_COLUMNS) + ")"
+        columns = len(SEARCH_COLUMNS)
+    # The term is a bound parameter; only fixed column names are written into the SQL.
+    return RawSQL(sql, (_escaped(term),) * columns, output_field=BooleanField())  # noqa: S611
+
+
+def _contains(field_name: str, term: str) -> Q:
+    """The field holds the term, ignoring letter case only when the term has any: UPPER() over
+    every matching row's multibyte text is most of a ranking's cost, and changes nothing for 施工许可."""
+    lookup = "icontains" if term.upper() != term.lower() else "contains"
+    return Q(**{f"{field_name}__{lookup}": term})
 
 
 def _all_in(field_name: str, terms: list[str]) -> Q:
     condition = Q()
     for term in terms:
-        condition &= Q(**{f"{field_name}__icontains": term})
+        condition &= _contains(field_name, term)
     return condition
 
 
@@ -116,7 +133,7 @@ def matching(versions: QuerySet[ItemVersion], query: str) -> QuerySet[ItemVersio
         else:
             versions = versions.filter(_in_text(term))
     rank = Case(
-        When(name__icontains="".join(terms), then=Value(0)),
+        When(_contains("name", "".join(terms)), then=Value(0)),
         When(_all_in("name", terms), then=Value(1)),
         When(_all_in("result_name", terms), then=Value(2)),
         default=Value(3), output_field=IntegerField())
@@ -166,15 +183,41 @@ def search(filters: Filters) -> SearchResult:
     return SearchResult(similar(filters.apply(published()), filters.query), similar=True)
 
 
-def load(ids: list[int]) -> list[ItemVersion]:
-    """The versions of one page of ids, in that order."""
-    found = published().in_bulk(ids)
-    return [found[pk] for pk in ids if pk in found]
+@dataclass
+class GuideEntry:
+    """One line of the guide list: the long texts (conditions, legal basis) stay in the database."""
+
+    code: str
+    name: str
+    department: str
+    type_label: str
+    audience_label: str
+    promised_limit: int
+    max_visits: int
+    free_of_charge: bool
+
+
+_TYPE_LABELS = dict(ItemVersion.Type.choices)
+_AUDIENCE_LABELS = dict(ItemVersion.Audience.choices)
+
+
+def load(ids: list[int]) -> list[GuideEntry]:
+    """The entries of one page of version ids, in that order."""
+    rows = {row[0]: row[1:] for row in ItemVersion.objects.filter(pk__in=ids, status=PUBLISHED).values_list(
+        "pk", "item__code", "name", "item__department__name", "type", "audience", "promised_limit",
+        "max_visits", "free_of_charge")}
+    entries = []
+    for pk in ids:
+        if pk in rows:
+            code, name, department, kind, audience, promised, visits, free = rows[pk]
+            entries.append(GuideEntry(code, name, department, _TYPE_LABELS.get(kind, kind),
+                                      _AUDIENCE_LABELS.get(audience, audience), promised, visits, free))
+    return entries
 
 
 @dataclass
 class Facets:
-    """Counts of published items by theme, by type and by department, from one GROUP BY."""
+    """Counts of published items by theme and type, and by department under the theme and type."""
 
     themes: list[tuple[str, str, int]]
     types: list[tuple[str, str, int]]
@@ -182,21 +225,21 @@ class Facets:
 
 
 def facets(filters: Filters | None = None) -> Facets:
-    rows = list(ItemVersion.objects.filter(status=PUBLISHED).order_by()
-                .values_list("item__department", "audience", "type").annotate(n=Count("pk")))
     by_audience: dict[str, int] = {}
     by_type: dict[str, int] = {}
-    by_department: dict[int, int] = {}
-    theme = THEMES[filters.theme][1] if filters is not None and filters.theme else None
-    kind = filters.type if filters is not None else ""
-    for department, audience, type_, n in rows:
+    for audience, type_, n in (ItemVersion.objects.filter(status=PUBLISHED).order_by()
+                               .values_list("audience", "type").annotate(n=Count("pk"))):
         by_audience[audience] = by_audience.get(audience, 0) + n
         by_type[type_] = by_type.get(type_, 0) + n
-        if (theme is None or audience in theme) and (not kind or type_ == kind):
-            by_department[department] = by_department.get(department, 0) + n
-    departments = list(Department.objects.filter(pk__in=by_department))
-    for department in departments:
-        department.item_count = by_department[department.pk]
+    # Departments count what the theme and type leave; one filter() call keeps one join for both.
+    counted = Q(items__versions__status=PUBLISHED)
+    if filters is not None and filters.theme:
+        counted &= Q(items__versions__audience__in=THEMES[filters.theme][1])
+    if filters is not None and filters.type:
+        counted &= Q(items__versions__type=filters.type)
+    # Links and filters name a department by code and label: its other columns are not read.
+    departments = list(Department.objects.filter(counted).annotate(item_count=Count("items__versions"))
+                       .only("code", "name", "short_name").order_by("sort", "code"))
     return Facets(
         themes=[(key, label, sum(by_audience.get(a, 0) for a in audiences))
                 for key, (label, audiences) in THEMES.items()],

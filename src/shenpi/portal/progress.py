@@ -5,7 +5,10 @@ answer, the code is compared in constant time (after an SM4 decryption in both c
 tries are counted per client address in Django's cache — after SHENPI_QUERY_ATTEMPTS failures in
 SHENPI_QUERY_WINDOW_MINUTES the address must wait. What it shows is what the applicant is entitled
 to know: stage, current step and department, due dates, and the history as action names and dates.
-Staff opinions, comments and names never leave this module.
+Staff opinions, comments and names are never read.
+
+A right answer costs three statements (the code by number, the case with its active steps, the
+history), compiled once per process (see prepared.py); a suspended case adds its open clock stop.
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ import datetime as dt
 import functools
 import hmac
 import re
+from collections import namedtuple
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import FilteredRelation, Q
 from django.utils import timezone
 
 from shenpi import crypto
@@ -25,6 +30,8 @@ from shenpi.accounts import identifiers
 from shenpi.cases import lifecycle
 from shenpi.cases.models import Case, CaseEvent, CaseStep, ClockStop, Decision, State
 from shenpi.catalog.models import ProcedureKind
+
+from .prepared import TEXT_MARKER, Prepared
 
 WRONG = "办件编号或查询密码不正确，请核对受理通知书上的编号和查询密码。"
 _NUMBER = re.compile(r"^[0-9A-Z-]{6,24}$")
@@ -77,32 +84,39 @@ def _decoy(key_fingerprint: str) -> str:
     return crypto.encrypt("decoy")
 
 
-def _stored_code(case: Case | None) -> str:
-    if case is not None:
-        return case.query_code or ""
-    return crypto.decrypt(_decoy(crypto.blind_index("decoy")))
+# The query code comes back decrypted by its field's converter, as the ORM would return it.
+_CODE_OF = Prepared(lambda number: Case.objects.filter(number=number).order_by().values_list("pk", "query_code"),
+                    marker=TEXT_MARKER)
 
 
 def find(number: str, code: str) -> Case | None:
-    """The case if both the number and its query code are right; None otherwise, whichever was wrong."""
+    """The case if both the number and its query code are right; None otherwise, whichever was wrong.
+
+    The case comes with its id and query code loaded, like `.only("pk", "query_code")`.
+    """
     number = normalise_number(number)
     code = (code or "").strip()
-    case = None
-    if _NUMBER.match(number):
-        case = Case.objects.filter(number=number).only("pk", "query_code").first()
-    stored = _stored_code(case)
+    row = _CODE_OF.first(number) if _NUMBER.match(number) else None
+    stored = (row[1] or "") if row is not None else crypto.decrypt(_decoy(crypto.blind_index("decoy")))
     same = hmac.compare_digest(stored.encode(), code.encode())
-    return case if same and case is not None and code else None
+    if not (same and row is not None and code):
+        return None
+    return Case.from_db(Case.objects.db, ["id", "query_code"], row)
 
 
 # -- what the applicant sees -----------------------------------------------------------------------
 
 @dataclass
 class HistoryEntry:
-    at: dt.datetime
+    at: dt.datetime  # local time
     label: str
     detail: str
     department: str
+
+    @property
+    def when(self) -> str:
+        # As the template's date:"Y-m-d H:i", without its per-call format parsing: a history has many rows.
+        return self.at.strftime("%Y-%m-%d %H:%M")
 
 
 @dataclass
@@ -114,7 +128,11 @@ class Due:
 
 @dataclass
 class Progress:
-    case: Case
+    number: str
+    item: str  # the item's name in the version the case was accepted under
+    department: str
+    received_at: dt.datetime
+    completed_at: dt.datetime | None
     applicant: str
     state_label: str
     stage: int | None  # index in STAGES of the stage under way; len(STAGES) when done; None when ended early
@@ -136,11 +154,37 @@ class Progress:
                 for i, name in enumerate(STAGES)]
 
 
-def _department_name(department) -> str:
-    return department.short_name or department.name if department is not None else ""
+# What the page reads, and nothing else: no opinion, comment, actor, address or encrypted column.
+# The case comes with its active steps (LEFT JOIN: one row per active step, or one without).
+_CASE_COLUMNS = (
+    "number", "state", "applicant_kind", "applicant_name", "received_at", "completed_at", "correction_due",
+    "delivery_due", "promised_due", "statutory_due", "due_provisional", "decision", "decision_reason",
+    "closing_reason", "version__name", "version__result_name", "department__name", "department__short_name",
+    "active__name", "active__department__name", "active__department__short_name")
+_CaseRow = namedtuple("_CaseRow", [column.replace("__", "_") for column in _CASE_COLUMNS])
+_CASE = Prepared(lambda pk: (
+    Case.objects.filter(pk=pk)
+    .annotate(active=FilteredRelation("steps", condition=Q(steps__status=CaseStep.Status.ACTIVE)))
+    .order_by("active__seq", "active__pk").values_list(*_CASE_COLUMNS)))
+
+_EVENT_COLUMNS = ("pk", "action", "at", "data", "step_id", "step__name", "step__department__name",
+                  "step__department__short_name")
+_EventRow = namedtuple("_EventRow", [column.replace("__", "_") for column in _EVENT_COLUMNS])
+_EVENTS = Prepared(lambda pk: CaseEvent.objects.filter(case_id=pk).order_by("at", "pk").values_list(*_EVENT_COLUMNS))
+
+_OPEN_STOP = Prepared(lambda pk: (ClockStop.objects.filter(case_id=pk, ended_at__isnull=True).order_by("-pk")
+                                  .values_list("kind_name", "expected_days", "limit_due")[:1]))
 
 
-def _dues(case: Case) -> list[Due]:
+def _department_name(short_name: str | None, name: str | None) -> str:
+    return short_name or name or ""
+
+
+def _step(row: _CaseRow) -> str:
+    return f"{row.active_name}（{_department_name(row.active_department_short_name, row.active_department_name)}）"
+
+
+def _dues(case: _CaseRow) -> list[Due]:
     if case.state == State.RECEIVED:
         return [Due("补正告知期限（此前告知是否需要补正材料）", case.correction_due)]
     if case.state == State.DECIDED and case.delivery_due:
@@ -153,37 +197,40 @@ def _dues(case: Case) -> list[Due]:
     return dues
 
 
-def _suspension(case: Case) -> str:
+def _suspension(case: _CaseRow, pk: int) -> str:
     if case.state != State.SUSPENDED:
         return ""
-    stop = ClockStop.objects.filter(case=case, ended_at__isnull=True).order_by("-pk").first()
+    stop = _OPEN_STOP.first(pk)
     if stop is None:
         return "暂停计时，办理期限相应顺延。"
-    due = stop.limit_due
-    return (f"{stop.kind_name}期间暂停计时（预计{stop.expected_days}个工作日，"
+    kind_name, expected_days, due = stop
+    return (f"{kind_name}期间暂停计时（预计{expected_days}个工作日，"
             f"最迟{due.year}年{due.month}月{due.day}日），所用时间不计入办理期限。")
 
 
-def _missing(case: Case) -> list[dict]:
+def _missing(case: _CaseRow, events: list[_EventRow]) -> list[dict]:
     """The one-time notice's list (material and problem), as the applicant received it in writing."""
     if case.state != State.CORRECTING:
         return []
-    event = (CaseEvent.objects.filter(case=case, action="request_correction").order_by("-pk")
-             .only("data").first())
-    listed = (event.data or {}).get("missing", []) if event else []
+    notices = [event for event in events if event.action == "request_correction"]
+    event = max(notices, key=lambda notice: notice.pk, default=None)
+    listed = (event.data or {}).get("missing", []) if event and isinstance(event.data, dict) else []
     return [{"name": str(entry.get("name", "")), "problem": str(entry.get("problem", ""))}
             for entry in listed if isinstance(entry, dict)]
 
 
-def _event_label(event: CaseEvent, kinds: dict[str, str]) -> tuple[str, str]:
+_CHANNELS = dict(Case._meta.get_field("channel").choices)
+
+
+def _event_label(event: _EventRow, kinds: dict[str, str]) -> tuple[str, str]:
     """(label, detail) built from the action and its structured data only, never from the comment."""
     transition = lifecycle.TRANSITIONS.get(event.action)
     label = transition.label if transition else _OTHER_LABELS.get(event.action, "办理")
     data = event.data if isinstance(event.data, dict) else {}
-    step = event.step.name if event.step_id else ""
+    step = (event.step_name or "") if event.step_id else ""
     detail = ""
     if event.action == "receive":
-        detail = dict(Case._meta.get_field("channel").choices).get(data.get("channel"), "")
+        detail = _CHANNELS.get(data.get("channel"), "")
     elif event.action == "request_correction":
         detail = f"需补正{len(data.get('missing') or [])}项材料"
     elif event.action in ("pass", "return"):
@@ -199,27 +246,27 @@ def _event_label(event: CaseEvent, kinds: dict[str, str]) -> tuple[str, str]:
     return label, detail
 
 
-def _history(case: Case) -> list[HistoryEntry]:
-    kinds = dict(ProcedureKind.objects.values_list("code", "name"))
-    events = (CaseEvent.objects.filter(case=case).order_by("at", "pk")
-              .select_related("step__department")
-              .only("action", "at", "data", "step__name", "step__department__name",
-                    "step__department__short_name"))
+def _history(case: _CaseRow, events: list[_EventRow]) -> list[HistoryEntry]:
+    # Procedure kinds are named only when the history has a suspension: most have none.
+    kinds = (dict(ProcedureKind.objects.values_list("code", "name"))
+             if any(event.action == "suspend" for event in events) else {})
+    own = _department_name(case.department_short_name, case.department_name)
     entries = []
     for event in events:
         label, detail = _event_label(event, kinds)
-        department = _department_name(event.step.department) if event.step_id else _department_name(case.department)
+        department = (_department_name(event.step_department_short_name, event.step_department_name)
+                      if event.step_id else own)
         entries.append(HistoryEntry(timezone.localtime(event.at), label, detail, department))
     return entries
 
 
-def _decision(case: Case) -> tuple[str, str]:
+def _decision(case: _CaseRow) -> tuple[str, str]:
     if case.state == State.REFUSED:
         return "不予受理", case.closing_reason
     if case.decision == Decision.DENY:
         return Decision.DENY.label, case.decision_reason
     if case.decision == Decision.GRANT:
-        result = case.version.result_name
+        result = case.version_result_name
         return Decision.GRANT.label + (f"（{result}）" if result else ""), ""
     return "", ""
 
@@ -230,16 +277,17 @@ _ENDED = {State.REFUSED: "本件不予受理，办理结束。", State.WITHDRAWN
 
 def progress(found: Case) -> Progress:
     """Everything the query page shows about a case found with its number and code."""
-    case = (Case.objects.select_related("version", "department")
-            .defer("applicant_id", "contact_phone").get(pk=found.pk))
-    active = (CaseStep.objects.filter(case=case, status=CaseStep.Status.ACTIVE).select_related("department")
-              .order_by("seq", "pk"))
+    rows = [_CaseRow(*row) for row in _CASE.rows(found.pk)]
+    case = rows[0]
+    events = [_EventRow(*row) for row in _EVENTS.rows(found.pk)]
     decision, reason = _decision(case)
     applicant = case.applicant_name if case.applicant_kind == "organisation" \
         else identifiers.mask_name(case.applicant_name)
     return Progress(
-        case=case, applicant=applicant, state_label=case.get_state_display(), stage=_STAGE_OF.get(case.state),
+        number=case.number, item=case.version_name, department=case.department_name,
+        received_at=case.received_at, completed_at=case.completed_at,
+        applicant=applicant, state_label=State(case.state).label, stage=_STAGE_OF.get(case.state),
         ended=_ENDED.get(case.state, ""),
-        current_steps=[f"{s.name}（{_department_name(s.department)}）" for s in active],
-        dues=_dues(case), suspension=_suspension(case), missing=_missing(case), decision=decision,
-        reason=reason, history=_history(case))
+        current_steps=[_step(row) for row in rows if row.active_name is not None],
+        dues=_dues(case), suspension=_suspension(case, found.pk), missing=_missing(case, events), decision=decision,
+        reason=reason, history=_history(case, events))
