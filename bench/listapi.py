@@ -13,9 +13,12 @@ Only the first page is fetched: the call a list screen makes on every visit.
 
 from __future__ import annotations
 
+import cProfile
+import io
 import json
 import math
 import os
+import pstats
 import random
 import socket
 import subprocess
@@ -24,6 +27,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+from django.core.handlers.wsgi import WSGIHandler
 from django.db import OperationalError, connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -253,6 +257,63 @@ def _explain(sql: str) -> str:
         return f"Execution Time: more than {EXPLAIN_TIMEOUT_S} s (cancelled: {str(error).strip()})"
 
 
+def _environ(request: Request) -> dict:
+    """The WSGI environment gunicorn would build for one of the bench's requests."""
+    path, _, query = request.path.partition("?")
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": query, "SERVER_NAME": "127.0.0.1",
+               "SERVER_PORT": "8000", "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "127.0.0.1",
+               "HTTP_HOST": "127.0.0.1:8000", "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(),
+               "wsgi.errors": sys.stderr, "wsgi.multithread": True, "wsgi.multiprocess": True,
+               "wsgi.run_once": False, "wsgi.version": (1, 0)}
+    environ.update({f"HTTP_{name.upper().replace('-', '_')}": value for name, value in request.headers.items()})
+    return environ
+
+
+def in_process(catalogue: listdata.Catalogue, scenarios: list[str], rounds: int = 5, per_round: int = 100,
+               seed: int = 5) -> dict:
+    """CPU per request of each scenario through Django's WSGI application in this process, as gunicorn
+    calls it but without HTTP and without concurrency: the best of a few rounds, so that other work
+    on the machine counts as little as possible. Also the SQL statements and Python calls per request."""
+    application = WSGIHandler()
+    statuses: list[str] = []
+
+    def call(request: Request) -> None:
+        b"".join(application(_environ(request), lambda status, headers, *exc: statuses.append(status)))
+
+    report = {}
+    for scenario in scenarios:
+        requests = _requests(catalogue, scenario, seed)
+        for request in requests:  # warm: kept statements, calendar, connection
+            call(request)
+        executed: list[str] = []
+
+        def count(execute, sql, params, many, context, executed=executed):
+            executed.append(sql)
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(count):
+            call(requests[0])
+        best = math.inf
+        for _ in range(rounds):
+            started = time.process_time()
+            for index in range(per_round):
+                call(requests[index % len(requests)])
+            best = min(best, (time.process_time() - started) * 1000 / per_round)
+        profile = cProfile.Profile()
+        for request in requests[:20]:
+            profile.runcall(call, request)
+        calls = pstats.Stats(profile).total_calls / min(20, len(requests))
+        report[scenario] = {"cpu_ms": best, "sql_statements": len(executed), "python_calls": calls}
+    errors = sorted({status for status in statuses if not status.startswith("200")})
+    print()
+    print(table(["scenario", "CPU ms/request", "SQL statements", "Python calls"],
+                [[name, f"{r['cpu_ms']:.2f}", r["sql_statements"], f"{r['python_calls']:,.0f}"]
+                 for name, r in report.items()],
+                title=f"In-process, through the WSGI application (best of {rounds} rounds of {per_round} requests)"
+                + (f"; answers other than 200: {errors}" if errors else "")))
+    return report
+
+
 def _apply_settings(settings: list[str]) -> dict[str, str]:
     """PostgreSQL settings for this bench database only (ALTER DATABASE … SET), e.g. jit=off.
 
@@ -305,5 +366,6 @@ def run(var_path: str, rows: int = 1_000_000, configs: str = "2x4", scenarios: s
     result["http"] = measure(catalogue, var_path, parse_configs(configs), chosen, clients, seconds, warmup,
                              max_requests, tool, seed)
     if not result["http"].get("missing_endpoint"):
+        result["in_process"] = in_process(catalogue, chosen)
         result["explain"] = explain(catalogue, chosen, explain_full)
     return result

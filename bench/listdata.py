@@ -201,7 +201,8 @@ INSERT INTO cases_case (
     corrected_at, accepted_at, accept_date, promised_limit, statutory_limit, extension_days,
     stopped_days, clock_stopped_on, promised_due, statutory_due, due_provisional, decision,
     decision_reason, decided_at, delivery_due, completed_at, used_days, closing_reason, closed_at,
-    row_version, department_id, item_id, received_by_id, version_id, window_id)
+    notices_issued, row_version, trail_head, trail_length, department_id, item_id, received_by_id, version_id,
+    window_id)
 SELECT
     to_char(d.received_on, 'YYYYMMDD') || lpad(d.g::text, 10, '0'),
     a.query_enc,
@@ -230,8 +231,11 @@ SELECT
     CASE WHEN d.state IN ('refused', 'withdrawn', 'voided') THEN '申请人材料不符合法定形式' ELSE '' END,
     CASE WHEN d.state = 'completed' THEN (cday.day + time '16:00') AT TIME ZONE 'Asia/Shanghai'
          WHEN d.state IN ('refused', 'withdrawn', 'voided') THEN d.received_at + interval '1 day' END,
+    -- No notices and no events are generated: no notice numbered yet, an empty audit trail.
+    0,
     CASE d.state WHEN 'completed' THEN 6 WHEN 'decided' THEN 5 WHEN 'deciding' THEN 4 WHEN 'in_progress' THEN 2
                  WHEN 'received' THEN 0 ELSE 1 END,
+    '', 0,
     d.department_id, d.item_id, st.user_id, d.version_id, st.window_id
 FROM dated d
 JOIN bench_applicant a ON a.slot = d.aslot
@@ -274,6 +278,27 @@ ORDER BY c.id, fs.seq
 """
 
 
+def _inserted_columns(sql: str) -> set[str]:
+    """The column list of an `INSERT INTO table (…)` statement."""
+    listed = sql.split("INSERT INTO", 1)[1].split("(", 1)[1].split(")", 1)[0]
+    return {name.strip() for name in listed.split(",")}
+
+
+def _check_required_columns(cursor) -> None:
+    """Refuse to load when the schema has gained a NOT NULL column without a default that the
+    statements above do not fill: say which, rather than fail deep inside a long INSERT."""
+    missing = []
+    for table, sql in (("cases_case", CASES_SQL), ("cases_casestep", STEPS_SQL)):
+        cursor.execute("""
+            SELECT column_name FROM information_schema.columns
+            WHERE table_schema = current_schema() AND table_name = %s AND is_nullable = 'NO'
+              AND column_default IS NULL AND is_identity = 'NO'""", [table])
+        filled = _inserted_columns(sql)
+        missing += [f"{table}.{name}" for (name,) in cursor.fetchall() if name not in filled and name != "id"]
+    if missing:
+        raise RuntimeError("bench/listdata.py does not fill these NOT NULL columns: " + ", ".join(sorted(missing)))
+
+
 def _secondary_indexes(cursor, table: str) -> list[tuple[str, str]]:
     """Indexes not backing a constraint: dropped for the load and rebuilt after, identically."""
     cursor.execute("""
@@ -309,6 +334,7 @@ def generate(rows: int = 1_000_000, seed: int = 3, days_back: int = 365) -> tupl
     timings["catalogue_s"] = time.perf_counter() - started
     calendar_last = max(load_calendar().official_years)
     with transaction.atomic(), connection.cursor() as cursor:
+        _check_required_columns(cursor)
         cursor.execute("SET LOCAL synchronous_commit = off")
         # Django's foreign keys are deferred; checked at commit they would block the index rebuild.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from shenpi import clock
 from shenpi.accounts.models import Role
+from shenpi.api import statements
 from tests import factories as f
 
 CASES = "/api/v1/cases/"
@@ -58,6 +59,13 @@ def case_url(number: str, suffix: str = "") -> str:
 def _fast_passwords(settings):
     # Argon2 costs most of a second per test user; these tests are about the API, not hashing.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_statements():
+    # Kept page statements are keyed by the caller's id, which SQLite hands out again after a
+    # rollback; each test starts with none, so each compiles its own (and sees patched functions).
+    statements.clear()
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import datetime as dt
 import re
 
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.lookups import StartsWith
 from django.utils import timezone
 
 from shenpi.cases.models import (
@@ -22,7 +23,7 @@ from shenpi.cases.models import (
     Extension,
     Notice,
 )
-from shenpi.catalog.models import FlowStep, ItemProcedure, ItemVersion
+from shenpi.catalog.models import Department, FlowStep, Item, ItemProcedure, ItemVersion
 
 # Case numbers are date digits then Crockford base-32 letters; anything else cannot be a prefix.
 _NUMBER_PREFIX = re.compile(r"^[0-9A-Z]+$")
@@ -86,7 +87,7 @@ def _start_of_day(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-def id_by_code(model, code: str) -> Subquery:
+def id_by_code(model, code) -> Subquery:
     """The id of the row with this (unique) code, as a scalar subquery of the query that filters on it.
 
     One round trip instead of a lookup first; the condition stays `department_id = (…)`, so the
@@ -95,38 +96,32 @@ def id_by_code(model, code: str) -> Subquery:
     return Subquery(model.objects.filter(code=code).values("pk"))
 
 
-def filter_cases(cases: QuerySet[Case], *, today: dt.date, state: str = "",
-                 department_id: int | Subquery | None = None, item_id: int | Subquery | None = None,
-                 channel: str = "", overdue: bool | None = None,
-                 due_before: dt.date | None = None, due_after: dt.date | None = None,
-                 received_from: dt.date | None = None, received_to: dt.date | None = None,
-                 q: str = "") -> QuerySet[Case]:
-    if state:
-        cases = cases.filter(state=state)
-    if department_id is not None:
-        cases = cases.filter(department_id=department_id)
-    if item_id is not None:
-        cases = cases.filter(item_id=item_id)
-    if channel:
-        cases = cases.filter(channel=channel)
-    if overdue is True:
-        cases = cases.filter(overdue_condition(today))
-    elif overdue is False:
-        cases = cases.exclude(overdue_condition(today))
-    if due_before is not None:
-        cases = cases.filter(promised_due__lte=due_before)
-    if due_after is not None:
-        cases = cases.filter(promised_due__gte=due_after)
-    if received_from is not None:
-        cases = cases.filter(received_at__gte=_start_of_day(received_from))
-    if received_to is not None:
-        cases = cases.filter(received_at__lt=_start_of_day(received_to + dt.timedelta(days=1)))
-    if q:
-        cases = cases.filter(_case_search(q))
-    return cases
+class Prefix(StartsWith):
+    """`startswith` that also takes a statements.Param as its value, with the SQL Django writes for a
+    plain value (`LIKE %s`, the pattern escaped in Python) rather than escaping it in SQL: the
+    prefix indexes serve `LIKE '…%'` and nothing else is worth a different plan."""
+
+    def get_rhs_op(self, connection, rhs):
+        return connection.operators[self.lookup_name] % rhs
 
 
-def _case_search(q: str) -> Q:
+def list_criteria(filters: dict) -> dict:
+    """The case list's query parameters (serializers.CaseFilterSerializer's validated data) as the
+    values filter_cases compares with: codes, moments instead of dates, the search as a prefix."""
+    criteria = {name: filters[name] for name in ("state", "department", "item", "channel", "due_before",
+                                                "due_after") if filters.get(name) not in (None, "")}
+    if filters.get("overdue") is not None:
+        criteria["overdue"] = filters["overdue"]
+    if filters.get("received_from") is not None:
+        criteria["received_since"] = _start_of_day(filters["received_from"])
+    if filters.get("received_to") is not None:
+        criteria["received_before"] = _start_of_day(filters["received_to"] + dt.timedelta(days=1))
+    if filters.get("q"):
+        criteria.update(_case_search(filters["q"]))
+    return criteria
+
+
+def _case_search(q: str) -> dict:
     """A case number prefix when q starts with a digit (numbers start with the date), else a name start.
 
     One condition, not an OR of both: each has its own index, and an OR of the two would make
@@ -134,8 +129,42 @@ def _case_search(q: str) -> Q:
     """
     number = q.upper()
     if number[:1].isdigit() and _NUMBER_PREFIX.match(number):
-        return Q(number__startswith=number)
-    return Q(applicant_name__startswith=q)
+        return {"number_prefix": number}
+    return {"name_prefix": q}
+
+
+def filter_cases(cases: QuerySet[Case], *, today, overdue: bool | None = None, state=None, department=None,
+                 item=None, channel=None, due_before=None, due_after=None, received_since=None,
+                 received_before=None, number_prefix=None, name_prefix=None) -> QuerySet[Case]:
+    """The list's filters (criteria from list_criteria). Every value may be a statements.Param
+    instead, so that the statement is compiled once per combination of filters; overdue, which
+    picks the condition itself, is always a value."""
+    conditions = []
+    if state is not None:
+        conditions.append(Q(state=state))
+    if department is not None:
+        conditions.append(Q(department_id=id_by_code(Department, department)))
+    if item is not None:
+        conditions.append(Q(item_id=id_by_code(Item, item)))
+    if channel is not None:
+        conditions.append(Q(channel=channel))
+    if overdue is True:
+        conditions.append(overdue_condition(today))
+    elif overdue is False:
+        conditions.append(~overdue_condition(today))
+    if due_before is not None:
+        conditions.append(Q(promised_due__lte=due_before))
+    if due_after is not None:
+        conditions.append(Q(promised_due__gte=due_after))
+    if received_since is not None:
+        conditions.append(Q(received_at__gte=received_since))
+    if received_before is not None:
+        conditions.append(Q(received_at__lt=received_before))
+    if number_prefix is not None:
+        conditions.append(Prefix(F("number"), number_prefix))
+    if name_prefix is not None:
+        conditions.append(Prefix(F("applicant_name"), name_prefix))
+    return cases.filter(*conditions) if conditions else cases
 
 
 def case_in_full(cases: QuerySet[Case]) -> QuerySet[Case]:
