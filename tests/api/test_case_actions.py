@@ -139,3 +139,22 @@ def test_supplement_after_correction_then_accept(org):
     case = act(clerk, case, "accept").json()
     assert case["state"] == "in_progress"
     assert case["clock"]["accept_date"] == "2026-09-24"
+
+
+def test_an_extension_beyond_the_items_bound_is_refused_and_changes_nothing(org):
+    case = open_case(token_client(org.people["clerk"]), org.item)
+    approver = token_client(org.people["approver"])
+    case = act(approver, case, "extend", days=4, reason="需现场核查").json()
+    response = act(approver, case, "extend", days=7, reason="需补充论证")
+    assert response.status_code == 409
+    assert response.json() == {
+        "code": "refused",
+        "detail": "延长7个工作日超出本事项可延长的上限：本事项最多可延长10个工作日，"
+                  "已延长4个工作日，还可延长6个工作日。",
+        "fields": {"days": ["最多还可延长6个工作日。"]}}
+    stored = Case.objects.get(number=case["number"])
+    assert (stored.extension_days, stored.row_version) == (4, case["row_version"])
+    assert history(case["number"]) == ["receive", "accept", "extend"]
+    # A number of days that is no number at all stays a matter of the request (400).
+    response = act(approver, case, "extend", days=0, reason="需补充论证")
+    assert response.status_code == 400 and response.json()["fields"] == {"days": ["延长天数应为1至6个工作日。"]}

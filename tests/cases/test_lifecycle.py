@@ -122,7 +122,7 @@ def test_extension_bounded_by_item(org):
     dept, people, it = org
     case = services.perform(f.receive(people["clerk"], it), "accept", actor=people["clerk"])
     due = case.statutory_due
-    with pytest.raises(InvalidInput):
+    with pytest.raises(TransitionRefused, match="还可延长10个工作日"):
         services.perform(case, "extend", actor=people["approver"], params={"days": 11, "reason": "复杂"})
     case = services.perform(case, "extend", actor=people["approver"], params={"days": 10, "reason": "复杂"})
     assert case.statutory_due > due

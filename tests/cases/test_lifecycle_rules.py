@@ -313,10 +313,15 @@ def test_extension_of_a_20_day_item_is_bounded_by_10_days(org):
     lead, _, people = org
     case = accepted(people, f.item(lead, promised=10, statutory=20, extension_limit=10), at(2026, 3, 2))
     approver = people[Role.APPROVER]
-    with pytest.raises(InvalidInput):
+    with pytest.raises(TransitionRefused) as refused:
         perform(case, "extend", approver, days=11, reason="情况复杂")
+    assert refused.value.message == (
+        "延长11个工作日超出本事项可延长的上限：本事项最多可延长10个工作日，已延长0个工作日，还可延长10个工作日。")
+    assert refused.value.fields == {"days": ["最多还可延长10个工作日。"]}
     case = perform(case, "extend", approver, days=4, reason="情况复杂")
     assert case.statutory_due == dt.date(2026, 4, 3)  # 24 working days after 2 March
+    with pytest.raises(TransitionRefused, match="已延长4个工作日，还可延长6个工作日"):
+        perform(case, "extend", approver, days=7, reason="需补充论证")
     case = perform(case, "extend", approver, days=6, reason="需补充论证")
     assert case.extension_days == 10 and case.statutory_due == dt.date(2026, 4, 14)
     for days in (1, 0):
@@ -332,7 +337,7 @@ def test_extension_of_a_joint_handling_item_is_bounded_by_15_days(org):
     ItemVersion.objects.filter(item=it).update(joint_handling=True)
     case = accepted(people, it, at(2026, 3, 2))
     assert case.statutory_due == dt.date(2026, 5, 8)
-    with pytest.raises(InvalidInput):
+    with pytest.raises(TransitionRefused, match="最多可延长15个工作日"):
         perform(case, "extend", people[Role.APPROVER], days=16, reason="联合审查")
     case = perform(case, "extend", people[Role.APPROVER], days=15, reason="联合审查")
     assert case.statutory_due == dt.date(2026, 5, 28)
@@ -546,3 +551,79 @@ def test_an_unassigned_part_can_only_be_taken_by_its_own_department(org):
     case = perform(case, "pass", people["partner_handler"], step=theirs.pk)
     theirs.refresh_from_db()
     assert theirs.status == CaseStep.Status.DONE and theirs.finished_by == people["partner_handler"]
+
+
+def test_a_partner_department_resumes_the_supplement_it_asked_for(org):
+    lead, partner, people = org
+    case = accepted(people, _parallel_item(lead, partner), at(2026, 3, 2))
+    case = perform(case, "pass", people[Role.HANDLER])
+    ours, theirs = active(case)
+    clock.set_now(at(2026, 3, 3))
+    case = perform(case, "request_supplement", people["partner_handler"], reason="补交消防设计图纸")
+    assert case.state == State.SUSPENDED and case.clock_stops.get().step == theirs
+    # The page offers the department that asked the button to end its stop.
+    assert "resume" in [t.action for t in services.allowed_actions(case, people["partner_handler"])]
+    clock.set_now(at(2026, 3, 5))
+    case = perform(case, "resume", people["partner_handler"], comment="图纸已补交")
+    assert case.state == State.IN_PROGRESS and case.stopped_days == 2
+    # The lead department's part goes on as it was: same person, still working.
+    assert active(case) == [ours, theirs]
+    assert [(s.status, s.assignee) for s in active(case)] == [
+        (CaseStep.Status.ACTIVE, people[Role.REVIEWER]), (CaseStep.Status.ACTIVE, people["partner_handler"])]
+    case = perform(case, "pass", people["partner_handler"], opinion="消防审查合格")
+    case = perform(case, "pass", people[Role.REVIEWER])
+    assert [s.name for s in active(case)] == ["审批"]
+
+
+def test_a_partner_department_cannot_end_a_stop_the_lead_department_asked_for(org):
+    lead, partner, people = org
+    case = accepted(people, _parallel_item(lead, partner), at(2026, 3, 2))
+    case = perform(case, "pass", people[Role.HANDLER])
+    case = perform(case, "request_supplement", people[Role.REVIEWER], reason="补交规划许可证")
+    assert "resume" not in [t.action for t in services.allowed_actions(case, people["partner_handler"])]
+    with pytest.raises(Forbidden):
+        perform(case, "resume", people["partner_handler"])
+    unchanged(case, clock_stopped_on=case.clock_stopped_on)
+    case = perform(case, "resume", people[Role.CLERK])  # the lead department ends any stop of its case
+    assert case.state == State.IN_PROGRESS
+
+
+def test_a_return_from_a_parallel_stage_keeps_the_other_departments_finished_part(org):
+    lead, partner, people = org
+    case = accepted(people, _parallel_item(lead, partner), at(2026, 3, 2))
+    case = perform(case, "pass", people[Role.HANDLER])
+    ours, theirs = active(case)
+    case = perform(case, "pass", people["partner_handler"], opinion="消防审查合格")
+    case = perform(case, "return", people[Role.REVIEWER], reason="面积需重新核实")
+    ours.refresh_from_db()
+    theirs.refresh_from_db()
+    assert ours.status == CaseStep.Status.RETURNED
+    assert (theirs.status, theirs.opinion) == (CaseStep.Status.DONE, "消防审查合格")
+    assert [s.name for s in active(case)] == ["受理审查"]
+    case = perform(case, "pass", people[Role.HANDLER])
+    # Only the part that was returned is worked again; the fire service's review stands.
+    assert [(s.name, s.department) for s in active(case)] == [("市场监管审核", lead)]
+    case = perform(case, "pass", people[Role.REVIEWER])
+    assert [s.name for s in active(case)] == ["审批"]
+    history = list(case.steps.order_by("pk").values_list("name", "status"))
+    assert history == [("受理审查", "done"), ("市场监管审核", "returned"), ("消防审查", "done"),
+                       ("受理审查", "done"), ("市场监管审核", "done"), ("审批", "active")]
+
+
+def test_a_return_from_a_parallel_stage_leaves_the_other_departments_active_part_working(org):
+    lead, partner, people = org
+    case = accepted(people, _parallel_item(lead, partner), at(2026, 3, 2))
+    case = perform(case, "pass", people[Role.HANDLER])
+    ours, theirs = active(case)
+    case = perform(case, "return", people["partner_handler"], reason="消防设计说明与图纸不符")
+    theirs.refresh_from_db()
+    assert theirs.status == CaseStep.Status.RETURNED and theirs.finished_by == people["partner_handler"]
+    again = case.steps.get(status=CaseStep.Status.ACTIVE, seq=1)
+    assert active(case) == [ours, again]
+    # The lead's review may finish meanwhile; the stage waits for the part being worked again.
+    case = perform(case, "pass", people[Role.REVIEWER], step=ours.pk, opinion="符合条件")
+    assert case.state == State.IN_PROGRESS and active(case) == [again]
+    case = perform(case, "pass", people[Role.HANDLER])
+    assert [(s.name, s.department) for s in active(case)] == [("消防审查", partner)]
+    case = perform(case, "pass", people["partner_handler"])
+    assert [s.name for s in active(case)] == ["审批"]

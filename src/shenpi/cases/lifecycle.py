@@ -78,6 +78,9 @@ class Transition:
     centre_wide: bool = False
     # A fact of the case that rules the action out, whoever asks: returns the reason, or None.
     ruled_out: Callable[[Case], str | None] | None = None
+    # Besides the case's department, the department whose part of a parallel stage began what the
+    # action ends (the 补件 it asked for): returns that department's id, or None.
+    part_department: Callable[[Case], int | None] | None = None
 
     def refusal(self, case: Case) -> str | None:
         if case.state not in self.sources:
@@ -190,24 +193,25 @@ def _active_steps(case: Case) -> list[CaseStep]:
 
 # -- steps --------------------------------------------------------------------------------------
 
-def _least_loaded(department_id: int, role_id: str) -> User | None:
+def _least_loaded(department_id: int, role_id: str) -> int | None:
+    """The id of the person on duty in the post with the fewest active steps (None: nobody on duty)."""
     return (
         User.objects.filter(department_id=department_id, roles=role_id, is_active=True, on_duty=True)
         .annotate(load=Count("assigned_steps", filter=Q(assigned_steps__status=CaseStep.Status.ACTIVE)))
         .order_by("load", "pk")
+        .values_list("pk", flat=True)
         .first()
     )
 
 
-def _activate(act: Act, seq: int) -> list[CaseStep]:
-    flow_steps = [s for s in act.flow if s.seq == seq]
+def _activate(act: Act, flow_steps: list[FlowStep]) -> list[CaseStep]:
     created = []
     for flow_step in flow_steps:
         department_id = flow_step.department_id or act.case.department_id
         due_at, own = step_due(act, flow_step)
         created.append(CaseStep.objects.create(
-            case=act.case, flow_step=flow_step, seq=seq, name=flow_step.name, role_id=flow_step.role_id,
-            department_id=department_id, assignee=_least_loaded(department_id, flow_step.role_id),
+            case=act.case, flow_step=flow_step, seq=flow_step.seq, name=flow_step.name, role_id=flow_step.role_id,
+            department_id=department_id, assignee_id=_least_loaded(department_id, flow_step.role_id),
             started_at=act.now, due_at=due_at, own_limit=own,
             cross_department=department_id != act.case.department_id,
         ))
@@ -216,6 +220,44 @@ def _activate(act: Act, seq: int) -> list[CaseStep]:
 
 def _flow_seqs(act: Act) -> list[int]:
     return sorted({s.seq for s in act.flow})
+
+
+def _stage(act: Act, seq: int) -> list[FlowStep]:
+    return [s for s in act.flow if s.seq == seq]
+
+
+def _working(act: Act) -> list[CaseStep]:
+    """The active steps still being worked now that this action has closed its own."""
+    return [s for s in act.active if s.status == CaseStep.Status.ACTIVE]
+
+
+def _owed_parts(act: Act, seq: int) -> list[FlowStep]:
+    """The parts of a stage to start when the flow reaches it: those neither being worked nor standing.
+
+    A return from a parallel stage sends back the returning part only: another department's part
+    keeps working, or stands as passed, and is not done twice when the flow comes back.
+    """
+    working = {s.flow_step_id for s in _working(act)}
+    stage = _stage(act, seq)
+    owed = [s for s in stage if s.pk not in working]
+    if len(stage) > 1 and owed:  # only a part of a parallel stage can stand while another is returned
+        standing = _standing_parts(act.case, seq)
+        owed = [s for s in owed if s.pk not in standing]
+    return owed
+
+
+def _standing_parts(case: Case, seq: int) -> set[int]:
+    """Flow steps of a stage passed since the flow last went beyond the stage."""
+    standing: set[int] = set()
+    history = case.steps.filter(seq__gte=seq).order_by("pk").values_list("flow_step_id", "seq", "status")
+    for flow_step_id, step_seq, status in history:
+        if step_seq > seq:
+            standing.clear()  # the stage was complete then: coming back to it works it all again
+        elif status == CaseStep.Status.DONE:
+            standing.add(flow_step_id)
+        else:
+            standing.discard(flow_step_id)
+    return standing
 
 
 def _cancel_active_steps(act: Act) -> None:
@@ -249,7 +291,7 @@ def accept(act: Act) -> str:
     seqs = _flow_seqs(act)
     if not seqs:
         raise TransitionRefused("该事项版本没有配置办理流程，不能受理。请联系中心管理员。")
-    _activate(act, seqs[0])
+    _activate(act, _stage(act, seqs[0]))
     act.notify(Notice.Kind.ACCEPTANCE)
     return State.IN_PROGRESS
 
@@ -340,12 +382,14 @@ def pass_step(act: Act) -> str:
     step.status, step.finished_at, step.finished_by = CaseStep.Status.DONE, act.now, act.actor
     step.opinion = act.comment = str(act.params.get("opinion") or "").strip() or "同意"
     step.save(update_fields=["status", "finished_at", "finished_by", "opinion"])
-    if any(s.seq == step.seq and s.pk != step.pk for s in act.active):
-        return State.IN_PROGRESS  # a parallel part of the same stage is still working
-    later = [s for s in _flow_seqs(act) if s > step.seq]
-    if later:
-        _activate(act, later[0])
+    working = _working(act)
+    if any(s.seq <= step.seq for s in working):
+        # Another part of this stage is still working, or an earlier stage is being worked again
+        # after a return: the flow moves on when that is passed.
         return State.IN_PROGRESS
+    for seq in (s for s in _flow_seqs(act) if s > step.seq):
+        if _activate(act, _owed_parts(act, seq)) or any(s.seq == seq for s in working):
+            return State.IN_PROGRESS
     return State.DECIDING
 
 
@@ -363,9 +407,11 @@ def return_step(act: Act) -> str:
     if target not in earlier:
         message = "只能退回到本环节之前的环节。"
         raise InvalidInput(message, {"to_seq": [message]})
-    act.case.steps.filter(status=CaseStep.Status.ACTIVE, seq=step.seq).update(
-        status=CaseStep.Status.RETURNED, finished_at=act.now, finished_by=act.actor, opinion=reason)
-    _activate(act, target)
+    # Only the actor's own part goes back; the other parts of a parallel stage stay as they are.
+    step.status, step.finished_at, step.finished_by, step.opinion = (
+        CaseStep.Status.RETURNED, act.now, act.actor, reason)
+    step.save(update_fields=["status", "finished_at", "finished_by", "opinion"])
+    _activate(act, _owed_parts(act, target))
     act.event_data["to_seq"] = target
     return State.IN_PROGRESS
 
@@ -411,6 +457,12 @@ def request_supplement(act: Act) -> str:
     return State.SUSPENDED
 
 
+def _stopping_department(case: Case) -> int | None:
+    """The department of the part whose request stopped the clock (None when stopped from no part)."""
+    return (case.clock_stops.filter(ended_at__isnull=True).order_by("-pk")
+            .values_list("step__department_id", flat=True).first())
+
+
 def resume(act: Act) -> str:
     case = act.case
     stop = case.clock_stops.filter(ended_at__isnull=True).order_by("-pk").first()
@@ -432,10 +484,17 @@ def extend(act: Act) -> str:
     """延期 (art. 42): approved by the head of the organ, bounded per item, told to the applicant."""
     case = act.case
     reason = _need_reason(act, message="延期必须写明理由（将告知申请人）。")
-    room = case.version.extension_limit - case.extension_days
+    limit = case.version.extension_limit
+    room = limit - case.extension_days
     if room <= 0:
-        raise TransitionRefused(f"已达到本事项可延长的上限（{case.version.extension_limit}个工作日）。")
-    days = _positive_int(act, "days", f"延长天数应为1至{room}个工作日。", room)
+        raise TransitionRefused(f"已达到本事项可延长的上限（{limit}个工作日）。")
+    days = _positive_int(act, "days", f"延长天数应为1至{room}个工作日。")
+    if days > room:
+        # Well-formed, but more than the law leaves: refused like any action the case does not allow.
+        raise TransitionRefused(
+            f"延长{days}个工作日超出本事项可延长的上限：本事项最多可延长{limit}个工作日，"
+            f"已延长{case.extension_days}个工作日，还可延长{room}个工作日。",
+            {"days": [f"最多还可延长{room}个工作日。"]})
     case.extension_days += days
     derive_dues(case, act.calendar)
     _follow_case_dues(act)
@@ -521,7 +580,8 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
     _t("request_supplement", "补件(暂停计时)", {_S.IN_PROGRESS}, _STAFF_ON_STEP, request_supplement,
        on_step=True),
     _t("suspend", "特别程序(暂停计时)", {_S.IN_PROGRESS, _S.DECIDING}, _STAFF_ON_STEP, suspend, on_step=True),
-    _t("resume", "恢复计时", {_S.SUSPENDED}, _STAFF_ON_STEP | {Role.CLERK}, resume),
+    _t("resume", "恢复计时", {_S.SUSPENDED}, _STAFF_ON_STEP | {Role.CLERK}, resume,
+       part_department=_stopping_department),
     _t("extend", "延期", {_S.IN_PROGRESS, _S.DECIDING, _S.SUSPENDED}, {Role.APPROVER}, extend),
     _t("grant", "准予许可", {_S.DECIDING}, {Role.APPROVER}, grant),
     _t("deny", "不予许可", {_S.DECIDING}, {Role.APPROVER}, deny),

@@ -97,6 +97,12 @@ class Item(models.Model):
         return self.versions.filter(status=ItemVersion.Status.PUBLISHED).order_by("-number").first()
 
 
+# 行政许可法 art. 42: a decision within 20 working days, +10 with the head's approval;
+# joint or centralised handling 45, +15.
+LICENCE_LIMIT, LICENCE_EXTENSION = 20, 10
+JOINT_LIMIT, JOINT_EXTENSION = 45, 15
+
+
 class ItemVersion(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", "草稿"
@@ -164,10 +170,19 @@ class ItemVersion(models.Model):
     def on_the_spot(self) -> bool:
         return self.promised_limit == 0
 
+    @property
+    def extension_bound(self) -> int:
+        """The most working days the law lets the head of the organ add (art. 42)."""
+        return JOINT_EXTENSION if self.joint_handling else LICENCE_EXTENSION
+
     def clean(self):
         errors = {}
         if self.promised_limit > self.statutory_limit:
             errors["promised_limit"] = "承诺时限不能长于法定时限。"
+        if self.extension_limit is not None and self.extension_limit > self.extension_bound:
+            kind = "联合办理、集中办理的" if self.joint_handling else ""
+            errors["extension_limit"] = (f"可延长{self.extension_limit}个工作日超过法定上限：{kind}"
+                                         f"最多延长{self.extension_bound}个工作日（行政许可法第四十二条）。")
         if not self.free_of_charge and not self.fee_basis.strip():
             errors["fee_basis"] = "收费事项必须写明收费依据。"
         if errors:

@@ -7,6 +7,7 @@ keeps the version it was accepted under.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
@@ -19,6 +20,8 @@ from shenpi import clock
 from shenpi.accounts.models import Role, User
 
 from .models import (
+    JOINT_LIMIT,
+    LICENCE_LIMIT,
     Department,
     FeeStandard,
     FlowStep,
@@ -30,28 +33,55 @@ from .models import (
     Window,
 )
 
-# Flows of versions nobody can edit any more, read once per process: (version id, published_at)
-# → steps. published_at is in the key so that a version id reused after a restore or a rolled-back
-# test cannot pick up another version's flow.
-_frozen_flows: dict[tuple[int, object], tuple[FlowStep, ...]] = {}
-_FROZEN_FLOWS_KEPT = 2048
+
+@dataclass
+class _Frozen:
+    version: ItemVersion
+    flow: tuple[FlowStep, ...] | None = None
+
+
+# Versions nobody can edit any more (published or retired) and their flows, read once per process:
+# version id → row and steps. A version handed in is matched on published_at too, so that an id
+# reused after a restore or a rolled-back test cannot pick up another version's flow.
+_frozen: dict[int, _Frozen] = {}
+_FROZEN_KEPT = 2048
+
+
+def _frozen_entry(version: ItemVersion) -> _Frozen:
+    entry = _frozen.get(version.pk)
+    if entry is None or entry.version.published_at != version.published_at:
+        if len(_frozen) >= _FROZEN_KEPT:
+            _frozen.clear()
+        entry = _frozen[version.pk] = _Frozen(copy.copy(version))
+    return entry
+
+
+def frozen_version(version_id: int) -> ItemVersion:
+    """A case's item version by id, read once per process: a case is received under a published
+    version, which never changes afterwards (only its status may move on to retired, which no
+    action reads). Each caller gets its own copy, so what one caches on it stays its own."""
+    entry = _frozen.get(version_id)
+    if entry is None:
+        version = ItemVersion.objects.get(pk=version_id)
+        if version.status == ItemVersion.Status.DRAFT:
+            return version
+        entry = _frozen_entry(version)
+    return copy.copy(entry.version)
 
 
 def flow_of(version: ItemVersion) -> tuple[FlowStep, ...]:
     """A version's flow steps in order; cached once published, since published flows never change."""
     if version.status == ItemVersion.Status.DRAFT:
         return tuple(version.steps.all())
-    key = (version.pk, version.published_at)
-    flow = _frozen_flows.get(key)
-    if flow is None:
-        if len(_frozen_flows) >= _FROZEN_FLOWS_KEPT:
-            _frozen_flows.clear()
-        flow = _frozen_flows[key] = tuple(version.steps.all())
-    return flow
+    entry = _frozen_entry(version)
+    if entry.flow is None:
+        entry.flow = tuple(version.steps.all())
+    return entry.flow
 
 
 def forget_flows() -> None:
-    _frozen_flows.clear()
+    """Forget the versions and flows read so far (tests: a rolled-back database gives ids again)."""
+    _frozen.clear()
 
 
 # =============================================================================================
@@ -60,10 +90,6 @@ def forget_flows() -> None:
 
 # Roles that work the steps of a flow; supervisors, liaisons and administrators never handle cases.
 STEP_ROLES = (Role.CLERK, Role.HANDLER, Role.REVIEWER, Role.APPROVER)
-# 行政许可法 art. 42: a decision within 20 working days, +10 with the head's approval;
-# joint or centralised handling 45, +15.
-LICENCE_LIMIT, LICENCE_EXTENSION = 20, 10
-JOINT_LIMIT, JOINT_EXTENSION = 45, 15
 
 
 class CatalogError(Exception):
@@ -243,12 +269,8 @@ def _flow_problems(version: ItemVersion, steps: list[FlowStep]) -> list[str]:
 def publication_problems(version: ItemVersion) -> list[str]:
     """Why this draft cannot be published; empty when it can."""
     problems = _row_problems(version)
+    # The art. 42 bound on extensions is ItemVersion.clean's, reported with the other row problems.
     problems += _flow_problems(version, list(version.steps.select_related("role")))
-    bound = JOINT_EXTENSION if version.joint_handling else LICENCE_EXTENSION
-    if version.extension_limit > bound:
-        kind = "联合办理、集中办理的" if version.joint_handling else ""
-        problems.append(f"可延长时限{version.extension_limit}个工作日超过法定上限：{kind}"
-                        f"最多延长{bound}个工作日（行政许可法第四十二条）。")
     fees = version.fees.count()
     if not version.free_of_charge and not fees:
         problems.append("收费事项至少应列明一项收费标准。")
