@@ -1,7 +1,6 @@
 """The API's token check loads the same user as DRF's, with department and roles, in one query."""
 
 import pytest
-from django.db import connection
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
 
@@ -64,53 +63,3 @@ def test_unknown_keys_and_inactive_users_are_refused(org):
     clerk.save()
     with pytest.raises(AuthenticationFailed):
         TokenAuthentication().authenticate_credentials(key)
-
-
-@pytest.fixture
-def prepared_statements_allowed():
-    """The connection as with OPTIONS {"prepare_threshold": …} on PostgreSQL (psycopg 3)."""
-    if connection.vendor != "postgresql":
-        pytest.skip("prepared statements are a PostgreSQL matter")
-    connection.ensure_connection()
-    raw = connection.connection
-    before = raw.prepare_threshold
-    raw.prepare_threshold = 5
-    yield raw
-    raw.prepare_threshold = before
-
-
-def _prepared_token_statements() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["%authtoken_token%"])
-        return cursor.fetchone()[0]
-
-
-def test_the_token_statement_is_prepared_when_the_connection_allows_it(org, prepared_statements_allowed):
-    key = _key(org.people["handler"])
-    prepared_statements_allowed.prepare_threshold = None  # Django's default: nothing prepared
-    expected = load_token(key)
-    assert _prepared_token_statements() == 0
-    prepared_statements_allowed.prepare_threshold = 5
-    executed = []
-
-    def count(execute, sql, params, many, context):
-        executed.append(sql)
-        return execute(sql, params, many, context)
-
-    for _ in range(2):  # prepared on first use, then executed by name
-        with connection.execute_wrapper(count):
-            token = load_token(key)
-        assert _fields(token) == _fields(expected) and _fields(token.user) == _fields(expected.user)
-        assert _fields(token.user.department) == _fields(expected.user.department)
-        assert token.user.role_codes() == expected.user.role_codes() == {Role.HANDLER}
-    assert len(executed) == 2 and _prepared_token_statements() == 1
-    assert load_token("0" * 40) is None
-
-
-def test_while_queries_are_logged_the_statement_is_not_prepared(org, prepared_statements_allowed,
-                                                                 django_assert_num_queries):
-    key = _key(org.people["handler"])
-    with django_assert_num_queries(1) as captured:
-        assert load_token(key) is not None
-    assert "authtoken_token" in captured.captured_queries[0]["sql"]
-    assert _prepared_token_statements() == 0

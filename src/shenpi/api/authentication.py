@@ -73,46 +73,11 @@ def _statement(alias: str) -> tuple[str, list[_Part]]:
     return sql, parts
 
 
-def _cursor(connection):
-    """Django's cursor; on PostgreSQL with prepared statements allowed, one that prepares its statement.
-
-    Django turns psycopg's prepared statements off (a transaction-pooling proxy would lose them)
-    unless the database OPTIONS set "prepare_threshold". When they are allowed, this statement,
-    run on every API call with the same plan whatever the key, is prepared once per connection:
-    PostgreSQL then skips parsing and planning it, 0.35 → 0.06 ms of its CPU per call. Django's own
-    queries are unaffected: they bind parameters on the client and are never prepared. While
-    queries are logged (DEBUG, a test's capture) the statement runs as usual, so that the log
-    shows it with its values.
-    """
-    connection.ensure_connection()
-    if (connection.vendor != "postgresql" or connection.queries_logged
-            or getattr(connection.connection, "prepare_threshold", None) is None):
-        return connection.cursor()
-    connection.validate_thread_sharing()
-    with connection.wrap_database_errors:
-        cursor = _preparing_cursor()(connection.connection)
-    # Wrapped as Django wraps its own cursors: database errors, execute wrappers.
-    return connection.make_cursor(cursor)
-
-
-@functools.cache
-def _preparing_cursor() -> type:
-    import psycopg  # only ever reached on PostgreSQL with psycopg 3
-
-    class PreparingCursor(psycopg.Cursor):
-        """Parameters bound on the server, and the statement prepared on first use."""
-
-        def execute(self, query, params=None, *, prepare=None, binary=None):
-            return super().execute(query, params, prepare=True, binary=binary)
-
-    return PreparingCursor
-
-
 def load_token(key: str, alias: str = DEFAULT_DB_ALIAS) -> Token | None:
     """The token with its user, the user's department and role codes; None for an unknown key."""
     sql, parts = _statement(alias)
     connection = connections[alias]
-    with _cursor(connection) as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(sql, [key])
         rows = cursor.fetchall()
     if not rows:

@@ -97,7 +97,7 @@ def id_by_code(model, code) -> Subquery:
 
 
 class Prefix(StartsWith):
-    """`startswith` that also takes a statements.Param as its value, with the SQL Django writes for a
+    """`startswith` that also takes a prepared.Param as its value, with the SQL Django writes for a
     plain value (`LIKE %s`, the pattern escaped in Python) rather than escaping it in SQL: the
     prefix indexes serve `LIKE '…%'` and nothing else is worth a different plan."""
 
@@ -136,7 +136,7 @@ def _case_search(q: str) -> dict:
 def filter_cases(cases: QuerySet[Case], *, today, overdue: bool | None = None, state=None, department=None,
                  item=None, channel=None, due_before=None, due_after=None, received_since=None,
                  received_before=None, number_prefix=None, name_prefix=None) -> QuerySet[Case]:
-    """The list's filters (criteria from list_criteria). Every value may be a statements.Param
+    """The list's filters (criteria from list_criteria). Every value may be a prepared.Param
     instead, so that the statement is compiled once per combination of filters; overdue, which
     picks the condition itself, is always a value."""
     conditions = []

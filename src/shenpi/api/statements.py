@@ -3,10 +3,8 @@
 Building and compiling the page's queryset (visibility, filters, joins, cursor, limit) cost about
 1.3 ms of CPU per request, most of the case list's own work, and gave the same SQL every time
 for a given caller and set of filters; only the values differed. So the queryset is built once per
-shape with a Param standing for each value, compiled, and kept; a request binds its values to the
-placeholders and runs the statement through Django's cursor (so it is logged, captured and
-wrapped like any other query), and the rows get the backend's converters exactly as the ORM
-applies them.
+shape with a Param standing for each value, compiled, and kept (shenpi.prepared: binding, running
+and converting the rows as the ORM would).
 
 A shape is: the database, the caller (see _caller_key: the statement holds the caller's
 visibility condition as services.visible_cases writes it, with the caller's department in it),
@@ -17,44 +15,21 @@ offset and limit. Nothing else reaches the SQL.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
 
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import BigIntegerField, CharField, DateField, DateTimeField, Field, Value
+from django.db.models import BigIntegerField, CharField, DateField, DateTimeField
 
+from shenpi import prepared
 from shenpi.accounts.models import User
 from shenpi.cases import services
 from shenpi.cases.models import Case
+from shenpi.prepared import Param
 
 from . import queries
 
 # Statements kept per process; past this many (callers × shapes) the cache starts again empty.
 MAX_STATEMENTS = 2000
-
-
-@dataclass(frozen=True)
-class _Slot:
-    """Where a Param's value goes in a compiled statement's parameters."""
-
-    name: str
-    field: Field
-    prepare: Callable | None
-
-
-class Param(Value):
-    """A value given on each run of a kept statement; compiled to a placeholder like a plain value."""
-
-    def __init__(self, name: str, output_field: Field, prepare: Callable | None = None):
-        super().__init__(None, output_field=output_field)
-        self.name, self.prepare = name, prepare
-
-    def __repr__(self):
-        return f"Param({self.name!r})"
-
-    def as_sql(self, compiler, connection):
-        return "%s", [_Slot(self.name, self.output_field, self.prepare)]
 
 
 def _like_prefix(value: str, connection) -> str:
@@ -85,15 +60,7 @@ _RELATIONS = tuple(dict.fromkeys(name.split("__")[0] for name in queries.SUMMARY
 _KEYS = tuple(Case._meta.get_field(relation).attname for relation in _RELATIONS)
 
 
-@dataclass(frozen=True)
-class _Statement:
-    sql: str | None  # None: no row can match, nothing to run
-    params: list  # plain values, and _Slots to fill
-    names: tuple[str, ...]  # queries.SUMMARY_FIELDS, the names of the columns in order
-    converted: tuple[tuple[int, object], ...]  # (column, expression) the backend converts
-
-
-_statements: dict[tuple, _Statement] = {}
+_statements: dict[tuple, prepared.Statement] = {}
 _lock = threading.Lock()
 
 
@@ -106,7 +73,7 @@ def _caller_key(user: User) -> tuple:
 
 
 def _compile(user: User, names: tuple[str, ...], overdue: bool | None, descending: bool, position: bool,
-             offset: int, limit: int, alias: str) -> _Statement:
+             offset: int, limit: int, alias: str) -> prepared.Statement:
     cases = queries.filter_cases(services.visible_cases(user), today=_TODAY, overdue=overdue,
                                  **{name: _PARAMS[name] for name in names})
     if position:
@@ -116,12 +83,10 @@ def _compile(user: User, names: tuple[str, ...], overdue: bool | None, descendin
     try:
         inner, params = compiler.as_sql()
     except EmptyResultSet:  # a caller who may see nothing (queryset.none()): no statement to run
-        return _Statement(None, [], (), ())
+        return prepared.NOTHING
     connection = connections[alias]
     sql, columns = _with_catalogue(inner, compiler, descending, connection)
-    converted = tuple((index, column) for index, column in enumerate(columns)
-                      if connection.ops.get_db_converters(column) + column.get_db_converters(connection))
-    return _Statement(sql, list(params), queries.SUMMARY_FIELDS, converted)
+    return prepared.from_sql(sql, params, columns, connection)
 
 
 def _with_catalogue(inner: str, compiler, descending: bool, connection) -> tuple[str, list]:
@@ -159,7 +124,7 @@ def _with_catalogue(inner: str, compiler, descending: bool, connection) -> tuple
 
 
 def _statement(user: User, criteria: dict, descending: bool, position: bool, offset: int, limit: int,
-               alias: str) -> _Statement:
+               alias: str) -> prepared.Statement:
     names = tuple(sorted(name for name in criteria if name != "overdue"))
     overdue = criteria.get("overdue")
     key = (alias, _caller_key(user), names, overdue, descending, position, offset, limit)
@@ -179,40 +144,13 @@ def clear() -> None:
         _statements.clear()
 
 
-def _bind(statement: _Statement, values: dict, connection) -> list:
-    bound = []
-    for param in statement.params:
-        if type(param) is _Slot:
-            value = values[param.name]
-            param = (param.prepare(value, connection) if param.prepare
-                     else param.field.get_db_prep_value(value, connection))
-        bound.append(param)
-    return bound
-
-
 def run(user: User, criteria: dict, today, *, descending: bool = True, position: int | None = None,
         offset: int = 0, limit: int = 21, alias: str = DEFAULT_DB_ALIAS) -> list[dict]:
     """The rows (dicts of queries.SUMMARY_FIELDS) of visible cases matching the criteria, by id."""
     statement = _statement(user, criteria, descending, position is not None, offset, limit, alias)
-    if statement.sql is None:
-        return []
-    connection = connections[alias]
-    values = {**criteria, "today": today, "position": position}
-    with connection.cursor() as cursor:
-        cursor.execute(statement.sql, _bind(statement, values, connection))
-        rows = cursor.fetchall()
-    if statement.converted:
-        rows = [_convert(list(row), statement.converted, connection) for row in rows]
-    names = statement.names
+    rows = statement.run({**criteria, "today": today, "position": position}, alias)
+    names = queries.SUMMARY_FIELDS
     return [dict(zip(names, row, strict=True)) for row in rows]
-
-
-def _convert(row: list, converted, connection) -> list:
-    # The current thread's connection supplies the converters, as the ORM's compiler would.
-    for index, column in converted:
-        for convert in connection.ops.get_db_converters(column) + column.get_db_converters(connection):
-            row[index] = convert(row[index], column, connection)
-    return row
 
 
 class CasePage:

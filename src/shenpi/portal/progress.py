@@ -8,7 +8,7 @@ to know: stage, current step and department, due dates, and the history as actio
 Staff opinions, comments and names are never read.
 
 A right answer costs three statements (the code by number, the case with its active steps, the
-history), compiled once per process (see prepared.py); a suspended case adds its open clock stop.
+history), compiled once per process (see shenpi.prepared); a suspended case adds its open clock stop.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import FilteredRelation, Q
+from django.db.models import BigIntegerField, CharField, FilteredRelation, Q
 from django.utils import timezone
 
 from shenpi import crypto
@@ -30,8 +30,7 @@ from shenpi.accounts import identifiers
 from shenpi.cases import lifecycle
 from shenpi.cases.models import Case, CaseEvent, CaseStep, ClockStop, Decision, State
 from shenpi.catalog.models import ProcedureKind
-
-from .prepared import TEXT_MARKER, Prepared
+from shenpi.prepared import Param, Prepared
 
 WRONG = "办件编号或查询密码不正确，请核对受理通知书上的编号和查询密码。"
 _NUMBER = re.compile(r"^[0-9A-Z-]{6,24}$")
@@ -84,9 +83,11 @@ def _decoy(key_fingerprint: str) -> str:
     return crypto.encrypt("decoy")
 
 
+# Each query's one value: the case number, or the case's primary key.
+_BY_NUMBER, _BY_PK = Param("number", CharField()), Param("pk", BigIntegerField())
+
 # The query code comes back decrypted by its field's converter, as the ORM would return it.
-_CODE_OF = Prepared(lambda number: Case.objects.filter(number=number).order_by().values_list("pk", "query_code"),
-                    marker=TEXT_MARKER)
+_CODE_OF = Prepared(Case.objects.filter(number=_BY_NUMBER).order_by().values_list("pk", "query_code"))
 
 
 def find(number: str, code: str) -> Case | None:
@@ -96,7 +97,7 @@ def find(number: str, code: str) -> Case | None:
     """
     number = normalise_number(number)
     code = (code or "").strip()
-    row = _CODE_OF.first(number) if _NUMBER.match(number) else None
+    row = _CODE_OF.first(number=number) if _NUMBER.match(number) else None
     stored = (row[1] or "") if row is not None else crypto.decrypt(_decoy(crypto.blind_index("decoy")))
     same = hmac.compare_digest(stored.encode(), code.encode())
     if not (same and row is not None and code):
@@ -162,18 +163,18 @@ _CASE_COLUMNS = (
     "closing_reason", "version__name", "version__result_name", "department__name", "department__short_name",
     "active__name", "active__department__name", "active__department__short_name")
 _CaseRow = namedtuple("_CaseRow", [column.replace("__", "_") for column in _CASE_COLUMNS])
-_CASE = Prepared(lambda pk: (
-    Case.objects.filter(pk=pk)
+_CASE = Prepared(
+    Case.objects.filter(pk=_BY_PK)
     .annotate(active=FilteredRelation("steps", condition=Q(steps__status=CaseStep.Status.ACTIVE)))
-    .order_by("active__seq", "active__pk").values_list(*_CASE_COLUMNS)))
+    .order_by("active__seq", "active__pk").values_list(*_CASE_COLUMNS))
 
 _EVENT_COLUMNS = ("pk", "action", "at", "data", "step_id", "step__name", "step__department__name",
                   "step__department__short_name")
 _EventRow = namedtuple("_EventRow", [column.replace("__", "_") for column in _EVENT_COLUMNS])
-_EVENTS = Prepared(lambda pk: CaseEvent.objects.filter(case_id=pk).order_by("at", "pk").values_list(*_EVENT_COLUMNS))
+_EVENTS = Prepared(CaseEvent.objects.filter(case_id=_BY_PK).order_by("at", "pk").values_list(*_EVENT_COLUMNS))
 
-_OPEN_STOP = Prepared(lambda pk: (ClockStop.objects.filter(case_id=pk, ended_at__isnull=True).order_by("-pk")
-                                  .values_list("kind_name", "expected_days", "limit_due")[:1]))
+_OPEN_STOP = Prepared(ClockStop.objects.filter(case_id=_BY_PK, ended_at__isnull=True).order_by("-pk")
+                      .values_list("kind_name", "expected_days", "limit_due")[:1])
 
 
 def _department_name(short_name: str | None, name: str | None) -> str:
@@ -200,7 +201,7 @@ def _dues(case: _CaseRow) -> list[Due]:
 def _suspension(case: _CaseRow, pk: int) -> str:
     if case.state != State.SUSPENDED:
         return ""
-    stop = _OPEN_STOP.first(pk)
+    stop = _OPEN_STOP.first(pk=pk)
     if stop is None:
         return "暂停计时，办理期限相应顺延。"
     kind_name, expected_days, due = stop
@@ -277,9 +278,9 @@ _ENDED = {State.REFUSED: "本件不予受理，办理结束。", State.WITHDRAWN
 
 def progress(found: Case) -> Progress:
     """Everything the query page shows about a case found with its number and code."""
-    rows = [_CaseRow(*row) for row in _CASE.rows(found.pk)]
+    rows = [_CaseRow(*row) for row in _CASE.rows(pk=found.pk)]
     case = rows[0]
-    events = [_EventRow(*row) for row in _EVENTS.rows(found.pk)]
+    events = [_EventRow(*row) for row in _EVENTS.rows(pk=found.pk)]
     decision, reason = _decision(case)
     applicant = case.applicant_name if case.applicant_kind == "organisation" \
         else identifiers.mask_name(case.applicant_name)
