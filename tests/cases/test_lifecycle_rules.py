@@ -627,3 +627,18 @@ def test_a_return_from_a_parallel_stage_leaves_the_other_departments_active_part
     assert [(s.name, s.department) for s in active(case)] == [("消防审查", partner)]
     case = perform(case, "pass", people["partner_handler"])
     assert [s.name for s in active(case)] == ["审批"]
+
+
+def test_the_lead_may_still_return_its_part_while_the_partners_part_redoes_an_earlier_stage(org):
+    from shenpi.workbench.forms import ReturnForm
+
+    lead, partner, people = org
+    case = accepted(people, _parallel_item(lead, partner), at(2026, 3, 2))
+    case = perform(case, "pass", people[Role.HANDLER])
+    ours, _ = active(case)
+    case = perform(case, "return", people["partner_handler"], reason="消防设计说明与图纸不符")
+    form = ReturnForm(case=case, action="return")
+    assert form.fields["to_seq"].choices == [(1, "第1步：受理审查")]
+    case = perform(case, "return", people[Role.REVIEWER], step=ours.pk, to_seq=1, reason="申请表信息与图纸不一致")
+    ours.refresh_from_db()
+    assert ours.status == CaseStep.Status.RETURNED and [s.seq for s in active(case)] == [1]

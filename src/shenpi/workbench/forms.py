@@ -197,8 +197,10 @@ class ReturnForm(StepActionForm):
 
     def __init__(self, data=None, **kw):
         super().__init__(data, **kw)
-        active = _active_steps(self.case)
-        current = min((s.seq for s in active), default=0)
+        # Stages before the latest one being worked: while a partner's returned part redoes an
+        # earlier stage, the lead's part of the later stage may still be returned (the service
+        # checks the target against the step actually worked).
+        current = max((s.seq for s in _active_steps(self.case)), default=0)
         names: dict[int, list[str]] = {}
         for flow_step in self.case.version.steps.all():
             if flow_step.seq < current:
