@@ -247,3 +247,14 @@ def test_links_follow_the_script_prefix(portal):
         assert template.render(Context({"code": "A 1"})) == "/hall/guide/|/hall/guide/A%201/"
     finally:
         set_script_prefix(before)
+
+
+def test_the_result_pages_keep_the_search(portal, monkeypatch):
+    from shenpi.portal import views
+
+    monkeypatch.setattr(views, "GUIDE_PAGE_SIZE", 1)
+    first = get("/guide/", q="许可")
+    assert 'aria-label="分页"' in first and "第 1 / " in first
+    assert re.search(r'href="\?q=%E8%AE%B8%E5%8F%AF&amp;page=2">下一页</a>', first)
+    second = get("/guide/", q="许可", page="2")
+    assert re.search(r'href="\?q=%E8%AE%B8%E5%8F%AF&amp;page=1">上一页</a>', second)
