@@ -7,16 +7,14 @@ whatever the interleaving; the test also checks that the refused ones left nothi
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from shenpi.appointments import services
 from shenpi.appointments.models import Booking, Slot
 from shenpi.cases.errors import TransitionRefused
 from shenpi.notifications.models import Notification
+from tests.concurrency import race
 
 from .conftest import at, person
 
@@ -31,31 +29,9 @@ pytestmark = [
 ]
 
 
-def race(calls) -> list[object]:
-    """Run the calls in threads released together; each result or the exception it raised."""
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as error:  # the refusal is the result under test
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
-
-
 def test_ten_people_for_three_places(world):
     slot = world.slot(at(2026, 9, 28, 9, 30), capacity=3)
-    results = race([lambda n=n: services.book(slot_id=slot.pk, item=world.item, person=person(n))
+    results = race(*[lambda n=n: services.book(slot_id=slot.pk, item=world.item, person=person(n))
                     for n in range(1, 11)])
     booked = [r for r in results if isinstance(r, Booking)]
     refused = [r for r in results if isinstance(r, TransitionRefused)]
@@ -70,7 +46,7 @@ def test_ten_people_for_three_places(world):
 def test_one_person_booking_two_slots_of_the_same_day_at_once_gets_one(world):
     slots = [world.slot(at(2026, 9, 28, 9, 30)), world.slot(at(2026, 9, 28, 10, 0)),
              world.slot(at(2026, 9, 28, 10, 30))]
-    results = race([lambda s=s: services.book(slot_id=s.pk, item=world.item, person=person(1)) for s in slots])
+    results = race(*[lambda s=s: services.book(slot_id=s.pk, item=world.item, person=person(1)) for s in slots])
     assert sum(isinstance(r, Booking) for r in results) == 1, results
     assert all("每人每天只能预约一次" in r.message for r in results if not isinstance(r, Booking))
     # The refused ones gave their place back with their rolled-back transaction.
@@ -83,7 +59,7 @@ def test_cancelling_and_booking_at_once_never_overbook(world):
     services.book(slot_id=slot.pk, item=world.item, person=person(2))
     calls = [lambda: services.cancel(first)]
     calls += [lambda n=n: services.book(slot_id=slot.pk, item=world.item, person=person(n)) for n in range(3, 9)]
-    race(calls)
+    race(*calls)
     slot.refresh_from_db()
     active = Booking.objects.filter(slot=slot, status=Booking.Status.BOOKED).count()
     assert slot.booked == active <= 2

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import threading
 import time
 from io import StringIO
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 
 from shenpi import clock
@@ -24,6 +22,7 @@ from shenpi.cases import lifecycle, services
 from shenpi.cases.models import Case, CaseEvent
 from shenpi.catalog.models import FlowStep
 from tests import factories as f
+from tests.concurrency import race
 
 pytestmark = [
     pytest.mark.skipif(not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
@@ -53,22 +52,9 @@ def test_parts_passed_at_once_are_chained_one_after_the_other(monkeypatch):
         return result
 
     monkeypatch.setitem(lifecycle.TRANSITIONS, "pass", dataclasses.replace(transition, effect=slow))
-    barrier, errors = threading.Barrier(2), []
-
-    def run(actor):
-        try:
-            barrier.wait(timeout=10)
-            services.perform(case.pk, "pass", actor=actor)
-        except Exception as error:  # the test reports it below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(a,)) for a in (people["reviewer"], partner_handler)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    results = race(*[lambda actor=actor: services.perform(case.pk, "pass", actor=actor)
+                     for actor in (people["reviewer"], partner_handler)])
+    errors = [r for r in results if isinstance(r, Exception)]
     assert not errors
     events = list(CaseEvent.objects.filter(case=case).order_by("pk"))
     assert [e.action for e in events] == ["receive", "accept", "pass", "pass", "pass"]

@@ -25,6 +25,7 @@ from shenpi.cases.errors import CaseError, Conflict, Forbidden, InvalidInput, Tr
 from shenpi.cases.models import Case, CaseStep, Notice, State
 from shenpi.catalog.models import FlowStep, Window
 from tests import factories as f
+from tests.concurrency import race
 
 ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 
@@ -76,29 +77,6 @@ def slow_effects(monkeypatch):
             monkeypatch.setitem(lifecycle.TRANSITIONS, action, dataclasses.replace(transition, effect=effect))
 
     return slow
-
-
-def race(*calls):
-    """Run the calls at the same moment, each in its own thread and connection; their results or errors."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = call()
-        except Exception as error:  # the outcome is what the test inspects
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(t.is_alive() for t in threads), "a thread is still waiting: deadlock?"
-    return results
 
 
 def one_winner(results, refusals=REFUSALS):

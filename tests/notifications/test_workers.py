@@ -7,16 +7,16 @@ seeded roles and calendar afterwards.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter
 
 import pytest
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 
 from shenpi.notifications import services
 from shenpi.notifications.models import Notification
+from tests.concurrency import race
 
 ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
 
@@ -46,22 +46,7 @@ def test_two_passes_at_once_never_send_a_message_twice(accepted_case, sms_gatewa
         return lease(limit)
 
     monkeypatch.setattr(services, "_lease", slow_lease)
-    barrier = threading.Barrier(2)
-    outcomes: list = []
-
-    def worker():
-        try:
-            barrier.wait(timeout=10)
-            outcomes.append(services.deliver_due(limit=20))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a pass is still waiting: deadlock?"
+    outcomes = race(lambda: services.deliver_due(limit=20), lambda: services.deliver_due(limit=20))
     sent_ids = Counter(request["json"]["id"] for request in sms_gateway.received)
     assert sorted(sent_ids) == sorted(ids) and set(sent_ids.values()) == {1}
     # The first pass took 20; the other skipped the locked rows and took the other 10 at the same time.

@@ -8,12 +8,10 @@ a yellow card on 10 October and a red card on 13 October.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import time
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from shenpi import clock
@@ -25,6 +23,7 @@ from shenpi.supervision import alerts
 from shenpi.supervision.models import Alert, Flag, Level, Rule
 from shenpi.supervision.scan import scan
 from tests import factories as f
+from tests.concurrency import race
 
 pytestmark = pytest.mark.django_db
 
@@ -322,24 +321,7 @@ def at_once(monkeypatch, lock_name: str, calls) -> list:
         return locked
 
     monkeypatch.setattr(alerts, lock_name, slow_lock)
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = call()
-        except Exception as error:  # the outcome is what the test inspects
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
+    return race(*calls)
 
 
 POSTGRES_ONLY = pytest.mark.skipif(not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
 import time
 
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -24,6 +22,7 @@ from shenpi.notifications.models import Notification
 from shenpi.supervision import orders
 from shenpi.supervision.models import Alert, Level, Order, OrderAttachment, OrderEntry, Rule
 from tests import factories as f
+from tests.concurrency import race
 
 pytestmark = pytest.mark.django_db
 
@@ -453,25 +452,9 @@ def test_two_reviews_at_once_one_wins(org, monkeypatch):
         return locked
 
     monkeypatch.setattr(orders, "_lock", slow_lock)
-    barrier = threading.Barrier(2)
-    results: list = [None, None]
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = call()
-        except Exception as error:  # the outcome is what the test inspects
-            results[index] = error
-        finally:
-            connection.close()
-
     calls = [lambda: orders.accept(order.pk, org.supervisor, "通过"),
              lambda: orders.send_back(order.pk, other, "再改", reply_days=3)]
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    results = race(*calls)
     won = [r for r in results if isinstance(r, Order)]
     lost = [r for r in results if not isinstance(r, Order)]
     assert len(won) == 1 and len(lost) == 1 and isinstance(lost[0], TransitionRefused), results
