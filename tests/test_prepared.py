@@ -4,15 +4,15 @@ import datetime as dt
 import threading
 
 import pytest
-from django.db import connection, connections
-from django.db.models import BigIntegerField, DateTimeField
+from django.db import IntegrityError, connection, connections, transaction
+from django.db.models import BigIntegerField, CharField, DateTimeField
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from shenpi import clock
-from shenpi.accounts.models import Role
-from shenpi.cases.models import Case
-from shenpi.prepared import NOTHING, Param, Prepared, from_queryset
+from shenpi.accounts.models import Role, User
+from shenpi.cases.models import Case, CaseStep, Notice
+from shenpi.prepared import NOTHING, Param, Prepared, batched, from_queryset, insert_row, together, update_row
 from tests import factories as f
 
 COLUMNS = ("pk", "number", "received_at", "query_code", "correction_due", "due_provisional", "applicant_name")
@@ -109,3 +109,84 @@ def test_each_thread_converts_rows_with_its_own_connection(departments):
         *applying, same_rows, own = seen[name]
         assert same_rows and applying and all(each is own for each in applying)
     assert seen["one"][-1] is not seen["two"][-1] and connection not in (seen["one"][-1], seen["two"][-1])
+
+
+def test_together_gives_each_statement_its_own_rows(departments):
+    kept = Prepared(cases_of(_DEPARTMENT, _SINCE))
+    nothing = Prepared(Case.objects.none().values_list("pk"))
+    first, second = departments
+    with transaction.atomic(), batched():
+        rows = together((kept.statement(), {"department": first.pk, "since": at(1, 0)}),
+                        (nothing.statement(), {}),
+                        (kept.statement(), {"department": second.pk, "since": at(2, 0)}))
+    assert rows == [list(cases_of(first.pk, at(1, 0))), [], list(cases_of(second.pk, at(2, 0)))]
+    assert [len(r) for r in rows] == [2, 0, 1]
+
+
+# -- writes ----------------------------------------------------------------------------------------
+
+def _copy_of(case: Case, number: str) -> Case:
+    copy = Case.objects.get(pk=case.pk)
+    copy.pk, copy.number = None, number
+    return copy
+
+
+def test_insert_row_stores_what_save_stores(departments):
+    """Every column, the SM4-encrypted ones and JSON included, reads back the same either way."""
+    original = Case.objects.filter(department=departments[0]).first()
+    saved, inserted = _copy_of(original, "SAVED"), _copy_of(original, "INSERTED")
+    saved.save(force_insert=True)
+    assert insert_row(inserted) is inserted and inserted.pk not in (None, saved.pk)
+    assert not inserted._state.adding
+    rows = {row.pop("number"): row for row in Case.objects.filter(pk__in=[saved.pk, inserted.pk]).values()}
+    for row in rows.values():
+        row.pop("id")
+    assert rows["SAVED"] == rows["INSERTED"] and rows["INSERTED"]["query_code"] == original.query_code
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT query_code FROM cases_case WHERE id = %s", [inserted.pk])
+        assert cursor.fetchone()[0].startswith("sm4:")
+    notice = insert_row(Notice(case=original, kind=Notice.Kind.ACCEPTANCE, number="N-JSON", issued_at=at(2, 9),
+                               body={"名单": ["甲", 2.0], "ok": True}))
+    assert Notice.objects.get(pk=notice.pk).body == {"名单": ["甲", 2], "ok": True}
+
+
+def test_update_row_writes_the_named_fields_only(departments):
+    case = Case.objects.filter(department=departments[0]).first()
+    case.applicant_name, case.title = "改后的名称", "未保存的标题"
+    update_row(case, ["applicant_name"])
+    stored = Case.objects.get(pk=case.pk)
+    assert (stored.applicant_name, stored.title) == ("改后的名称", "")
+    update_row(case, [])  # nothing named: nothing written
+    assert Case.objects.get(pk=case.pk).title == ""
+
+
+def test_an_inserted_column_can_be_chosen_by_the_database(departments):
+    """The value comes from a one-value query run as the row goes in; the object does not learn it."""
+    handler = f.user(departments[0], Role.HANDLER, username="chosen-one")
+    by_name = Prepared(User.objects.filter(username=Param("name", CharField())).values_list("pk")[:1])
+    case = Case.objects.filter(department=departments[0]).first()
+    flow_step = case.version.steps.first()
+    for name, expected in (("chosen-one", handler.pk), ("nobody", None)):
+        step = insert_row(CaseStep(case=case, flow_step=flow_step, seq=1, name="审查", role_id=Role.HANDLER,
+                                   department=departments[0], started_at=at(3, 10)),
+                          chosen={"assignee_id": (by_name, {"name": name})})
+        assert step.assignee_id is None and CaseStep.objects.get(pk=step.pk).assignee_id == expected
+
+
+def test_a_batched_write_that_fails_raises_the_orm_s_error_and_leaves_nothing(departments):
+    """On PostgreSQL the failing INSERT is only answered when the batch goes out: the error is still
+    Django's IntegrityError, the block's writes are undone and the connection goes on working."""
+    case = Case.objects.filter(department=departments[0]).first()
+
+    def notice(number):
+        return Notice(case=case, kind=Notice.Kind.ACCEPTANCE, number=number, issued_at=at(3, 10), body={})
+
+    with pytest.raises(IntegrityError), transaction.atomic(), batched():
+        insert_row(notice("N-1"), need_pk=False)
+        update_row(Case(pk=case.pk, applicant_name="不应保存"), ["applicant_name"])
+        insert_row(notice("N-1"), need_pk=False)
+    assert not Notice.objects.filter(number="N-1").exists()
+    assert Case.objects.get(pk=case.pk).applicant_name == case.applicant_name
+    with transaction.atomic(), batched():
+        insert_row(notice("N-2"), need_pk=False)
+    assert Notice.objects.filter(number="N-2").count() == 1

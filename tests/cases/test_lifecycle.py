@@ -3,9 +3,11 @@
 import datetime as dt
 
 import pytest
+from django.db import IntegrityError
 from django.utils import timezone
 
 from shenpi import clock
+from shenpi.accounts.models import User
 from shenpi.cases import services
 from shenpi.cases.errors import Conflict, Forbidden, InvalidInput, TransitionRefused
 from shenpi.cases.models import Case, CaseStep, Notice, State
@@ -180,3 +182,42 @@ def test_the_applicant_hears_of_a_correction_by_sms_and_a_landline_gets_none(dja
     assert sms.template == "correction_requested" and sms.channel == "sms"
     assert "建设工程规划许可证（已过期）" in sms.body and corrected.number in sms.body
     assert not Notification.objects.filter(case=landline).exists()  # a landline cannot take an SMS
+
+
+def test_an_action_whose_last_write_fails_leaves_the_case_as_it_was(org):
+    """The accept's notice number is taken: the INSERT that fails is the action's last, sent with the
+    others; the case, its steps and its trail stay as they were, and once the number is free the
+    same action succeeds."""
+    dept, people, it = org
+    case = f.receive(people["clerk"], it)
+    blocking = Notice.objects.create(case=case, kind=Notice.Kind.CORRECTION, number=f"{case.number}-01",
+                                     issued_at=case.received_at, body={})
+    before = Case.objects.values("state", "row_version", "trail_head", "trail_length", "notices_issued").get(
+        pk=case.pk)
+    with pytest.raises(IntegrityError):
+        services.perform(case.pk, "accept", actor=people["clerk"])
+    assert Case.objects.values(*before).get(pk=case.pk) == before
+    assert not CaseStep.objects.filter(case=case).exists()
+    assert list(case.events.values_list("action", flat=True)) == ["receive"]
+    blocking.delete()
+    assert services.perform(case.pk, "accept", actor=people["clerk"]).state == State.IN_PROGRESS
+    assert case.steps.get().assignee == people["handler"]
+
+
+def test_a_new_step_goes_to_whoever_has_fewest_steps_in_hand_whatever_they_finished(org):
+    dept, people, it = org
+    veteran, newcomer = people["handler"], f.user(dept, "handler", full_name="承办人乙", on_duty=False)
+
+    def accepted_step():
+        return services.perform(f.receive(people["clerk"], it).pk, "accept", actor=people["clerk"]).steps.get()
+
+    for _ in range(3):  # the veteran works alone and passes three steps
+        assert accepted_step().assignee == veteran
+        services.perform(CaseStep.objects.get(assignee=veteran, status=CaseStep.Status.ACTIVE).case_id, "pass",
+                         actor=veteran)
+    User.objects.filter(pk=newcomer.pk).update(on_duty=True)
+    User.objects.filter(pk=veteran.pk).update(on_duty=False)
+    assert accepted_step().assignee == newcomer  # one step in hand, none finished
+    User.objects.filter(pk=veteran.pk).update(on_duty=True)
+    assert accepted_step().assignee == veteran  # none in hand, three finished
+    assert accepted_step().assignee == veteran  # one in hand each: the first on the staff list

@@ -18,6 +18,7 @@ from django.db import models, transaction
 
 from shenpi import clock
 from shenpi.accounts.models import Role, User
+from shenpi.prepared import Param, Prepared
 
 from .models import (
     JOINT_LIMIT,
@@ -38,6 +39,7 @@ from .models import (
 class _Frozen:
     version: ItemVersion
     flow: tuple[FlowStep, ...] | None = None
+    materials: tuple[MaterialSpec, ...] | None = None
 
 
 # Versions nobody can edit any more (published or retired) and their flows, read once per process:
@@ -77,6 +79,36 @@ def flow_of(version: ItemVersion) -> tuple[FlowStep, ...]:
     if entry.flow is None:
         entry.flow = tuple(version.steps.all())
     return entry.flow
+
+
+def materials_of(version: ItemVersion) -> tuple[MaterialSpec, ...]:
+    """A version's material list in order; cached once published, like its flow."""
+    if version.status == ItemVersion.Status.DRAFT:
+        return tuple(version.materials.all())
+    entry = _frozen_entry(version)
+    if entry.materials is None:
+        entry.materials = tuple(version.materials.all())
+    return entry.materials
+
+
+# Which version of an item is open for applications moves on when a draft is published: read each
+# time, compiled once; the version itself then comes from the cache of frozen versions.
+_PUBLISHED = Prepared(ItemVersion.objects.filter(item_id=Param("item", models.BigIntegerField()),
+                                                 status=ItemVersion.Status.PUBLISHED)
+                      .order_by("-number").values_list("pk", "published_at")[:1])
+
+
+def published_version(item: Item) -> ItemVersion | None:
+    """The item's version open for applications now (None: none is published)."""
+    row = _PUBLISHED.first(item=item.pk)
+    if row is None:
+        return None
+    pk, published_at = row
+    version = frozen_version(pk)
+    if version.published_at != published_at:  # an id given again after a restore
+        _frozen.pop(pk, None)
+        version = frozen_version(pk)
+    return version
 
 
 def forget_flows() -> None:
