@@ -8,7 +8,7 @@ import threading
 import time
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from shenpi import clock
@@ -17,6 +17,7 @@ from shenpi.cases import services
 from shenpi.cases.models import Case, CaseStep, ClockStop
 from shenpi.catalog.models import FlowStep
 from shenpi.notifications.models import Notification
+from shenpi.prepared import insert_row, update_row
 from shenpi.supervision.models import Alert, Flag, Level, Order, Rule
 from shenpi.supervision.scan import scan
 from tests import factories as f
@@ -200,9 +201,11 @@ def test_refusal_without_reason_and_extension_beyond_the_bound(org):
     Case.objects.filter(pk=refused.pk).update(closing_reason="")
     Case.objects.filter(pk=extended.pk).update(extension_days=11)
     services.perform(extended.pk, "pass", actor=people["handler"])  # any new event brings the case in view
-    from shenpi.cases.services import _record
-    _record(Case.objects.get(pk=refused.pk), "note", people["clerk"], clock.now(), None, "refused", "refused",
-            None, "", {})
+    with transaction.atomic():  # an event that changes nothing brings the refused case in view
+        case = services._lock(refused.pk)
+        note = services._event(case, "note", people["clerk"], clock.now(), None, "refused", "refused", None, "", {})
+        update_row(case, ["trail_head", "trail_length"])
+        insert_row(note)
     scan_at(2026, 11, 2, 12)
     assert found("proc.no_reason") == {(Level.YELLOW, f"case:{refused.pk}")}
     assert found("proc.extension_beyond") == {(Level.RED, f"case:{extended.pk}")}
