@@ -33,6 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     lifecycle.add_argument("--block", type=int, default=100, help="cases per alternating block (default 100)")
     lifecycle.add_argument("--warmup-cases", type=int, default=20, help="untimed cases per side first")
     lifecycle.add_argument("--no-spiff", action="store_true", help="skip the SpiffWorkflow side")
+    lifecycle.add_argument("--no-floor", action="store_true", help="skip the floor side (plain SQL per task)")
 
     workdays = argparse.ArgumentParser(add_help=False)
     workdays.add_argument("--calls", type=int, default=200_000, help="WorkCalendar calls per function")
@@ -107,7 +108,7 @@ def _run_one(args) -> dict:
             from . import lifecycle
 
             result = lifecycle.run(cases=args.cases, block=args.block, warmup=args.warmup_cases,
-                                   spiff=not args.no_spiff)
+                                   spiff=not args.no_spiff, floor=not args.no_floor)
         elif args.command == "workdays":
             from . import workdays
 
@@ -141,6 +142,7 @@ def _child_args(args, command: str) -> list[str]:
     if command == "lifecycle":
         out += ["--cases", str(args.cases), "--block", str(args.block), "--warmup-cases", str(args.warmup_cases)]
         out += ["--no-spiff"] if args.no_spiff else []
+        out += ["--no-floor"] if args.no_floor else []
     elif command == "workdays":
         out += ["--calls", str(args.calls), "--reference-calls", str(args.reference_calls)]
     else:

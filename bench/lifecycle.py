@@ -5,7 +5,10 @@ Shenpi, per case (6 commits): receive; accept; pass × 3 (审查, 审核, 审批
 application; five user tasks (accept, examine, review, approve, decide), each a separate request
 that loads, restores, runs, serializes and saves the workflow.
 Both run on the same PostgreSQL database through the same Django connection, one case at a time,
-in alternating blocks so that drift (autovacuum, caches) hits both sides alike.
+in alternating blocks so that drift (autovacuum, caches) hits both sides alike. A third side, the
+floor (bench/floor.py), does per task only what any engine keeping state per action must: lock the
+row, write it, append an audit row, commit, in plain SQL through psycopg: how far below it a side
+stays bounds what any ratio between engines can be on this machine.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from shenpi.cases import services
 from shenpi.cases.models import ApplicantKind, State
 
 from . import org
+from .floor import FloorRunner
 from .spiff import TASKS, SpiffRunner
 from .stats import summary_ms, table
 
@@ -30,6 +34,9 @@ from .stats import summary_ms, table
 STEPS = ("receive/start", "accept", "pass 审查", "pass 审核", "pass 审批", "grant+complete")
 # The two service calls of the last task, timed inside its transaction (the commit is not in them).
 GRANT_INSIDE, COMPLETE_INSIDE = "  of which grant", "  of which complete"
+
+
+SPIFF, FLOOR = "SpiffWorkflow 3", "floor: psycopg alone"
 
 
 @dataclass
@@ -117,6 +124,29 @@ class SpiffFlow:
             raise RuntimeError(f"workflow {workflow_id} did not complete")
 
 
+class FloorFlow:
+    def __init__(self, runner: FloorRunner, rng: random.Random):
+        self.runner = runner
+        self.applicants = [{"applicant_name": org.person_name(rng), "applicant_id": org.person_id(rng)}
+                           for _ in range(64)]
+
+    def run_case(self, index: int, timings: dict[str, list[float]] | None) -> None:
+        clock = time.perf_counter
+        start = clock()
+        flow_id = self.runner.start(self.applicants[index % 64])
+        if timings is not None:
+            timings["receive/start"].append(clock() - start)
+        for label, task in zip(STEPS[1:], TASKS, strict=True):
+            start = clock()
+            self.runner.complete_task(flow_id, task, {"opinion": "同意"})
+            if timings is not None:
+                timings[label].append(clock() - start)
+
+
+# Statements per step on the floor side (psycopg's own, which Django's capture does not see).
+FLOOR_STATEMENTS = {"receive/start": 4, **{label: 5 for label in STEPS[1:]}}
+
+
 class _StepMarks(dict):
     """Handed to run_case as its timings: notes how many statements had run when each step ended."""
 
@@ -155,25 +185,32 @@ def _queue_notifications_as_in_production() -> None:
     app.conf.update(broker_url="memory://", task_always_eager=False)
 
 
-def run(cases: int = 2000, block: int = 100, warmup: int = 20, seed: int = 7, spiff: bool = True) -> dict:
+def run(cases: int = 2000, block: int = 100, warmup: int = 20, seed: int = 7, spiff: bool = True,
+        floor: bool = True) -> dict:
     _queue_notifications_as_in_production()
     rng = random.Random(seed)
     office = org.make_office()
     ours = ShenpiFlow(office, rng)
     sides = [Side("Shenpi services")]
     flows = [ours]
-    runner = None
+    runners = []
     if spiff:
-        runner = SpiffRunner()
+        runners.append(SpiffRunner())
+        sides.append(Side(SPIFF))
+        flows.append(SpiffFlow(runners[-1], rng))
+    if floor:
+        runners.append(FloorRunner())
+        sides.append(Side(FLOOR))
+        flows.append(FloorFlow(runners[-1], rng))
+    for runner in runners:
         runner.create_table()
-        sides.append(Side("SpiffWorkflow 3"))
-        flows.append(SpiffFlow(runner, rng))
     try:
         print(f"lifecycle: warming up ({warmup} cases per side) …", flush=True)
         for flow in flows:
             for i in range(warmup):
                 flow.run_case(i, None)
-        queries = {side.name: _queries_per_step(flow) for side, flow in zip(sides, flows, strict=True)}
+        queries = {side.name: FLOOR_STATEMENTS if side.name == FLOOR else _queries_per_step(flow)
+                   for side, flow in zip(sides, flows, strict=True)}
         done = 0
         while done < cases:
             size = min(block, cases - done)
@@ -186,7 +223,7 @@ def run(cases: int = 2000, block: int = 100, warmup: int = 20, seed: int = 7, sp
             done += size
             print(f"lifecycle: {done}/{cases} cases per side", flush=True)
     finally:
-        if runner is not None:
+        for runner in runners:
             runner.drop_table()
     return _report(sides, queries)
 
@@ -204,10 +241,19 @@ def _report(sides: list[Side], queries: dict[str, dict[str, int]]) -> dict:
     print()
     print(table(["side", "cases", "seconds", "cases/s", "ms/case"], rows,
                 title="Case lifecycle: receive + 5 user tasks, 6 commits per case, sequential, one connection"))
-    if len(sides) == 2 and sides[0].cases_per_second:
-        ratio = sides[1].cases_per_second / sides[0].cases_per_second
+    by_name = {side.name: side for side in sides}
+    ours, spiff = sides[0], by_name.get(SPIFF)
+    if spiff and ours.cases_per_second:
+        ratio = spiff.cases_per_second / ours.cases_per_second
         result["ratio_spiff_over_ours"] = ratio
-        print(f"ratio SpiffWorkflow / Shenpi cases per second: {ratio:.2f}")
+        print(f"ratio SpiffWorkflow / Shenpi cases per second: {ratio:.2f}"
+              + (f" (Shenpi {1 / ratio:.2f}× as fast)" if ratio < 1 else ""))
+    if FLOOR in by_name and by_name[FLOOR].cases_per_second:
+        floor_cps = by_name[FLOOR].cases_per_second
+        result["floor_cases_per_second"] = floor_cps
+        for side in (ours, spiff):
+            if side and side.cases_per_second:
+                print(f"{side.name}: {floor_cps / side.cases_per_second:.2f}× the floor's time per case")
     step_rows = []
     for label in (*STEPS, GRANT_INSIDE, COMPLETE_INSIDE):
         row = [label]
@@ -220,7 +266,7 @@ def _report(sides: list[Side], queries: dict[str, dict[str, int]]) -> dict:
         step_rows.append(row)
     headers = ["step"]
     for side in sides:
-        short = "ours" if side.name.startswith("Shenpi") else "spiff"
+        short = {SPIFF: "spiff", FLOOR: "floor"}.get(side.name, "ours")
         headers += [f"{short} p50 ms", f"{short} p95", f"{short} p99", f"{short} SQL"]
     print()
     print(table(headers, step_rows,

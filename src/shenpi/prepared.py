@@ -8,6 +8,9 @@ fields' own get_db_prep_value (so each backend gets what the ORM would send), ex
 through Django's cursor (logged, captured and error-wrapped like any query), and applies to the
 rows the converters the ORM applies (aware datetimes on SQLite, decrypted SM4 fields, parsed
 JSON), taken from the current thread's connection.
+
+The same holds for the rows a case action writes: update_row and insert_row keep their SQL per
+model and columns, and batched() lets those writes travel together on PostgreSQL.
 """
 
 from __future__ import annotations
