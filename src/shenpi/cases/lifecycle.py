@@ -178,15 +178,19 @@ def _positive_int(act: Act, key: str, message: str, maximum: int | None = None) 
     return value
 
 
-def missing_materials(case: Case) -> list[CaseMaterial]:
-    """Required materials neither received nor deferred under 容缺."""
-    return [m for m in case.materials.all() if m.required and not m.received and not m.deferred]
+_MISSING = Prepared(CaseMaterial.objects.filter(case_id=Param("case", BigIntegerField()), required=True,
+                                                received=False, deferred=False).values_list("name"))
+
+
+def missing_materials(case: Case) -> list[str]:
+    """Names of the required materials neither received nor deferred under 容缺, in list order."""
+    return [name for (name,) in _MISSING.rows(case=case.pk)]
 
 
 def _require_complete_materials(act: Act) -> None:
     missing = missing_materials(act.case)
     if missing:
-        names = "、".join(m.name for m in missing)
+        names = "、".join(missing)
         raise TransitionRefused(f"申请材料不齐全，不能受理：缺少{names}。请出具一次性告知书要求补正。")
 
 

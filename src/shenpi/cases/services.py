@@ -221,7 +221,7 @@ def _save_with_unique_number(case: Case, now) -> None:
         case.number = new_case_number(now)
         try:
             with transaction.atomic():
-                case.save()
+                insert_row(case)
             return
         except IntegrityError:
             continue

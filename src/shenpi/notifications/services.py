@@ -22,6 +22,7 @@ from django.db.models import F, QuerySet
 
 from shenpi import clock
 from shenpi.accounts.identifiers import IdentifierError, mask_phone, validate_mobile
+from shenpi.prepared import insert_row
 
 from . import backends
 from .models import Notification
@@ -142,9 +143,10 @@ def create_notifications(template: str, *, context: dict | None = None, user=Non
         rows.append(Notification(channel=channel, recipient=user, address=address, address_masked=masked,
                                  template=template, subject=subject, body=body, case=case, topic=topic,
                                  status=Status.PENDING, next_attempt_at=now, created_at=now))
-    if rows:
-        # Part of the caller's transaction (bulk_create makes its own only in autocommit); never a commit.
-        Notification.objects.bulk_create(rows)
+    # Part of the caller's transaction (one of their own only in autocommit); never a commit.
+    with transaction.atomic(savepoint=False):
+        for row in rows:
+            insert_row(row)
     return rows
 
 

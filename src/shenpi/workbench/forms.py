@@ -289,7 +289,7 @@ class CorrectionForm(ActionForm):
     def __init__(self, data=None, **kw):
         super().__init__(data, **kw)
         if data is None:
-            names = [m.name for m in lifecycle.missing_materials(self.case)]
+            names = lifecycle.missing_materials(self.case)
             self.rows = missing_rows_for(names)
         else:
             self.rows = missing_rows_from(data, prefix=f"{self.action}-missing")
