@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from shenpi import clock
 from shenpi.accounts.models import Role, User
+from shenpi.cases.errors import Conflict
 from shenpi.cases.models import Case, CaseStep, Notice
 from shenpi.prepared import NOTHING, Param, Prepared, batched, from_queryset, insert_row, together, update_row
 from tests import factories as f
@@ -190,3 +191,21 @@ def test_a_batched_write_that_fails_raises_the_orm_s_error_and_leaves_nothing(de
     with transaction.atomic(), batched():
         insert_row(notice("N-2"), need_pk=False)
     assert Notice.objects.filter(number="N-2").count() == 1
+
+
+def test_a_number_already_taken_is_drawn_again_and_every_draw_taken_inserts_nothing(departments, monkeypatch):
+    """Case numbers are random: a clash draws another, in the same transaction, batched or not."""
+    from shenpi.cases import services
+
+    taken = Case.objects.filter(department=departments[0]).first()
+    draws = iter([taken.number, taken.number, "20260903FRESH001"])
+    monkeypatch.setattr(services, "new_case_number", lambda now: next(draws))
+    clerk, item = f.user(departments[0], Role.CLERK), f.item(departments[0])
+    with transaction.atomic(), batched():
+        case = f.receive(clerk, item, name="第三次编号")
+    assert Case.objects.get(pk=case.pk).number == "20260903FRESH001" == case.number
+    monkeypatch.setattr(services, "new_case_number", lambda now: taken.number)
+    before = Case.objects.count()
+    with pytest.raises(Conflict, match="办件编号生成冲突"):
+        f.receive(clerk, item, name="编号全被占用")
+    assert Case.objects.count() == before and not Case.objects.filter(applicant_name="编号全被占用").exists()

@@ -173,8 +173,8 @@ def _update_sql(model, attnames: tuple[str, ...], alias: str) -> tuple[str, tupl
 
 
 @functools.cache
-def _insert_sql(model, returning: bool, alias: str, chosen: tuple[tuple[str, Prepared], ...] = ()
-                ) -> tuple[str, tuple[tuple[Field, Statement | None], ...]]:
+def _insert_sql(model, returning: bool, alias: str, chosen: tuple[tuple[str, Prepared], ...] = (),
+                skip_taken: bool = False) -> tuple[str, tuple[tuple[Field, Statement | None], ...]]:
     """The INSERT and its columns: each field, with the statement choosing its value if any."""
     connection = connections[alias]
     by_query = dict(chosen)
@@ -183,6 +183,8 @@ def _insert_sql(model, returning: bool, alias: str, chosen: tuple[tuple[str, Pre
     sources = tuple((f, by_query[f.attname].statement(alias) if f.attname in by_query else None) for f in fields)
     values = ", ".join("%s" if statement is None else f"({statement.sql})" for _, statement in sources)
     sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values})"  # noqa: S608 (names from the model, quoted)
+    if skip_taken:  # PostgreSQL and SQLite alike; only a unique value already taken skips the row
+        sql += " ON CONFLICT DO NOTHING"
     if returning:
         sql += " RETURNING " + connection.ops.quote_name(model._meta.pk.column)
     return sql, sources
@@ -232,6 +234,30 @@ def insert_row(obj: Model, using: str = DEFAULT_DB_ALIAS, need_pk: bool = True,
             obj.pk = cursor.lastrowid
     obj._state.adding, obj._state.db = False, using
     return obj
+
+
+def insert_numbered(obj: Model, field: str, draw: Callable[[], str], attempts: int = 5,
+                    using: str = DEFAULT_DB_ALIAS) -> bool:
+    """INSERT a row whose unique `field` (a case or order number) is drawn at random, drawing again
+    while the value drawn is taken; False when every draw was.
+
+    ON CONFLICT DO NOTHING instead of catching the error: no savepoint per attempt, and no failed
+    statement to recover from inside batched().
+    """
+    connection = connections[using]
+    returning = connection.features.can_return_columns_from_insert
+    sql, sources = _insert_sql(type(obj), returning, using, (), skip_taken=True)
+    for _ in range(attempts):
+        setattr(obj, field, draw())
+        values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f, _ in sources]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, values)
+            inserted = cursor.fetchone() if returning else (cursor.lastrowid if cursor.rowcount == 1 else None)
+        if inserted:
+            obj.pk = inserted[0] if returning else inserted
+            obj._state.adding, obj._state.db = False, using
+            return True
+    return False
 
 
 @contextmanager

@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import BigIntegerField, CharField, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -20,7 +20,7 @@ from shenpi.catalog.models import Item, ItemVersion, Window
 from shenpi.catalog.services import frozen_version, materials_of, published_version
 from shenpi.crypto import blind_index
 from shenpi.notifications.services import notify
-from shenpi.prepared import Param, Prepared, batched, insert_row, together, update_row
+from shenpi.prepared import Param, Prepared, batched, insert_numbered, insert_row, together, update_row
 from shenpi.workdays.services import get_calendar
 
 from . import lifecycle, trail
@@ -196,9 +196,9 @@ def receive(*, actor: User, item: Item, applicant: ApplicantInput, materials: di
         correction_due=calendar.add(received_on, lifecycle.CORRECTION_NOTICE_DAYS),
         promised_limit=version.promised_limit, statutory_limit=version.statutory_limit,
     )
-    # Not batched: a number already taken must fail here, to be drawn again.
-    _save_with_unique_number(case, now)
     with batched():
+        if not insert_numbered(case, "number", lambda: new_case_number(now)):
+            raise Conflict("办件编号生成冲突，请重试。")
         for spec in specs:
             given = materials.get(spec.pk, {})
             insert_row(CaseMaterial(
@@ -214,18 +214,6 @@ def receive(*, actor: User, item: Item, applicant: ApplicantInput, materials: di
         update_row(case, ["trail_head", "trail_length"])
         insert_row(event, need_pk=False)
     return case
-
-
-def _save_with_unique_number(case: Case, now) -> None:
-    for _ in range(5):
-        case.number = new_case_number(now)
-        try:
-            with transaction.atomic():
-                insert_row(case)
-            return
-        except IntegrityError:
-            continue
-    raise Conflict("办件编号生成冲突，请重试。")
 
 
 # -- performing an action -----------------------------------------------------------------------

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 
 from cryptography.hazmat.primitives import hashes
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -31,6 +31,7 @@ from shenpi.cases.errors import Conflict, Forbidden, InvalidInput, TransitionRef
 from shenpi.cases.models import Case
 from shenpi.catalog.models import Department
 from shenpi.notifications.services import notify
+from shenpi.prepared import insert_numbered
 from shenpi.workdays.services import get_calendar
 
 from .models import Alert, Order, OrderAttachment, OrderEntry
@@ -191,24 +192,13 @@ def issue_order(actor: User, department, title: str, demand: str, alerts: Iterab
     now = clock.now()
     order = Order(title=title, demand=demand, department=department, issued_by=actor, issued_at=now,
                   reply_due=reply_due, status=Status.OPEN)
-    _save_with_unique_number(order, now)
+    if not insert_numbered(order, "number", lambda: new_order_number(now)):
+        raise Conflict("督办单号生成冲突，请重试。")
     order.alerts.set(found_alerts)
     order.cases.set(found_cases)
     OrderEntry.objects.create(order=order, kind=Kind.ISSUE, text=demand, by=actor, at=now, reply_due=reply_due)
     tell_department(order, order.title)
     return order
-
-
-def _save_with_unique_number(order: Order, now) -> None:
-    for _ in range(5):
-        order.number = new_order_number(now)
-        try:
-            with transaction.atomic():
-                order.save()
-            return
-        except IntegrityError:
-            continue
-    raise Conflict("督办单号生成冲突，请重试。")
 
 
 def tell_department(order: Order, content: str) -> None:
