@@ -116,3 +116,24 @@ def setup_django(database_url: str, var_path: str) -> None:
 
     django.setup()
     call_command("migrate", verbosity=0)
+
+
+class OwnSchema:
+    """A bench side's own tables in a schema of their own: made before the run, dropped after it."""
+
+    schema: str
+    schema_sql: tuple[str, ...]  # CREATE statements, after CREATE SCHEMA
+
+    def create_table(self) -> None:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
+            for statement in self.schema_sql:
+                cursor.execute(statement)
+
+    def drop_table(self) -> None:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE")

@@ -12,8 +12,9 @@ import json
 
 from django.db import connection
 
+from .db import OwnSchema
+
 SCHEMA_SQL = (
-    "CREATE SCHEMA IF NOT EXISTS bench_floor",
     """CREATE TABLE IF NOT EXISTS bench_floor.flow (
            id bigserial PRIMARY KEY, state text NOT NULL, version integer NOT NULL DEFAULT 0,
            data jsonb NOT NULL)""",
@@ -24,19 +25,10 @@ SCHEMA_SQL = (
 TASKS = ("accept", "examine", "review", "approve", "decide")
 
 
-class FloorRunner:
+class FloorRunner(OwnSchema):
     """Plain SQL on the Django connection's own psycopg connection (Django stays in autocommit)."""
 
-    @staticmethod
-    def create_table() -> None:
-        with connection.cursor() as cursor:
-            for statement in SCHEMA_SQL:
-                cursor.execute(statement)
-
-    @staticmethod
-    def drop_table() -> None:
-        with connection.cursor() as cursor:
-            cursor.execute("DROP SCHEMA IF EXISTS bench_floor CASCADE")
+    schema, schema_sql = "bench_floor", SCHEMA_SQL
 
     @staticmethod
     def _raw():

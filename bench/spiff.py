@@ -15,12 +15,13 @@ from SpiffWorkflow.bpmn.parser import BpmnParser
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.util.task import TaskState
 
+from .db import OwnSchema
+
 BPMN_FILE = Path(__file__).with_name("five_tasks.bpmn")
 PROCESS_ID = "case_approval"
 TASKS = ("accept", "examine", "review", "approve", "decide")
 
 SCHEMA_SQL = (
-    "CREATE SCHEMA IF NOT EXISTS bench_spiff",
     """CREATE TABLE IF NOT EXISTS bench_spiff.workflow (
            id bigserial PRIMARY KEY,
            case_key text NOT NULL UNIQUE,
@@ -31,23 +32,14 @@ SCHEMA_SQL = (
 )
 
 
-class SpiffRunner:
+class SpiffRunner(OwnSchema):
+    schema, schema_sql = "bench_spiff", SCHEMA_SQL
+
     def __init__(self):
         parser = BpmnParser()
         parser.add_bpmn_file(str(BPMN_FILE))
         self.spec = parser.get_spec(PROCESS_ID)
         self.serializer = BpmnWorkflowSerializer()
-
-    @staticmethod
-    def create_table() -> None:
-        with connection.cursor() as cursor:
-            for statement in SCHEMA_SQL:
-                cursor.execute(statement)
-
-    @staticmethod
-    def drop_table() -> None:
-        with connection.cursor() as cursor:
-            cursor.execute("DROP SCHEMA IF EXISTS bench_spiff CASCADE")
 
     @transaction.atomic
     def start(self, case_key: str, application: dict) -> int:

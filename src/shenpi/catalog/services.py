@@ -71,24 +71,24 @@ def frozen_version(version_id: int) -> ItemVersion:
     return copy.copy(entry.version)
 
 
+def _part_of(version: ItemVersion, part: str, related: str) -> tuple:
+    """A version's related rows in order: read each time while a draft, once when frozen."""
+    if version.status == ItemVersion.Status.DRAFT:
+        return tuple(getattr(version, related).all())
+    entry = _frozen_entry(version)
+    if getattr(entry, part) is None:
+        setattr(entry, part, tuple(getattr(version, related).all()))
+    return getattr(entry, part)
+
+
 def flow_of(version: ItemVersion) -> tuple[FlowStep, ...]:
     """A version's flow steps in order; cached once published, since published flows never change."""
-    if version.status == ItemVersion.Status.DRAFT:
-        return tuple(version.steps.all())
-    entry = _frozen_entry(version)
-    if entry.flow is None:
-        entry.flow = tuple(version.steps.all())
-    return entry.flow
+    return _part_of(version, "flow", "steps")
 
 
 def materials_of(version: ItemVersion) -> tuple[MaterialSpec, ...]:
     """A version's material list in order; cached once published, like its flow."""
-    if version.status == ItemVersion.Status.DRAFT:
-        return tuple(version.materials.all())
-    entry = _frozen_entry(version)
-    if entry.materials is None:
-        entry.materials = tuple(version.materials.all())
-    return entry.materials
+    return _part_of(version, "materials", "materials")
 
 
 # Which version of an item is open for applications moves on when a draft is published: read each
