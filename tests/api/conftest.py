@@ -13,6 +13,8 @@ from rest_framework.test import APIClient
 from shenpi import clock
 from shenpi.accounts.models import Role
 from shenpi.api import statements
+from shenpi.cases import services
+from shenpi.catalog.models import FlowStep
 from tests import factories as f
 
 CASES = "/api/v1/cases/"
@@ -90,6 +92,25 @@ def centre_clerk(db, org):
     """A clerk of the comprehensive window (综合受理), who may receive for every department."""
     dept = f.department("政务服务中心综合受理窗口", code="ZHSL", comprehensive=True)
     return f.user(dept, Role.CLERK, full_name="综合窗口")
+
+
+@pytest.fixture
+def mixed_cases(org, other):
+    """Cases of two departments in several states, one with a part worked by the other department;
+    names with LIKE wildcards and a common surname, for the search filter."""
+    clerk, it = org.people["clerk"], org.item
+    clock.set_now(at(2026, 9, 1))
+    late = services.perform(f.receive(clerk, it, name="王%_五", title="九月一日受理"), "accept", actor=clerk)
+    clock.set_now(at(2026, 9, 24))
+    joint = f.item(org.dept, name="建设工程竣工验收备案")
+    FlowStep.objects.create(version=joint.current_version(), seq=1, name="消防验收", role_id=Role.HANDLER,
+                            department=other.dept)
+    shared = services.perform(f.receive(clerk, joint, name="赵六"), "accept", actor=clerk)
+    waiting = f.receive(clerk, it, name="李四", phone="13900001111")
+    running = services.perform(f.receive(clerk, it), "accept", actor=clerk)
+    foreign = services.perform(f.receive(other.people["clerk"], other.item, name="王五"), "accept",
+                               actor=other.people["clerk"])
+    return {"late": late, "shared": shared, "waiting": waiting, "running": running, "foreign": foreign}
 
 
 @pytest.fixture

@@ -11,14 +11,13 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from shenpi import clock
 from shenpi.accounts.models import Role
 from shenpi.api import lean
 from shenpi.cases import services
 from shenpi.catalog.models import FlowStep
 from tests import factories as f
 
-from .conftest import CASES, at, session_client, token_client
+from .conftest import CASES, session_client, token_client
 
 pytestmark = pytest.mark.django_db
 
@@ -54,21 +53,8 @@ def same_answer(lean_response, drf_response):
 
 
 @pytest.fixture
-def cases(org, other):
-    """Cases of two departments in several states, one with a part worked by the other department."""
-    clerk, it = org.people["clerk"], org.item
-    clock.set_now(at(2026, 9, 1))
-    late = services.perform(f.receive(clerk, it, title="九月一日受理"), "accept", actor=clerk)
-    clock.set_now(at(2026, 9, 24))
-    joint = f.item(org.dept, name="建设工程竣工验收备案")
-    FlowStep.objects.create(version=joint.current_version(), seq=1, name="消防验收", role_id=Role.HANDLER,
-                            department=other.dept)
-    shared = services.perform(f.receive(clerk, joint, name="赵六"), "accept", actor=clerk)
-    waiting = f.receive(clerk, it, name="李四", phone="13900001111")
-    running = services.perform(f.receive(clerk, it), "accept", actor=clerk)
-    foreign = services.perform(f.receive(other.people["clerk"], other.item, name="王五"), "accept",
-                               actor=other.people["clerk"])
-    return {"late": late, "shared": shared, "waiting": waiting, "running": running, "foreign": foreign}
+def cases(mixed_cases):
+    return mixed_cases
 
 
 QUERIES = [

@@ -8,28 +8,14 @@ from shenpi import clock
 from shenpi.accounts.models import Role
 from shenpi.api import queries, statements
 from shenpi.cases import services
-from shenpi.catalog.models import FlowStep
 from tests import factories as f
-
-from .conftest import at
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def cases(org, other):
-    clerk, it = org.people["clerk"], org.item
-    clock.set_now(at(2026, 9, 1))
-    late = services.perform(f.receive(clerk, it, name="王%_五"), "accept", actor=clerk)
-    clock.set_now(at(2026, 9, 24))
-    joint = f.item(org.dept, name="建设工程竣工验收备案")
-    FlowStep.objects.create(version=joint.current_version(), seq=1, name="消防验收", role_id=Role.HANDLER,
-                            department=other.dept)
-    made = [late, services.perform(f.receive(clerk, joint), "accept", actor=clerk)]
-    made += [f.receive(clerk, it, name="李四"), services.perform(f.receive(clerk, it), "accept", actor=clerk)]
-    made.append(services.perform(f.receive(other.people["clerk"], other.item), "accept",
-                                 actor=other.people["clerk"]))
-    return made
+def cases(mixed_cases):
+    return list(mixed_cases.values())
 
 
 def reference(user, criteria, *, descending=True, position=None, limit=21):
