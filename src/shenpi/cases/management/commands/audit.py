@@ -9,22 +9,21 @@ from __future__ import annotations
 
 import sys
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from shenpi.cases import trail
 from shenpi.cases.models import Case
-from shenpi.commandline import OneLineParser
+from shenpi.commandline import OneLineCommand, OneLineParser
 
 BROKEN = 1
 INPUT_ERROR = 2
 
 
+class Command(OneLineCommand):
+    """Its own handle(): a broken trail is several lines (one per case), not one refusal."""
 
-
-class Command(BaseCommand):
     help = "审计链：校验每个办件的办理记录SM3哈希链，找出被修改、删除或插入的记录。"
     requires_system_checks = []
-    _on_console = False
 
     def add_arguments(self, parser):
         actions = parser.add_subparsers(dest="action", required=True, metavar="{verify}",
@@ -33,15 +32,6 @@ class Command(BaseCommand):
         verify.add_argument("--case", metavar="NUMBER", help="只校验该办件编号的记录链")
         verify.add_argument("--all-breaks", action="store_true",
                             help="校验全部办件，列出每个有断裂的办件（默认在第一处断裂即停止）")
-
-    def create_parser(self, prog_name, subcommand, **kwargs):
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-        parser.__class__ = OneLineParser
-        return parser
-
-    def run_from_argv(self, argv):
-        self._on_console = True
-        super().run_from_argv(argv)
 
     def handle(self, *args, action, **options):
         number = options.get("case")
