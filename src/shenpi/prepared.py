@@ -220,20 +220,11 @@ def insert_row(obj: Model, using: str = DEFAULT_DB_ALIAS, need_pk: bool = True,
     chosen = chosen or {}
     sql, sources = _insert_sql(type(obj), returning, using,
                                tuple((name, query) for name, (query, _) in sorted(chosen.items())))
-    values = []
-    for field, statement in sources:
-        if statement is None:
-            values.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
-        else:
-            values += statement.bind(chosen[field.attname][1], connection)
     with connection.cursor() as cursor:
-        cursor.execute(sql, values)
+        cursor.execute(sql, _values(obj, sources, chosen, connection))
         if returning:
-            obj.pk = cursor.fetchone()[0]
-        elif need_pk or connection.vendor == "sqlite":
-            obj.pk = cursor.lastrowid
-    obj._state.adding, obj._state.db = False, using
-    return obj
+            return _stored(obj, cursor.fetchone()[0], using)
+        return _stored(obj, cursor.lastrowid if need_pk or connection.vendor == "sqlite" else None, using)
 
 
 def insert_numbered(obj: Model, field: str, draw: Callable[[], str], attempts: int = 5,
@@ -249,15 +240,30 @@ def insert_numbered(obj: Model, field: str, draw: Callable[[], str], attempts: i
     sql, sources = _insert_sql(type(obj), returning, using, (), skip_taken=True)
     for _ in range(attempts):
         setattr(obj, field, draw())
-        values = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f, _ in sources]
         with connection.cursor() as cursor:
-            cursor.execute(sql, values)
-            inserted = cursor.fetchone() if returning else (cursor.lastrowid if cursor.rowcount == 1 else None)
-        if inserted:
-            obj.pk = inserted[0] if returning else inserted
-            obj._state.adding, obj._state.db = False, using
+            cursor.execute(sql, _values(obj, sources, {}, connection))
+            row = cursor.fetchone() if returning else ((cursor.lastrowid,) if cursor.rowcount == 1 else None)
+        if row:
+            _stored(obj, row[0], using)
             return True
     return False
+
+
+def _values(obj: Model, sources, chosen: dict, connection) -> list:
+    """An INSERT's parameters: each field's value as save() would send it, or a choosing statement's."""
+    values = []
+    for field, statement in sources:
+        if statement is None:
+            values.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
+        else:
+            values += statement.bind(chosen[field.attname][1], connection)
+    return values
+
+
+def _stored(obj: Model, pk, using: str) -> Model:
+    obj.pk = pk
+    obj._state.adding, obj._state.db = False, using
+    return obj
 
 
 @contextmanager
