@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from shenpi import clock
 from shenpi.accounts.models import Role, User
-from shenpi.cases.errors import Conflict
 from shenpi.cases.models import Case, CaseStep, Notice
+from shenpi.errors import Conflict
 from shenpi.prepared import NOTHING, Param, Prepared, batched, from_queryset, insert_row, together, update_row
 from tests import factories as f
 

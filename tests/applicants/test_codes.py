@@ -8,7 +8,7 @@ from django.utils import timezone
 from shenpi import clock
 from shenpi.applicants import services
 from shenpi.applicants.models import MobileCode
-from shenpi.cases.errors import InvalidInput
+from shenpi.errors import InvalidInput
 
 from .helpers import last_code, person_id, register
 

@@ -8,9 +8,9 @@ from django.test import Client
 from shenpi.accounts.models import User
 from shenpi.applicants import services
 from shenpi.applicants.models import Applicant, MobileCode
-from shenpi.cases.errors import InvalidInput
 from shenpi.cases.models import ApplicantKind
 from shenpi.crypto import blind_index
+from shenpi.errors import InvalidInput
 from shenpi.notifications.models import Notification
 
 from .helpers import PASSWORD, last_code, person_id, register, uscc, verified, wrong_check

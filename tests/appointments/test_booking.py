@@ -10,7 +10,7 @@ from django.db import IntegrityError, connection, transaction
 from shenpi import clock
 from shenpi.appointments import services
 from shenpi.appointments.models import Booking, Slot
-from shenpi.cases.errors import InvalidInput, TransitionRefused
+from shenpi.errors import InvalidInput, TransitionRefused
 from shenpi.notifications.models import Notification
 
 from .conftest import MOBILE, at, person
@@ -183,7 +183,7 @@ def test_marking_attendance(world):
     with pytest.raises(TransitionRefused, match="尚未开始"):
         services.mark(absent, "no_show", actor=world.clerk)
     assert services.mark(came, "attended", actor=world.clerk).status == Booking.Status.ATTENDED
-    from shenpi.cases.errors import Forbidden
+    from shenpi.errors import Forbidden
 
     clock.set_now(at(2026, 9, 28, 10, 5))
     with pytest.raises(Forbidden):

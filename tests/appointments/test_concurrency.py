@@ -12,7 +12,7 @@ from django.conf import settings
 
 from shenpi.appointments import services
 from shenpi.appointments.models import Booking, Slot
-from shenpi.cases.errors import TransitionRefused
+from shenpi.errors import TransitionRefused
 from shenpi.notifications.models import Notification
 from tests.concurrency import race
 

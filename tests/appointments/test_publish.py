@@ -13,7 +13,7 @@ from shenpi import clock
 from shenpi.appointments import services
 from shenpi.appointments.management.commands.appointments import Command
 from shenpi.appointments.models import Slot
-from shenpi.cases.errors import Forbidden, InvalidInput
+from shenpi.errors import Forbidden, InvalidInput
 
 from .conftest import at
 

@@ -21,9 +21,9 @@ from django.utils import timezone
 from shenpi import clock
 from shenpi.accounts.models import Role, User
 from shenpi.cases import lifecycle, services
-from shenpi.cases.errors import CaseError, Conflict, Forbidden, InvalidInput, TransitionRefused
 from shenpi.cases.models import Case, CaseStep, Notice, State
 from shenpi.catalog.models import FlowStep, Window
+from shenpi.errors import Conflict, Forbidden, InvalidInput, ServiceError, TransitionRefused
 from tests import factories as f
 from tests.concurrency import race
 
@@ -210,7 +210,7 @@ def test_actions_on_different_cases_of_one_item_do_not_wait_for_each_other(org):
             first_open.wait(timeout=10)
             services.perform(second.pk, "pass", actor=people[Role.HANDLER])
             second_done.set()
-        except CaseError as error:
+        except ServiceError as error:
             outcome["second_error"] = error
         finally:
             connection.close()

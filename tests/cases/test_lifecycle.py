@@ -9,8 +9,8 @@ from django.utils import timezone
 from shenpi import clock
 from shenpi.accounts.models import User
 from shenpi.cases import services
-from shenpi.cases.errors import Conflict, Forbidden, InvalidInput, TransitionRefused
 from shenpi.cases.models import Case, CaseStep, Notice, State
+from shenpi.errors import Conflict, Forbidden, InvalidInput, TransitionRefused
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,8 @@ person, well-formed parameters) and which are refused, and the law's clock is re
 official calendar (`chinese_calendar`) without the platform's own calendar code. After every step
 the invariants a service centre relies on are checked for every case.
 
-By default the same 30 runs are replayed every time (derandomised, so the suite is never flaky);
+By default the same 30 runs are replayed every time (a fixed seed, so the suite is never flaky and
+an edit of this file does not draw other runs);
 SHENPI_EXPLORE=<runs> explores that many fresh random runs instead.
 """
 
@@ -21,7 +22,7 @@ import chinese_calendar
 import pytest
 from django.db import transaction
 from django.utils import timezone
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, seed, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -35,7 +36,6 @@ from hypothesis.stateful import (
 from shenpi import clock
 from shenpi.accounts.models import Role, User
 from shenpi.cases import lifecycle, services
-from shenpi.cases.errors import CaseError, Conflict, Forbidden, TransitionRefused
 from shenpi.cases.models import (
     CLOSED_STATES,
     OPEN_STATES,
@@ -49,6 +49,7 @@ from shenpi.cases.models import (
     State,
 )
 from shenpi.catalog.models import FlowStep, Window
+from shenpi.errors import Conflict, Forbidden, ServiceError, TransitionRefused
 from shenpi.workdays.services import get_calendar
 from tests import factories as f
 
@@ -409,7 +410,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         try:
             services.perform(case.pk, action, actor=actor, params=params, ip="10.1.2.3",
                              expected_version=expected_version)
-        except CaseError as error:
+        except ServiceError as error:
             assert snapshot(model.pk) == before, f"refused {action} changed the case: {error.message}"
             assert not should_succeed, f"{action} by {actor} with {params} wrongly refused: {error.message}"
             if stale:
@@ -758,19 +759,22 @@ class LifecycleMachine(RuleBasedStateMachine):
         assert case.extension_days == total == model.extension <= case.version.extension_limit
 
 
-# The same runs every time by default, so the suite is never flaky; SHENPI_EXPLORE=<runs> explores new
+# The same runs every time by default (a fixed seed: an edit of this file or of the machine's rules
+# does not draw other runs), so the suite is never flaky; SHENPI_EXPLORE=<runs> explores new
 # random runs instead (e.g. SHENPI_EXPLORE=500 before a release). Shrinking replays whole database-backed
 # runs and can take minutes; the printed steps of a failing run are short enough to read as they are.
 EXPLORE = int(os.environ.get("SHENPI_EXPLORE") or 0)
+FIXED_SEED = 1
 STEPS = settings(max_examples=EXPLORE or 30, stateful_step_count=50, deadline=None, database=None,
-                 derandomize=not EXPLORE, phases=[Phase.explicit, Phase.generate],
+                 phases=[Phase.explicit, Phase.generate],
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 
 def test_random_lives_keep_the_lifecycle_invariants():
     LifecycleMachine.org = build_org()
     SEEN.clear()
-    run_state_machine_as_test(LifecycleMachine, settings=STEPS)
+    machine = LifecycleMachine if EXPLORE else seed(FIXED_SEED)(LifecycleMachine)
+    run_state_machine_as_test(machine, settings=STEPS)
     # Without this the machine could drift into never reaching a transition and still pass.
     missing = [(outcome, action) for action in ACTIONS for outcome in ("done", "refused") if not SEEN[outcome, action]]
     assert not missing, f"transitions never exercised: {missing}"

@@ -15,9 +15,9 @@ from django.utils import timezone
 from shenpi import clock
 from shenpi.accounts.models import Role, User
 from shenpi.cases import lifecycle, services
-from shenpi.cases.errors import Forbidden, InvalidInput, TransitionRefused
 from shenpi.cases.models import Case, CaseStep, ClockStop, Notice, State
 from shenpi.catalog.models import FlowStep, ItemVersion, Window
+from shenpi.errors import Forbidden, InvalidInput, TransitionRefused
 from shenpi.workdays.services import get_calendar
 from tests import factories as f
 

@@ -11,7 +11,6 @@ from django.utils import timezone
 from shenpi import clock
 from shenpi.accounts.models import Role
 from shenpi.cases import services as cases
-from shenpi.cases.errors import InvalidInput
 from shenpi.cases.models import Case, CaseStep, State
 from shenpi.catalog import services
 from shenpi.catalog.models import (
@@ -23,6 +22,7 @@ from shenpi.catalog.models import (
     MaterialSpec,
     ProcedureKind,
 )
+from shenpi.errors import InvalidInput
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ import re
 import pytest
 from django.test import Client, override_settings
 
-from shenpi.cases.errors import Conflict, Forbidden, InvalidInput
+from shenpi.errors import Conflict, Forbidden, InvalidInput
 from shenpi.feedback import services
 from shenpi.feedback.models import Complaint
 from shenpi.notifications.models import Notification

@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client, override_settings
 
-from shenpi.cases.errors import Forbidden, InvalidInput
+from shenpi.errors import Forbidden, InvalidInput
 from shenpi.feedback import services
 from shenpi.feedback.models import Question
 

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client, override_settings
 
-from shenpi.cases.errors import Conflict, Forbidden, InvalidInput
+from shenpi.errors import Conflict, Forbidden, InvalidInput
 from shenpi.feedback import services
 from shenpi.feedback.models import Level, Rating, RatingAppeal, RatingFollowUp
 from shenpi.portal import progress

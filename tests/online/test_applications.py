@@ -6,9 +6,9 @@ import pytest
 from django.conf import settings
 
 from shenpi import clock
-from shenpi.cases.errors import Forbidden, InvalidInput, TransitionRefused
 from shenpi.catalog.models import ItemVersion
 from shenpi.crypto import sm3_hex
+from shenpi.errors import Forbidden, InvalidInput, TransitionRefused
 from shenpi.online import services
 from shenpi.online.models import ApplicationEvent, OnlineApplication, Upload
 from tests import factories as f

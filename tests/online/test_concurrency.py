@@ -8,8 +8,8 @@ import time
 import pytest
 from django.conf import settings
 
-from shenpi.cases.errors import TransitionRefused
 from shenpi.cases.models import Case
+from shenpi.errors import TransitionRefused
 from shenpi.notifications.models import Notification
 from shenpi.online import services
 from shenpi.online.models import OnlineApplication

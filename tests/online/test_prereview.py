@@ -5,8 +5,8 @@ import pytest
 from shenpi import clock
 from shenpi.accounts.models import Role
 from shenpi.applicants.services import my_cases
-from shenpi.cases.errors import Forbidden, InvalidInput, TransitionRefused
 from shenpi.cases.models import Case, Channel, Notice, State
+from shenpi.errors import Forbidden, InvalidInput, TransitionRefused
 from shenpi.notifications.models import Notification
 from shenpi.online import services
 from shenpi.online.models import CorrectionNotice, OnlineApplication

@@ -17,8 +17,8 @@ from django.utils import timezone
 from shenpi import clock
 from shenpi.accounts.models import Role
 from shenpi.cases import services
-from shenpi.cases.errors import Forbidden, InvalidInput, TransitionRefused
 from shenpi.cases.models import Case
+from shenpi.errors import Forbidden, InvalidInput, TransitionRefused
 from shenpi.supervision import alerts
 from shenpi.supervision.models import Alert, Flag, Level, Rule
 from shenpi.supervision.scan import scan

@@ -16,8 +16,8 @@ from django.utils import timezone
 from shenpi import clock
 from shenpi.accounts.models import Role
 from shenpi.cases import services as case_services
-from shenpi.cases.errors import Forbidden, InvalidInput, TransitionRefused
 from shenpi.crypto import sm3_hex
+from shenpi.errors import Forbidden, InvalidInput, TransitionRefused
 from shenpi.notifications.models import Notification
 from shenpi.supervision import orders
 from shenpi.supervision.models import Alert, Level, Order, OrderAttachment, OrderEntry, Rule

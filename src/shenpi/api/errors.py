@@ -2,7 +2,7 @@
 
     {"code": "invalid", "detail": "申请人信息有误，请核对。", "fields": {"applicant.id_number": ["…"]}}
 
-Case operations raise shenpi.cases.errors (400 invalid, 403 forbidden, 409 refused/conflict);
+Services raise shenpi.errors (400 invalid, 403 forbidden, 409 refused/conflict);
 DRF's own exceptions (validation, authentication, CSRF, unknown URL, bad method) are reshaped to
 match, so a client reads one format whatever went wrong.
 """
@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_handler
 from rest_framework.views import set_rollback
 
-from shenpi.cases.errors import CaseError
+from shenpi.errors import ServiceError
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def _is_csrf_failure(exc: Exception) -> bool:
 
 
 def exception_handler(exc, context):
-    if isinstance(exc, CaseError):
+    if isinstance(exc, ServiceError):
         set_rollback()
         return Response(exc.as_json(), status=exc.http_status)
     if _is_csrf_failure(exc):

@@ -16,9 +16,9 @@ from rest_framework.views import APIView
 
 from shenpi import clock
 from shenpi.cases import services
-from shenpi.cases.errors import InvalidInput
 from shenpi.cases.models import Case
 from shenpi.catalog.models import Department, Item, ItemVersion
+from shenpi.errors import InvalidInput
 from shenpi.workdays.services import get_calendar
 
 from . import lean, presenters, queries, statements

@@ -2,8 +2,8 @@
 
 from django import forms
 
-from shenpi.cases.errors import CaseError
 from shenpi.cases.models import ApplicantKind
+from shenpi.errors import ServiceError
 
 from .services import CODE_DIGITS
 
@@ -17,7 +17,7 @@ def _password(label: str, autocomplete: str) -> forms.CharField:
                            widget=forms.PasswordInput(attrs={"autocomplete": autocomplete}))
 
 
-def put_errors(form: forms.Form, error: CaseError) -> None:
+def put_errors(form: forms.Form, error: ServiceError) -> None:
     """A service's field errors onto the form's fields; the rest onto the form itself."""
     placed = False
     for field, messages in error.fields.items():

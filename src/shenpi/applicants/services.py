@@ -24,9 +24,9 @@ from django.utils import timezone
 from shenpi import clock
 from shenpi.accounts import identifiers
 from shenpi.accounts.models import User
-from shenpi.cases.errors import InvalidInput
 from shenpi.cases.models import ApplicantKind, Case
 from shenpi.crypto import blind_index
+from shenpi.errors import InvalidInput
 from shenpi.notifications.services import notify
 
 from .models import Applicant, MobileCode

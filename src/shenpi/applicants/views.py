@@ -19,9 +19,9 @@ from django.views.decorators.http import require_POST
 
 from shenpi.accounts import identifiers
 from shenpi.cases.documents import notice_pdf
-from shenpi.cases.errors import CaseError
 from shenpi.cases.models import ApplicantKind, CaseEvent, CaseStep, Notice
 from shenpi.crypto import blind_index
+from shenpi.errors import ServiceError
 from shenpi.online.services import applications_of
 
 from . import services
@@ -52,7 +52,7 @@ def register(request):
             applicant = services.register(services.Registration(
                 kind=kind, name=data["name"], id_number=data["id_number"], mobile=data["mobile"],
                 password=data["password"], contact_name=data.get("contact_name", "")))
-        except CaseError as error:
+        except ServiceError as error:
             put_errors(form, error)
         else:
             request.session[PENDING] = applicant.pk
@@ -77,7 +77,7 @@ def verify(request):
     if request.method == "POST" and form.is_valid():
         try:
             applicant = services.verify_registration(applicant, form.cleaned_data["code"])
-        except CaseError as error:
+        except ServiceError as error:
             put_errors(form, error)
         else:
             request.session.pop(PENDING, None)
@@ -96,7 +96,7 @@ def resend(request):
         return redirect("applicants:login")
     try:
         services.send_code(applicant, services.Purpose.REGISTER)
-    except CaseError as error:
+    except ServiceError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, f"新的验证码已发送至 {applicant.mobile_masked}。")
@@ -150,7 +150,7 @@ def login_view(request):
         request.session[PENDING] = applicant.pk
         try:
             services.send_code(applicant, services.Purpose.REGISTER)
-        except CaseError as error:
+        except ServiceError as error:
             messages.info(request, error.message)
         messages.info(request, f"账号的手机号码尚未验证：请输入发送至 {applicant.mobile_masked} 的验证码。")
         return redirect("applicants:verify")
@@ -172,7 +172,7 @@ def reset_start(request):
     if request.method == "POST" and form.is_valid():
         try:
             applicant = services.start_password_reset(form.cleaned_data["identifier"], form.cleaned_data["mobile"])
-        except CaseError as error:
+        except ServiceError as error:
             put_errors(form, error)
         else:
             # The same answer whether or not the two belong together: nobody learns who is registered.
@@ -192,7 +192,7 @@ def reset_confirm(request):
         applicant = Applicant.objects.select_related("user").filter(pk=request.session[RESETTING]).first()
         try:
             services.reset_password(applicant, form.cleaned_data["code"], form.cleaned_data["password"])
-        except CaseError as error:
+        except ServiceError as error:
             put_errors(form, error)
         else:
             request.session.pop(RESETTING, None)

@@ -27,9 +27,9 @@ from django.utils import timezone
 from shenpi import clock
 from shenpi.accounts import identifiers
 from shenpi.accounts.models import Role, User
-from shenpi.cases.errors import Forbidden, InvalidInput, TransitionRefused
 from shenpi.catalog.models import Item, ItemVersion, Window
 from shenpi.crypto import blind_index
+from shenpi.errors import Forbidden, InvalidInput, TransitionRefused
 from shenpi.notifications.services import notify
 from shenpi.workdays.services import get_calendar, office_hours
 

@@ -17,8 +17,8 @@ from django.views.decorators.http import require_POST
 
 from shenpi.applicants.access import client_ip, current_applicant
 from shenpi.applicants.forms import put_errors
-from shenpi.cases.errors import CaseError
 from shenpi.catalog.models import Window
+from shenpi.errors import ServiceError
 
 from . import services
 from .forms import BookingForm, LookupForm
@@ -89,7 +89,7 @@ def slots(request, code, window, day):
             try:
                 booking = services.book(slot_id=data["slot"], item=chosen, person=services.Person(
                     data["name"], data["id_number"], data["mobile"]))
-            except CaseError as error:
+            except ServiceError as error:
                 put_errors(form, error)
                 status = error.http_status
             else:
@@ -124,7 +124,7 @@ def mine(request):
             try:
                 found = services.find_bookings(mobile=data["mobile"], id_number=data["id_number"],
                                                code=data["code"], ip=client_ip(request))
-            except CaseError as error:
+            except ServiceError as error:
                 put_errors(form, error)
                 status = error.http_status
             else:
@@ -164,7 +164,7 @@ def cancel(request, code):
         return redirect("appointments:mine")
     try:
         services.cancel(found)
-    except CaseError as error:
+    except ServiceError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, f"预约 {found.code} 已取消。")

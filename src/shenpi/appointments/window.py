@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from shenpi import clock
 from shenpi.accounts.models import User
-from shenpi.cases.errors import CaseError
+from shenpi.errors import ServiceError
 from shenpi.workbench.views import forbidden, staff_required
 
 from . import services
@@ -80,7 +80,7 @@ def publish(request):
                 result = services.publish(window=data["window"], item=data["item"], first=data["first"],
                                           last=data["last"], every=data["every"], capacity=data["capacity"],
                                           actor=request.user)
-            except CaseError as error:
+            except ServiceError as error:
                 _put_errors(form, error)
             else:
                 messages.success(request, _published_text(result))
@@ -95,7 +95,7 @@ def publish(request):
     return render(request, "appointments/window_publish.html", {"form": form}, status=status)
 
 
-def _put_errors(form, error: CaseError) -> None:
+def _put_errors(form, error: ServiceError) -> None:
     if not error.fields:
         form.add_error(None, error.message)
     for field, texts in error.fields.items():
@@ -120,7 +120,7 @@ def mark(request, code):
                                 window__in=services.managed_windows(request.user))
     try:
         booking = services.mark(booking, request.POST.get("outcome", ""), actor=request.user)
-    except CaseError as error:
+    except ServiceError as error:
         messages.error(request, error.message)
     else:
         messages.success(request,

@@ -20,11 +20,11 @@ from django.utils import timezone
 from shenpi.accounts.models import Role, User
 from shenpi.catalog.models import FlowStep, ItemProcedure
 from shenpi.catalog.services import flow_of
+from shenpi.errors import InvalidInput, TransitionRefused
 from shenpi.prepared import Param, Prepared, insert_row, update_row
 from shenpi.workdays.calendar import WorkCalendar
 from shenpi.workdays.services import office_hours
 
-from .errors import InvalidInput, TransitionRefused
 from .models import Case, CaseMaterial, CaseStep, ClockStop, Decision, Extension, Notice, State
 
 # Days the law gives for a correction notice (art. 32) and for delivering a decision (art. 44).

@@ -19,12 +19,12 @@ from shenpi.accounts.models import Role, User, roles_of
 from shenpi.catalog.models import Item, ItemVersion, Window
 from shenpi.catalog.services import frozen_version, materials_of, published_version
 from shenpi.crypto import blind_index
+from shenpi.errors import Conflict, Forbidden, InvalidInput, TransitionRefused
 from shenpi.notifications.services import notify
 from shenpi.prepared import Param, Prepared, batched, insert_numbered, insert_row, together, update_row
 from shenpi.workdays.services import get_calendar
 
 from . import lifecycle, trail
-from .errors import Conflict, Forbidden, InvalidInput, TransitionRefused
 from .models import OPEN_STATES, ApplicantKind, Case, CaseEvent, CaseMaterial, CaseStep, Channel, Notice, State
 
 _NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base 32: no I, L, O, U

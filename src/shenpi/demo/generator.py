@@ -25,10 +25,10 @@ from django.utils import timezone
 from shenpi import clock
 from shenpi.accounts.models import Role, User
 from shenpi.cases import services
-from shenpi.cases.errors import CaseError
 from shenpi.cases.models import Case, CaseMaterial, CaseStep, State
 from shenpi.catalog import services as catalog
 from shenpi.catalog.models import Department, FlowStep, Item, ItemVersion, Window
+from shenpi.errors import ServiceError
 from shenpi.notifications.models import Notification
 from shenpi.supervision import orders
 from shenpi.supervision.models import Alert, Level
@@ -266,7 +266,7 @@ class Player:
                 supervision_scan(notify=False)
             try:
                 self.apply(plan, event.action, dict(event.params))
-            except CaseError as error:
+            except ServiceError as error:
                 dead.add(index)
                 when = f"{timezone.localtime(at):%Y-%m-%d %H:%M}"
                 self.result.failures.append(
@@ -281,7 +281,7 @@ class Player:
         step = CaseStep.objects.filter(case_id=case_id, status=CaseStep.Status.ACTIVE).order_by("pk").values_list(
             "pk", "assignee_id", "department_id", "role_id").first()
         if step is None:
-            raise CaseError("计划中的环节不存在。")
+            raise ServiceError("计划中的环节不存在。")
         pk, assignee, department, role = step
         return pk, self.by_pk.get(assignee) or self._staff(department, role)
 

@@ -28,9 +28,9 @@ from shenpi.applicants import services as applicants
 from shenpi.applicants.models import Applicant
 from shenpi.appointments import services as appointments
 from shenpi.appointments.models import Booking, Slot
-from shenpi.cases.errors import CaseError
 from shenpi.cases.models import ApplicantKind, Case, State
 from shenpi.catalog.models import Item, ItemVersion, MaterialSpec, Window
+from shenpi.errors import ServiceError
 from shenpi.feedback import services as feedback
 from shenpi.feedback.models import Complaint, Level, Question, Rating, RatingFollowUp
 from shenpi.notifications.models import Notification
@@ -218,7 +218,7 @@ class PortalPlayer:
     def member(self, department_id: int, role: str) -> User:
         return self.staff[f"{self.slugs[department_id]}_{role}"]
 
-    def fail(self, what: str, error: CaseError) -> None:
+    def fail(self, what: str, error: ServiceError) -> None:
         self.result.failures.append(f"{what} @ {timezone.localtime(clock.now()):%Y-%m-%d %H:%M}: {error.message}")
 
     # -- the whole -----------------------------------------------------------------------------------
@@ -242,7 +242,7 @@ class PortalPlayer:
                     password=self.password, contact_name=data.contact_name))
                 self.set(clock.now() + dt.timedelta(minutes=1))
                 applicant = applicants.verify_registration(applicant, self.code_sent_to(applicant))
-            except CaseError as error:
+            except ServiceError as error:
                 self.fail(f"申请人账号 {data.name}", error)
                 continue
             accounts[data.key] = applicant
@@ -266,7 +266,7 @@ class PortalPlayer:
                 continue
             try:
                 self.application(applicant, script)
-            except CaseError as error:
+            except ServiceError as error:
                 self.fail(f"网上申报 {script.item}", error)
                 continue
             self.result.created["applications"] += 1
@@ -373,7 +373,7 @@ class PortalPlayer:
             return None
         try:
             booking = appointments.book(slot_id=self.rng.choice(free).pk, item=self.items[name], person=who)
-        except CaseError as error:
+        except ServiceError as error:
             self.fail(f"预约 {name}", error)
             return None
         self.result.created["bookings"] += 1

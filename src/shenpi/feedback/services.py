@@ -26,9 +26,9 @@ from django.utils import timezone
 from shenpi import clock
 from shenpi.accounts.identifiers import IdentifierError, mask_phone, validate_mobile
 from shenpi.accounts.models import Role, User
-from shenpi.cases.errors import Conflict, Forbidden, InvalidInput
 from shenpi.cases.models import Case, State
 from shenpi.catalog.models import Department, Item, Window
+from shenpi.errors import Conflict, Forbidden, InvalidInput
 from shenpi.notifications.services import notify
 from shenpi.workdays.services import get_calendar
 

@@ -16,7 +16,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from shenpi import clock
-from shenpi.cases.errors import CaseError
+from shenpi.errors import ServiceError
 from shenpi.workbench.views import forbidden, staff_required
 
 from . import services
@@ -40,7 +40,7 @@ def _page(request, queryset):
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-def _refused(request, error: CaseError, to: str):
+def _refused(request, error: ServiceError, to: str):
     messages.error(request, error.message)
     return redirect(to)
 
@@ -74,7 +74,7 @@ def complaint(request, number):
     if request.method == "POST":
         try:
             services.answer_complaint(item, actor=request.user, answer=request.POST.get("answer", ""))
-        except CaseError as error:
+        except ServiceError as error:
             return _refused(request, error, here)
         messages.success(request, "已答复，并已短信通知投诉人。")
         return redirect(here)
@@ -109,7 +109,7 @@ def question(request, pk):
                 services.answer_question(item, actor=request.user, answer=request.POST.get("answer", ""),
                                          publish=request.POST.get("publish") == "1")
                 messages.success(request, "已保存答复。")
-        except CaseError as error:
+        except ServiceError as error:
             return _refused(request, error, here)
         return redirect(here)
     return render(request, "feedback/staff_question.html", {
@@ -148,7 +148,7 @@ def follow_up(request, pk):
                 messages.success(request, "已提出申诉复核，等待监察员复核。")
             else:
                 messages.error(request, "未知的操作。")
-        except CaseError as error:
+        except ServiceError as error:
             return _refused(request, error, here)
         return redirect(here)
     rating = item.rating
@@ -177,7 +177,7 @@ def decide(request, pk):
     try:
         services.decide_appeal(appeal, actor=request.user, upheld=request.POST.get("upheld") == "1",
                                note=request.POST.get("decision_note", ""))
-    except CaseError as error:
+    except ServiceError as error:
         if error.http_status == 403:
             return forbidden(request, error.message)
         return _refused(request, error, reverse("workbench:feedback_appeals"))

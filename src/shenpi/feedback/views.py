@@ -19,8 +19,8 @@ from django.views.decorators.cache import never_cache
 
 from shenpi.applicants.access import applicant_required
 from shenpi.applicants.services import my_cases
-from shenpi.cases.errors import CaseError
 from shenpi.catalog.models import Department, Item, ItemVersion, Window
+from shenpi.errors import ServiceError
 from shenpi.portal import progress
 
 from . import services
@@ -40,7 +40,7 @@ def _published_item(code: str) -> tuple[Item, ItemVersion] | None:
     return (item, version) if version else None
 
 
-def _fail(context: dict, error: CaseError) -> dict:
+def _fail(context: dict, error: ServiceError) -> dict:
     context.update(error=error.message, field_errors=error.fields)
     return context
 
@@ -78,7 +78,7 @@ def item_faq(request, code):
             services.ask(item, ip=client_ip(request), **form)
             context["asked"] = True
             context["form"] = {}
-        except CaseError as error:
+        except ServiceError as error:
             _fail(context, error)
             status = error.http_status
     context["answers"] = services.faq(item, keyword)[:50]
@@ -117,7 +117,7 @@ def complaint_form(request):
                                    department_id=_int(form["department"]))
     try:
         complaint = services.file_complaint(data, ip=client_ip(request))
-    except CaseError as error:
+    except ServiceError as error:
         return render(request, "feedback/complaint_form.html", _fail(context, error), status=error.http_status)
     return render(request, "feedback/complaint_filed.html", {"complaint": complaint})
 
@@ -179,7 +179,7 @@ def rate_case(request):
         return render(request, "feedback/rate_case.html", context, status=status)
     try:
         rating = services.rate_case(case, _rating_input(request.POST), ip=client_ip(request))
-    except CaseError as error:
+    except ServiceError as error:
         return render(request, "feedback/rate_case.html", _fail(context, error), status=error.http_status)
     return render(request, "feedback/rated.html", {"rating": rating})
 
@@ -195,7 +195,7 @@ def rate_my_case(request, number):
     context["form"] = request.POST.dict()
     try:
         rating = services.rate_case(case, _rating_input(request.POST), ip=client_ip(request))
-    except CaseError as error:
+    except ServiceError as error:
         return render(request, "feedback/rate_mine.html", _fail(context, error), status=error.http_status)
     return render(request, "feedback/rated.html", {"rating": rating})
 
@@ -215,7 +215,7 @@ def rate_window(request, window_id):
         return render(request, "feedback/rate_window.html", context, status=409)
     try:
         rating = services.rate_window(window, _rating_input(request.POST), ip=client_ip(request))
-    except CaseError as error:
+    except ServiceError as error:
         return render(request, "feedback/rate_window.html", _fail(context, error), status=error.http_status)
     rated[str(window.pk)] = time.time()
     request.session["feedback_window_rated"] = rated
@@ -247,7 +247,7 @@ def appeal(request):
         return render(request, "feedback/appeal.html", context, status=400)
     try:
         services.request_appeal(rating, reason=request.POST.get("reason", ""))
-    except CaseError as error:
+    except ServiceError as error:
         context["error"] = error.message
         return render(request, "feedback/appeal.html", context, status=error.http_status)
     context["done"] = True

@@ -11,8 +11,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from shenpi.cases.errors import InvalidInput
 from shenpi.crypto import sm3_hex
+from shenpi.errors import InvalidInput
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_PDF_PAGES = 200

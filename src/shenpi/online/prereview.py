@@ -15,7 +15,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from shenpi import clock
-from shenpi.cases.errors import CaseError
+from shenpi.errors import ServiceError
 from shenpi.workbench.views import client_ip, forbidden, staff_required
 
 from . import services
@@ -58,7 +58,7 @@ def _visible(request, number: str) -> OnlineApplication:
     return get_object_or_404(scope, number=number)
 
 
-def _detail(request, app: OnlineApplication, *, error: CaseError | None = None, posted=None, status=200):
+def _detail(request, app: OnlineApplication, *, error: ServiceError | None = None, posted=None, status=200):
     notice = getattr(app, "correction_notice", None)
     rows = services.attach_summary(app)
     posted = posted or {}
@@ -116,7 +116,7 @@ def act(request, number, action):
         else:
             services.refuse(app, request.user, request.POST.get("reason", ""), ip=ip)
             messages.success(request, f"已作出不予受理（{app.number}），并短信通知申请人。")
-    except CaseError as error:
+    except ServiceError as error:
         app.refresh_from_db()
         return _detail(request, app, error=error, posted=request.POST, status=error.http_status)
     return redirect("workbench:prereview")

@@ -23,10 +23,10 @@ from shenpi import clock
 from shenpi.accounts.models import Role, User
 from shenpi.applicants.models import Applicant
 from shenpi.cases import services as case_services
-from shenpi.cases.errors import Forbidden, InvalidInput, TransitionRefused
 from shenpi.cases.lifecycle import CORRECTION_NOTICE_DAYS
 from shenpi.cases.models import ApplicantKind, Case, Channel
 from shenpi.catalog.models import Item, ItemVersion, MaterialSpec
+from shenpi.errors import Forbidden, InvalidInput, TransitionRefused
 from shenpi.notifications.services import notify
 from shenpi.workdays.services import get_calendar
 

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from shenpi import clock
 from shenpi.applicants.access import applicant_required, client_ip, current_applicant
 from shenpi.applicants.forms import put_errors
-from shenpi.cases.errors import CaseError
+from shenpi.errors import ServiceError
 
 from . import files, services
 from .forms import ApplicationForm
@@ -54,7 +54,7 @@ def start(request, code):
     chosen = get_object_or_404(services.applyable_items(), code=code)
     try:
         app = services.start(request.applicant, chosen, ip=client_ip(request))
-    except CaseError as error:
+    except ServiceError as error:
         messages.error(request, error.message)
         return redirect("online:item", code=code)
     messages.success(request, f"已创建申报草稿 {app.number}，请填写申请表并上传材料。")
@@ -113,7 +113,7 @@ def save(request, number):
         if submitting:
             was = app.status
             app = services.submit(request.applicant, app, ip=client_ip(request))
-    except CaseError as error:
+    except ServiceError as error:
         put_errors(form, error)
         app.refresh_from_db()
         return _page(request, app, form=form, errors=[error.message, *error.fields.get("materials", [])],
@@ -135,7 +135,7 @@ def upload(request, number, spec_id):
     sent = request.FILES.get("file")
     try:
         row = services.add_upload(request.applicant, app, spec_id, sent)
-    except CaseError as error:
+    except ServiceError as error:
         messages_for_spec = error.fields.get("file") or [error.message]
         app.refresh_from_db()
         return _page(request, app, upload_errors={spec_id: messages_for_spec}, status=error.http_status)
@@ -156,7 +156,7 @@ def remove(request, number, upload_id):
     app = _mine(request, number)
     try:
         services.remove_upload(request.applicant, app, upload_id)
-    except CaseError as error:
+    except ServiceError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, "文件已删除。")
@@ -169,7 +169,7 @@ def discard(request, number):
     app = _mine(request, number)
     try:
         services.discard(request.applicant, app)
-    except CaseError as error:
+    except ServiceError as error:
         messages.error(request, error.message)
         return redirect("online:application", number=app.number)
     messages.success(request, f"草稿 {number} 已删除。")

@@ -25,9 +25,9 @@ from django.utils import timezone
 
 from shenpi import clock
 from shenpi.accounts.models import Role, User
-from shenpi.cases.errors import Forbidden, InvalidInput, TransitionRefused
 from shenpi.cases.models import Case, State
 from shenpi.catalog.models import Department
+from shenpi.errors import Forbidden, InvalidInput, TransitionRefused
 
 from .models import Alert, Category, Flag, Level, Order, Rule, ScanRun
 from .orders import may_issue

@@ -27,9 +27,9 @@ from django.utils import timezone
 
 from shenpi import clock
 from shenpi.accounts.models import Role, User
-from shenpi.cases.errors import Conflict, Forbidden, InvalidInput, TransitionRefused
 from shenpi.cases.models import Case
 from shenpi.catalog.models import Department
+from shenpi.errors import Conflict, Forbidden, InvalidInput, TransitionRefused
 from shenpi.notifications.services import notify
 from shenpi.prepared import insert_numbered
 from shenpi.workdays.services import get_calendar

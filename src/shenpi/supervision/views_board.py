@@ -16,9 +16,9 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from shenpi import clock
-from shenpi.cases.errors import CaseError
 from shenpi.cases.models import Case
 from shenpi.catalog.models import Department
+from shenpi.errors import ServiceError
 from shenpi.workbench.views import forbidden, is_htmx, staff_required
 
 from . import alerts as services
@@ -249,7 +249,7 @@ def alert_answer(request, pk):
     form.is_valid()
     try:
         alert = services.answer_alert(alert, user, form.cleaned_data.get("text", ""))
-    except CaseError as error:
+    except ServiceError as error:
         for field, problems in error.fields.items():
             for problem in problems:
                 form.add_error(field if field in form.fields else None, problem)
@@ -268,7 +268,7 @@ def _case_page(number: str) -> str:
     return reverse("workbench:case", args=[number]) + "#case-alerts"
 
 
-def _refused_flag(request, form: FlagForm, error: CaseError, number: str):
+def _refused_flag(request, form: FlagForm, error: ServiceError, number: str):
     """With htmx the case page's panel again, with the message and the values typed; else a message."""
     case = Case.objects.filter(number=number).first() if number else None
     if case is not None and is_htmx(request):
@@ -295,7 +295,7 @@ def flag_new(request):
     number = (data.get("case") or "").strip().upper()
     try:
         flag = services.flag_case(user, number, data.get("rule", ""), data.get("note", ""))
-    except CaseError as error:
+    except ServiceError as error:
         return _refused_flag(request, form, error, number)
     return _done(request, _case_page(flag.case.number),
                  f"已认定“{flag.rule.name}”，监察扫描（每分钟一次）将据此发出红牌。")
@@ -310,7 +310,7 @@ def flag_withdraw(request, pk):
     flag = get_object_or_404(Flag.objects.select_related("case", "rule"), pk=pk)
     try:
         services.withdraw_flag(flag, user)
-    except CaseError as error:
+    except ServiceError as error:
         messages.error(request, error.message)
         return _go(request, _case_page(flag.case.number))
     return _done(request, _case_page(flag.case.number), f"已撤销“{flag.rule.name}”的人工认定，相应告警已解除。")

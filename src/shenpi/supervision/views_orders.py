@@ -17,9 +17,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from shenpi import clock
-from shenpi.cases.errors import CaseError, InvalidInput
 from shenpi.cases.models import Case
 from shenpi.catalog.models import Department
+from shenpi.errors import InvalidInput, ServiceError
 from shenpi.workbench.forms import put_errors
 from shenpi.workbench.views import forbidden, is_htmx, staff_required
 from shenpi.workdays.services import get_calendar
@@ -237,7 +237,7 @@ def order_new(request):
         order = services.issue_order(user, data["department"] or "", data["title"], data["demand"],
                                      alerts=data["alerts"], cases=services.case_numbers(data["cases"]),
                                      reply_days=data["reply_days"])
-    except CaseError as error:
+    except ServiceError as error:
         loose = put_errors(form, error, {})
         return _render_new(request, form, chosen, loose, error=error, status=error.http_status)
     messages.success(request, f"已发出督办单 {order.number}，反馈期限 {order.reply_due:%Y-%m-%d}。")
@@ -262,7 +262,7 @@ def _done(request, order: Order, message: str):
     return redirect(url)
 
 
-def _refused(request, number: str, error: CaseError, failed: str, form: forms.Form):
+def _refused(request, number: str, error: ServiceError, failed: str, form: forms.Form):
     """The page again, with the message, the values typed and nothing changed."""
     order = _visible_order(request.user, number)
     context = _order_context(request, order, error=error, failed=failed, file_errors=error.fields.get("files", []),
@@ -278,7 +278,7 @@ def _act(request, number: str, name: str, form: forms.Form, perform, done: str):
         return _refused(request, number, _form_error(form), name, form)
     try:
         order = perform(order, form.cleaned_data)
-    except CaseError as error:
+    except ServiceError as error:
         put_errors(form, error, {})  # messages of fields the form lacks (the files) are shown by the page
         return _refused(request, number, error, name, form)
     return _done(request, order, done.format(order=order))

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from django import forms
 
 from shenpi.cases import lifecycle
-from shenpi.cases.errors import CaseError
 from shenpi.cases.models import ApplicantKind, Case, CaseStep
 from shenpi.cases.services import ApplicantInput
 from shenpi.catalog.models import ItemProcedure, MaterialSpec
+from shenpi.errors import ServiceError
 
 DEFAULT_PROBLEM = "未提交"
 EXTRA_MISSING_ROWS = 2
@@ -27,7 +27,7 @@ def _text(label: str, *, max_length: int = 200, rows: int = 0, **kw) -> forms.Ch
     return forms.CharField(label=label, max_length=max_length, required=False, widget=widget, **kw)
 
 
-def put_errors(form: forms.Form, error: CaseError, field_names: dict[str, str]) -> list[str]:
+def put_errors(form: forms.Form, error: ServiceError, field_names: dict[str, str]) -> list[str]:
     """Attach a service's field messages to the form; return the messages no field shows."""
     loose = []
     for key, messages in error.fields.items():

@@ -23,8 +23,8 @@ from django.views.decorators.http import require_POST
 from shenpi import clock
 from shenpi.cases import lifecycle, queries, services
 from shenpi.cases.documents import notice_pdf
-from shenpi.cases.errors import CaseError, InvalidInput
 from shenpi.cases.models import Case, CaseEvent, CaseStep, Extension, Notice
+from shenpi.errors import InvalidInput, ServiceError
 from shenpi.supervision.alerts import case_supervision
 
 from .forms import (
@@ -189,7 +189,7 @@ def _accept_submitted(request, item, version, specs):
             case = services.perform(case, AcceptanceForm.DECISIONS[decision], actor=user,
                                     params=form.action_params(decision, missing_payload(missing_rows or [])),
                                     ip=client_ip(request), expected_version=case.row_version)
-    except CaseError as error:
+    except ServiceError as error:
         loose = put_errors(form, error, AcceptanceForm.FIELD_NAMES)
         return _render_accept(request, item, version, form, rows, missing_rows=missing_rows,
                               errors=[error.message, *loose], status=error.http_status)
@@ -211,7 +211,7 @@ def _visible_case(user, number: str) -> Case:
         number=number)
 
 
-def _case_context(request, case: Case, *, failed=None, error: CaseError | None = None,
+def _case_context(request, case: Case, *, failed=None, error: ServiceError | None = None,
                   form_version: int | None = None) -> dict:
     user, today = request.user, clock.today()
     # The page and the action forms read the same step rows.
@@ -270,7 +270,7 @@ def act(request, number):
             raise InvalidInput("请检查填写的内容。")
         case = services.perform(case, action, actor=user, params=form.params(), ip=client_ip(request),
                                 expected_version=int(posted_version))
-    except CaseError as error:
+    except ServiceError as error:
         put_errors(form, error, getattr(form, "FIELD_NAMES", {}))
         fresh = _visible_case(user, number)
         stale = error.code == "conflict" and is_htmx(request)

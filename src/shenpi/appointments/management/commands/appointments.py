@@ -12,9 +12,9 @@ from __future__ import annotations
 import datetime as dt
 
 from shenpi.appointments import services
-from shenpi.cases.errors import CaseError
 from shenpi.catalog.models import Item, Window
 from shenpi.commandline import USAGE_ERROR, OneLineCommand, OneLineParser, Refused
+from shenpi.errors import ServiceError
 
 
 def _date(text: str, what: str) -> dt.date:
@@ -54,7 +54,7 @@ class Command(OneLineCommand):
         try:
             result = services.publish(window=window, item=item, first=first, last=last, every=options["every"],
                                       capacity=options["capacity"])
-        except CaseError as error:
+        except ServiceError as error:
             raise Refused(error.message) from error
         self.stdout.write(f"{window}：新发布 {result.created} 个时段，已存在 {result.existing} 个，"
                           f"工作日 {len(result.workdays)} 天，跳过非工作日 {len(result.skipped_days)} 天")

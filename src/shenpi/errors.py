@@ -1,10 +1,15 @@
-"""What a case operation says when it will not do what was asked."""
+"""What a service says when it will not do what was asked: one vocabulary for every app.
 
-from rest_framework import status
+Services raise these; pages show `message` (and `fields` next to their inputs) with `http_status`,
+the API answers `as_json()` with it (shenpi.api.errors), commands print the message and exit
+non-zero. Nothing here knows of a web framework: every layer can raise and catch them.
+"""
+
+from __future__ import annotations
 
 
-class CaseError(Exception):
-    http_status = status.HTTP_400_BAD_REQUEST
+class ServiceError(Exception):
+    http_status = 400
     code = "invalid"
 
     def __init__(self, message: str, fields: dict[str, list[str]] | None = None):
@@ -19,14 +24,14 @@ class CaseError(Exception):
         return body
 
 
-class InvalidInput(CaseError):
+class InvalidInput(ServiceError):
     """The request itself is wrong: a missing reason, a bad ID number, an unknown material."""
 
 
-class TransitionRefused(CaseError):
+class TransitionRefused(ServiceError):
     """The action is not allowed now: wrong state, wrong role, out of order."""
 
-    http_status = status.HTTP_409_CONFLICT
+    http_status = 409
     code = "refused"
 
 
@@ -36,6 +41,6 @@ class Conflict(TransitionRefused):
     code = "conflict"
 
 
-class Forbidden(CaseError):
-    http_status = status.HTTP_403_FORBIDDEN
+class Forbidden(ServiceError):
+    http_status = 403
     code = "forbidden"
