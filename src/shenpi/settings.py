@@ -211,11 +211,17 @@ SUPERVISE_IN_PROCESS = flag("SHENPI_SUPERVISE_IN_PROCESS", not CELERY_BROKER_URL
                             "default when no broker is set); off when Celery beat runs it.")
 SUPERVISE_INTERVAL = int(declare("SHENPI_SUPERVISE_INTERVAL", "60", "Seconds between supervision scans run "
                                  "in-process."))
+SUPERVISE_SOON = float(declare("SHENPI_SUPERVISE_SOON", "5", "In-process scans: after a case action commits, "
+                               "the process scans again within this many seconds (one scan for a burst)."))
 CELERY_BEAT_SCHEDULE = {
     # Delivery is triggered after each commit; this pass picks up retries that have come due.
     "deliver-notifications": {"task": "shenpi.notifications.tasks.deliver_notifications", "schedule": 60.0},
     "supervise": {"task": "shenpi.supervision.tasks.supervise", "schedule": 60.0},
+    "deliver-publications": {"task": "shenpi.cases.tasks.deliver_publications", "schedule": 60.0},
 }
+PUBLISH_MAX_ATTEMPTS = int(declare("SHENPI_PUBLISH_MAX_ATTEMPTS", "10", "Delivery attempts of a case event to an "
+                                   "after-commit subscriber before it is kept as failed for an administrator to "
+                                   "resend (retries wait 1, 2, 4 … minutes, at most an hour)."))
 
 # Notifications (SMS and e-mail to applicants and staff): see docs/notifications.md.
 NOTIFY_EMAIL = declare("SHENPI_NOTIFY_EMAIL", "log", "E-mail notifications: `log` writes them to the log, "

@@ -10,4 +10,4 @@ from django.conf import settings  # noqa: E402 - settings are configured by get_
 if settings.SUPERVISE_IN_PROCESS:
     from shenpi.supervision.inprocess import start_scanner
 
-    start_scanner(settings.SUPERVISE_INTERVAL)
+    start_scanner(settings.SUPERVISE_INTERVAL, settings.SUPERVISE_SOON)

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from shenpi import clock
 from shenpi.accounts.models import Role
-from shenpi.cases import services
+from shenpi.cases import services, store
 from shenpi.cases.models import Case, CaseStep, ClockStop
 from shenpi.catalog.models import FlowStep
 from shenpi.notifications.models import Notification
@@ -202,7 +202,7 @@ def test_refusal_without_reason_and_extension_beyond_the_bound(org):
     Case.objects.filter(pk=extended.pk).update(extension_days=11)
     services.perform(extended.pk, "pass", actor=people["handler"])  # any new event brings the case in view
     with transaction.atomic():  # an event that changes nothing brings the refused case in view
-        case = services._lock(refused.pk)
+        case = store.lock(refused.pk)[0]
         note = services._event(case, "note", people["clerk"], clock.now(), None, "refused", "refused", None, "", {})
         update_row(case, ["trail_head", "trail_length"])
         insert_row(note)

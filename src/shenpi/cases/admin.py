@@ -7,9 +7,10 @@ Encrypted personal data (ID number, phone, query code) is never shown; the maske
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
-from .models import Case, CaseEvent, CaseMaterial, CaseStep, ClockStop, Extension, Notice
+from . import hooks
+from .models import Case, CaseEvent, CaseMaterial, CaseStep, ClockStop, Extension, Notice, Publication
 
 
 class ReadOnlyForSuperusers:
@@ -106,3 +107,29 @@ class CaseAdmin(ReadOnlyForSuperusers, admin.ModelAdmin):
     @admin.display(description="事项编码", ordering="item__code")
     def item_code(self, obj: Case) -> str:
         return obj.item.code
+
+
+@admin.register(Publication)
+class PublicationAdmin(ReadOnlyForSuperusers, admin.ModelAdmin):
+    """The outbox of case events to after-commit subscribers: what is waiting, what failed, 重新投递."""
+
+    list_display = ["id", "at", "subscriber", "case", "event_number", "action", "status", "attempts",
+                    "next_attempt_at", "delivered_at"]
+    list_filter = ["status", "subscriber", "action"]
+    search_fields = ["case__number", "subscriber"]
+    date_hierarchy = "at"
+    list_select_related = ["case"]
+    readonly_fields = ["subscriber", "case", "event_number", "action", "at", "payload", "status", "attempts",
+                       "next_attempt_at", "last_error", "delivered_at"]
+    actions = ["resend"]
+
+    def has_resend_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    @admin.action(description="重新投递(仅投递失败的事件)", permissions=["resend"])
+    def resend(self, request, queryset):
+        count = hooks.resend(queryset)
+        skipped = queryset.count() - count
+        note = f"；{skipped}条不是“投递失败”状态，未处理" if skipped else ""
+        level = messages.SUCCESS if count else messages.WARNING
+        self.message_user(request, f"已重新排队投递{count}条事件{note}。", level)

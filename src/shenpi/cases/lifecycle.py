@@ -3,7 +3,9 @@
 Every entry point (workbench pages, the API, commands, the demo generator) calls
 `shenpi.cases.services.perform`, which looks the action up here. Nothing else changes a
 case's state. An effect receives an `Act` (the locked case, the actor, the parameters, the
-moment and the calendar) and returns the state the case goes to.
+moment and the calendar) and returns the state the case goes to. It writes rows through
+`act.update`, `act.insert` and `act.insert_step` only (ADR 0003): how they reach the database is
+`store`'s business, not the law's.
 """
 
 from __future__ import annotations
@@ -12,20 +14,18 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db import DEFAULT_DB_ALIAS
-from django.db.models import BigIntegerField, CharField, Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Model
 from django.utils import timezone
 
 from shenpi.accounts.models import Role, User
 from shenpi.catalog.models import FlowStep, ItemProcedure
 from shenpi.catalog.services import flow_of
 from shenpi.errors import InvalidInput, TransitionRefused
-from shenpi.prepared import Param, Prepared, insert_row, update_row
 from shenpi.workdays.calendar import WorkCalendar
 from shenpi.workdays.services import office_hours
 
-from .models import Case, CaseMaterial, CaseStep, ClockStop, Decision, Extension, Notice, State
+from . import store
+from .models import Case, CaseEvent, CaseStep, ClockStop, Decision, Extension, Notice, State
 
 # Days the law gives for a correction notice (art. 32) and for delivering a decision (art. 44).
 CORRECTION_NOTICE_DAYS = 5
@@ -34,17 +34,20 @@ DELIVERY_DAYS = 10
 
 @dataclass
 class Act:
-    """One action being performed: what the effect functions work with."""
+    """One action being performed: what the effect functions and the hooks' receivers work with."""
 
     case: Case
-    actor: User
+    actor: User | None
     params: dict
     now: dt.datetime
     calendar: WorkCalendar
+    action: str = ""
+    before: str = ""  # the case's state when the action began
     step: CaseStep | None = None
     notices: list[tuple[str, dict]] = field(default_factory=list)
     event_data: dict = field(default_factory=dict)
     comment: str = ""
+    event: CaseEvent | None = None  # the action's trail entry, once written (after receivers)
     _active: list[CaseStep] | None = None
 
     @property
@@ -64,6 +67,18 @@ class Act:
 
     def notify(self, kind: str, **body) -> None:
         self.notices.append((kind, body))
+
+    def update(self, obj: Model, *fields: str) -> None:
+        """Write these fields of a row read in this action."""
+        store.update(obj, fields)
+
+    def insert(self, obj: Model) -> Model:
+        """A new row (its id stays unknown in the action)."""
+        return store.insert(obj)
+
+    def insert_step(self, step: CaseStep) -> CaseStep:
+        """A new active step, assigned to the least-loaded person on duty in its post."""
+        return store.insert_step(step)
 
 
 @dataclass(frozen=True)
@@ -178,13 +193,9 @@ def _positive_int(act: Act, key: str, message: str, maximum: int | None = None) 
     return value
 
 
-_MISSING = Prepared(CaseMaterial.objects.filter(case_id=Param("case", BigIntegerField()), required=True,
-                                                received=False, deferred=False).values_list("name"))
-
-
 def missing_materials(case: Case) -> list[str]:
     """Names of the required materials neither received nor deferred under 容缺, in list order."""
-    return [name for (name,) in _MISSING.rows(case=case.pk)]
+    return store.missing_materials(case.pk)
 
 
 def _require_complete_materials(act: Act) -> None:
@@ -194,51 +205,22 @@ def _require_complete_materials(act: Act) -> None:
         raise TransitionRefused(f"申请材料不齐全，不能受理：缺少{names}。请出具一次性告知书要求补正。")
 
 
-_STEP_FIELDS = [f.attname for f in CaseStep._meta.concrete_fields]
-ACTIVE_STEPS = Prepared(CaseStep.objects.filter(case_id=Param("case", BigIntegerField()),
-                                                status=CaseStep.Status.ACTIVE).values_list(*_STEP_FIELDS))
-
-
-def steps_from_rows(rows: list[tuple]) -> list[CaseStep]:
-    return [CaseStep.from_db(DEFAULT_DB_ALIAS, _STEP_FIELDS, row) for row in rows]
-
-
 def _active_steps(case: Case) -> list[CaseStep]:
-    return steps_from_rows(ACTIVE_STEPS.rows(case=case.pk))
+    return store.active_steps(case.pk)
 
 
 # -- steps --------------------------------------------------------------------------------------
-
-# Each person's load is counted on the (assignee, status) index from their active steps alone, so
-# it costs the same after years of finished steps.
-_LEAST_LOADED = Prepared(
-    User.objects.filter(department_id=Param("department", BigIntegerField()), roles=Param("role", CharField()),
-                        is_active=True, on_duty=True)
-    .annotate(load=Coalesce(Subquery(
-        CaseStep.objects.filter(assignee=OuterRef("pk"), status=CaseStep.Status.ACTIVE).order_by()
-        .values("assignee").annotate(n=Count("*")).values("n")), 0))
-    .order_by("load", "pk")
-    .values_list("pk")[:1])
-
-
-def _least_loaded(department_id: int, role_id: str) -> tuple[Prepared, dict]:
-    """Who gets a new step: the person on duty in the post with the fewest active steps (nobody
-    when none is on duty), chosen by the database as the step goes in."""
-    return _LEAST_LOADED, {"department": department_id, "role": role_id}
-
 
 def _activate(act: Act, flow_steps: list[FlowStep]) -> list[CaseStep]:
     created = []
     for flow_step in flow_steps:
         department_id = flow_step.department_id or act.case.department_id
         due_at, own = step_due(act, flow_step)
-        # Nothing in the action reads the new step's id or assignee: its INSERT goes out with the
-        # action's other writes, without a round trip of its own.
-        created.append(insert_row(CaseStep(
+        created.append(act.insert_step(CaseStep(
             case=act.case, flow_step=flow_step, seq=flow_step.seq, name=flow_step.name, role_id=flow_step.role_id,
             department_id=department_id, started_at=act.now, due_at=due_at, own_limit=own,
             cross_department=department_id != act.case.department_id,
-        ), need_pk=False, chosen={"assignee_id": _least_loaded(department_id, flow_step.role_id)}))
+        )))
     return created
 
 
@@ -285,8 +267,9 @@ def _standing_parts(case: Case, seq: int) -> set[int]:
 
 
 def _cancel_active_steps(act: Act) -> None:
-    act.case.steps.filter(status=CaseStep.Status.ACTIVE).update(
-        status=CaseStep.Status.CANCELLED, finished_at=act.now)
+    for step in act.active:
+        step.status, step.finished_at = CaseStep.Status.CANCELLED, act.now
+        act.update(step, "status", "finished_at")
 
 
 def _follow_case_dues(act: Act, shift_days: int = 0) -> None:
@@ -298,7 +281,7 @@ def _follow_case_dues(act: Act, shift_days: int = 0) -> None:
             local = timezone.localtime(step.due_at)
             moved = act.calendar.add(local.date(), shift_days)
             step.due_at = local.replace(year=moved.year, month=moved.month, day=moved.day)
-        update_row(step, ["due_at"])
+        act.update(step, "due_at")
 
 
 # -- effects ------------------------------------------------------------------------------------
@@ -364,7 +347,7 @@ def supplement(act: Act) -> str:
     for pk in ids:
         material = materials[pk]
         material.received, material.deferred, material.received_at = True, False, act.now
-        update_row(material, ["received", "deferred", "received_at"])
+        act.update(material, "received", "deferred", "received_at")
     act.case.corrected_at = act.now
     act.event_data["materials"] = sorted(ids)
     return State.RECEIVED
@@ -405,7 +388,7 @@ def pass_step(act: Act) -> str:
     step = _the_step(act)
     step.status, step.finished_at, step.finished_by = CaseStep.Status.DONE, act.now, act.actor
     step.opinion = act.comment = str(act.params.get("opinion") or "").strip() or "同意"
-    update_row(step, ["status", "finished_at", "finished_by", "opinion"])
+    act.update(step, "status", "finished_at", "finished_by", "opinion")
     working = _working(act)
     if any(s.seq <= step.seq for s in working):
         # Another part of this stage is still working, or an earlier stage is being worked again
@@ -434,7 +417,7 @@ def return_step(act: Act) -> str:
     # Only the actor's own part goes back; the other parts of a parallel stage stay as they are.
     step.status, step.finished_at, step.finished_by, step.opinion = (
         CaseStep.Status.RETURNED, act.now, act.actor, reason)
-    update_row(step, ["status", "finished_at", "finished_by", "opinion"])
+    act.update(step, "status", "finished_at", "finished_by", "opinion")
     _activate(act, _owed_parts(act, target))
     act.event_data["to_seq"] = target
     return State.IN_PROGRESS
@@ -443,11 +426,11 @@ def return_step(act: Act) -> str:
 def _stop_clock(act: Act, kind, kind_name: str, expected: int, limit: int, reason: str) -> ClockStop:
     case = act.case
     case.clock_stopped_on = act.today
-    return insert_row(ClockStop(
+    return act.insert(ClockStop(
         case=case, step=act.step, kind=kind, kind_name=kind_name, reason=reason, expected_days=expected,
         limit_days=limit, limit_due=act.calendar.add(act.today, limit), resume_to=case.state,
         started_at=act.now,
-    ), need_pk=False)
+    ))
 
 
 def suspend(act: Act) -> str:
@@ -494,7 +477,7 @@ def resume(act: Act) -> str:
         raise TransitionRefused("本件没有进行中的暂停。")
     stopped = max(0, act.calendar.between(case.clock_stopped_on, act.today))
     stop.ended_at, stop.stopped_days = act.now, stopped
-    update_row(stop, ["ended_at", "stopped_days"])
+    act.update(stop, "ended_at", "stopped_days")
     case.stopped_days += stopped
     case.clock_stopped_on = None
     derive_dues(case, act.calendar)
@@ -522,7 +505,7 @@ def extend(act: Act) -> str:
     case.extension_days += days
     derive_dues(case, act.calendar)
     _follow_case_dues(act)
-    insert_row(Extension(case=case, days=days, reason=reason, approved_by=act.actor, at=act.now), need_pk=False)
+    act.insert(Extension(case=case, days=days, reason=reason, approved_by=act.actor, at=act.now))
     act.event_data.update(days=days, statutory_due=case.statutory_due.isoformat())
     act.notify(Notice.Kind.EXTENSION, days=days, reason=reason)
     return case.state
@@ -563,7 +546,9 @@ def _close(act: Act, reason: str) -> None:
     if case.clock_stopped_on is not None:
         # The stop ends with the case: its days stay excluded, so the clock stays where it stopped.
         stopped = max(0, act.calendar.between(case.clock_stopped_on, act.today))
-        case.clock_stops.filter(ended_at__isnull=True).update(ended_at=act.now, stopped_days=stopped)
+        for stop in case.clock_stops.filter(ended_at__isnull=True):
+            stop.ended_at, stop.stopped_days = act.now, stopped
+            act.update(stop, "ended_at", "stopped_days")
         case.stopped_days += stopped
         case.clock_stopped_on = None
         derive_dues(case, act.calendar)
@@ -580,6 +565,24 @@ def withdraw(act: Act) -> str:
 def void(act: Act) -> str:
     _close(act, _need_reason(act, message="作废必须写明理由。"))
     return State.VOIDED
+
+
+class NothingToDo(Exception):  # noqa: N818 - a signal, not an error
+    """A system action found the case as it should be: no event, nothing written."""
+
+
+def recompute_dues(act: Act) -> str:
+    """Due dates that rested on an estimated year, derived again once its official notice is in."""
+    case = act.case
+    before = (case.promised_due, case.statutory_due)
+    derive_dues(case, act.calendar)
+    if (case.promised_due, case.statutory_due) == before and case.due_provisional:
+        raise NothingToDo
+    _follow_case_dues(act)
+    act.comment = "国务院节假日安排通知已导入，重新计算办理期限。"
+    act.event_data.update(before=[d.isoformat() if d else None for d in before],
+                          after=[case.promised_due.isoformat(), case.statutory_due.isoformat()])
+    return case.state
 
 
 # -- the table ----------------------------------------------------------------------------------
@@ -613,6 +616,14 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
     _t("withdraw", "申请人撤回",
        {_S.RECEIVED, _S.CORRECTING, _S.IN_PROGRESS, _S.SUSPENDED, _S.DECIDING}, {Role.CLERK}, withdraw),
     _t("void", "作废", set(State) - {_S.VOIDED}, {Role.ADMIN}, void, centre_wide=True),
+)}
+
+
+# What the platform itself does to a case, nobody's button: through the same door, with the same
+# event and hooks, but authorised by no role.
+SYSTEM_TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
+    _t("recompute_dues", "重新计算办理期限", {_S.IN_PROGRESS, _S.SUSPENDED, _S.DECIDING, _S.DECIDED}, set(),
+       recompute_dues),
 )}
 
 

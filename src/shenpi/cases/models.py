@@ -320,3 +320,42 @@ class CaseEvent(models.Model):
 
     def __str__(self):
         return f"{self.case_id} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+
+class Publication(models.Model):
+    """The outbox of case events (shenpi.cases.hooks): one row per event and subscriber, written in
+    the action's transaction and delivered after it commits, in order per case, with retries."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待投递"
+        SENDING = "sending", "投递中"
+        DELIVERED = "delivered", "已投递"
+        FAILED = "failed", "投递失败"
+
+    subscriber = models.CharField("订阅者", max_length=60)
+    case = models.ForeignKey(Case, models.CASCADE, related_name="publications", verbose_name="办件")
+    # The event's place in the case's trail (1 = receipt): with the case, the event's identity.
+    event_number = models.PositiveIntegerField("记录序号")
+    action = models.CharField("动作", max_length=30)
+    at = models.DateTimeField("发生时间")
+    payload = models.JSONField("内容", default=dict)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField("已尝试次数", default=0)
+    next_attempt_at = models.DateTimeField("下次尝试时间",
+                                           help_text="待投递：何时可以投递；投递中：超过此时刻视为投递中断，可重新领取。")
+    last_error = models.TextField("最近错误", blank=True)
+    delivered_at = models.DateTimeField("投递时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "办件事件投递"
+        ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["subscriber", "case", "event_number"],
+                                               name="publication_once")]
+        indexes = [
+            # What a delivery pass claims: due rows not yet delivered, oldest first.
+            models.Index(fields=["next_attempt_at"], name="publication_due",
+                         condition=models.Q(status__in=["pending", "sending"])),
+        ]
+
+    def __str__(self):
+        return f"{self.subscriber} {self.case_id}#{self.event_number} {self.action}"

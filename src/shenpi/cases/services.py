@@ -9,23 +9,22 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from django.db import DEFAULT_DB_ALIAS, transaction
-from django.db.models import BigIntegerField, CharField, Exists, OuterRef, Q, QuerySet
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from shenpi import clock
 from shenpi.accounts import identifiers
-from shenpi.accounts.models import Role, User, roles_of
+from shenpi.accounts.models import Role, User
 from shenpi.catalog.models import Item, ItemVersion, Window
-from shenpi.catalog.services import frozen_version, materials_of, published_version
+from shenpi.catalog.services import materials_of, published_version
 from shenpi.crypto import blind_index
 from shenpi.errors import Conflict, Forbidden, InvalidInput, TransitionRefused
-from shenpi.notifications.services import notify
-from shenpi.prepared import Param, Prepared, batched, insert_numbered, insert_row, together, update_row
+from shenpi.prepared import insert_numbered, insert_row, update_row
 from shenpi.workdays.services import get_calendar
 
-from . import lifecycle, trail
-from .models import OPEN_STATES, ApplicantKind, Case, CaseEvent, CaseMaterial, CaseStep, Channel, Notice, State
+from . import hooks, lifecycle, store, trail
+from .models import ApplicantKind, Case, CaseEvent, CaseMaterial, CaseStep, Channel, Notice, State
 
 _NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base 32: no I, L, O, U
 
@@ -196,7 +195,7 @@ def receive(*, actor: User, item: Item, applicant: ApplicantInput, materials: di
         correction_due=calendar.add(received_on, lifecycle.CORRECTION_NOTICE_DAYS),
         promised_limit=version.promised_limit, statutory_limit=version.statutory_limit,
     )
-    with batched():
+    with store.open_action():
         if not insert_numbered(case, "number", lambda: new_case_number(now)):
             raise Conflict("办件编号生成冲突，请重试。")
         for spec in specs:
@@ -224,54 +223,50 @@ def perform(case: Case | int | str, action: str, *, actor: User, params: dict | 
     transition = lifecycle.TRANSITIONS.get(action)
     if transition is None:
         raise InvalidInput(f"未知的操作：{action}", {"action": ["未知的操作。"]})
-    # The action's writes travel together: a few round trips per action, not one per row. (Batching
-    # inside the transaction: psycopg would wait on the server for each change of autocommit.)
-    with transaction.atomic(), batched():
-        return _perform(case, transition, action, actor, params, ip, expected_version)
+    return _through_the_door(case, transition, actor, params, ip, expected_version)
 
 
-def _perform(case, transition: lifecycle.Transition, action: str, actor: User, params: dict | None,
-             ip: str | None, expected_version: int | None) -> Case:
-    locked, active = _load(case, actor)
-    if expected_version is not None and str(expected_version) != str(locked.row_version):
-        raise Conflict("该办件已被他人更新，请刷新后重试。")
-    refusal = transition.refusal(locked)
-    if refusal:
-        raise TransitionRefused(refusal)
-    now = clock.now()
-    act = lifecycle.Act(case=locked, actor=actor, params=dict(params or {}), now=now, calendar=get_calendar(),
-                        _active=active)
-    _authorise(act, transition)
-    before, unchanged = locked.state, _mutable_values(locked)
-    locked.state = transition.effect(act)
-    locked.row_version += 1
-    first_notice = locked.notices_issued + 1
-    locked.notices_issued += len(act.notices)
-    # The event is chained first, so the new trail head goes out with the case's one UPDATE.
-    event = _event(locked, action, actor, now, ip, before, locked.state, act.step, act.comment, act.event_data)
-    update_row(locked, _changed_fields(locked, unchanged))
-    insert_row(event, need_pk=False)
-    for serial, (kind, body) in enumerate(act.notices, start=first_notice):
-        issue_notice(locked, kind, actor, now, body, serial)
-    _tell_applicant(locked, action, act)
+def _through_the_door(case, transition: lifecycle.Transition, actor: User | None, params: dict | None = None,
+                      ip: str | None = None, expected_version: int | None = None) -> Case:
+    """Every change of a case, a person's action or the platform's own: lock, check, receivers
+    before, effect, the case row and its chained event, notices, receivers after — one transaction.
+
+    The database side is store.open_action(): writes batched (PostgreSQL's pipeline; batching inside
+    the transaction, since psycopg would wait on the server for each change of autocommit) and any
+    write not through act.update / act.insert refused (ADR 0003).
+    """
+    with transaction.atomic(), store.open_action():
+        locked, active = store.lock(case, actor)
+        if expected_version is not None and str(expected_version) != str(locked.row_version):
+            raise Conflict("该办件已被他人更新，请刷新后重试。")
+        refusal = transition.refusal(locked)
+        if refusal:
+            raise TransitionRefused(refusal)
+        act = lifecycle.Act(case=locked, actor=actor, params=dict(params or {}), now=clock.now(),
+                            calendar=get_calendar(), action=transition.action, before=locked.state, _active=active)
+        if actor is not None:
+            _authorise(act, transition)
+        hooks.run_before(act)
+        unchanged = _mutable_values(locked)
+        locked.state = transition.effect(act)
+        _record(act, ip, unchanged)
+        hooks.run_after(act)
     return locked
 
 
-# What the applicant hears of by SMS, in the action's transaction (delivered after it commits).
-_APPLICANT_MESSAGES = {"accept": "case_accepted", "request_correction": "correction_requested",
-                       "refuse": "case_refused", "complete": "case_completed",
-                       "handle_on_the_spot": "case_completed"}
-
-
-def _tell_applicant(case: Case, action: str, act: lifecycle.Act) -> None:
-    template = _APPLICANT_MESSAGES.get(action)
-    if template is None or not case.contact_phone:
-        return
-    context = {}
-    if template == "correction_requested":
-        context = {"materials": [f"{m['name']}（{m['problem']}）" for m in act.event_data["missing"]],
-                   "note": act.comment}
-    notify(template, case=case, mobile=case.contact_phone, context=context, topic=f"case:{case.pk}")
+def _record(act: lifecycle.Act, ip: str | None, unchanged: list) -> None:
+    """The case row's one UPDATE, its event chained to the trail, and the notices the effect issued."""
+    case = act.case
+    case.row_version += 1
+    first_notice = case.notices_issued + 1
+    case.notices_issued += len(act.notices)
+    # The event is chained first, so the new trail head goes out with the case's one UPDATE.
+    act.event = _event(case, act.action, act.actor, act.now, ip, act.before, case.state, act.step, act.comment,
+                       act.event_data)
+    update_row(case, _changed_fields(case, unchanged))
+    insert_row(act.event, need_pk=False)
+    for serial, (kind, body) in enumerate(act.notices, start=first_notice):
+        issue_notice(case, kind, act.actor, act.now, body, serial)
 
 
 _FIXED_AT_RECEIPT = frozenset({
@@ -291,42 +286,6 @@ def _mutable_values(case: Case) -> list:
 def _changed_fields(case: Case, before: list) -> list[str]:
     """What this action changed: the UPDATE carries those columns only (never the SM4 ciphertexts)."""
     return [f.name for f, old in zip(_MUTABLE_FIELDS, before, strict=True) if getattr(case, f.attname) != old]
-
-
-# Actions read no encrypted column but the contact phone (SMS), so the others stay undecrypted.
-_LOCKED_FIELDS = [f.attname for f in Case._meta.concrete_fields if f.name not in ("query_code", "applicant_id")]
-# The case row alone: its version never changes once published, so it comes from the catalogue's
-# per-process cache rather than a join. Compiled once: an action runs it every time.
-_LOCK_BY_PK, _LOCK_BY_NUMBER = (
-    Prepared(Case.objects.select_for_update().filter(**{key: Param("key", field)}).order_by()
-             .values_list(*_LOCKED_FIELDS))
-    for key, field in (("pk", BigIntegerField()), ("number", CharField())))
-
-
-def _lock(case: Case | int | str) -> Case:
-    """Lock the row for the transaction; PostgreSQL waits, SQLite holds the write lock already."""
-    return _load(case)[0]
-
-
-def _load(case: Case | int | str, actor: User | None = None) -> tuple[Case, list[CaseStep] | None]:
-    """The case row locked, with its active steps and the actor's roles (unless known) read in the
-    same round trip: what every action starts with. Steps are None when the case is named by number."""
-    if isinstance(case, Case | int) or str(case).isdigit() and len(str(case)) < 12:
-        key = case.pk if isinstance(case, Case) else int(case)
-        runs = [(_LOCK_BY_PK.statement(), {"key": key}), (lifecycle.ACTIVE_STEPS.statement(), {"case": key})]
-    else:
-        runs = [(_LOCK_BY_NUMBER.statement(), {"key": str(case)})]
-    roles_unknown = actor is not None and actor.pk is not None and not hasattr(actor, "_role_codes")
-    if roles_unknown:
-        runs.append((roles_of().statement(), {"user": actor.pk}))
-    results = together(*runs)
-    if roles_unknown:
-        actor._role_codes = frozenset(code for (code,) in results.pop())
-    if not results[0]:
-        raise InvalidInput("办件不存在。", {"case": ["办件不存在。"]})
-    locked = Case.from_db(DEFAULT_DB_ALIAS, _LOCKED_FIELDS, results[0][0])
-    locked.version = frozen_version(locked.version_id)
-    return locked, lifecycle.steps_from_rows(results[1]) if len(results) > 1 else None
 
 
 def _event(case, action, actor, now, ip, before, after, step, comment, data) -> CaseEvent:
@@ -371,36 +330,21 @@ def allowed_actions(case: Case, user: User) -> list[lifecycle.Transition]:
 
 # -- when the calendar changes ------------------------------------------------------------------
 
-OPEN_STATES_WITH_CLOCK = [s for s in OPEN_STATES if s not in (State.RECEIVED, State.CORRECTING)]
-
-
 def recompute_provisional_dues() -> int:
     """Derive again the due dates that rested on an estimated year, once its notice is in.
 
     Each case changes in its own transaction with an event, so the trail shows why a date moved.
     """
-    calendar = get_calendar()
+    transition = lifecycle.SYSTEM_TRANSITIONS["recompute_dues"]
     changed = 0
-    ids = list(Case.objects.filter(due_provisional=True, state__in=OPEN_STATES_WITH_CLOCK)
+    ids = list(Case.objects.filter(due_provisional=True, state__in=transition.sources)
                .values_list("pk", flat=True))
     for pk in ids:
-        with transaction.atomic():
-            case = _lock(pk)
-            before = (case.promised_due, case.statutory_due)
-            lifecycle.derive_dues(case, calendar)
-            if (case.promised_due, case.statutory_due) == before and case.due_provisional:
-                continue
-            case.row_version += 1
-            event = _event(case, "recompute_dues", None, clock.now(), None, case.state, case.state, None,
-                           "国务院节假日安排通知已导入，重新计算办理期限。",
-                           {"before": [d.isoformat() if d else None for d in before],
-                            "after": [case.promised_due.isoformat(), case.statutory_due.isoformat()]})
-            case.save(update_fields=["promised_due", "statutory_due", "due_provisional", "row_version",
-                                     "trail_head", "trail_length"])
-            case.steps.filter(status=CaseStep.Status.ACTIVE, own_limit=False).update(
-                due_at=lifecycle.end_of_day(case.promised_due))
-            event.save(force_insert=True)
-            changed += 1
+        try:
+            _through_the_door(pk, transition, None)
+        except (lifecycle.NothingToDo, TransitionRefused):  # as it should be, or closed meanwhile
+            continue
+        changed += 1
     return changed
 
 

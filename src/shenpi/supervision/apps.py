@@ -7,6 +7,8 @@ class SupervisionConfig(AppConfig):
     verbose_name = "电子监察"
 
     def ready(self):
+        from . import receivers  # noqa: F401 - registers the receiver of case actions
+
         post_migrate.connect(_install_rules, sender=self, dispatch_uid="supervision-install-rules")
 
 
