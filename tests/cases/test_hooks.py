@@ -171,8 +171,8 @@ def test_a_subscriber_hears_each_event_after_the_commit_in_order(org, django_cap
 def test_nothing_is_published_for_a_refused_action(org, django_capture_on_commit_callbacks):
     dept, people, it = org
     heard = []
-    hooks.subscriber("test.feed", hooks.ANY)(heard.append)
     case = f.receive(people["clerk"], it)
+    hooks.subscriber("test.feed", hooks.ANY)(heard.append)
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(TransitionRefused):
         services.perform(case.pk, "grant", actor=people["approver"])
     assert heard == [] and not Publication.objects.exists()
@@ -246,3 +246,24 @@ def test_the_outbox_row_is_written_in_the_actions_transaction(org):
     assert (row.case_id, row.event_number, row.action, row.status) == (
         case.pk, 2, "accept", Publication.Status.PENDING)
     assert row.payload["to"] == State.IN_PROGRESS
+
+
+def test_receipt_is_an_action_the_hooks_hear_of_too(org, django_capture_on_commit_callbacks):
+    dept, people, it = org
+    seen, heard = [], []
+    hooks.before("receive", order=1, name="test.before")(lambda act: seen.append(("before", act.case.pk)))
+    hooks.after("receive", order=1, name="test.after")(lambda act: seen.append(("after", act.case.state)))
+    hooks.subscriber("test.feed", "receive")(heard.append)
+    with django_capture_on_commit_callbacks(execute=True):
+        case = f.receive(people["clerk"], it)
+    assert seen == [("before", None), ("after", State.RECEIVED)]
+    assert [(e.action, e.key, e.data["channel"]) for e in heard] == [("receive", f"{case.pk}:1", "window")]
+
+    @hooks.before("receive", order=2, name="test.refuse")
+    def refuse(act):
+        raise TransitionRefused("该申请人须先完成实名认证。")
+
+    count = Case.objects.count()
+    with pytest.raises(TransitionRefused, match="实名认证"):
+        f.receive(people["clerk"], it)
+    assert Case.objects.count() == count

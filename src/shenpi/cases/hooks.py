@@ -54,7 +54,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("shenpi.cases.hooks")
 
-ANY = "*"  # every action, system actions (recompute_dues) included
+ANY = "*"  # every action: receipt ("receive") and system actions ("recompute_dues") included
 
 FIRST_RETRY = dt.timedelta(minutes=1)
 LAST_RETRY = dt.timedelta(hours=1)

@@ -195,7 +195,10 @@ def receive(*, actor: User, item: Item, applicant: ApplicantInput, materials: di
         correction_due=calendar.add(received_on, lifecycle.CORRECTION_NOTICE_DAYS),
         promised_limit=version.promised_limit, statutory_limit=version.statutory_limit,
     )
+    act = lifecycle.Act(case=case, actor=actor, params={"materials": materials}, now=now, calendar=calendar,
+                        action="receive")
     with store.open_action():
+        hooks.run_before(act)  # the case is built, not yet written: a receiver may still refuse it
         if not insert_numbered(case, "number", lambda: new_case_number(now)):
             raise Conflict("办件编号生成冲突，请重试。")
         for spec in specs:
@@ -208,10 +211,11 @@ def receive(*, actor: User, item: Item, applicant: ApplicantInput, materials: di
             ), need_pk=False)
         # The case id is part of the first event's digest, so the head follows the case's INSERT;
         # nobody else sees the case before this transaction commits.
-        event = _event(case, "receive", actor, case.received_at, ip, "", State.RECEIVED, None, note,
-                       {"channel": channel, "version": version.number})
+        act.event = _event(case, "receive", actor, case.received_at, ip, "", State.RECEIVED, None, note,
+                           {"channel": channel, "version": version.number})
         update_row(case, ["trail_head", "trail_length"])
-        insert_row(event, need_pk=False)
+        insert_row(act.event, need_pk=False)
+        hooks.run_after(act)
     return case
 
 
