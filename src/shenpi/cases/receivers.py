@@ -27,4 +27,4 @@ def tell_applicant(act: Act) -> None:
     if template == "correction_requested":
         context = {"materials": [f"{m['name']}（{m['problem']}）" for m in act.event_data["missing"]],
                    "note": act.comment}
-    notify(template, case=case, mobile=case.contact_phone, context=context, topic=f"case:{case.pk}")
+    notify(template, case=case, mobile=case.contact_phone, context=context, topic=f"case:{case.pk}", need_ids=False)

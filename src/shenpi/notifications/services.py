@@ -109,23 +109,25 @@ def _addresses(user, email: str | None, mobile: str | None) -> list[tuple[str, s
 # -- writing ---------------------------------------------------------------------------------------
 
 def notify(template: str, *, context: dict | None = None, user=None, email: str | None = None,
-           mobile: str | None = None, case=None, topic: str = "") -> list[Notification]:
+           mobile: str | None = None, case=None, topic: str = "", need_ids: bool = True) -> list[Notification]:
     """Queue the message `template` to every address known and deliver it once the transaction commits.
 
     Addresses: `email` (or else the user's e-mail) and `mobile`; a case's contact phone is never
     used implicitly, because alerts about a case go to staff, not to the applicant. No usable
     address: nothing is queued and [] is returned. An unknown template or missing context raises
-    ValueError, before anything is written.
+    ValueError, before anything is written. need_ids=False: the caller never reads the rows' ids, so
+    inside a case action their INSERTs travel with the action's other writes (ids stay None there).
     """
     messages = create_notifications(template, context=context, user=user, email=email, mobile=mobile, case=case,
-                                    topic=topic)
+                                    topic=topic, need_ids=need_ids)
     if messages:
         _deliver_after_commit()
     return messages
 
 
 def create_notifications(template: str, *, context: dict | None = None, user=None, email: str | None = None,
-                         mobile: str | None = None, case=None, topic: str = "") -> list[Notification]:
+                         mobile: str | None = None, case=None, topic: str = "",
+                         need_ids: bool = True) -> list[Notification]:
     """The rows of notify(), without scheduling their delivery."""
     spec = template_for(template)
     values = {"centre": settings.CENTRE_NAME, "public_url": settings.PUBLIC_BASE_URL, **(context or {})}
@@ -146,7 +148,7 @@ def create_notifications(template: str, *, context: dict | None = None, user=Non
     # Part of the caller's transaction (one of their own only in autocommit); never a commit.
     with transaction.atomic(savepoint=False):
         for row in rows:
-            insert_row(row)
+            insert_row(row, need_pk=need_ids)
     return rows
 
 
