@@ -77,6 +77,23 @@ class Statement:
 NOTHING = Statement(None, (), ())
 
 
+def kept_cursor(connection):
+    """A Django cursor for a kept statement. On PostgreSQL it binds its values on the server: the
+    values travel apart from the SQL instead of being quoted into it by Python, and a statement run
+    often is prepared once per connection by psycopg (after `prepare_threshold` runs), so the server
+    parses and plans it once. Its SQL is the same on every run, which is what both need. Elsewhere,
+    and for the ORM's own queries, Django's usual cursor."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        raw = ServerBindingCursor(connection.connection)
+    # Wrapped as Django wraps its own: execute wrappers, query capture, errors as Django's exceptions.
+    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+
+
 def together(*runs: tuple[Statement, dict], using: str = DEFAULT_DB_ALIAS) -> list[list[tuple]]:
     """The rows of several statements (each with its values), all sent before any answer is read:
     inside batched() they share one round trip to PostgreSQL."""
@@ -84,7 +101,7 @@ def together(*runs: tuple[Statement, dict], using: str = DEFAULT_DB_ALIAS) -> li
     cursors = []
     try:
         for statement, values in runs:
-            cursor = connection.cursor() if statement.sql is not None else None
+            cursor = kept_cursor(connection) if statement.sql is not None else None
             cursors.append(cursor)
             if cursor is not None:
                 cursor.execute(statement.sql, statement.bind(values, connection))
@@ -216,7 +233,7 @@ def update_row(obj: Model, fields: Iterable[str], using: str = DEFAULT_DB_ALIAS)
     connection = connections[using]
     sql, model_fields = _update_sql(type(obj), names, using)
     values = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in model_fields]
-    with connection.cursor() as cursor:
+    with kept_cursor(connection) as cursor:
         cursor.execute(sql, [*values, obj.pk])
 
 
@@ -234,7 +251,7 @@ def insert_row(obj: Model, using: str = DEFAULT_DB_ALIAS, need_pk: bool = True,
     chosen = chosen or {}
     sql, sources = _insert_sql(type(obj), returning, using,
                                tuple((name, query) for name, (query, _) in sorted(chosen.items())))
-    with connection.cursor() as cursor:
+    with kept_cursor(connection) as cursor:
         cursor.execute(sql, _values(obj, sources, chosen, connection))
         if returning:
             return _stored(obj, cursor.fetchone()[0], using)
@@ -254,7 +271,7 @@ def insert_numbered(obj: Model, field: str, draw: Callable[[], str], attempts: i
     sql, sources = _insert_sql(type(obj), returning, using, (), skip_taken=True)
     for _ in range(attempts):
         setattr(obj, field, draw())
-        with connection.cursor() as cursor:
+        with kept_cursor(connection) as cursor:
             cursor.execute(sql, _values(obj, sources, {}, connection))
             row = cursor.fetchone() if returning else ((cursor.lastrowid,) if cursor.rowcount == 1 else None)
         if row:
