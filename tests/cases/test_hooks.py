@@ -14,36 +14,22 @@ from shenpi.errors import TransitionRefused
 from shenpi.notifications.models import Notification
 from tests import factories as f
 
-pytestmark = pytest.mark.django_db(transaction=False)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("own_hooks")]
 
 
-@pytest.fixture(autouse=True)
-def own_hooks(monkeypatch):
-    """Receivers and subscribers registered by a test are gone after it; the apps' own stay."""
-    for table in ("_before", "_after", "_subscribers"):
-        monkeypatch.setattr(hooks, table, dict(getattr(hooks, table)))
-    hooks._plan.clear()
-    yield
-    hooks._plan.clear()
 
 
-@pytest.fixture
-def org():
-    dept = f.department()
-    return dept, f.staff(dept), f.item(dept)
-
-
-def decided(org, phone=""):
-    dept, people, it = org
+def decided(office, phone=""):
+    dept, people, it = office
     case = services.perform(f.receive(people["clerk"], it, phone=phone), "accept", actor=people["clerk"])
     for role in ("handler", "reviewer", "approver"):
         case = services.perform(case, "pass", actor=people[role])
     return services.perform(case, "grant", actor=people["approver"])
 
 
-def test_a_receiver_of_another_app_refuses_completion_and_nothing_changes(org):
+def test_a_receiver_of_another_app_refuses_completion_and_nothing_changes(office):
     """A fee app's rule, registered without touching cases/: 办结 waits while a bill is unpaid."""
-    dept, people, it = org
+    dept, people, it = office
     unpaid: set[int] = set()
 
     @hooks.before("complete", order=200, name="fees.unpaid_bill")
@@ -51,7 +37,7 @@ def test_a_receiver_of_another_app_refuses_completion_and_nothing_changes(org):
         if act.case.pk in unpaid:
             raise TransitionRefused("本件尚有未缴费用，缴费后方可办结。")
 
-    case = decided(org, phone="13912345678")
+    case = decided(office, phone="13912345678")
     unpaid.add(case.pk)
     before = Case.objects.values("state", "row_version", "trail_length").get(pk=case.pk)
     messages = Notification.objects.count()
@@ -64,16 +50,16 @@ def test_a_receiver_of_another_app_refuses_completion_and_nothing_changes(org):
     assert Notification.objects.filter(case=case, template="case_completed").exists()
 
 
-def test_the_api_answers_a_receivers_refusal_with_409_and_its_reason(org):
+def test_the_api_answers_a_receivers_refusal_with_409_and_its_reason(office):
     from tests.api.conftest import token_client
 
-    dept, people, it = org
+    dept, people, it = office
 
     @hooks.before("complete", order=200, name="fees.unpaid_bill")
     def unpaid_bill(act):
         raise TransitionRefused("本件尚有未缴费用，缴费后方可办结。")
 
-    case = decided(org)
+    case = decided(office)
     response = token_client(people["clerk"]).post(
         f"/api/v1/cases/{case.number}/actions/", {"action": "complete", "expected_version": case.row_version},
         format="json")
@@ -81,8 +67,8 @@ def test_the_api_answers_a_receivers_refusal_with_409_and_its_reason(org):
     assert response.json() == {"code": "refused", "detail": "本件尚有未缴费用，缴费后方可办结。"}
 
 
-def test_receivers_run_in_their_order_whatever_the_order_of_registration(org):
-    dept, people, it = org
+def test_receivers_run_in_their_order_whatever_the_order_of_registration(office):
+    dept, people, it = office
     calls = []
     for order, name in ((300, "c"), (100, "z"), (200, "b"), (200, "a")):
         hooks.after("accept", order=order, name=f"test.{name}")(lambda act, name=name: calls.append(name))
@@ -91,8 +77,8 @@ def test_receivers_run_in_their_order_whatever_the_order_of_registration(org):
     assert calls == ["before", "z", "a", "b", "c"]
 
 
-def test_an_after_receiver_sees_the_change_writes_through_the_act_and_is_rolled_back_with_it(org):
-    dept, people, it = org
+def test_an_after_receiver_sees_the_change_writes_through_the_act_and_is_rolled_back_with_it(office):
+    dept, people, it = office
     seen = []
 
     @hooks.after("accept", order=10, name="test.note")
@@ -121,7 +107,7 @@ def test_an_after_receiver_sees_the_change_writes_through_the_act_and_is_rolled_
     assert list(second.events.values_list("action", flat=True)) == ["receive"]
 
 
-def test_a_name_is_registered_once(org):
+def test_a_name_is_registered_once(office):
     def one(act):
         pass
 
@@ -140,8 +126,8 @@ def test_the_applicants_sms_and_the_scanners_wake_up_are_receivers_like_any_othe
     assert "cases.tell_applicant" not in [r.name for r in hooks._for("after", hooks._after, "pass")]
 
 
-def test_switched_off_hooks_run_nothing(org):
-    dept, people, it = org
+def test_switched_off_hooks_run_nothing(office):
+    dept, people, it = office
     calls = []
     hooks.after("accept", order=1, name="test.count")(lambda act: calls.append(act.action))
     with hooks.disabled():
@@ -151,12 +137,12 @@ def test_switched_off_hooks_run_nothing(org):
 
 # -- after the commit, through the outbox ----------------------------------------------------------
 
-def test_a_subscriber_hears_each_event_after_the_commit_in_order(org, django_capture_on_commit_callbacks):
-    dept, people, it = org
+def test_a_subscriber_hears_each_event_after_the_commit_in_order(office, django_capture_on_commit_callbacks):
+    dept, people, it = office
     heard = []
     hooks.subscriber("test.feed", "accept", "pass", "grant")(heard.append)
     with django_capture_on_commit_callbacks(execute=True):
-        case = decided(org)
+        case = decided(office)
     assert [(e.action, e.from_state, e.to_state) for e in heard] == [
         ("accept", State.RECEIVED, State.IN_PROGRESS), ("pass", State.IN_PROGRESS, State.IN_PROGRESS),
         ("pass", State.IN_PROGRESS, State.IN_PROGRESS), ("pass", State.IN_PROGRESS, State.DECIDING),
@@ -168,8 +154,8 @@ def test_a_subscriber_hears_each_event_after_the_commit_in_order(org, django_cap
     assert set(Publication.objects.values_list("status", flat=True)) == {Publication.Status.DELIVERED}
 
 
-def test_nothing_is_published_for_a_refused_action(org, django_capture_on_commit_callbacks):
-    dept, people, it = org
+def test_nothing_is_published_for_a_refused_action(office, django_capture_on_commit_callbacks):
+    dept, people, it = office
     heard = []
     case = f.receive(people["clerk"], it)
     hooks.subscriber("test.feed", hooks.ANY)(heard.append)
@@ -178,68 +164,68 @@ def test_nothing_is_published_for_a_refused_action(org, django_capture_on_commit
     assert heard == [] and not Publication.objects.exists()
 
 
-def test_a_subscriber_that_is_down_loses_nothing_and_keeps_each_cases_order(org, settings):
+START = timezone.make_aware(dt.datetime(2026, 11, 2, 9))
+
+
+class Feed:
+    """A subscriber that is down (raising `error`) until `up`, keeping the events it heard."""
+
+    def __init__(self, error: Exception):
+        self.up, self.error, self.heard = False, error, []
+
+    def __call__(self, event):
+        if not self.up:
+            raise self.error
+        self.heard.append(event)
+
+
+def test_a_subscriber_that_is_down_loses_nothing_and_keeps_each_cases_order(office, settings):
     """Down for three attempts: its events wait with backoff, a case's later events wait behind its
     first, another case's first event is tried on its own; back up, everything arrives once, in order."""
-    dept, people, it = org
+    dept, people, it = office
     settings.PUBLISH_MAX_ATTEMPTS = 10
-    start = timezone.make_aware(dt.datetime(2026, 11, 2, 9))
-    clock.set_now(start)
-    heard, up = [], {"now": False}
-
-    def feed(event):
-        if not up["now"]:
-            raise ConnectionError("对方系统不可用")
-        heard.append(event.key)
-
-    hooks.subscriber("test.feed", "accept", "pass")(feed)
+    clock.set_now(START)
+    feed = hooks.subscriber("test.feed", "accept", "pass")(Feed(ConnectionError("对方系统不可用")))
     one = services.perform(f.receive(people["clerk"], it), "accept", actor=people["clerk"])
     services.perform(one, "pass", actor=people["handler"])
     two = services.perform(f.receive(people["clerk"], it), "accept", actor=people["clerk"])
     assert hooks.deliver() == {"delivered": 0, "retry": 2, "failed": 0}  # the two cases' first events
     first = Publication.objects.get(case=one, action="accept")
-    assert first.attempts == 1 and first.next_attempt_at == start + dt.timedelta(minutes=1)
+    assert first.attempts == 1 and first.next_attempt_at == START + dt.timedelta(minutes=1)
     assert "对方系统不可用" in first.last_error
     assert hooks.deliver() == {"delivered": 0, "retry": 0, "failed": 0}  # nothing due yet
-    clock.set_now(start + dt.timedelta(minutes=1))
+    clock.set_now(START + dt.timedelta(minutes=1))
     assert hooks.deliver()["retry"] == 2
     assert Publication.objects.get(case=one, action="pass").attempts == 0  # waits behind the accept
-    up["now"] = True
-    clock.set_now(start + dt.timedelta(minutes=3))
+    feed.up = True
+    clock.set_now(START + dt.timedelta(minutes=3))
     assert hooks.deliver() == {"delivered": 3, "retry": 0, "failed": 0}
-    assert heard.index(f"{one.pk}:2") < heard.index(f"{one.pk}:3")
-    assert sorted(heard) == sorted([f"{one.pk}:2", f"{one.pk}:3", f"{two.pk}:2"])
+    keys = [event.key for event in feed.heard]
+    assert keys.index(f"{one.pk}:2") < keys.index(f"{one.pk}:3")
+    assert sorted(keys) == sorted([f"{one.pk}:2", f"{one.pk}:3", f"{two.pk}:2"])
 
 
-def test_a_delivery_that_never_succeeds_is_kept_for_an_administrator_to_send_again(org, settings):
-    dept, people, it = org
+def test_a_delivery_that_never_succeeds_is_kept_for_an_administrator_to_send_again(office, settings):
+    dept, people, it = office
     settings.PUBLISH_MAX_ATTEMPTS = 2
-    start = timezone.make_aware(dt.datetime(2026, 11, 2, 9))
-    clock.set_now(start)
-    heard, up = [], {"now": False}
-
-    def feed(event):
-        if not up["now"]:
-            raise TimeoutError("超时")
-        heard.append(event.action)
-
-    hooks.subscriber("test.feed", "accept", "pass")(feed)
+    clock.set_now(START)
+    feed = hooks.subscriber("test.feed", "accept", "pass")(Feed(TimeoutError("超时")))
     case = services.perform(f.receive(people["clerk"], it), "accept", actor=people["clerk"])
     services.perform(case, "pass", actor=people["handler"])
     hooks.deliver()
-    clock.set_now(start + dt.timedelta(minutes=5))
+    clock.set_now(START + dt.timedelta(minutes=5))
     assert hooks.deliver() == {"delivered": 0, "retry": 0, "failed": 1}
-    clock.set_now(start + dt.timedelta(hours=5))
+    clock.set_now(START + dt.timedelta(hours=5))
     assert hooks.deliver() == {"delivered": 0, "retry": 0, "failed": 0}  # the failed one holds the case
-    up["now"] = True
+    feed.up = True
     assert hooks.resend(Publication.objects.all()) == 1
     assert hooks.deliver()["delivered"] == 2
-    assert heard == ["accept", "pass"]
+    assert [event.action for event in feed.heard] == ["accept", "pass"]
 
 
-def test_the_outbox_row_is_written_in_the_actions_transaction(org):
+def test_the_outbox_row_is_written_in_the_actions_transaction(office):
     """Published with the action or not at all: the row exists before anything is delivered."""
-    dept, people, it = org
+    dept, people, it = office
     hooks.subscriber("test.feed", "accept")(lambda event: None)
     case = services.perform(f.receive(people["clerk"], it), "accept", actor=people["clerk"])
     row = Publication.objects.get()
@@ -248,8 +234,8 @@ def test_the_outbox_row_is_written_in_the_actions_transaction(org):
     assert row.payload["to"] == State.IN_PROGRESS
 
 
-def test_receipt_is_an_action_the_hooks_hear_of_too(org, django_capture_on_commit_callbacks):
-    dept, people, it = org
+def test_receipt_is_an_action_the_hooks_hear_of_too(office, django_capture_on_commit_callbacks):
+    dept, people, it = office
     seen, heard = [], []
     hooks.before("receive", order=1, name="test.before")(lambda act: seen.append(("before", act.case.pk)))
     hooks.after("receive", order=1, name="test.after")(lambda act: seen.append(("after", act.case.state)))

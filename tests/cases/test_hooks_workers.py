@@ -25,26 +25,14 @@ pytestmark = [
         "SQLite has no row locks and its in-memory test database cannot be shared with worker threads: "
         "concurrent delivery is tested on PostgreSQL")),
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.usefixtures("own_hooks"),
 ]
 
 
-@pytest.fixture(autouse=True)
-def own_hooks(monkeypatch):
-    for table in ("_before", "_after", "_subscribers"):
-        monkeypatch.setattr(hooks, table, dict(getattr(hooks, table)))
-    hooks._plan.clear()
-    yield
-    hooks._plan.clear()
 
 
-@pytest.fixture
-def org():
-    dept = f.department()
-    return dept, f.staff(dept), f.item(dept)
-
-
-def test_two_delivery_passes_at_once_never_deliver_an_event_twice(org, monkeypatch):
-    dept, people, it = org
+def test_two_delivery_passes_at_once_never_deliver_an_event_twice(office, monkeypatch):
+    dept, people, it = office
     heard: list[str] = []
     lock = threading.Lock()
 
@@ -70,10 +58,10 @@ def test_two_delivery_passes_at_once_never_deliver_an_event_twice(org, monkeypat
 
 
 @pytest.mark.celery
-def test_a_celery_worker_delivers_what_an_action_published(org, celery_app):
+def test_a_celery_worker_delivers_what_an_action_published(office, celery_app):
     from celery.contrib.testing.worker import start_worker
 
-    dept, people, it = org
+    dept, people, it = office
     heard: list[str] = []
     hooks.subscriber("test.feed", "accept")(lambda event: heard.append(event.action))
     with start_worker(celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10):

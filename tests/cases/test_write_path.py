@@ -15,22 +15,9 @@ from shenpi.cases.models import Case, CaseMaterial, CaseStep, Notice, State
 from shenpi.cases.store import StrayWrite
 from tests import factories as f
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("own_hooks")]
 
 
-@pytest.fixture(autouse=True)
-def own_hooks(monkeypatch):
-    for table in ("_before", "_after", "_subscribers"):
-        monkeypatch.setattr(hooks, table, dict(getattr(hooks, table)))
-    hooks._plan.clear()
-    yield
-    hooks._plan.clear()
-
-
-@pytest.fixture
-def org():
-    dept = f.department()
-    return dept, f.staff(dept), f.item(dept)
 
 
 MISUSES = {
@@ -46,8 +33,8 @@ MISUSES = {
 
 @pytest.mark.parametrize("misuse", sorted(MISUSES))
 @pytest.mark.parametrize("when", ["before", "after"])
-def test_a_write_beside_the_door_fails_loudly_and_changes_nothing(org, misuse, when):
-    dept, people, it = org
+def test_a_write_beside_the_door_fails_loudly_and_changes_nothing(office, misuse, when):
+    dept, people, it = office
     case = f.receive(people["clerk"], it)
     getattr(hooks, when)("accept", order=1, name="test.misuse")(MISUSES[misuse])
     before = Case.objects.values("state", "title", "row_version", "trail_length").get(pk=case.pk)
@@ -58,9 +45,9 @@ def test_a_write_beside_the_door_fails_loudly_and_changes_nothing(org, misuse, w
     assert CaseMaterial.objects.filter(case=case).count() == 4
 
 
-def test_the_guard_ends_with_the_action(org):
+def test_the_guard_ends_with_the_action(office):
     """The ORM writes as usual before and after an action, and after one that failed."""
-    dept, people, it = org
+    dept, people, it = office
     case = f.receive(people["clerk"], it)
     hooks.before("accept", order=1, name="test.misuse")(MISUSES["update"])
     with pytest.raises(StrayWrite):
@@ -75,8 +62,8 @@ def test_the_guard_ends_with_the_action(org):
     assert Case.objects.get(pk=case.pk).title == "改后的标题"
 
 
-def test_writes_through_the_act_reach_the_database(org):
-    dept, people, it = org
+def test_writes_through_the_act_reach_the_database(office):
+    dept, people, it = office
 
     @hooks.after("accept", order=1, name="test.through_the_door")
     def through_the_door(act):
@@ -91,11 +78,11 @@ def test_writes_through_the_act_reach_the_database(org):
     assert case.notices.filter(number=f"{case.number}-T").exists()
 
 
-def test_recomputing_due_dates_goes_through_the_same_door(org, django_capture_on_commit_callbacks):
+def test_recomputing_due_dates_goes_through_the_same_door(office, django_capture_on_commit_callbacks):
     """The platform's own change of a case: its event, its hooks, the step's due date with it."""
     from shenpi.workdays.services import import_notice
 
-    dept, people, it = org
+    dept, people, it = office
     seen = []
     hooks.after("recompute_dues", order=1, name="test.seen")(lambda act: seen.append((act.actor, act.action)))
     clock.set_now(timezone.make_aware(dt.datetime(2027, 9, 27, 10)))
