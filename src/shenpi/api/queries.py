@@ -13,8 +13,8 @@ from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquer
 from django.db.models.lookups import StartsWith
 from django.utils import timezone
 
+from shenpi.cases import deadlines
 from shenpi.cases.models import (
-    CLOCK_RUNNING_STATES,
     Case,
     CaseEvent,
     CaseMaterial,
@@ -79,8 +79,8 @@ def case_summaries(cases: QuerySet[Case]) -> QuerySet:
 
 
 def overdue_condition(today: dt.date) -> Q:
-    """Past the promised date with the clock running (a stopped clock is not overdue)."""
-    return Q(state__in=CLOCK_RUNNING_STATES, clock_stopped_on__isnull=True, promised_due__lt=today)
+    """Past the promised date with the clock running: the workbench's and supervision's term."""
+    return deadlines.case_overdue(today)
 
 
 def _start_of_day(day: dt.date) -> dt.datetime:

@@ -21,7 +21,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from shenpi import clock
-from shenpi.cases import lifecycle, queries, services
+from shenpi.cases import deadlines, lifecycle, queries, services
 from shenpi.cases.documents import notice_pdf
 from shenpi.cases.models import Case, CaseEvent, CaseStep, Extension, Notice
 from shenpi.errors import InvalidInput, ServiceError
@@ -46,7 +46,7 @@ ITEMS_PAGE_SIZE = 30
 BUCKET_HINTS = {
     "todo": "等待我办理的办件",
     "done": "我经手办理过的办件",
-    "due_soon": "剩余1个工作日或不足20%时限",
+    "due_soon": "剩余{days}个工作日或不足{share:.0%}时限",
     "overdue": "已超过承诺或环节期限",
     "suspended": "特别程序、补件暂停计时",
 }
@@ -97,6 +97,12 @@ def locked_out(request, original_response=None, credentials=None):
 
 # -- home: the buckets ------------------------------------------------------------------------------
 
+def _hint(bucket: str) -> str:
+    """The bucket's explanation; 即将到期 quotes the thresholds administrators set."""
+    horizon = deadlines.thresholds().case
+    return BUCKET_HINTS[bucket].format(days=horizon.warn_days_left, share=horizon.warn_share_left)
+
+
 @staff_required
 def home(request):
     user, today, now = request.user, clock.today(), clock.now()
@@ -106,7 +112,7 @@ def home(request):
     counts = {name: queries.bucket(name, user, today, now).count() for name in queries.BUCKETS}
     page = Paginator(queries.bucket(chosen, user, today, now), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "workbench/home.html", {
-        "buckets": [(name, label, counts[name], BUCKET_HINTS[name]) for name, label in queries.BUCKETS.items()],
+        "buckets": [(name, label, counts[name], _hint(name)) for name, label in queries.BUCKETS.items()],
         "bucket": chosen, "bucket_label": queries.BUCKETS[chosen], "page": page,
         "may_receive": queries.may_receive(user), "today": today, "now": now,
     })
