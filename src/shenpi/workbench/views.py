@@ -26,6 +26,7 @@ from shenpi.cases.documents import notice_pdf
 from shenpi.cases.models import Case, CaseEvent, CaseStep, Extension, Notice
 from shenpi.errors import InvalidInput, ServiceError
 from shenpi.supervision.alerts import case_supervision
+from shenpi.web import client_address
 
 from .forms import (
     NEGATIVE_ACTIONS,
@@ -56,10 +57,6 @@ ACCEPT_OUTCOMES = {
     "refuse": "已出具不予受理通知书，办件编号 {number}。",
     "on_the_spot": "即办件已当场办结，办件编号 {number}。",
 }
-
-
-def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def is_htmx(request) -> bool:
@@ -191,10 +188,10 @@ def _accept_submitted(request, item, version, specs):
         with transaction.atomic():
             case = services.receive(actor=user, item=item, applicant=form.applicant(),
                                     materials=materials_payload(rows), title=form.cleaned_data["title"],
-                                    ip=client_ip(request))
+                                    ip=client_address(request))
             case = services.perform(case, AcceptanceForm.DECISIONS[decision], actor=user,
                                     params=form.action_params(decision, missing_payload(missing_rows or [])),
-                                    ip=client_ip(request), expected_version=case.row_version)
+                                    ip=client_address(request), expected_version=case.row_version)
     except ServiceError as error:
         loose = put_errors(form, error, AcceptanceForm.FIELD_NAMES)
         return _render_accept(request, item, version, form, rows, missing_rows=missing_rows,
@@ -274,7 +271,7 @@ def act(request, number):
             raise InvalidInput("页面已过期，请刷新后重试。")
         if not form.is_valid():
             raise InvalidInput("请检查填写的内容。")
-        case = services.perform(case, action, actor=user, params=form.params(), ip=client_ip(request),
+        case = services.perform(case, action, actor=user, params=form.params(), ip=client_address(request),
                                 expected_version=int(posted_version))
     except ServiceError as error:
         put_errors(form, error, getattr(form, "FIELD_NAMES", {}))
