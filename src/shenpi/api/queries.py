@@ -33,9 +33,8 @@ _NUMBER_PREFIX = re.compile(r"^[0-9A-Z]+$")
 
 def current_versions() -> QuerySet[ItemVersion]:
     """The current version of every item: its highest-numbered published version."""
-    newer = ItemVersion.objects.filter(item=OuterRef("item"), status=ItemVersion.Status.PUBLISHED,
-                                       number__gt=OuterRef("number"))
-    return (ItemVersion.objects.filter(status=ItemVersion.Status.PUBLISHED)
+    newer = ItemVersion.objects.published().filter(item=OuterRef("item"), number__gt=OuterRef("number"))
+    return (ItemVersion.objects.published()
             .exclude(Exists(newer))
             .select_related("item", "item__department")
             .annotate(item_code=F("item__code")))

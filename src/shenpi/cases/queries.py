@@ -204,8 +204,7 @@ def receivable_items(user: User, search: str = "") -> QuerySet[Item]:
     """Published items this user may receive: their department's, or all at a comprehensive window."""
     if not may_receive(user):
         return Item.objects.none()
-    published = ItemVersion.objects.filter(item=OuterRef("pk"), status=ItemVersion.Status.PUBLISHED).order_by(
-        "-number")
+    published = ItemVersion.objects.current_of(OuterRef("pk"))
     items = Item.objects.filter(_department_scope(user)).annotate(
         current_name=Subquery(published.values("name")[:1]),
         current_limit=Subquery(published.values("promised_limit")[:1]),

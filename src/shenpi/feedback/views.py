@@ -54,10 +54,10 @@ def consult_index(request):
     answers = list(services.faq(keyword=keyword)[:30]) if keyword else list(services.faq()[:10])
     items = []
     if keyword:
-        items = list(ItemVersion.objects.filter(status=ItemVersion.Status.PUBLISHED, name__icontains=keyword)
+        items = list(ItemVersion.objects.published().filter(name__icontains=keyword)
                      .select_related("item", "item__department").order_by("name")[:20])
-    names = {v.item_id: v.name for v in ItemVersion.objects.filter(
-        status=ItemVersion.Status.PUBLISHED, item_id__in={q.item_id for q in answers})}
+    names = {v.item_id: v.name for v in ItemVersion.objects.published().filter(
+        item_id__in={q.item_id for q in answers})}
     for question in answers:
         question.item_name = names.get(question.item_id, question.item.code)
     return render(request, "feedback/consult_index.html", {"q": keyword, "answers": answers, "items": items})
