@@ -29,8 +29,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from shenpi import clock
+from shenpi.cases import deadlines
 from shenpi.cases.models import CLOCK_RUNNING_STATES, OPEN_STATES, Case, CaseEvent, CaseStep, State
-from shenpi.catalog.models import FlowStep
 from shenpi.supervision import rules
 from shenpi.supervision.models import Alert, Level, Rule, ScanRun
 from shenpi.supervision.scan import _EVENT_MARGIN, scan
@@ -230,14 +230,10 @@ def _evaluate(case: Case, steps: list[CaseStep], look: rules.Look, out: set) -> 
         if step.due_at < now:
             overdue = cal.between(due_day, today)
             level = Level.RED if overdue >= int(p["red_overdue_days"]) else Level.YELLOW
-        elif unit == FlowStep.LimitUnit.HOURS:
-            if (step.due_at - now).total_seconds() / 3600 > max(1.0, float(p["warn_share_left"]) * (limit or 0)):
-                continue
+        elif deadlines.is_step_due_soon(step.due_at, limit, unit, now, cal, deadlines.Horizon.of(p)):
             level = Level.WARNING
-        elif cal.between(today, due_day) > rules.warn_days(p, limit or 0):
-            continue
         else:
-            level = Level.WARNING
+            continue
         out.add(("time.step", f"step:{step.pk}", int(level)))
     if case.state == State.DECIDED and case.delivery_due is not None and case.delivery_due < today:
         cal.between(case.delivery_due, today)

@@ -127,8 +127,10 @@ def test_a_step_with_its_own_hours_is_overdue_within_the_day(org):
     step = case.steps.get()
     assert step.own_limit and step.due_at == at(2026, 11, 2, 14, 0)
     handler = org.people["handler"]
-    assert in_bucket("due_soon", handler, case, MONDAY, at(2026, 11, 2, 11, 0))
-    assert not in_bucket("overdue", handler, case, MONDAY, at(2026, 11, 2, 11, 0))
+    # Like the supervision rule time.step: an hour, or 20 % of the allotment, before the due moment.
+    assert not in_bucket("due_soon", handler, case, MONDAY, at(2026, 11, 2, 11, 0))
+    assert in_bucket("due_soon", handler, case, MONDAY, at(2026, 11, 2, 13, 0))
+    assert not in_bucket("overdue", handler, case, MONDAY, at(2026, 11, 2, 13, 0))
     assert in_bucket("overdue", handler, case, MONDAY, at(2026, 11, 2, 15, 0))
 
 

@@ -24,12 +24,3 @@ class ApiViewMixin:
         # Session authentication has no challenge, and DRF then answers 403 to a caller who sent
         # no credentials at all; naming the token scheme makes that a proper 401.
         return 'Token realm="api"'
-
-
-def client_address(request) -> str | None:
-    """The address recorded with each action (who did what, when, from where).
-
-    REMOTE_ADDR only: X-Forwarded-For is set by the caller and cannot be trusted unless the
-    reverse proxy rewrites REMOTE_ADDR itself.
-    """
-    return request.META.get("REMOTE_ADDR") or None

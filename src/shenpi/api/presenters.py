@@ -13,8 +13,8 @@ import holidays as holidays_pkg
 from django.utils import timezone
 
 from shenpi.accounts.models import User
-from shenpi.cases import lifecycle, queries
-from shenpi.cases.models import CLOCK_RUNNING_STATES, Case, Notice, State
+from shenpi.cases import deadlines, lifecycle, queries
+from shenpi.cases.models import Case, Notice, State
 from shenpi.workdays.calendar import WorkCalendar, estimated_holidays
 from shenpi.workdays.models import CalendarDay, CalendarYear
 
@@ -40,13 +40,14 @@ def applicant(case: Case, disclose: bool) -> dict:
 
 
 def is_overdue(case: Case, today: dt.date) -> bool:
-    """The same rule as the list filter overdue=true (queries.overdue_condition)."""
-    return _overdue(case.state, case.clock_stopped_on, case.promised_due, today)
+    """The same rule as the list filter overdue=true and the workbench's 已超期 (cases.deadlines)."""
+    return deadlines.is_case_overdue(case.state, case.promised_due, today)
 
 
-def _overdue(state: str, clock_stopped_on: dt.date | None, promised_due: dt.date | None, today: dt.date) -> bool:
-    return (state in CLOCK_RUNNING_STATES and clock_stopped_on is None
-            and promised_due is not None and promised_due < today)
+def is_due_soon(case: Case, calendar: WorkCalendar, today: dt.date) -> bool:
+    """即将到期 as the workbench and the supervision board count it (cases.deadlines)."""
+    return deadlines.is_case_due_soon(case.state, case.promised_due, case.promised_limit + case.extension_days,
+                                      today, calendar, deadlines.thresholds().case)
 
 
 _STATE_LABELS = {value: str(label) for value, label in State.choices}
@@ -93,7 +94,7 @@ def case_summary(row: dict, today: dt.date, zone: dt.tzinfo) -> dict:
         "statutory_due": _day(row["statutory_due"]),
         "due_provisional": row["due_provisional"],
         "clock_stopped_on": _day(row["clock_stopped_on"]),
-        "overdue": _overdue(state, row["clock_stopped_on"], row["promised_due"], today),
+        "overdue": deadlines.is_case_overdue(state, row["promised_due"], today),
         "closed_at": _moment(row["closed_at"], zone),
         "row_version": row["row_version"],
     }
@@ -120,6 +121,7 @@ def clock(case: Case, calendar: WorkCalendar, today: dt.date) -> dict:
         "promised_remaining_days": facts.promised_left,
         "statutory_remaining_days": facts.statutory_left,
         "overdue": is_overdue(case, today),
+        "due_soon": is_due_soon(case, calendar, today),
         "stopped": case.clock_stopped_on is not None,
         "stopped_since": case.clock_stopped_on,
         "stopped_days": case.stopped_days,

@@ -13,8 +13,8 @@ from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquer
 from django.db.models.lookups import StartsWith
 from django.utils import timezone
 
+from shenpi.cases import deadlines
 from shenpi.cases.models import (
-    CLOCK_RUNNING_STATES,
     Case,
     CaseEvent,
     CaseMaterial,
@@ -33,9 +33,8 @@ _NUMBER_PREFIX = re.compile(r"^[0-9A-Z]+$")
 
 def current_versions() -> QuerySet[ItemVersion]:
     """The current version of every item: its highest-numbered published version."""
-    newer = ItemVersion.objects.filter(item=OuterRef("item"), status=ItemVersion.Status.PUBLISHED,
-                                       number__gt=OuterRef("number"))
-    return (ItemVersion.objects.filter(status=ItemVersion.Status.PUBLISHED)
+    newer = ItemVersion.objects.published().filter(item=OuterRef("item"), number__gt=OuterRef("number"))
+    return (ItemVersion.objects.published()
             .exclude(Exists(newer))
             .select_related("item", "item__department")
             .annotate(item_code=F("item__code")))
@@ -79,8 +78,8 @@ def case_summaries(cases: QuerySet[Case]) -> QuerySet:
 
 
 def overdue_condition(today: dt.date) -> Q:
-    """Past the promised date with the clock running (a stopped clock is not overdue)."""
-    return Q(state__in=CLOCK_RUNNING_STATES, clock_stopped_on__isnull=True, promised_due__lt=today)
+    """Past the promised date with the clock running: the workbench's and supervision's term."""
+    return deadlines.case_overdue(today)
 
 
 def _start_of_day(day: dt.date) -> dt.datetime:

@@ -293,7 +293,8 @@ class ClockSerializer(serializers.Serializer):
     promised_remaining_days = serializers.IntegerField(
         allow_null=True, help_text="距承诺期限剩余工作日（负数为已超期）；未受理或已结束为空")
     statutory_remaining_days = serializers.IntegerField(allow_null=True, help_text="距法定期限剩余工作日")
-    overdue = serializers.BooleanField()
+    overdue = serializers.BooleanField(help_text="已超过承诺期限且仍在计时")
+    due_soon = serializers.BooleanField(help_text="即将到期：仍在计时，剩余工作日在监察点 time.case 的预警阈值内")
     stopped = serializers.BooleanField(help_text="正在暂停计时")
     stopped_since = serializers.DateField(allow_null=True)
     stopped_days = serializers.IntegerField(help_text="已暂停的工作日（已恢复的部分）")

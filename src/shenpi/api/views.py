@@ -19,11 +19,12 @@ from shenpi.cases import services
 from shenpi.cases.models import Case
 from shenpi.catalog.models import Department, Item, ItemVersion
 from shenpi.errors import InvalidInput
+from shenpi.web import client_address
 from shenpi.workdays.services import get_calendar
 
 from . import lean, presenters, queries, statements
 from . import serializers as s
-from .base import ApiViewMixin, client_address
+from .base import ApiViewMixin
 from .pagination import CasePagination, ItemPagination
 from .renderers import JSONRenderer
 

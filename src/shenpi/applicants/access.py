@@ -30,7 +30,3 @@ def applicant_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
-
-
-def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None

@@ -46,7 +46,7 @@ class PublishForm(forms.Form):
         windows = services.managed_windows(user)
         self.fields["window"].queryset = windows
         self.fields["item"].queryset = (
-            Item.objects.filter(department__in=windows.values("department"),
-                                versions__status=ItemVersion.Status.PUBLISHED)
+            Item.objects.filter(ItemVersion.published_through("versions__"),
+                                department__in=windows.values("department"))
             .annotate(current_name=services._current_name()).distinct().order_by("code"))
         self.fields["item"].label_from_instance = lambda item: f"{item.code} {item.current_name}"

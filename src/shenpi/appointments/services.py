@@ -89,13 +89,12 @@ class PublishResult:
 
 def items_of(window: Window) -> QuerySet[Item]:
     """The items a window's slots may be published for: its department's published items."""
-    return (Item.objects.filter(department_id=window.department_id, versions__status=ItemVersion.Status.PUBLISHED)
+    return (Item.objects.filter(ItemVersion.published_through("versions__"), department_id=window.department_id)
             .annotate(current_name=_current_name()).distinct().order_by("code"))
 
 
 def _current_name() -> Subquery:
-    published = ItemVersion.objects.filter(item=OuterRef("pk"), status=ItemVersion.Status.PUBLISHED)
-    return Subquery(published.order_by("-number").values("name")[:1])
+    return Subquery(ItemVersion.objects.current_of(OuterRef("pk")).values("name")[:1])
 
 
 def _publish_errors(window, item, first, last, every, capacity, today) -> dict[str, list[str]]:

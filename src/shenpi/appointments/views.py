@@ -15,10 +15,11 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from shenpi.applicants.access import client_ip, current_applicant
+from shenpi.applicants.access import current_applicant
 from shenpi.applicants.forms import put_errors
 from shenpi.catalog.models import Window
 from shenpi.errors import ServiceError
+from shenpi.web import client_address
 
 from . import services
 from .forms import BookingForm, LookupForm
@@ -123,7 +124,7 @@ def mine(request):
             data = form.cleaned_data
             try:
                 found = services.find_bookings(mobile=data["mobile"], id_number=data["id_number"],
-                                               code=data["code"], ip=client_ip(request))
+                                               code=data["code"], ip=client_address(request))
             except ServiceError as error:
                 put_errors(form, error)
                 status = error.http_status

@@ -19,7 +19,8 @@ from shenpi.catalog.models import Item, ItemVersion
 from shenpi.workdays.calendar import WorkCalendar
 from shenpi.workdays.services import get_calendar
 
-from .lifecycle import clock_used_days, end_of_day
+from . import deadlines
+from .lifecycle import clock_used_days
 from .models import CLOCK_RUNNING_STATES, OPEN_STATES, Case, CaseEvent, CaseStep, ClockStop, State
 from .services import visible_cases
 
@@ -29,12 +30,6 @@ STEP_ROLES = frozenset({Role.HANDLER, Role.REVIEWER, Role.APPROVER})
 WATCHER_ROLES = frozenset({Role.LIAISON, Role.SUPERVISOR, Role.ADMIN})
 # Cases a clerk must act on at the window: decide acceptance, take corrections, deliver results.
 CLERK_STATES = (State.RECEIVED, State.CORRECTING, State.DECIDED)
-# A warning comes when 1 working day, or 20 % of the allotment, is left (whichever is longer).
-WARNING_SHARE = 5  # 1/5 = 20 %
-# Allotments are grouped by their warning length; the longest legal allotment (45 + 15 days, art. 42)
-# warns 12 days ahead, and longer ones warn no earlier than that.
-MAX_WARNING_DAYS = 12
-
 BUCKETS = {
     "todo": "待办",
     "done": "已办",
@@ -42,11 +37,6 @@ BUCKETS = {
     "overdue": "已超期",
     "suspended": "暂停",
 }
-
-
-def warning_days(allotment: int) -> int:
-    """Working days before a due date at which a case or step counts as about to expire."""
-    return min(MAX_WARNING_DAYS, max(1, allotment // WARNING_SHARE))
 
 
 def _start_of(today: dt.date) -> dt.datetime:
@@ -143,37 +133,20 @@ def _watched(user: User) -> tuple[QuerySet[Case], QuerySet[CaseStep]]:
 
 def _late(today: dt.date, now: dt.datetime, steps: QuerySet[CaseStep]) -> Q:
     return (
-        Q(state__in=CLOCK_RUNNING_STATES, promised_due__lt=today)
+        deadlines.case_overdue(today)
         | Q(state=State.DECIDED, delivery_due__lt=today)
         | Q(state=State.RECEIVED, correction_due__lt=today)
-        | Q(state=State.IN_PROGRESS, id__in=steps.filter(due_at__lt=now).values("case_id"))
+        | Q(state=State.IN_PROGRESS, id__in=steps.filter(deadlines.step_overdue(now)).values("case_id"))
     )
 
 
-def _allotment_windows(field: str, calendar: WorkCalendar, today: dt.date):
-    """(condition on an allotment field, last due date that warns) for each warning length."""
-    for days in range(1, MAX_WARNING_DAYS + 1):
-        low = 0 if days == 1 else days * WARNING_SHARE
-        condition = Q(**{f"{field}__gte": low})
-        if days < MAX_WARNING_DAYS:
-            condition &= Q(**{f"{field}__lt": (days + 1) * WARNING_SHARE})
-        yield condition, calendar.add(today, days)
-
-
 def _near(today: dt.date, now: dt.datetime, steps: QuerySet[CaseStep], calendar: WorkCalendar) -> Q:
-    """Due dates at or after today that fall within the warning length of their allotment."""
-    promised = Q(pk__in=[])
-    for condition, last_day in _allotment_windows("allotment", calendar, today):
-        promised |= condition & Q(promised_due__lte=last_day)
+    """Due dates at or after today within their horizon (deadlines), and the window's own limits."""
+    horizons = deadlines.thresholds()
+    near_steps = steps.filter(deadlines.step_due_soon(now, calendar, horizons.step, deadlines.hour_limits()))
     next_day = calendar.add(today, 1)
-    day_steps = Q(pk__in=[])
-    for condition, last_day in _allotment_windows("flow_step__limit", calendar, today):
-        day_steps |= condition & Q(due_at__lte=end_of_day(last_day))
-    near_steps = steps.filter(due_at__gte=now).filter(
-        Q(own_limit=True, flow_step__limit_unit="days") & day_steps
-        | ~Q(own_limit=True, flow_step__limit_unit="days") & Q(due_at__lte=end_of_day(next_day)))
     return (
-        Q(state__in=CLOCK_RUNNING_STATES, promised_due__gte=today) & promised
+        deadlines.case_due_soon(today, calendar, horizons.case)
         | Q(state=State.DECIDED, delivery_due__gte=today, delivery_due__lte=next_day)
         | Q(state=State.RECEIVED, correction_due__gte=today, correction_due__lte=next_day)
         | Q(state=State.IN_PROGRESS, id__in=near_steps.values("case_id"))
@@ -181,7 +154,7 @@ def _near(today: dt.date, now: dt.datetime, steps: QuerySet[CaseStep], calendar:
 
 
 def due_soon(user: User, today: dt.date, now: dt.datetime | None = None) -> QuerySet[Case]:
-    """即将到期: due within 1 working day or 20 % of the allotment, and not yet overdue."""
+    """即将到期: within the horizon of deadlines.thresholds(), and not yet overdue."""
     now = now or _start_of(today)
     cases, steps = _watched(user)
     calendar = get_calendar()
@@ -231,8 +204,7 @@ def receivable_items(user: User, search: str = "") -> QuerySet[Item]:
     """Published items this user may receive: their department's, or all at a comprehensive window."""
     if not may_receive(user):
         return Item.objects.none()
-    published = ItemVersion.objects.filter(item=OuterRef("pk"), status=ItemVersion.Status.PUBLISHED).order_by(
-        "-number")
+    published = ItemVersion.objects.current_of(OuterRef("pk"))
     items = Item.objects.filter(_department_scope(user)).annotate(
         current_name=Subquery(published.values("name")[:1]),
         current_limit=Subquery(published.values("promised_limit")[:1]),
@@ -265,10 +237,11 @@ class ClockFacts:
 
     @property
     def tone(self) -> str:
-        """ok, warn (about to expire) or bad (overdue): the same thresholds as the buckets."""
+        """ok, warn (about to expire) or bad (overdue): the same horizon as the buckets."""
         if self.used > self.allotment:
             return "bad"
-        if self.promised_left is not None and self.promised_left <= warning_days(self.allotment):
+        if self.promised_left is not None and self.promised_left <= deadlines.thresholds().case.days(
+                self.allotment):
             return "warn"
         return "ok"
 

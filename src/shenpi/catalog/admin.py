@@ -249,7 +249,7 @@ class ItemStatusFilter(admin.SimpleListFilter):
         return [("published", "已发布(可收件)"), ("draft", "有待发布草稿"), ("retired", "已停用(不收件)")]
 
     def queryset(self, request, queryset):
-        published = ItemVersion.objects.filter(item=OuterRef("pk"), status=ItemVersion.Status.PUBLISHED)
+        published = ItemVersion.objects.published().filter(item=OuterRef("pk"))
         draft = ItemVersion.objects.filter(item=OuterRef("pk"), status=ItemVersion.Status.DRAFT)
         retired = ItemVersion.objects.filter(item=OuterRef("pk"), status=ItemVersion.Status.RETIRED)
         if self.value() == "published":
@@ -272,7 +272,7 @@ class ItemAdmin(admin.ModelAdmin):
     actions = ["draft_from_current", "publish_draft"]
 
     def get_queryset(self, request):
-        published = ItemVersion.objects.filter(status=ItemVersion.Status.PUBLISHED).order_by("-number")
+        published = ItemVersion.objects.published().order_by("-number")
         queryset = (
             super().get_queryset(request)
             .annotate(version_total=Count("versions", distinct=True), case_total=Count("cases", distinct=True))

@@ -94,13 +94,27 @@ class Item(models.Model):
         return f"{self.code} {current.name if current else ''}"
 
     def current_version(self):
-        return self.versions.filter(status=ItemVersion.Status.PUBLISHED).order_by("-number").first()
+        return ItemVersion.objects.current_of(self).first()
 
 
 # 行政许可法 art. 42: a decision within 20 working days, +10 with the head's approval;
 # joint or centralised handling 45, +15.
 LICENCE_LIMIT, LICENCE_EXTENSION = 20, 10
 JOINT_LIMIT, JOINT_EXTENSION = 45, 15
+
+
+class ItemVersionQuerySet(models.QuerySet):
+    """The one definition of an item's published (current) version, which windows receive under."""
+
+    def published(self):
+        return self.filter(ItemVersion.published_through())
+
+    def current_of(self, item):
+        """The item's published versions, the newest first (`item` may be an OuterRef).
+
+        Publishing retires the previous version, so there is one; the order only keeps `first()`
+        and a subquery's `[:1]` well defined."""
+        return self.published().filter(item=item).order_by("-number")
 
 
 class ItemVersion(models.Model):
@@ -158,6 +172,8 @@ class ItemVersion(models.Model):
                                              verbose_name="允许的特别程序")
     published_at = models.DateTimeField("发布时间", null=True, blank=True)
 
+    objects = ItemVersionQuerySet.as_manager()
+
     class Meta:
         verbose_name = verbose_name_plural = "事项版本"
         ordering = ["item__code", "-number"]
@@ -165,6 +181,11 @@ class ItemVersion(models.Model):
 
     def __str__(self):
         return f"{self.name}（第{self.number}版）"
+
+    @classmethod
+    def published_through(cls, path: str = "") -> models.Q:
+        """Published, as a condition reached from another model (`path` e.g. "versions__")."""
+        return models.Q(**{f"{path}status": cls.Status.PUBLISHED})
 
     @property
     def on_the_spot(self) -> bool:

@@ -93,8 +93,8 @@ def materials_of(version: ItemVersion) -> tuple[MaterialSpec, ...]:
 
 # Which version of an item is open for applications moves on when a draft is published: read each
 # time, compiled once; the version itself then comes from the cache of frozen versions.
-_PUBLISHED = Prepared(ItemVersion.objects.filter(item_id=Param("item", models.BigIntegerField()),
-                                                 status=ItemVersion.Status.PUBLISHED)
+_PUBLISHED = Prepared(ItemVersion.objects.published().filter(
+    item_id=Param("item", models.BigIntegerField()))
                       .order_by("-number").values_list("pk", "published_at")[:1])
 
 
@@ -344,7 +344,7 @@ def publish(version: ItemVersion, actor: User | None = None) -> ItemVersion:
     problems = publication_problems(draft)
     if problems:
         raise NotPublishable(f"“{draft}”不能发布：" + "；".join(problems), problems)
-    superseded = ItemVersion.objects.filter(item_id=draft.item_id, status=ItemVersion.Status.PUBLISHED)
+    superseded = ItemVersion.objects.published().filter(item_id=draft.item_id)
     numbers = sorted(superseded.values_list("number", flat=True))
     superseded.update(status=ItemVersion.Status.RETIRED)
     draft.status, draft.published_at = ItemVersion.Status.PUBLISHED, clock.now()

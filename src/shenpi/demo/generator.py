@@ -237,8 +237,8 @@ class Player:
             user._role_codes = frozenset(r.code for r in user.roles.all())
             for code in user._role_codes:
                 self.by_role.setdefault((user.department_id, code), []).append(user)
-        versions = {v.item_id: v for v in ItemVersion.objects.filter(
-            item__in=items, status=ItemVersion.Status.PUBLISHED).prefetch_related("materials")}
+        versions = {v.item_id: v for v in ItemVersion.objects.published().filter(
+            item__in=items).prefetch_related("materials")}
         self.specs = [[(m.pk, m.name) for m in sorted(versions[item.pk].materials.all(), key=lambda m: m.seq)]
                       for item in items]
         self.admin = self.users["zhongxin_admin"]
@@ -443,7 +443,7 @@ def deadline_picture(today: dt.date | None = None) -> tuple[list[Case], list[Cas
 def summary() -> Summary:
     departments = Department.objects.filter(code__startswith=CODE_PREFIX)
     levels = dict(departments.values_list("level").annotate(n=Count("pk")))
-    items = Item.objects.filter(department__in=departments, versions__status=ItemVersion.Status.PUBLISHED).count()
+    items = Item.objects.filter(ItemVersion.published_through("versions__"), department__in=departments).count()
     users = dict(User.objects.filter(username__in=demo_usernames()).values_list("roles").annotate(n=Count("pk")))
     states = dict(demo_cases().values_list("state").annotate(n=Count("pk")))
     soon, late, long_late = deadline_picture()

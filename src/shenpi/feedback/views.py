@@ -22,6 +22,7 @@ from shenpi.applicants.services import my_cases
 from shenpi.catalog.models import Department, Item, ItemVersion, Window
 from shenpi.errors import ServiceError
 from shenpi.portal import progress
+from shenpi.web import client_address
 
 from . import services
 from .models import Complaint, Level
@@ -29,9 +30,9 @@ from .models import Complaint, Level
 WINDOW_REPEAT_SECONDS = 30 * 60  # 一次一评: one rating per service; a browser rating again at once is a repeat
 
 
-def client_ip(request) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is written by the client unless the proxy rewrites REMOTE_ADDR.
-    return request.META.get("REMOTE_ADDR") or "unknown"
+def _address(request) -> str:
+    # The rate limits key on the address: requests without one share a single key rather than none.
+    return client_address(request) or "unknown"
 
 
 def _published_item(code: str) -> tuple[Item, ItemVersion] | None:
@@ -53,10 +54,10 @@ def consult_index(request):
     answers = list(services.faq(keyword=keyword)[:30]) if keyword else list(services.faq()[:10])
     items = []
     if keyword:
-        items = list(ItemVersion.objects.filter(status=ItemVersion.Status.PUBLISHED, name__icontains=keyword)
+        items = list(ItemVersion.objects.published().filter(name__icontains=keyword)
                      .select_related("item", "item__department").order_by("name")[:20])
-    names = {v.item_id: v.name for v in ItemVersion.objects.filter(
-        status=ItemVersion.Status.PUBLISHED, item_id__in={q.item_id for q in answers})}
+    names = {v.item_id: v.name for v in ItemVersion.objects.published().filter(
+        item_id__in={q.item_id for q in answers})}
     for question in answers:
         question.item_name = names.get(question.item_id, question.item.code)
     return render(request, "feedback/consult_index.html", {"q": keyword, "answers": answers, "items": items})
@@ -75,7 +76,7 @@ def item_faq(request, code):
         form = {k: request.POST.get(k, "") for k in ("name", "contact", "question")}
         context["form"] = form
         try:
-            services.ask(item, ip=client_ip(request), **form)
+            services.ask(item, ip=_address(request), **form)
             context["asked"] = True
             context["form"] = {}
         except ServiceError as error:
@@ -116,7 +117,7 @@ def complaint_form(request):
                                    window_id=_int(form["window"]), person=form["person"],
                                    department_id=_int(form["department"]))
     try:
-        complaint = services.file_complaint(data, ip=client_ip(request))
+        complaint = services.file_complaint(data, ip=_address(request))
     except ServiceError as error:
         return render(request, "feedback/complaint_form.html", _fail(context, error), status=error.http_status)
     return render(request, "feedback/complaint_filed.html", {"complaint": complaint})
@@ -127,7 +128,7 @@ def complaint_track(request):
     context = {"number": request.GET.get("number", "")[:40]}
     if request.method != "POST":
         return render(request, "feedback/complaint_track.html", context)
-    ip = client_ip(request)
+    ip = _address(request)
     context["number"] = request.POST.get("number", "").strip()[:40]
     if services.tracking_limited(ip):
         context["error"] = f"查询失败次数过多，请{settings.QUERY_WINDOW_MINUTES}分钟后再试。"
@@ -154,7 +155,7 @@ def _rating_context(**extra) -> dict:
 
 def _find_case(request, context: dict):
     """The case for number + query code, counted against the progress query's limit: codes are guessed there too."""
-    ip = client_ip(request)
+    ip = _address(request)
     if progress.is_limited(ip):
         context["error"] = f"查询失败次数过多，请{settings.QUERY_WINDOW_MINUTES}分钟后再试。"
         return None, 429
@@ -178,7 +179,7 @@ def rate_case(request):
     if case is None:
         return render(request, "feedback/rate_case.html", context, status=status)
     try:
-        rating = services.rate_case(case, _rating_input(request.POST), ip=client_ip(request))
+        rating = services.rate_case(case, _rating_input(request.POST), ip=_address(request))
     except ServiceError as error:
         return render(request, "feedback/rate_case.html", _fail(context, error), status=error.http_status)
     return render(request, "feedback/rated.html", {"rating": rating})
@@ -194,7 +195,7 @@ def rate_my_case(request, number):
         return render(request, "feedback/rate_mine.html", context)
     context["form"] = request.POST.dict()
     try:
-        rating = services.rate_case(case, _rating_input(request.POST), ip=client_ip(request))
+        rating = services.rate_case(case, _rating_input(request.POST), ip=_address(request))
     except ServiceError as error:
         return render(request, "feedback/rate_mine.html", _fail(context, error), status=error.http_status)
     return render(request, "feedback/rated.html", {"rating": rating})
@@ -214,7 +215,7 @@ def rate_window(request, window_id):
         context["error"] = "您已评价过本次服务，谢谢！"
         return render(request, "feedback/rate_window.html", context, status=409)
     try:
-        rating = services.rate_window(window, _rating_input(request.POST), ip=client_ip(request))
+        rating = services.rate_window(window, _rating_input(request.POST), ip=_address(request))
     except ServiceError as error:
         return render(request, "feedback/rate_window.html", _fail(context, error), status=error.http_status)
     rated[str(window.pk)] = time.time()

@@ -16,7 +16,8 @@ from django.views.decorators.http import require_POST
 
 from shenpi import clock
 from shenpi.errors import ServiceError
-from shenpi.workbench.views import client_ip, forbidden, staff_required
+from shenpi.web import client_address
+from shenpi.workbench.views import forbidden, staff_required
 
 from . import services
 from .models import OnlineApplication, Upload
@@ -101,7 +102,7 @@ def _correction_items(post) -> list[dict]:
 @require_POST
 def act(request, number, action):
     app = _visible(request, number)
-    ip = client_ip(request)
+    ip = client_address(request)
     try:
         if action == "accept":
             case = services.accept(app, request.user, ip=ip)

@@ -56,8 +56,7 @@ def new_number(moment) -> str:
 
 def applyable_items(search: str = "") -> QuerySet[Item]:
     """Items whose published version takes online applications (网办深度三级及以上)."""
-    published = ItemVersion.objects.filter(item=OuterRef("pk"), status=ItemVersion.Status.PUBLISHED).order_by(
-        "-number")
+    published = ItemVersion.objects.current_of(OuterRef("pk"))
     items = Item.objects.annotate(
         current_name=Subquery(published.values("name")[:1]),
         current_depth=Subquery(published.values("online_depth")[:1]),

@@ -14,9 +14,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from shenpi import clock
-from shenpi.applicants.access import applicant_required, client_ip, current_applicant
+from shenpi.applicants.access import applicant_required, current_applicant
 from shenpi.applicants.forms import put_errors
 from shenpi.errors import ServiceError
+from shenpi.web import client_address
 
 from . import files, services
 from .forms import ApplicationForm
@@ -53,7 +54,7 @@ def item(request, code):
 def start(request, code):
     chosen = get_object_or_404(services.applyable_items(), code=code)
     try:
-        app = services.start(request.applicant, chosen, ip=client_ip(request))
+        app = services.start(request.applicant, chosen, ip=client_address(request))
     except ServiceError as error:
         messages.error(request, error.message)
         return redirect("online:item", code=code)
@@ -112,7 +113,7 @@ def save(request, number):
                                   contact_name=data.get("contact_name", ""), description=data["description"])
         if submitting:
             was = app.status
-            app = services.submit(request.applicant, app, ip=client_ip(request))
+            app = services.submit(request.applicant, app, ip=client_address(request))
     except ServiceError as error:
         put_errors(form, error)
         app.refresh_from_db()

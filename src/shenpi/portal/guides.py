@@ -19,7 +19,6 @@ from django.db.models.expressions import RawSQL
 from shenpi.accounts.models import Role, User
 from shenpi.catalog.models import Department, FlowStep, Item, ItemProcedure, ItemVersion, MaterialSpec
 
-PUBLISHED = ItemVersion.Status.PUBLISHED
 Audience = ItemVersion.Audience
 
 # 个人办事 / 法人办事: an item for both kinds of applicant belongs to both themes.
@@ -46,7 +45,7 @@ CATALOGUE_ORDER = ("item__department__sort", "item__department__code", "item__co
 
 
 def published() -> QuerySet[ItemVersion]:
-    return (ItemVersion.objects.filter(status=PUBLISHED)
+    return (ItemVersion.objects.published()
             .select_related("item", "item__department")
             .order_by(*CATALOGUE_ORDER))
 
@@ -203,7 +202,7 @@ _AUDIENCE_LABELS = dict(ItemVersion.Audience.choices)
 
 def load(ids: list[int]) -> list[GuideEntry]:
     """The entries of one page of version ids, in that order."""
-    rows = {row[0]: row[1:] for row in ItemVersion.objects.filter(pk__in=ids, status=PUBLISHED).values_list(
+    rows = {row[0]: row[1:] for row in ItemVersion.objects.published().filter(pk__in=ids).values_list(
         "pk", "item__code", "name", "item__department__name", "type", "audience", "promised_limit",
         "max_visits", "free_of_charge")}
     entries = []
@@ -227,12 +226,12 @@ class Facets:
 def facets(filters: Filters | None = None) -> Facets:
     by_audience: dict[str, int] = {}
     by_type: dict[str, int] = {}
-    for audience, type_, n in (ItemVersion.objects.filter(status=PUBLISHED).order_by()
+    for audience, type_, n in (ItemVersion.objects.published().order_by()
                                .values_list("audience", "type").annotate(n=Count("pk"))):
         by_audience[audience] = by_audience.get(audience, 0) + n
         by_type[type_] = by_type.get(type_, 0) + n
     # Departments count what the theme and type leave; one filter() call keeps one join for both.
-    counted = Q(items__versions__status=PUBLISHED)
+    counted = ItemVersion.published_through("items__versions__")
     if filters is not None and filters.theme:
         counted &= Q(items__versions__audience__in=THEMES[filters.theme][1])
     if filters is not None and filters.type:
@@ -261,7 +260,7 @@ class Stage:
 
 def current_version(code: str) -> ItemVersion | None:
     """The published version of the item with this code, with everything its page shows."""
-    return (ItemVersion.objects.filter(item__code=code, status=PUBLISHED).order_by("-number")
+    return (ItemVersion.objects.published().filter(item__code=code).order_by("-number")
             .select_related("item", "item__department")
             .prefetch_related(
                 Prefetch("materials", queryset=MaterialSpec.objects.order_by("seq", "pk")),
@@ -286,7 +285,7 @@ def stages(version: ItemVersion) -> list[Stage]:
 
 def material_template(code: str, pk: int) -> MaterialSpec | None:
     """A form template of a published version's material list, if it has one."""
-    spec = (MaterialSpec.objects.filter(pk=pk, version__item__code=code, version__status=PUBLISHED)
+    spec = (MaterialSpec.objects.filter(ItemVersion.published_through("version__"), pk=pk, version__item__code=code)
             .exclude(template="").first())
     return spec
 
@@ -320,4 +319,4 @@ def department_items(department: Department) -> QuerySet[ItemVersion]:
 
 
 def item_count() -> int:
-    return Item.objects.filter(versions__status=PUBLISHED).distinct().count()
+    return Item.objects.filter(ItemVersion.published_through("versions__")).distinct().count()

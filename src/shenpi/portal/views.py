@@ -21,15 +21,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from shenpi.catalog.models import Department, ItemVersion
+from shenpi.web import client_address
 
 from . import guides, progress, publicity
 
 GUIDE_PAGE_SIZE = 20
 
-
-def client_ip(request) -> str | None:
-    # REMOTE_ADDR only: X-Forwarded-For is written by the client unless the proxy rewrites REMOTE_ADDR.
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def not_found(request, message: str):
@@ -157,7 +154,7 @@ def query(request):
                "window_minutes": settings.QUERY_WINDOW_MINUTES}
     if request.method != "POST":
         return render(request, "portal/query.html", context)
-    ip = client_ip(request)
+    ip = client_address(request)
     if progress.is_limited(ip):
         context["error"] = (f"查询失败次数过多，请{settings.QUERY_WINDOW_MINUTES}分钟后再试。"
                             "如忘记查询密码，请携带身份证件到受理窗口查询。")

@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_delete, post_migrate, post_save
 
 
 class SupervisionConfig(AppConfig):
@@ -7,9 +7,31 @@ class SupervisionConfig(AppConfig):
     verbose_name = "电子监察"
 
     def ready(self):
+        from shenpi.cases import deadlines
+
         from . import receivers  # noqa: F401 - registers the receiver of case actions
 
         post_migrate.connect(_install_rules, sender=self, dispatch_uid="supervision-install-rules")
+        # 即将到期 everywhere (workbench, API, board) follows the thresholds edited on the time rules.
+        deadlines.read_from(time_thresholds)
+        rule = self.get_model("Rule")
+        post_save.connect(deadlines.forget, sender=rule, dispatch_uid="supervision-rule-saved")
+        post_delete.connect(deadlines.forget, sender=rule, dispatch_uid="supervision-rule-deleted")
+
+
+def time_thresholds():
+    """The horizons of time.case and time.step as edited (defaults for what is not set)."""
+    from shenpi.cases.deadlines import Horizon, Thresholds
+
+    from .models import Rule
+    from .rules import REGISTRY
+
+    edited = dict(Rule.objects.filter(code__in=("time.case", "time.step")).values_list("code", "params"))
+
+    def horizon(code: str) -> Horizon:
+        return Horizon.of({**REGISTRY[code].params, **(edited.get(code) or {})})
+
+    return Thresholds(case=horizon("time.case"), step=horizon("time.step"))
 
 
 def _install_rules(sender, using="default", **kwargs) -> None:

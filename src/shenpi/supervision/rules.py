@@ -17,8 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import itertools
-import math
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -28,6 +26,8 @@ from django.db.models import BigIntegerField, Exists, F, OuterRef, Q, QuerySet, 
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from shenpi.cases import deadlines
+from shenpi.cases.deadlines import Horizon
 from shenpi.cases.lifecycle import end_of_day
 from shenpi.cases.models import (
     CLOCK_RUNNING_STATES,
@@ -39,7 +39,7 @@ from shenpi.cases.models import (
     Decision,
     State,
 )
-from shenpi.catalog.models import FlowStep, ItemVersion
+from shenpi.catalog.models import FlowStep
 from shenpi.workdays.calendar import WorkCalendar
 
 from .models import Category, Flag, Level, Order
@@ -132,19 +132,14 @@ def case_handlers(case_ids: Iterable[int]) -> dict[int, int | None]:
 TIME_PARAMS = {"warn_days_left": 1, "warn_share_left": 0.2, "red_overdue_days": 3, "red_unanswered_days": 2}
 
 
-def warn_days(params: dict, allotment: int) -> int:
-    """预警 when at most this many working days are left: 1 day or 20 % of the allotment, the larger."""
-    return max(int(params["warn_days_left"]), math.floor(float(params["warn_share_left"]) * allotment))
-
-
 def _time_level(look: Look, due: dt.date, allotment: int) -> tuple[int | None, dict]:
     cal, today, p = look.calendar, look.today, look.params
     if due < today:
         overdue = cal.between(due, today)
         level = Level.RED if overdue >= int(p["red_overdue_days"]) else Level.YELLOW
         return level, {"due": due.isoformat(), "overdue_days": overdue}
-    left = cal.between(today, due)
-    if left <= warn_days(p, allotment):
+    if deadlines.is_case_due_soon(State.IN_PROGRESS, due, allotment, today, cal, Horizon.of(p)):
+        left = cal.between(today, due)
         return Level.WARNING, {"due": due.isoformat(), "days_left": left, "allotment": allotment}
     return None, {}
 
@@ -160,28 +155,6 @@ def _unanswered_yellows(look: Look, code: str) -> set[str]:
     ).values_list("subject", flat=True))
 
 
-def _late_or_soon(running: QuerySet, look: Look) -> list[QuerySet]:
-    """Running cases past their due date or within their warning days, as narrow index ranges.
-
-    Each allotment has its own warning horizon. A case's promised limit is its item version's, so
-    the limits come from the catalogue (a few dozen), not from a million cases. The few extended
-    cases (allotment = limit + extension days) are read by a partial index and decided one by one.
-    Two queries, not one OR: with the OR the planner estimated most running cases and read the
-    whole table (docs/benchmarks.md).
-    """
-    today = look.today
-    horizons: dict[int, list[int]] = defaultdict(list)
-    for limit in ItemVersion.objects.order_by().values_list("promised_limit", flat=True).distinct():
-        horizons[warn_days(look.params, limit)].append(limit)
-    soon = Q(promised_due__lt=today)
-    for days, limits in horizons.items():
-        soon |= Q(extension_days=0, promised_limit__in=limits, promised_due__gte=today,
-                  promised_due__lte=look.calendar.add(today, days))
-    furthest = look.calendar.add(today, max(horizons, default=0))
-    return [running.filter(soon, promised_due__lte=furthest),
-            running.filter(extension_days__gt=0, promised_due__gte=today)]
-
-
 @rule("time.case", "办件超时", Category.TIME, Level.RED, params=TIME_PARAMS,
       basis="行政许可法第四十二条；承诺时限")
 def case_time(look: Look) -> list[Finding]:
@@ -195,7 +168,7 @@ def case_time(look: Look) -> list[Finding]:
     findings = []
     for pk, due, allotment, department_id in itertools.chain.from_iterable(
             part.order_by().values_list("pk", "promised_due", "allotment", "department_id")
-            for part in _late_or_soon(running, look)):
+            for part in deadlines.running_late_or_soon(running, look.today, look.calendar, Horizon.of(look.params))):
         level, figures = level_of(due, allotment)
         if level is None:  # an extended case not yet in its warning days
             continue
@@ -217,11 +190,11 @@ def step_time(look: Look) -> list[Finding]:
         # Besides changed cases: steps whose due moment (or hour-based warning) fell since the last look.
         hours = FlowStep.objects.filter(limit_unit=FlowStep.LimitUnit.HOURS).order_by("-limit").values_list(
             "limit", flat=True).first() or 0
-        window = dt.timedelta(hours=max(1.0, float(p["warn_share_left"]) * hours))
+        window = dt.timedelta(hours=Horizon.of(p).hours(hours))
         steps = steps.filter(Q(case_id__in=look.changed) | Q(due_at__gt=look.since - window, due_at__lte=now + window))
     longest = FlowStep.objects.filter(limit_unit=FlowStep.LimitUnit.DAYS).order_by("-limit").values_list(
         "limit", flat=True).first() or 0
-    horizon = end_of_day(cal.add(today, warn_days(p, longest)))
+    horizon = end_of_day(cal.add(today, Horizon.of(p).days(longest)))
     rows = steps.filter(due_at__lte=horizon).order_by().values_list(
         "pk", "case_id", "due_at", "department_id", "assignee_id", "flow_step__limit", "flow_step__limit_unit")
     unanswered = _unanswered_yellows(look, "time.step")
@@ -232,16 +205,14 @@ def step_time(look: Look) -> list[Finding]:
             overdue = cal.between(due_day, today)
             level = Level.RED if overdue >= int(p["red_overdue_days"]) else Level.YELLOW
             figures = {"due_at": due_at.isoformat(), "overdue_days": overdue}
+        elif not deadlines.is_step_due_soon(due_at, limit, unit, now, cal, Horizon.of(p)):
+            continue
         elif unit == FlowStep.LimitUnit.HOURS:
             left = (due_at - now).total_seconds() / 3600
-            if left > max(1.0, float(p["warn_share_left"]) * (limit or 0)):
-                continue
             level, figures = Level.WARNING, {"due_at": due_at.isoformat(), "hours_left": round(left, 1),
                                              "allotment_hours": limit}
         else:
             left = cal.between(today, due_day)
-            if left > warn_days(p, limit or 0):
-                continue
             level, figures = Level.WARNING, {"due_at": due_at.isoformat(), "days_left": left, "allotment": limit}
         subject = f"step:{pk}"
         if level == Level.YELLOW and subject in unanswered:

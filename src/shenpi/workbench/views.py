@@ -21,11 +21,12 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from shenpi import clock
-from shenpi.cases import lifecycle, queries, services
+from shenpi.cases import deadlines, lifecycle, queries, services
 from shenpi.cases.documents import notice_pdf
 from shenpi.cases.models import Case, CaseEvent, CaseStep, Extension, Notice
 from shenpi.errors import InvalidInput, ServiceError
 from shenpi.supervision.alerts import case_supervision
+from shenpi.web import client_address
 
 from .forms import (
     NEGATIVE_ACTIONS,
@@ -46,7 +47,7 @@ ITEMS_PAGE_SIZE = 30
 BUCKET_HINTS = {
     "todo": "等待我办理的办件",
     "done": "我经手办理过的办件",
-    "due_soon": "剩余1个工作日或不足20%时限",
+    "due_soon": "剩余{days}个工作日或不足{share:.0%}时限",
     "overdue": "已超过承诺或环节期限",
     "suspended": "特别程序、补件暂停计时",
 }
@@ -56,10 +57,6 @@ ACCEPT_OUTCOMES = {
     "refuse": "已出具不予受理通知书，办件编号 {number}。",
     "on_the_spot": "即办件已当场办结，办件编号 {number}。",
 }
-
-
-def client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def is_htmx(request) -> bool:
@@ -97,6 +94,12 @@ def locked_out(request, original_response=None, credentials=None):
 
 # -- home: the buckets ------------------------------------------------------------------------------
 
+def _hint(bucket: str) -> str:
+    """The bucket's explanation; 即将到期 quotes the thresholds administrators set."""
+    horizon = deadlines.thresholds().case
+    return BUCKET_HINTS[bucket].format(days=horizon.warn_days_left, share=horizon.warn_share_left)
+
+
 @staff_required
 def home(request):
     user, today, now = request.user, clock.today(), clock.now()
@@ -106,7 +109,7 @@ def home(request):
     counts = {name: queries.bucket(name, user, today, now).count() for name in queries.BUCKETS}
     page = Paginator(queries.bucket(chosen, user, today, now), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "workbench/home.html", {
-        "buckets": [(name, label, counts[name], BUCKET_HINTS[name]) for name, label in queries.BUCKETS.items()],
+        "buckets": [(name, label, counts[name], _hint(name)) for name, label in queries.BUCKETS.items()],
         "bucket": chosen, "bucket_label": queries.BUCKETS[chosen], "page": page,
         "may_receive": queries.may_receive(user), "today": today, "now": now,
     })
@@ -185,10 +188,10 @@ def _accept_submitted(request, item, version, specs):
         with transaction.atomic():
             case = services.receive(actor=user, item=item, applicant=form.applicant(),
                                     materials=materials_payload(rows), title=form.cleaned_data["title"],
-                                    ip=client_ip(request))
+                                    ip=client_address(request))
             case = services.perform(case, AcceptanceForm.DECISIONS[decision], actor=user,
                                     params=form.action_params(decision, missing_payload(missing_rows or [])),
-                                    ip=client_ip(request), expected_version=case.row_version)
+                                    ip=client_address(request), expected_version=case.row_version)
     except ServiceError as error:
         loose = put_errors(form, error, AcceptanceForm.FIELD_NAMES)
         return _render_accept(request, item, version, form, rows, missing_rows=missing_rows,
@@ -268,7 +271,7 @@ def act(request, number):
             raise InvalidInput("页面已过期，请刷新后重试。")
         if not form.is_valid():
             raise InvalidInput("请检查填写的内容。")
-        case = services.perform(case, action, actor=user, params=form.params(), ip=client_ip(request),
+        case = services.perform(case, action, actor=user, params=form.params(), ip=client_address(request),
                                 expected_version=int(posted_version))
     except ServiceError as error:
         put_errors(form, error, getattr(form, "FIELD_NAMES", {}))

@@ -5,7 +5,7 @@ from django.conf import settings
 
 from shenpi.accounts import identifiers
 from shenpi.accounts.models import Role
-from shenpi.cases import lifecycle, queries
+from shenpi.cases import deadlines, lifecycle, queries
 from shenpi.cases.models import CLOSED_STATES, Case, State
 from shenpi.workdays.services import get_calendar
 
@@ -92,7 +92,7 @@ def due(case: Case, today):
     if case.state == State.DECIDED and case.delivery_due and case.delivery_due < case.promised_due:
         context.update(date=case.delivery_due, provisional=False, label="送达期限")
         return _days_left(context, today, case.delivery_due, 1)
-    return _days_left(context, today, case.promised_due, queries.warning_days(allotment))
+    return _days_left(context, today, case.promised_due, deadlines.thresholds().case.days(allotment))
 
 
 def _days_left(context: dict, today, day, warning: int) -> dict:
