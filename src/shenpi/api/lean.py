@@ -128,7 +128,7 @@ _RENDERER = JSONRenderer()
 # -- the filters ----------------------------------------------------------------------------------
 
 _REFUSED = object()  # a value the serializer refuses (DRF answers 400), or one no parser is derived for
-_ABSENT = object()  # a value the serializer treats as not given (`name=` of an optional field)
+_SKIPPED = object()  # no validated value at all (`name=` of an optional field without a default)
 _INVALID = (ValidationError, DjangoValidationError)
 
 Convert = Callable[[str], object]
@@ -214,16 +214,19 @@ def _converter(form, name: str, field) -> Convert | None:
 
 
 def _on_empty(form, name: str, field):
-    """What the serializer makes of `name=`, by DRF's own code: a value, _ABSENT or _REFUSED."""
+    """What the serializer makes of `name=`, by DRF's own code: a value, _SKIPPED or _REFUSED.
+
+    Not always what it makes of an absent parameter: an optional BooleanField without a default
+    is False when absent but skipped when empty.
+    """
     query = QueryDict(mutable=True)
     query[name] = ""
-    primitive = field.get_value(query)
-    if primitive is fields.empty:
-        return _ABSENT
     try:
-        value = field.run_validation(primitive)
+        value = field.run_validation(field.get_value(query))
         validate_field = getattr(form, f"validate_{name}", None)
         return value if validate_field is None else validate_field(value)
+    except fields.SkipField:
+        return _SKIPPED
     except _INVALID:
         return _REFUSED
 
@@ -276,7 +279,9 @@ class Filters:
             value = convert(values[0]) if values[0] else on_empty
             if value is _REFUSED:
                 return None
-            if value is not _ABSENT:
+            if value is _SKIPPED:
+                filters.pop(key, None)
+            else:
                 filters[key] = value
         try:
             if self.validators:
