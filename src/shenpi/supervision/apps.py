@@ -8,8 +8,10 @@ class SupervisionConfig(AppConfig):
 
     def ready(self):
         from shenpi.cases import deadlines
+        from shenpi.workbench.panels import register_case_panel
 
         from . import receivers  # noqa: F401 - registers the receiver of case actions
+        from .alerts import case_supervision
 
         post_migrate.connect(_install_rules, sender=self, dispatch_uid="supervision-install-rules")
         # 即将到期 everywhere (workbench, API, board) follows the thresholds edited on the time rules.
@@ -17,6 +19,8 @@ class SupervisionConfig(AppConfig):
         rule = self.get_model("Rule")
         post_save.connect(deadlines.forget, sender=rule, dispatch_uid="supervision-rule-saved")
         post_delete.connect(deadlines.forget, sender=rule, dispatch_uid="supervision-rule-deleted")
+        # The case page's 电子监察 panel (supervision/_case_alerts.html reads `supervision`).
+        register_case_panel("supervision", case_supervision)
 
 
 def time_thresholds():
