@@ -10,7 +10,8 @@ class SupervisionConfig(AppConfig):
         from shenpi.cases import deadlines
         from shenpi.workbench.panels import register_case_panel
 
-        from . import receivers  # noqa: F401 - registers the receiver of case actions
+        # Imported for what they register: the receiver of case actions, every rule's definition.
+        from . import receivers, rules  # noqa: F401
         from .alerts import case_supervision
 
         post_migrate.connect(_install_rules, sender=self, dispatch_uid="supervision-install-rules")
@@ -28,7 +29,7 @@ def time_thresholds():
     from shenpi.cases.deadlines import Horizon, Thresholds
 
     from .models import Rule
-    from .rules import REGISTRY
+    from .registry import REGISTRY
 
     edited = dict(Rule.objects.filter(code__in=("time.case", "time.step")).values_list("code", "params"))
 
@@ -43,7 +44,7 @@ def _install_rules(sender, using="default", **kwargs) -> None:
     from django.db import connections
 
     from .models import Rule
-    from .rules import REGISTRY
+    from .registry import REGISTRY
 
     if Rule._meta.db_table not in connections[using].introspection.table_names():
         return  # migrated backwards past the supervision tables
