@@ -39,8 +39,10 @@ run: venv system-run demo
 	@echo "Shenpi is served on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
 	$(BIN)/gunicorn shenpi.wsgi -b $(HOST):$(PORT) -w 2 --threads 4 --access-logfile - 
 
+# ruff, then the import contracts of pyproject.toml (layers, no cycles; docs/architecture.md).
 lint: venv
 	$(BIN)/ruff check src tests bench
+	PYTHONPATH=src $(BIN)/lint-imports --no-cache --no-logo
 
 # The whole suite on the embedded SQLite, then on PostgreSQL when DATABASE_URL points at one.
 test: venv system-test lint

@@ -13,6 +13,10 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("workbench/", include("shenpi.workbench.urls")),
+    # Staff pages of other apps, in the workbench's frame (its navigation links them by name).
+    path("workbench/prereview/", include("shenpi.online.staff_urls")),  # 网上预审
+    path("workbench/feedback/", include("shenpi.feedback.staff_urls")),  # 咨询/投诉/好差评
+    path("workbench/appointments/", include("shenpi.appointments.staff_urls")),  # 预约
     path("supervision/", include("shenpi.supervision.urls")),
     path("performance/", include("shenpi.performance.urls")),
     path("api/schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),

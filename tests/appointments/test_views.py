@@ -117,13 +117,13 @@ def test_the_window_sees_the_days_bookings_masked_and_marks_attendance(world):
     services.book(slot_id=world.slot(at(2026, 9, 29, 9, 30)).pk, item=world.item, person=person(2, name="王五"))
     clock.set_now(at(2026, 9, 28, 9, 35))
     clerk = world.client(world.clerk)
-    page = clerk.get(reverse("workbench:appointments")).content.decode()
+    page = clerk.get(reverse("appointments_staff:day")).content.decode()
     assert booking.code in page and "李四" in page and "王五" not in page
     assert booking.id_masked in page and booking.id_number not in page and "139****5678" in page
     assert "预约</a>" in page  # the nav link
-    other_day = clerk.get(reverse("workbench:appointments") + "?window=A08&day=2026-09-29").content.decode()
+    other_day = clerk.get(reverse("appointments_staff:day") + "?window=A08&day=2026-09-29").content.decode()
     assert "王五" in other_day and "李四" not in other_day
-    clerk.post(reverse("workbench:appointments_mark", args=[booking.code]), {"outcome": "attended"})
+    clerk.post(reverse("appointments_staff:mark", args=[booking.code]), {"outcome": "attended"})
     booking.refresh_from_db()
     assert booking.status == Booking.Status.ATTENDED and booking.marked_by == world.clerk
 
@@ -133,13 +133,13 @@ def test_other_departments_and_non_window_staff_are_kept_out(world):
     booking = services.book(slot_id=slot.pk, item=world.item, person=person(1))
     clock.set_now(at(2026, 9, 28, 9, 35))
     other = world.client(world.other_clerk)
-    page = other.get(reverse("workbench:appointments") + "?window=A08&day=2026-09-28").content.decode()
+    page = other.get(reverse("appointments_staff:day") + "?window=A08&day=2026-09-28").content.decode()
     assert booking.code not in page
-    assert other.post(reverse("workbench:appointments_mark", args=[booking.code]),
+    assert other.post(reverse("appointments_staff:mark", args=[booking.code]),
                       {"outcome": "attended"}).status_code == 404
-    assert world.client(world.handler).get(reverse("workbench:appointments")).status_code == 403
-    assert world.client(world.handler).get(reverse("workbench:appointments_publish")).status_code == 403
-    anonymous = Client().get(reverse("workbench:appointments"))
+    assert world.client(world.handler).get(reverse("appointments_staff:day")).status_code == 403
+    assert world.client(world.handler).get(reverse("appointments_staff:publish")).status_code == 403
+    anonymous = Client().get(reverse("appointments_staff:day"))
     assert anonymous.status_code == 302 and "/login/" in anonymous.url
     booking.refresh_from_db()
     assert booking.status == Booking.Status.BOOKED
@@ -147,23 +147,23 @@ def test_other_departments_and_non_window_staff_are_kept_out(world):
 
 def test_publishing_from_the_workbench(world):
     clerk = world.client(world.clerk)
-    form = clerk.get(reverse("workbench:appointments_publish")).content.decode()
+    form = clerk.get(reverse("appointments_staff:publish")).content.decode()
     assert "A08" in form and "B02" not in form
-    answer = clerk.post(reverse("workbench:appointments_publish"), {
+    answer = clerk.post(reverse("appointments_staff:publish"), {
         "window": world.window.pk, "item": world.item.pk, "first": "2026-09-30", "last": "2026-10-08",
         "every": "60", "capacity": "3"}, follow=True)
     text = answer.content.decode()
     assert "已发布 16 个时段，覆盖 2 个工作日" in text and "7 天为节假日或周末" in text
     assert Slot.objects.filter(item=world.item, capacity=3).count() == 16
-    refused = clerk.post(reverse("workbench:appointments_publish"), {
+    refused = clerk.post(reverse("appointments_staff:publish"), {
         "window": world.window.pk, "first": "2026-10-08", "last": "2026-09-30", "every": "30", "capacity": "2"})
     assert refused.status_code == 400 and "结束日期不能早于开始日期" in refused.content.decode()
-    wrong_window = clerk.post(reverse("workbench:appointments_publish"), {
+    wrong_window = clerk.post(reverse("appointments_staff:publish"), {
         "window": world.other_window.pk, "first": "2026-09-30", "last": "2026-09-30", "every": "30", "capacity": "2"})
     assert wrong_window.status_code == 400 and Slot.objects.filter(window=world.other_window).count() == 0
 
 
 def test_the_day_list_defaults_to_today(world):
     assert clock.today() == dt.date(2026, 9, 24)
-    page = world.client(world.clerk).get(reverse("workbench:appointments")).content.decode()
+    page = world.client(world.clerk).get(reverse("appointments_staff:day")).content.decode()
     assert "2026年9月24日" in page

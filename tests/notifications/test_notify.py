@@ -10,9 +10,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from shenpi.accounts.models import Role
+from shenpi.celery import app as shenpi_celery
 from shenpi.notifications import services
 from shenpi.notifications.models import Notification
 from shenpi.notifications.rendering import _FOLDER, TEMPLATES
+from shenpi.notifications.tasks import deliver_notifications
 
 pytestmark = pytest.mark.django_db
 
@@ -44,11 +46,12 @@ def test_with_a_broker_the_task_is_queued_after_commit(accepted_case, settings, 
                                                          django_capture_on_commit_callbacks):
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:6379/15"
     queued = []
-    monkeypatch.setattr("shenpi.notifications.tasks.deliver_notifications.delay", lambda: queued.append(1))
+    monkeypatch.setattr(shenpi_celery, "send_task", lambda name, *args, **kwargs: queued.append(name))
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         services.notify("case_accepted", case=accepted_case, mobile=MOBILE)
         assert queued == []
-    assert queued == [1]
+    # Queued by name: the name a worker knows the delivery task by.
+    assert queued == [deliver_notifications.name]
     assert Notification.objects.get().status == Notification.Status.PENDING
 
 
@@ -56,10 +59,10 @@ def test_a_broker_outage_does_not_break_the_committed_change(accepted_case, sett
                                                                django_capture_on_commit_callbacks):
     settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"
 
-    def unreachable():
+    def unreachable(name, *args, **kwargs):
         raise ConnectionRefusedError("broker down")
 
-    monkeypatch.setattr("shenpi.notifications.tasks.deliver_notifications.delay", unreachable)
+    monkeypatch.setattr(shenpi_celery, "send_task", unreachable)
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         services.notify("case_accepted", case=accepted_case, mobile=MOBILE)
     # The message waits in the outbox for the next pass (beat runs one every minute).

@@ -108,6 +108,9 @@ def test_the_window_queue_shows_due_dates_and_highlights_the_overdue(world):
     assert body.index(first.number) < body.index(second.number)
     assert "2026-03-04" in body and "已逾期" in body and "row-missing" in body
     assert_csp_clean(page)
+    # The workbench's navigation marks the page as 网上预审, though the page is mounted by shenpi.online.
+    assert 'class="nav-link active" href="/workbench/prereview/"' in body
+    assert body.count('class="nav-link active"') == 1
     handler_nav = html(world.client("handler").get("/workbench/"))
     assert 'href="/workbench/prereview/"' not in handler_nav
     assert world.client("handler").get("/workbench/prereview/").status_code == 403

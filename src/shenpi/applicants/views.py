@@ -22,7 +22,6 @@ from shenpi.cases.documents import notice_pdf
 from shenpi.cases.models import ApplicantKind, CaseEvent, CaseStep, Notice
 from shenpi.crypto import blind_index
 from shenpi.errors import ServiceError
-from shenpi.online.services import applications_of
 
 from . import services
 from .access import applicant_required
@@ -212,8 +211,14 @@ def home(request):
         "steps", queryset=CaseStep.objects.filter(status=CaseStep.Status.ACTIVE), to_attr="active_steps"))
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "applicants/home.html", {
-        "applicant": applicant, "applications": list(applications_of(applicant)), "page": page,
+        "applicant": applicant, "applications": _online_applications(applicant), "page": page,
     })
+
+
+def _online_applications(applicant: Applicant) -> list:
+    # Through the reverse relation: shenpi.online sits above this app and imports it, not the other way.
+    return list(applicant.applications.select_related("version", "item", "department", "case")
+                .order_by("-updated_at", "-pk"))
 
 
 def _my_case(request, number: str):

@@ -1,6 +1,6 @@
 """预约 in the staff workbench (/workbench/appointments/): publish slots, the day's bookings, attendance.
 
-Mounted by shenpi.workbench.urls under its namespace. Which windows a person runs is decided by
+Addressed by shenpi.appointments.staff_urls. Which windows a person runs is decided by
 shenpi.appointments.services (window clerks of the window's department, centre administrators).
 """
 
@@ -11,7 +11,7 @@ import functools
 
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
@@ -48,7 +48,7 @@ def _chosen_day(text: str | None) -> dt.date:
 
 
 def _day_url(window, day: dt.date) -> str:
-    return reverse("workbench:appointments") + "?" + urlencode({"window": window.number, "day": day.isoformat()})
+    return reverse("appointments_staff:day") + "?" + urlencode({"window": window.number, "day": day.isoformat()})
 
 
 @window_staff_required
@@ -127,9 +127,3 @@ def mark(request, code):
                          f"预约 {booking.code}（{booking.applicant_name}）已登记为{booking.get_status_display()}。")
     return redirect(_day_url(booking.window, booking.day))
 
-
-urlpatterns = [
-    path("", day, name="appointments"),
-    path("publish/", publish, name="appointments_publish"),
-    path("bookings/<str:code>/mark/", mark, name="appointments_mark"),
-]

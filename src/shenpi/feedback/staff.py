@@ -1,6 +1,6 @@
 """Staff pages under /workbench/feedback/: 投诉 queue and answers, 咨询 answers, 差评整改 and 申诉复核.
 
-Mounted by shenpi.workbench.urls under its namespace. Who sees and does what is decided by
+Addressed by shenpi.feedback.staff_urls. Who sees and does what is decided by
 shenpi.feedback.services (department staff their department, supervisors everything).
 """
 
@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from shenpi import clock
@@ -70,7 +70,7 @@ def complaints(request):
 @feedback_staff
 def complaint(request, number):
     item = get_object_or_404(services.visible_complaints(request.user), number=number)
-    here = reverse("workbench:feedback_complaint", args=[number])
+    here = reverse("feedback_staff:complaint", args=[number])
     if request.method == "POST":
         try:
             services.answer_complaint(item, actor=request.user, answer=request.POST.get("answer", ""))
@@ -99,7 +99,7 @@ def questions(request):
 @feedback_staff
 def question(request, pk):
     item = get_object_or_404(services.visible_questions(request.user), pk=pk)
-    here = reverse("workbench:feedback_question", args=[pk])
+    here = reverse("feedback_staff:question", args=[pk])
     if request.method == "POST":
         try:
             if request.POST.get("action") == "publish":
@@ -132,7 +132,7 @@ def follow_ups(request):
 @feedback_staff
 def follow_up(request, pk):
     item = get_object_or_404(services.visible_follow_ups(request.user), pk=pk)
-    here = reverse("workbench:feedback_follow_up", args=[pk])
+    here = reverse("feedback_staff:follow_up", args=[pk])
     if request.method == "POST":
         action = request.POST.get("action")
         try:
@@ -180,19 +180,7 @@ def decide(request, pk):
     except ServiceError as error:
         if error.http_status == 403:
             return forbidden(request, error.message)
-        return _refused(request, error, reverse("workbench:feedback_appeals"))
+        return _refused(request, error, reverse("feedback_staff:appeals"))
     messages.success(request, "已作出复核结论。")
-    return redirect("workbench:feedback_appeals")
+    return redirect("feedback_staff:appeals")
 
-
-urlpatterns = [
-    path("", complaints, name="feedback"),
-    path("complaints/", complaints, name="feedback_complaints"),
-    path("complaints/<str:number>/", complaint, name="feedback_complaint"),
-    path("questions/", questions, name="feedback_questions"),
-    path("questions/<int:pk>/", question, name="feedback_question"),
-    path("follow-ups/", follow_ups, name="feedback_follow_ups"),
-    path("follow-ups/<int:pk>/", follow_up, name="feedback_follow_up"),
-    path("appeals/", appeals, name="feedback_appeals"),
-    path("appeals/<int:pk>/decide/", decide, name="feedback_decide"),
-]

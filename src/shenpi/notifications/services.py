@@ -14,6 +14,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -27,6 +28,9 @@ from shenpi.prepared import insert_row
 from . import backends
 from .models import Notification
 from .rendering import check_context, render, template_for
+
+# The Celery task that drains the outbox (shenpi.notifications.tasks registers it under this name).
+DELIVERY_TASK = "shenpi.notifications.tasks.deliver_notifications"
 
 logger = logging.getLogger("shenpi.notifications")
 
@@ -172,9 +176,8 @@ def _deliver_after_commit() -> None:
 
 def _start_delivery() -> None:
     if settings.CELERY_BROKER_URL:
-        from .tasks import deliver_notifications
-
-        deliver_notifications.delay()
+        # By name: the task's module imports this one, and the web process need not load it to queue it.
+        current_app.send_task(DELIVERY_TASK)
     else:
         drain()
 

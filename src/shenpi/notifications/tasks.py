@@ -5,7 +5,7 @@ from celery import shared_task
 from . import services
 
 
-@shared_task(name="shenpi.notifications.tasks.deliver_notifications", ignore_result=True)
+@shared_task(name=services.DELIVERY_TASK, ignore_result=True)
 def deliver_notifications(limit: int = 100) -> dict[str, int]:
     """Deliver every due message (queued after each commit; every minute by beat for retries)."""
     outcome = services.drain(limit)

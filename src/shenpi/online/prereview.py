@@ -1,6 +1,6 @@
 """网上预审 in the staff workbench (/workbench/prereview/): the window's queue of online applications.
 
-Mounted by shenpi.workbench.urls under its namespace. Who may pre-review what is decided by
+Addressed by shenpi.online.staff_urls. Who may pre-review what is decided by
 shenpi.online.services (window clerks of the item's department, or of a comprehensive window).
 """
 
@@ -11,7 +11,7 @@ import functools
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from shenpi import clock
@@ -120,7 +120,7 @@ def act(request, number, action):
     except ServiceError as error:
         app.refresh_from_db()
         return _detail(request, app, error=error, posted=request.POST, status=error.http_status)
-    return redirect("workbench:prereview")
+    return redirect("online_staff:queue")
 
 
 @clerk_required
@@ -128,12 +128,3 @@ def download(request, number, upload_id):
     app = _visible(request, number)
     return file_response(get_object_or_404(Upload, pk=upload_id, application=app))
 
-
-urlpatterns = [
-    path("", queue, name="prereview"),
-    path("<str:number>/", detail, name="prereview_detail"),
-    path("<str:number>/accept/", act, {"action": "accept"}, name="prereview_accept"),
-    path("<str:number>/correct/", act, {"action": "correct"}, name="prereview_correct"),
-    path("<str:number>/refuse/", act, {"action": "refuse"}, name="prereview_refuse"),
-    path("<str:number>/files/<int:upload_id>/", download, name="prereview_file"),
-]

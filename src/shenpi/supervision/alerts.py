@@ -31,7 +31,7 @@ from shenpi.errors import Forbidden, InvalidInput, TransitionRefused
 
 from .models import Alert, Category, Flag, Level, Order, Rule, ScanRun
 from .orders import may_issue
-from .rules import REGISTRY
+from .registry import REGISTRY
 
 ANSWERING_ROLES = (Role.LIAISON, Role.APPROVER)
 # The rules whose findings only a person can make (rules.py reads their flags).

@@ -8,8 +8,11 @@ class SupervisionConfig(AppConfig):
 
     def ready(self):
         from shenpi.cases import deadlines
+        from shenpi.workbench.panels import register_case_panel
 
-        from . import receivers  # noqa: F401 - registers the receiver of case actions
+        # Imported for what they register: the receiver of case actions, every rule's definition.
+        from . import receivers, rules  # noqa: F401
+        from .alerts import case_supervision
 
         post_migrate.connect(_install_rules, sender=self, dispatch_uid="supervision-install-rules")
         # 即将到期 everywhere (workbench, API, board) follows the thresholds edited on the time rules.
@@ -17,6 +20,8 @@ class SupervisionConfig(AppConfig):
         rule = self.get_model("Rule")
         post_save.connect(deadlines.forget, sender=rule, dispatch_uid="supervision-rule-saved")
         post_delete.connect(deadlines.forget, sender=rule, dispatch_uid="supervision-rule-deleted")
+        # The case page's 电子监察 panel (supervision/_case_alerts.html reads `supervision`).
+        register_case_panel("supervision", case_supervision)
 
 
 def time_thresholds():
@@ -24,7 +29,7 @@ def time_thresholds():
     from shenpi.cases.deadlines import Horizon, Thresholds
 
     from .models import Rule
-    from .rules import REGISTRY
+    from .registry import REGISTRY
 
     edited = dict(Rule.objects.filter(code__in=("time.case", "time.step")).values_list("code", "params"))
 
@@ -39,7 +44,7 @@ def _install_rules(sender, using="default", **kwargs) -> None:
     from django.db import connections
 
     from .models import Rule
-    from .rules import REGISTRY
+    from .registry import REGISTRY
 
     if Rule._meta.db_table not in connections[using].introspection.table_names():
         return  # migrated backwards past the supervision tables

@@ -52,7 +52,7 @@ class Rule(models.Model):
     def clean(self):
         from django.core.exceptions import ValidationError
 
-        from .rules import REGISTRY
+        from .registry import REGISTRY
 
         definition = REGISTRY.get(self.code)
         if definition is None:

@@ -25,7 +25,8 @@ from shenpi.cases.models import CLOCK_RUNNING_STATES, Case, CaseEvent, State
 from shenpi.workdays.services import get_calendar
 
 from .models import Alert, Level, Rule, ScanRun
-from .rules import REGISTRY, Finding, Look, case_handlers
+from .registry import REGISTRY, Finding, Look
+from .rules import case_handlers
 
 # Events committed late by a slower transaction can carry an id below the last scan's mark;
 # looking a little back in time as well catches them.

@@ -25,7 +25,6 @@ from shenpi.cases import deadlines, lifecycle, queries, services
 from shenpi.cases.documents import notice_pdf
 from shenpi.cases.models import Case, CaseEvent, CaseStep, Extension, Notice
 from shenpi.errors import InvalidInput, ServiceError
-from shenpi.supervision.alerts import case_supervision
 from shenpi.web import client_address
 
 from .forms import (
@@ -40,6 +39,7 @@ from .forms import (
     put_errors,
     still_missing,
 )
+from .panels import case_panels
 
 PAGE_SIZE = 20
 ITEMS_PAGE_SIZE = 30
@@ -246,7 +246,7 @@ def _case_context(request, case: Case, *, failed=None, error: ServiceError | Non
         "error": error,
         "failed_action": failed.action if failed is not None else "",
         "form_version": case.row_version if form_version is None else form_version,
-        "supervision": case_supervision(user, case),
+        **case_panels(user, case),
     }
 
 
