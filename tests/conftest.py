@@ -1,9 +1,11 @@
+import datetime as dt
 import logging
 import os
 import socket
 from urllib.parse import urlparse
 
 import pytest
+import time_machine
 
 from shenpi import clock
 from shenpi.catalog.services import forget_flows
@@ -15,6 +17,59 @@ def _running_clock():
     clock.set_now(None)
     yield
     clock.set_now(None)
+
+
+# UTC hours at which a day in Asia/Shanghai differs in interesting ways from the UTC day: 00:30 is
+# 08:30 there (before office hours), 07:59 is 15:59 (office hours, same date), 16:30 is 00:30 of
+# the next local day and 23:30 is 07:30 of it. The last two are where `.date()` of an aware
+# moment (a UTC date) and the local date that services count in part.
+CLOCKS = ("00:30", "07:59", "16:30", "23:30")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--utc-clock", metavar="HH:MM", default=None,
+                     help="run every test (browser tests excepted) with the wall clock at this UTC time of today, "
+                          "ticking; tests marked `clocks` then run at this time only")
+
+
+def pytest_configure(config):
+    text = config.getoption("utc_clock")
+    if text is not None:
+        try:
+            utc_moment(text)
+        except ValueError:
+            raise pytest.UsageError(f"--utc-clock={text}: expected a UTC time HH:MM, e.g. 23:30") from None
+
+
+def pytest_generate_tests(metafunc):
+    """A test marked `clocks` runs once per UTC time of CLOCKS (or once, at --utc-clock)."""
+    if metafunc.definition.get_closest_marker("clocks") and metafunc.config.getoption("utc_clock") is None:
+        metafunc.parametrize("_utc_clock", CLOCKS, indirect=True, ids=[f"utc{t.replace(':', '')}" for t in CLOCKS])
+
+
+def utc_moment(text: str) -> dt.datetime:
+    """Today's UTC date at the UTC time HH:MM, aware: time_machine reads a naive moment in the
+    process's local zone, which Django has set to Asia/Shanghai."""
+    hours, minutes = (int(part) for part in text.split(":"))
+    today = dt.datetime.now(dt.UTC).date()
+    return dt.datetime.combine(today, dt.time(hours, minutes), tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def _utc_clock(request, _running_clock):
+    """Moves the wall clock (time.time, datetime.now, timezone.now and so shenpi.clock) for the
+    test, ticking on from there.
+
+    Browser tests are not moved: Chromium keeps the real time, so the session cookie the server
+    dates in the moved time could be expired on arrival. Each test travels on its own, rather
+    than the session once, so that a long run at 23:30 does not drift past midnight.
+    """
+    text = getattr(request, "param", None) or request.config.getoption("utc_clock")
+    if text is None or request.node.get_closest_marker("e2e"):
+        yield None
+        return
+    with time_machine.travel(utc_moment(text), tick=True):
+        yield text
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client, override_settings
+from django.utils import timezone
 
 from shenpi.errors import Conflict, Forbidden, InvalidInput
 from shenpi.feedback import services
@@ -85,6 +86,7 @@ def test_the_follow_up_records_the_visit_then_the_outcome(world):
     assert other.get(f"/workbench/feedback/follow-ups/{follow_up.pk}/").status_code == 404
 
 
+@pytest.mark.clocks
 def test_an_upheld_appeal_excludes_the_rating_and_a_rejected_one_does_not(world):
     kept = services.rate_window(world.window, services.RatingInput(level=1, reason="不满意"))
     wrong = services.rate_window(world.window, services.RatingInput(level=1, reason="点错了"))
@@ -111,7 +113,7 @@ def test_an_upheld_appeal_excludes_the_rating_and_a_rejected_one_does_not(world)
     assert wrong.excluded and not kept.excluded
     assert RatingFollowUp.objects.get(rating=wrong).done_at is not None
     assert RatingFollowUp.objects.get(rating=kept).done_at is None
-    today = wrong.rated_at.date()
+    today = timezone.localdate(wrong.rated_at)
     figures = services.satisfaction([world.dept.pk], today, today)[world.dept.pk]
     assert figures["ratings"] == 1 and figures["bad"] == 1
 
