@@ -73,9 +73,15 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_generate_tests(metafunc):
-    """A test marked `clocks` runs once per UTC time of CLOCKS (or once, at --utc-clock)."""
-    if metafunc.definition.get_closest_marker("clocks") and metafunc.config.getoption("utc_clock") is None:
-        metafunc.parametrize("_utc_clock", CLOCKS, indirect=True, ids=[f"utc{t.replace(':', '')}" for t in CLOCKS])
+    """A test marked `clocks` runs once per UTC time of CLOCKS (or once, at --utc-clock).
+
+    `clocks(per_test=False)` marks a test whose data is built once per module (the demo year):
+    moving the test alone would read that data on another day than it was built, so such a test
+    is moved only by --utc-clock, with its module."""
+    marker = metafunc.definition.get_closest_marker("clocks")
+    if marker is None or not marker.kwargs.get("per_test", True) or metafunc.config.getoption("utc_clock"):
+        return
+    metafunc.parametrize("_utc_clock", CLOCKS, indirect=True, ids=[f"utc{t.replace(':', '')}" for t in CLOCKS])
 
 
 @pytest.fixture(autouse=True)

@@ -66,6 +66,7 @@ def test_the_follow_up_deadline_is_a_setting(world):
     assert rating.follow_up.due == dt.date(2026, 3, 4)
 
 
+@pytest.mark.clocks
 def test_the_follow_up_records_the_visit_then_the_outcome(world):
     rating = services.rate_window(world.window, services.RatingInput(level=1, reason="窗口无人", rater_name="赵六"))
     follow_up = rating.follow_up
@@ -142,6 +143,7 @@ def test_the_applicant_rates_from_my_cases(world):
 
 
 
+@pytest.mark.clocks
 def test_a_window_service_is_rated_from_its_link_once_per_visit(world):
     client = Client()
     page = client.get(f"/ratings/window/{world.window.pk}/").content.decode()
