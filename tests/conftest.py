@@ -1,9 +1,11 @@
+import datetime as dt
 import logging
 import os
 import socket
 from urllib.parse import urlparse
 
 import pytest
+import time_machine
 
 from shenpi import clock
 from shenpi.catalog.services import forget_flows
@@ -15,6 +17,84 @@ def _running_clock():
     clock.set_now(None)
     yield
     clock.set_now(None)
+
+
+# UTC hours at which a day in Asia/Shanghai differs in interesting ways from the UTC day: 00:30 is
+# 08:30 there (before office hours), 07:59 is 15:59 (office hours, same date), 16:30 is 00:30 of
+# the next local day and 23:30 is 07:30 of it. At the last two, `.date()` of an aware moment (a
+# UTC date) is the day before the local date that services count in.
+CLOCKS = ("00:30", "07:59", "16:30", "23:30")
+_session_travel: list[time_machine.travel] = []
+
+
+def pytest_addoption(parser):
+    parser.addoption("--utc-clock", metavar="HH:MM", default=None,
+                     help="run the session with the wall clock at this UTC time of today, ticking (browser tests "
+                          "are skipped); tests marked `clocks` then run at this time only")
+
+
+def utc_moment(text: str) -> dt.datetime:
+    """Today's UTC date at the UTC time HH:MM, aware: time_machine reads a naive moment in the
+    process's local zone, which Django sets to Asia/Shanghai."""
+    hours, minutes = (int(part) for part in text.split(":"))
+    today = dt.datetime.now(dt.UTC).date()
+    return dt.datetime.combine(today, dt.time(hours, minutes), tzinfo=dt.UTC)
+
+
+def pytest_configure(config):
+    """--utc-clock moves the whole session before anything is built, so that data made once per
+    module or session (the demo year) and the tests reading it agree on the day."""
+    text = config.getoption("utc_clock")
+    if text is None:
+        return
+    try:
+        destination = utc_moment(text)
+    except ValueError:
+        raise pytest.UsageError(f"--utc-clock={text}: expected a UTC time HH:MM, e.g. 23:30") from None
+    travel = time_machine.travel(destination, tick=True)
+    travel.start()
+    _session_travel.append(travel)
+
+
+def pytest_unconfigure(config):
+    while _session_travel:
+        _session_travel.pop().stop()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Chromium keeps the real time: a session cookie the server dates in the moved time may be
+    expired on arrival, and the page's own clock disagrees with the server's."""
+    if not _session_travel:
+        return
+    skip = pytest.mark.skip(reason="browser tests run at the real time only (--utc-clock moves this process alone)")
+    for item in items:
+        if item.get_closest_marker("e2e"):
+            item.add_marker(skip)
+
+
+def pytest_generate_tests(metafunc):
+    """A test marked `clocks` runs once per UTC time of CLOCKS (or once, at --utc-clock).
+
+    `clocks(per_test=False)` marks a test whose data is built once per module (the demo year):
+    moving the test alone would read that data on another day than it was built, so such a test
+    is moved only by --utc-clock, with its module."""
+    marker = metafunc.definition.get_closest_marker("clocks")
+    if marker is None or not marker.kwargs.get("per_test", True) or metafunc.config.getoption("utc_clock"):
+        return
+    metafunc.parametrize("_utc_clock", CLOCKS, indirect=True, ids=[f"utc{t.replace(':', '')}" for t in CLOCKS])
+
+
+@pytest.fixture(autouse=True)
+def _utc_clock(request, _running_clock):
+    """For a test marked `clocks`: the wall clock (time.time, datetime.now, timezone.now and so
+    shenpi.clock) at one of CLOCKS today, ticking on from there. Only function-scoped fixtures
+    are built at that time; a test whose data comes from a wider fixture is moved by --utc-clock."""
+    text = getattr(request, "param", None)
+    if text is None:
+        yield None
+        return
+    with time_machine.travel(utc_moment(text), tick=True):
+        yield text
 
 
 @pytest.fixture(autouse=True)

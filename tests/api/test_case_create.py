@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from shenpi.cases.models import Case, CaseEvent, Notice
 from tests import factories as f
@@ -200,4 +201,4 @@ def test_window_and_dates_come_from_the_clerk_and_the_clock(org, clerk):
     body = clerk.post(CASES, application(org.item), format="json").json()
     assert body["window"]["number"] == org.people["clerk"].window.number
     received = dt.datetime.fromisoformat(body["received_at"])
-    assert received.date() == dt.date(2026, 9, 24)
+    assert timezone.localdate(received) == dt.date(2026, 9, 24)

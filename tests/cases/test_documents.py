@@ -21,6 +21,7 @@ def pdf_text(data: bytes, tmp_path) -> str:
     return subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
 
 
+@pytest.mark.clocks
 def test_each_issued_notice_renders_with_its_facts(tmp_path):
     dept = f.department()
     people = f.staff(dept)

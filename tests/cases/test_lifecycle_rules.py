@@ -255,9 +255,9 @@ def test_suspension_counts_only_working_days(org, accept_at, stop_at, resume_at,
     case = perform(case, "suspend", people[Role.HANDLER], kind="expert_review", reason="组织专家评审",
                    expected_days=5)
     assert case.state == State.SUSPENDED and case.promised_due == before
-    frozen = used(case, stop_at.date())
-    day = stop_at.date()
-    while day <= resume_at.date():  # the clock does not move while suspended, whatever the calendar does
+    frozen = used(case, timezone.localdate(stop_at))
+    day = timezone.localdate(stop_at)
+    while day <= timezone.localdate(resume_at):  # the clock does not move while suspended, whatever the calendar does
         assert used(case, day) == frozen
         day += dt.timedelta(days=1)
     clock.set_now(resume_at)
@@ -265,7 +265,7 @@ def test_suspension_counts_only_working_days(org, accept_at, stop_at, resume_at,
     assert case.state == State.IN_PROGRESS
     assert case.stopped_days == stopped == case.clock_stops.get().stopped_days
     assert case.promised_due == promised
-    assert used(case, resume_at.date()) == frozen
+    assert used(case, timezone.localdate(resume_at)) == frozen
     notice = case.notices.get(kind=Notice.Kind.SPECIAL_PROCEDURE)
     assert notice.body["procedure"] == "专家评审" and notice.body["expected_days"] == 5
 

@@ -77,7 +77,7 @@ def test_usernames_are_unique_ascii_and_include_the_short_personas():
 ])
 def test_deadlines_planned_for_today_hold_on_any_day_the_demo_is_generated(end):
     end = timezone.make_aware(end)
-    today = end.date()
+    today = timezone.localdate(end)
     first = CALENDAR.next_workday(today)
     plans = Planner(seed=11, calendar=CALENDAR, end=end).plan(80)
     checked = set()

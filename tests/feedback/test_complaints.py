@@ -69,6 +69,7 @@ def test_the_answer_deadline_is_a_setting(world):
     assert complaint.answer_due == get_calendar().add(dt.date(2026, 9, 29), 3)
 
 
+@pytest.mark.clocks
 def test_answering_notifies_the_complainant_who_then_sees_the_answer(world):
     file(world, subject="window", window=world.window.pk)
     complaint = Complaint.objects.get()

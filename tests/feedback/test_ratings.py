@@ -6,6 +6,7 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client, override_settings
+from django.utils import timezone
 
 from shenpi.errors import Conflict, Forbidden, InvalidInput
 from shenpi.feedback import services
@@ -65,6 +66,7 @@ def test_the_follow_up_deadline_is_a_setting(world):
     assert rating.follow_up.due == dt.date(2026, 3, 4)
 
 
+@pytest.mark.clocks
 def test_the_follow_up_records_the_visit_then_the_outcome(world):
     rating = services.rate_window(world.window, services.RatingInput(level=1, reason="窗口无人", rater_name="赵六"))
     follow_up = rating.follow_up
@@ -85,6 +87,7 @@ def test_the_follow_up_records_the_visit_then_the_outcome(world):
     assert other.get(f"/workbench/feedback/follow-ups/{follow_up.pk}/").status_code == 404
 
 
+@pytest.mark.clocks
 def test_an_upheld_appeal_excludes_the_rating_and_a_rejected_one_does_not(world):
     kept = services.rate_window(world.window, services.RatingInput(level=1, reason="不满意"))
     wrong = services.rate_window(world.window, services.RatingInput(level=1, reason="点错了"))
@@ -111,7 +114,7 @@ def test_an_upheld_appeal_excludes_the_rating_and_a_rejected_one_does_not(world)
     assert wrong.excluded and not kept.excluded
     assert RatingFollowUp.objects.get(rating=wrong).done_at is not None
     assert RatingFollowUp.objects.get(rating=kept).done_at is None
-    today = wrong.rated_at.date()
+    today = timezone.localdate(wrong.rated_at)
     figures = services.satisfaction([world.dept.pk], today, today)[world.dept.pk]
     assert figures["ratings"] == 1 and figures["bad"] == 1
 
@@ -140,6 +143,7 @@ def test_the_applicant_rates_from_my_cases(world):
 
 
 
+@pytest.mark.clocks
 def test_a_window_service_is_rated_from_its_link_once_per_visit(world):
     client = Client()
     page = client.get(f"/ratings/window/{world.window.pk}/").content.decode()

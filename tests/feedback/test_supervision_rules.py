@@ -1,5 +1,7 @@
 """The supervision rules that watch complaints and bad ratings, around 国庆 2026."""
 
+from django.utils import timezone
+
 from shenpi.feedback import services
 from shenpi.feedback.models import Complaint, RatingFollowUp
 from shenpi.supervision.models import Alert, Level
@@ -19,7 +21,7 @@ def test_a_complaint_unanswered_after_its_deadline(world):
         subject=Complaint.Subject.OTHER, complainant="赵六", mobile="13912345678", content="窗口推诿",
         department_id=world.dept.pk))
     due = complaint.answer_due
-    assert due == get_calendar().add(complaint.filed_at.date(), 10)
+    assert due == get_calendar().add(timezone.localdate(complaint.filed_at), 10)
     freeze(at(due.year, due.month, due.day, 17))
     scan()
     assert _open("service.complaint_late") == set()

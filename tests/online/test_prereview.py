@@ -41,6 +41,7 @@ def test_the_queue_is_oldest_first_and_limited_to_the_department(world):
 
 # -- accept ----------------------------------------------------------------------------------------
 
+@pytest.mark.clocks
 def test_accepting_creates_an_online_case_with_the_uploads_attached(world):
     clock.set_now(at(2026, 3, 2, 9))
     app = submitted(world, world.organisation)

@@ -1,5 +1,7 @@
 """The supervision rule 网上预审超时 watches the window's pre-review deadline."""
 
+import pytest
+
 from shenpi import clock
 from shenpi.online import services
 from shenpi.supervision.models import Alert, Level
@@ -13,6 +15,7 @@ def _found():
                .values_list("level", "subject"))
 
 
+@pytest.mark.clocks
 def test_a_pre_review_past_its_two_working_days_is_a_yellow_card_until_decided(world):
     clock.set_now(at(2026, 9, 29, 9))
     app = submitted(world)

@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from django.test import Client
 
 from shenpi import clock
@@ -94,6 +95,7 @@ def test_submitting_without_the_required_materials_says_which(world):
     assert app.status == Status.DRAFT and app.title == "自建住房"  # the draft part was kept
 
 
+@pytest.mark.clocks
 def test_the_window_queue_shows_due_dates_and_highlights_the_overdue(world):
     clock.set_now(at(2026, 3, 2, 9))
     first = submitted(world)

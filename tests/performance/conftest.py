@@ -76,7 +76,7 @@ def make_case(dept: Department, item: Item, clerk: User, *, received: dt.datetim
         department=dept, window=clerk.window, channel=channel, state=state,
         applicant_kind=ApplicantKind.PERSON, applicant_name="张三", applicant_id=f.PERSON_ID,
         applicant_id_index="perf", applicant_id_masked="110105********002X",
-        received_at=received, received_by=clerk, correction_due=received.date() + dt.timedelta(days=7),
+        received_at=received, received_by=clerk, correction_due=timezone.localdate(received) + dt.timedelta(days=7),
         accepted_at=accepted, accept_date=timezone.localdate(accepted) if accepted else None,
         promised_limit=limit, statutory_limit=20, promised_due=due, completed_at=completed,
         closed_at=closed or completed, used_days=used, decision=decision or (Decision.GRANT if completed else ""),
@@ -103,7 +103,7 @@ def alert(rule_code: str, level: int, dept: Department, detected: dt.datetime, *
 
 def stop(case: Case, started: dt.datetime, on_step: CaseStep | None = None) -> ClockStop:
     return ClockStop.objects.create(case=case, step=on_step, kind_name="补件", reason="补交图纸", expected_days=5,
-                                    limit_days=5, limit_due=started.date() + dt.timedelta(days=7),
+                                    limit_days=5, limit_due=timezone.localdate(started) + dt.timedelta(days=7),
                                     resume_to=State.IN_PROGRESS, started_at=started)
 
 

@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -86,6 +87,7 @@ def test_the_board_filters_by_department(portal):
     assert other.number in html and own.number not in html
 
 
+@pytest.mark.clocks
 def test_results_show_decisions_once_delivered_with_the_reasons_of_refusals_and_denials(portal):
     people = portal.people
     granted = completed(portal, name="张三")
@@ -138,6 +140,7 @@ def test_results_are_ordered_by_when_they_ended_across_decisions_and_refusals(po
     assert numbers(get("/publicity/results/", before="garbage")) == newest[:2]
 
 
+@pytest.mark.clocks
 def test_the_home_page_shows_the_latest_cases_and_results_masked(portal):
     completed(portal, name="张三")
     html = get("/")

@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from django.test import Client, override_settings
 
 from shenpi.cases import services
@@ -24,6 +25,7 @@ def error_of(response) -> str:
     return match.group(1) if match else ""
 
 
+@pytest.mark.clocks
 def test_the_right_number_and_code_show_stage_step_due_and_history(portal):
     case = accepted(portal)
     case = services.perform(case, "pass", actor=portal.people["handler"], params={"opinion": SECRET_OPINION})
@@ -59,6 +61,7 @@ def test_no_staff_opinion_comment_or_name_is_shown(portal):
         assert person.full_name not in html and person.username not in html
 
 
+@pytest.mark.clocks
 def test_a_correction_shows_the_one_time_list(portal):
     case = receive(portal, materials={})
     specs = list(portal.licence.current_version().materials.all())
@@ -201,6 +204,7 @@ def test_the_wait_ends_with_the_window_that_began_at_the_first_failure(portal, s
 SECRET_SUSPENSION = "内部理由：申请人背景待核实"
 
 
+@pytest.mark.clocks
 def test_a_special_procedure_shows_its_kind_length_and_latest_date_not_its_reason(portal):
     case = accepted(portal)
     case = services.perform(case, "suspend", actor=portal.people["handler"],
@@ -217,6 +221,7 @@ def test_a_special_procedure_shows_its_kind_length_and_latest_date_not_its_reaso
     assert "期限顺延" in html and "所用时间不计入办理期限" not in html and SECRET_SUSPENSION not in html
 
 
+@pytest.mark.clocks
 def test_a_supplement_request_shows_its_deadline(portal):
     case = services.perform(accepted(portal), "request_supplement", actor=portal.people["handler"],
                             params={"reason": SECRET_SUSPENSION, "expected_days": 5})

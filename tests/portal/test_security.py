@@ -15,6 +15,7 @@ import re
 
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from shenpi import clock
 from shenpi.applicants.models import Applicant
@@ -128,6 +129,7 @@ def _slot(world) -> Slot:
 def test_public_forms_refuse_posts_without_the_token_and_keep_nothing(world):
     case = completed(world)
     slot = _slot(world)
+    slot_day = f"{timezone.localdate(slot.start):%Y-%m-%d}"
     forms = [
         ("/account/register/", {"kind": "person", "name": "李四", "id_number": person_id("11010519900307777"),
                                 "mobile": "13912349999", "password": PASSWORD, "password2": PASSWORD}),
@@ -136,7 +138,7 @@ def test_public_forms_refuse_posts_without_the_token_and_keep_nothing(world):
                           "mobile": "13912345678", "content": "排队太久"}),
         ("/ratings/", {"number": case.number, "code": case.query_code, "level": Level.SATISFIED}),
         (f"/consult/{world.item.code}/", {"question": "需要什么材料？"}),
-        (reverse("appointments:slots", args=[world.item.code, slot.window.number, f"{slot.start.date():%Y-%m-%d}"]),
+        (reverse("appointments:slots", args=[world.item.code, slot.window.number, slot_day]),
          {"slot": slot.pk, "name": "李四", "id_number": person_id("11010519900307888"), "mobile": "13912345678"}),
     ]
     applicants = Applicant.objects.count()

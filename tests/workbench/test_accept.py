@@ -62,6 +62,7 @@ def test_the_form_lists_the_items_materials_with_deferral_only_where_allowed(org
     assert 'value="accept"' in body and 'value="correct"' in body and 'value="refuse"' in body
 
 
+@pytest.mark.clocks
 def test_acceptance_with_all_materials_opens_the_case_with_a_print_link(org):
     client = org.client("clerk")
     response = client.post("/workbench/accept/", application(org.item, decision="accept"))
@@ -138,6 +139,7 @@ def test_a_deferral_not_allowed_by_the_list_is_not_taken(org):
     assert response.status_code == 409 and not Case.objects.exists()
 
 
+@pytest.mark.clocks
 def test_one_time_correction_lists_every_missing_material_then_issues_one_notice(org):
     specs = list(org.item.current_version().materials.order_by("seq"))
     required_missing = specs[:2]
@@ -193,6 +195,7 @@ def test_refusal_needs_a_reason(org):
     assert case.notices.get().kind == Notice.Kind.REFUSAL
 
 
+@pytest.mark.clocks
 def test_an_on_the_spot_item_is_completed_at_the_window(org):
     spot = f.item(org.dept, name="建筑业企业资质证书遗失补办", promised=0, statutory=20,
                   steps=(("审查", Role.HANDLER, None),))

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from shenpi import clock
 from shenpi.accounts.models import Role
@@ -137,7 +138,7 @@ def test_a_step_with_its_own_hours_is_overdue_within_the_day(org):
 def test_a_step_with_its_own_days_warns_by_its_own_allotment(org, on_monday):
     item = f.item(org.dept, name="施工图审查备案", promised=20, statutory=20, steps=(("审查", Role.HANDLER, 10),))
     case = accepted(org, item=item)
-    assert case.steps.get().due_at.date() == dt.date(2026, 11, 16)
+    assert timezone.localdate(case.steps.get().due_at) == dt.date(2026, 11, 16)
     handler = org.people["handler"]
     assert not in_bucket("due_soon", handler, case, dt.date(2026, 11, 11))
     assert in_bucket("due_soon", handler, case, dt.date(2026, 11, 12))  # 2 of 10 days left

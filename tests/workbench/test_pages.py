@@ -85,6 +85,7 @@ def test_home_shows_who_is_working_and_their_buckets(org, role):
     assert_csp_clean(response)
 
 
+@pytest.mark.clocks
 def test_home_lists_the_chosen_bucket_with_links_to_the_cases(org):
     case = accepted(org)
     client = org.client("handler")

@@ -3,6 +3,8 @@
 import datetime as dt
 import re
 
+from shenpi import clock
+
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 _ID_PATTERN = re.compile(r"^[1-9]\d{16}[\dX]$")
@@ -35,7 +37,7 @@ def validate_id_number(value: str) -> str:
         birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         raise IdentifierError("身份证号码中的出生日期不存在。") from None
-    if birth.year < 1900 or birth > dt.date.today():
+    if birth.year < 1900 or birth > clock.today():
         raise IdentifierError("身份证号码中的出生日期不合理。")
     if id_number_check_digit(number[:17]) != number[17]:
         raise IdentifierError("身份证号码校验位不正确，请核对。")
