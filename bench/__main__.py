@@ -19,6 +19,8 @@ from pathlib import Path
 from .stats import table
 
 COMMANDS = ("workdays", "lifecycle", "list-api")
+# `all` also runs the lifecycle with concurrent actors, as a run of its own under this name.
+CONCURRENT = "lifecycle-actors"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,6 +36,17 @@ def _parser() -> argparse.ArgumentParser:
     lifecycle.add_argument("--warmup-cases", type=int, default=20, help="untimed cases per side first")
     lifecycle.add_argument("--no-spiff", action="store_true", help="skip the SpiffWorkflow side")
     lifecycle.add_argument("--no-floor", action="store_true", help="skip the floor side (plain SQL per task)")
+    lifecycle.add_argument("--actors", type=int, default=0, help="concurrent actors, each driving its own cases "
+                           "(default 0: one case at a time); --cases is then per side, over all actors")
+    lifecycle.add_argument("--processes", type=int, default=1, help="with --actors: spread the actors over this "
+                           "many processes, threads within each (default 1: threads in one process)")
+    lifecycle.add_argument("--round-cases", type=int, default=8, help="with --actors: cases per actor in each "
+                           "round before the next side takes its turn (default 8)")
+    hooks = lifecycle.add_mutually_exclusive_group()
+    hooks.add_argument("--no-hooks", action="store_true", help="run Shenpi's side with the receivers of "
+                       "shenpi.cases.hooks switched off (hooks.disabled())")
+    hooks.add_argument("--hooks-both", action="store_true", help="run Shenpi twice in the same run, with the "
+                       "hooks as installed and with them switched off")
 
     workdays = argparse.ArgumentParser(add_help=False)
     workdays.add_argument("--calls", type=int, default=200_000, help="WorkCalendar calls per function")
@@ -86,13 +99,22 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("list-api", parents=[common, listapi], help="case list API latency on 1M cases")
     sub.add_parser("scan", parents=[common, scan], help="supervision scan on 1M open and 10M closed cases "
                    "(not part of `all`: it generates for about a quarter of an hour)")
-    sub.add_parser("all", parents=[common, lifecycle, workdays, listapi], help="all three, then a summary")
+    everything = sub.add_parser("all", parents=[common, lifecycle, workdays, listapi],
+                                help="all three, then a summary")
+    everything.add_argument("--concurrent-actors", type=int, default=16, help="also run the lifecycle with this "
+                            "many concurrent actors, threads in one process (default 16; 0 skips it)")
+    everything.add_argument("--concurrent-cases", type=int, default=1024, help="cases per side of that run "
+                            "(default 1024)")
     return parser
 
 
 def _write(path: str | None, result: dict) -> None:
     if path:
         Path(path).write_text(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+
+
+def _hooks(args) -> str:
+    return "off" if args.no_hooks else "both" if args.hooks_both else "on"
 
 
 def _run_one(args) -> dict:
@@ -108,7 +130,8 @@ def _run_one(args) -> dict:
             from . import lifecycle
 
             result = lifecycle.run(cases=args.cases, block=args.block, warmup=args.warmup_cases,
-                                   spiff=not args.no_spiff, floor=not args.no_floor)
+                                   spiff=not args.no_spiff, floor=not args.no_floor, hooks=_hooks(args),
+                                   actors=args.actors, processes=args.processes, round_cases=args.round_cases)
         elif args.command == "workdays":
             from . import workdays
 
@@ -139,10 +162,17 @@ def _run_one(args) -> dict:
 def _child_args(args, command: str) -> list[str]:
     """The flags of `all` that the child command understands."""
     out = []
-    if command == "lifecycle":
-        out += ["--cases", str(args.cases), "--block", str(args.block), "--warmup-cases", str(args.warmup_cases)]
+    if command in ("lifecycle", CONCURRENT):
+        if command == "lifecycle":
+            out += ["--cases", str(args.cases), "--block", str(args.block), "--actors", str(args.actors),
+                    "--processes", str(args.processes)]
+        else:
+            out += ["--cases", str(args.concurrent_cases), "--actors", str(args.concurrent_actors)]
+        out += ["--warmup-cases", str(args.warmup_cases), "--round-cases", str(args.round_cases)]
         out += ["--no-spiff"] if args.no_spiff else []
         out += ["--no-floor"] if args.no_floor else []
+        out += ["--no-hooks"] if args.no_hooks else []
+        out += ["--hooks-both"] if args.hooks_both else []
     elif command == "workdays":
         out += ["--calls", str(args.calls), "--reference-calls", str(args.reference_calls)]
     else:
@@ -156,14 +186,24 @@ def _child_args(args, command: str) -> list[str]:
     return out
 
 
+def _commands(args) -> list[str]:
+    """What `all` runs: the three benchmarks, and the concurrent lifecycle after the serial one (unless
+    the serial run is itself concurrent or the concurrent one is switched off)."""
+    commands = list(COMMANDS)
+    if args.concurrent_actors and not args.actors:
+        commands.insert(commands.index("lifecycle") + 1, CONCURRENT)
+    return commands
+
+
 def _run_all(args) -> dict:
     results, failures = {}, []
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="shenpi-bench-all-") as folder:
-        for command in COMMANDS:
+        for command in _commands(args):
             out = Path(folder) / f"{command}.json"
             print(f"\n===== {command} =====", flush=True)
-            child = [sys.executable, "-m", "bench", command, "--json", str(out), *_child_args(args, command)]
+            program = "lifecycle" if command == CONCURRENT else command
+            child = [sys.executable, "-m", "bench", program, "--json", str(out), *_child_args(args, command)]
             if subprocess.run(child, check=False).returncode != 0 or not out.exists():
                 failures.append(command)
                 continue
@@ -180,12 +220,22 @@ def _nan(value) -> float:
 
 def print_summary(results: dict) -> None:
     rows = []
-    life = results.get("lifecycle")
-    if life:
+    for command in ("lifecycle", CONCURRENT):
+        life = results.get(command)
+        if not life:
+            continue
+        how = f", {life['actors']} actors at once" if life.get("actors") else ""
         for name, side in life["sides"].items():
-            rows.append(["lifecycle", f"{name}: cases/s (receive + 5 tasks)", side["cases_per_second"]])
-        if "ratio_spiff_over_ours" in life:
-            rows.append(["lifecycle", "ratio SpiffWorkflow / Shenpi", life["ratio_spiff_over_ours"]])
+            rows.append([command, f"{name}: cases/s (receive + 5 tasks{how})", side["cases_per_second"]])
+            if "actions" in side:
+                rows.append([command, f"{name}: actions/s", side["actions_per_second"]])
+                rows.append([command, f"{name}: p99 ms per action", _nan(side["actions"]["p99_ms"])])
+        for key, label in (("ratio_spiff_over_ours", "ratio SpiffWorkflow / Shenpi, cases/s"),
+                           ("ratio_ours_over_floor", "ratio Shenpi / floor, time per case (aim ≤ 3)"),
+                           ("ratio_spiff_over_ours_no_hooks", "ratio SpiffWorkflow / Shenpi hooks off, cases/s"),
+                           ("ratio_ours_over_floor_no_hooks", "ratio Shenpi hooks off / floor, time per case")):
+            if key in life:
+                rows.append([command, label, life[key]])
     work = results.get("workdays")
     if work:
         for label, rate in work["rates"].items():
@@ -204,7 +254,7 @@ def print_summary(results: dict) -> None:
         rows.append(["list-api", "not measured (endpoint missing)", "-"])
     for failed in results.get("failed", []):
         rows.append([failed, "FAILED (see its output above)", "-"])
-    for command in COMMANDS:
+    for command in (*COMMANDS, CONCURRENT):
         load = (results.get(command) or {}).get("load_average")
         if load:
             rows.append([command, "load average before / after (1 min)",
@@ -220,6 +270,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "scan":
         # --reuse-data decrypts the applicants of an earlier run: the bench's fixed key, not a fresh one.
         os.environ.setdefault("SHENPI_FIELD_KEY", "5348454e50492d62656e63682d6b6579")
+    if args.command in ("lifecycle", "all") and _hooks(args) != "on":
+        from .sides import NO_HOOKS_MODULE, hooks_module_exists
+
+        if not hooks_module_exists():  # say so before a database is created and migrated
+            raise SystemExit(NO_HOOKS_MODULE)
     if args.command == "all":
         if args.db:
             raise SystemExit("`all` creates a database per benchmark; --db applies to single benchmarks")

@@ -9,6 +9,7 @@ in alternating blocks so that drift (autovacuum, caches) hits both sides alike. 
 floor (bench/floor.py), does per task only what any engine keeping state per action must: lock the
 row, write it, append an audit row, commit, in plain SQL through psycopg: how far below it a side
 stays bounds what any ratio between engines can be on this machine.
+With --actors N the same lifecycles run with N actors at once (bench/actors.py).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from shenpi.cases.models import ApplicantKind, State
 
 from . import org
 from .floor import FloorRunner
+from .sides import AIM_OVER_FLOOR, FLOOR, OURS, OURS_NO_HOOKS, SPIFF, SideSpec, side_specs
 from .spiff import TASKS, SpiffRunner
 from .stats import summary_ms, table
 
@@ -34,9 +36,6 @@ from .stats import summary_ms, table
 STEPS = ("receive/start", "accept", "pass 审查", "pass 审核", "pass 审批", "grant+complete")
 # The two service calls of the last task, timed inside its transaction (the commit is not in them).
 GRANT_INSIDE, COMPLETE_INSIDE = "  of which grant", "  of which complete"
-
-
-SPIFF, FLOOR = "SpiffWorkflow 3", "floor: psycopg alone"
 
 
 @dataclass
@@ -58,8 +57,11 @@ def _fresh(user: User) -> User:
 
 
 class ShenpiFlow:
-    def __init__(self, office: org.Office, rng: random.Random):
+    def __init__(self, office: org.Office, rng: random.Random, own_people: bool = False):
         self.office = office
+        # Concurrent actors each load the staff afresh: _fresh() edits the instances it is given.
+        self.people = ({role: User.objects.get(pk=user.pk) for role, user in office.people.items()}
+                       if own_people else office.people)
         self.materials = {pk: {"received": True} for pk in office.material_ids}
         self.applicants = [
             services.ApplicantInput(kind=ApplicantKind.PERSON, name=org.person_name(rng),
@@ -68,7 +70,7 @@ class ShenpiFlow:
         ]
 
     def run_case(self, index: int, timings: dict[str, list[float]] | None) -> None:
-        people = self.office.people
+        people = self.people
         clock = time.perf_counter
 
         def timed(label, call):
@@ -101,8 +103,9 @@ class ShenpiFlow:
 
 
 class SpiffFlow:
-    def __init__(self, runner: SpiffRunner, rng: random.Random):
+    def __init__(self, runner: SpiffRunner, rng: random.Random, prefix: str = "spiff"):
         self.runner = runner
+        self.prefix = prefix  # case keys are unique: each concurrent actor has its own prefix
         self.applicants = [{"applicant_name": org.person_name(rng), "applicant_id": org.person_id(rng),
                             "phone": org.mobile(rng)} for _ in range(64)]
         self.serial = 0
@@ -111,7 +114,7 @@ class SpiffFlow:
         clock = time.perf_counter
         self.serial += 1
         start = clock()
-        workflow_id = self.runner.start(f"spiff-{self.serial}", self.applicants[index % 64])
+        workflow_id = self.runner.start(f"{self.prefix}-{self.serial}", self.applicants[index % 64])
         if timings is not None:
             timings["receive/start"].append(clock() - start)
         done = False
@@ -142,6 +145,8 @@ class FloorFlow:
             if timings is not None:
                 timings[label].append(clock() - start)
 
+
+SHORT = {SPIFF: "spiff", FLOOR: "floor", OURS: "ours", OURS_NO_HOOKS: "no-hooks"}
 
 # Statements per step on the floor side (psycopg's own, which Django's capture does not see).
 FLOOR_STATEMENTS = {"receive/start": 4, **{label: 5 for label in STEPS[1:]}}
@@ -185,47 +190,109 @@ def _queue_notifications_as_in_production() -> None:
     app.conf.update(broker_url="memory://", task_always_eager=False)
 
 
+class Kit:
+    """What a process needs to build the sides' flows: the office, the runners (a parsed BPMN spec and
+    a serializer per process, as an application would keep them)."""
+
+    def __init__(self, office: org.Office, specs: list[SideSpec], seed: int):
+        self.office, self.seed = office, seed
+        kinds = {spec.kind for spec in specs}
+        self.spiff = SpiffRunner() if "spiff" in kinds else None
+        self.floor = FloorRunner() if "floor" in kinds else None
+
+    @property
+    def runners(self) -> list:
+        return [runner for runner in (self.spiff, self.floor) if runner is not None]
+
+    def flow(self, spec: SideSpec, rng: random.Random, actor: int | None = None):
+        """One side's flow; an actor's (actor given) has staff instances and case keys of its own."""
+        if spec.kind == "shenpi":
+            return ShenpiFlow(self.office, rng, own_people=actor is not None)
+        if spec.kind == "spiff":
+            return SpiffFlow(self.spiff, rng, prefix="spiff" if actor is None else f"spiff-a{actor}")
+        return FloorFlow(self.floor, rng)
+
+
 def run(cases: int = 2000, block: int = 100, warmup: int = 20, seed: int = 7, spiff: bool = True,
-        floor: bool = True) -> dict:
+        floor: bool = True, hooks: str = "on", actors: int = 0, processes: int = 1,
+        round_cases: int = 8) -> dict:
+    """Serial (actors = 0): one case at a time in alternating blocks. Concurrent: bench/actors.py."""
+    specs = side_specs(spiff, floor, hooks)
     _queue_notifications_as_in_production()
-    rng = random.Random(seed)
     office = org.make_office()
-    ours = ShenpiFlow(office, rng)
-    sides = [Side("Shenpi services")]
-    flows = [ours]
-    runners = []
-    if spiff:
-        runners.append(SpiffRunner())
-        sides.append(Side(SPIFF))
-        flows.append(SpiffFlow(runners[-1], rng))
-    if floor:
-        runners.append(FloorRunner())
-        sides.append(Side(FLOOR))
-        flows.append(FloorFlow(runners[-1], rng))
-    for runner in runners:
+    kit = Kit(office, specs, seed)
+    for runner in kit.runners:
         runner.create_table()
     try:
-        print(f"lifecycle: warming up ({warmup} cases per side) …", flush=True)
-        for flow in flows:
+        if actors:
+            from . import actors as crowd
+
+            return crowd.run(kit, specs, cases=cases, actors=actors, processes=processes,
+                             round_cases=round_cases, warmup=warmup)
+        return _run_serial(kit, specs, cases, block, warmup)
+    finally:
+        for runner in kit.runners:
+            runner.drop_table()
+
+
+def _run_serial(kit: Kit, specs: list[SideSpec], cases: int, block: int, warmup: int) -> dict:
+    rng = random.Random(kit.seed)
+    sides = [Side(spec.name) for spec in specs]
+    flows = [kit.flow(spec, rng) for spec in specs]
+    print(f"lifecycle: warming up ({warmup} cases per side) …", flush=True)
+    for spec, flow in zip(specs, flows, strict=True):
+        with spec.context():
             for i in range(warmup):
                 flow.run_case(i, None)
-        queries = {side.name: FLOOR_STATEMENTS if side.name == FLOOR else _queries_per_step(flow)
-                   for side, flow in zip(sides, flows, strict=True)}
-        done = 0
-        while done < cases:
-            size = min(block, cases - done)
-            for side, flow in zip(sides, flows, strict=True):
+    queries = {}
+    for spec, flow in zip(specs, flows, strict=True):
+        with spec.context():
+            queries[spec.name] = FLOOR_STATEMENTS if spec.kind == "floor" else _queries_per_step(flow)
+    done = 0
+    while done < cases:
+        size = min(block, cases - done)
+        for spec, side, flow in zip(specs, sides, flows, strict=True):
+            with spec.context():
                 started = time.perf_counter()
                 for i in range(done, done + size):
                     flow.run_case(i, side.steps)
                 side.seconds += time.perf_counter() - started
-                side.cases += size
-            done += size
-            print(f"lifecycle: {done}/{cases} cases per side", flush=True)
-    finally:
-        for runner in runners:
-            runner.drop_table()
+            side.cases += size
+        done += size
+        print(f"lifecycle: {done}/{cases} cases per side", flush=True)
     return _report(sides, queries)
+
+
+def ratios(cases_per_second: dict[str, float], concurrent: bool = False) -> dict:
+    """Print and return the ratios between the sides: Shenpi's time per case over the floor's (the aim:
+    at most AIM_OVER_FLOOR), and SpiffWorkflow's throughput over Shenpi's (the aim under concurrency:
+    at most 1, i.e. Shenpi no slower)."""
+    out = {}
+    floor = cases_per_second.get(FLOOR)
+    spiff = cases_per_second.get(SPIFF)
+    per_case = "wall time ÷ cases" if concurrent else "time per case"
+    for name in (OURS, OURS_NO_HOOKS):
+        ours = cases_per_second.get(name)
+        if not ours:
+            continue
+        key = "" if name == OURS else "_no_hooks"
+        if floor:
+            over_floor = floor / ours
+            out[f"ratio_ours_over_floor{key}"] = over_floor
+            verdict = "met" if over_floor <= AIM_OVER_FLOOR else "not met"
+            print(f"{name} ÷ floor, {per_case}: {over_floor:.2f}× (aim ≤ {AIM_OVER_FLOOR:g}×: {verdict})")
+        if spiff:
+            over_ours = spiff / ours
+            out[f"ratio_spiff_over_ours{key}"] = over_ours
+            verdict = "Shenpi no slower" if over_ours <= 1 else "Shenpi slower"
+            print(f"SpiffWorkflow ÷ {name}, cases per second: {over_ours:.2f} ({verdict}; "
+                  f"Shenpi ÷ SpiffWorkflow throughput {1 / over_ours:.2f})")
+    if floor:
+        out["floor_cases_per_second"] = floor
+        if spiff:
+            out["ratio_spiff_over_floor"] = floor / spiff
+            print(f"{SPIFF} ÷ floor, {per_case}: {floor / spiff:.2f}×")
+    return out
 
 
 def _report(sides: list[Side], queries: dict[str, dict[str, int]]) -> dict:
@@ -241,19 +308,7 @@ def _report(sides: list[Side], queries: dict[str, dict[str, int]]) -> dict:
     print()
     print(table(["side", "cases", "seconds", "cases/s", "ms/case"], rows,
                 title="Case lifecycle: receive + 5 user tasks, 6 commits per case, sequential, one connection"))
-    by_name = {side.name: side for side in sides}
-    ours, spiff = sides[0], by_name.get(SPIFF)
-    if spiff and ours.cases_per_second:
-        ratio = spiff.cases_per_second / ours.cases_per_second
-        result["ratio_spiff_over_ours"] = ratio
-        print(f"ratio SpiffWorkflow / Shenpi cases per second: {ratio:.2f}"
-              + (f" (Shenpi {1 / ratio:.2f}× as fast)" if ratio < 1 else ""))
-    if FLOOR in by_name and by_name[FLOOR].cases_per_second:
-        floor_cps = by_name[FLOOR].cases_per_second
-        result["floor_cases_per_second"] = floor_cps
-        for side in (ours, spiff):
-            if side and side.cases_per_second:
-                print(f"{side.name}: {floor_cps / side.cases_per_second:.2f}× the floor's time per case")
+    result.update(ratios({side.name: side.cases_per_second for side in sides}))
     step_rows = []
     for label in (*STEPS, GRANT_INSIDE, COMPLETE_INSIDE):
         row = [label]
@@ -266,7 +321,7 @@ def _report(sides: list[Side], queries: dict[str, dict[str, int]]) -> dict:
         step_rows.append(row)
     headers = ["step"]
     for side in sides:
-        short = {SPIFF: "spiff", FLOOR: "floor"}.get(side.name, "ours")
+        short = SHORT.get(side.name, "ours")
         headers += [f"{short} p50 ms", f"{short} p95", f"{short} p99", f"{short} SQL"]
     print()
     print(table(headers, step_rows,
