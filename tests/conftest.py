@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 import pytest
 import time_machine
 
-from shenpi import clock
+from shenpi import background, clock
 from shenpi.catalog.services import forget_flows
 
 
@@ -95,6 +95,12 @@ def _utc_clock(request, _running_clock):
         return
     with time_machine.travel(utc_moment(text), tick=True):
         yield text
+
+
+@pytest.fixture(autouse=True)
+def _no_wake_up_from_another_test():
+    """Each test's commits wake the delivery workers themselves (see shenpi.background)."""
+    background.forget_wake_ups()
 
 
 @pytest.fixture(autouse=True)

@@ -44,7 +44,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 
-from shenpi import clock
+from shenpi import background, clock
 
 from . import store
 from .models import Publication
@@ -53,6 +53,9 @@ if TYPE_CHECKING:
     from .lifecycle import Act
 
 logger = logging.getLogger("shenpi.cases.hooks")
+
+# The Celery task that drains the outbox (shenpi.cases.tasks registers it under this name).
+DELIVERY_TASK = "shenpi.cases.tasks.deliver_publications"
 
 ANY = "*"  # every action: receipt ("receive") and system actions ("recompute_dues") included
 
@@ -197,19 +200,11 @@ def _publish(act: Act, subscribers: tuple[Subscriber, ...]) -> None:
 
 def _deliver_after_commit() -> None:
     """One delivery per transaction, however many events it published."""
-    if any(entry[1] is _start_delivery for entry in connection.run_on_commit):
-        return
-    # robust: the action is committed by then; a broker outage must not turn it into an error.
-    transaction.on_commit(_start_delivery, robust=True)
+    background.once_after_commit(_start_delivery)
 
 
 def _start_delivery() -> None:
-    if settings.CELERY_BROKER_URL:
-        from shenpi.celery import app
-
-        app.send_task("shenpi.cases.tasks.deliver_publications")
-    else:
-        deliver()
+    background.wake(DELIVERY_TASK, deliver)
 
 
 def deliver(limit: int = 100, max_passes: int = 50) -> dict[str, int]:

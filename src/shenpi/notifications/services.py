@@ -14,14 +14,13 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from celery import current_app
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.db.models import F, QuerySet
 
-from shenpi import clock
+from shenpi import background, clock
 from shenpi.accounts.identifiers import IdentifierError, mask_phone, validate_mobile
 from shenpi.prepared import insert_row
 
@@ -168,18 +167,11 @@ def resend(messages: QuerySet[Notification]) -> int:
 
 def _deliver_after_commit() -> None:
     """One delivery per transaction, however many messages it wrote."""
-    if any(entry[1] is _start_delivery for entry in connection.run_on_commit):
-        return
-    # robust: the caller's change is committed by then; a broker outage must not turn it into an error.
-    transaction.on_commit(_start_delivery, robust=True)
+    background.once_after_commit(_start_delivery)
 
 
 def _start_delivery() -> None:
-    if settings.CELERY_BROKER_URL:
-        # By name: the task's module imports this one, and the web process need not load it to queue it.
-        current_app.send_task(DELIVERY_TASK)
-    else:
-        drain()
+    background.wake(DELIVERY_TASK, drain)
 
 
 # -- delivering ------------------------------------------------------------------------------------
