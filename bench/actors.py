@@ -22,11 +22,10 @@ import threading
 import time
 import traceback
 from collections import defaultdict
-from dataclasses import dataclass, field
 
 from django.db import connection, connections
 
-from .lifecycle import GRANT_INSIDE, STEPS, Kit, ratios
+from .lifecycle import GRANT_INSIDE, STEPS, Kit, Side, ratios
 from .sides import OfficeRef, SideSpec, process_main
 from .stats import summary_ms, table
 
@@ -192,13 +191,7 @@ class ProcessCrowd:
 
 # -- the run ----------------------------------------------------------------------------------------
 
-@dataclass
-class Tally:
-    name: str
-    seconds: float = 0.0
-    cases: int = 0
-    steps: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-
+class Tally(Side):
     @property
     def actions(self) -> list[float]:
         """Every request's latency (the six requests of a case, not the calls inside the last)."""
