@@ -221,15 +221,23 @@ def explain(catalogue: listdata.Catalogue, scenarios: list[str], full: bool) -> 
 
 def _explain_request(client: Client, scenario: str, path: str, token: str, code: str, full: bool) -> dict:
     client.get(path, HTTP_AUTHORIZATION=f"Token {token}")  # warm caches (calendar, content types)
-    with CaptureQueriesContext(connection) as captured:
+    sent: list[tuple[str, tuple]] = []
+
+    def keep(execute, sql, params, many, context):
+        # The SQL as written, with its values apart: kept statements are bound on the server, so the
+        # captured text has $1 placeholders that EXPLAIN alone cannot run.
+        sent.append((sql, tuple(params or ())))
+        return execute(sql, params, many, context)
+
+    with CaptureQueriesContext(connection) as captured, connection.execute_wrapper(keep):
         started = time.perf_counter()
         response = client.get(path, HTTP_AUTHORIZATION=f"Token {token}")
         elapsed = (time.perf_counter() - started) * 1000
     statements = []
-    for q in captured.captured_queries:
+    for q, (sql, params) in zip(captured.captured_queries, sent, strict=False):
         entry = {"sql": q["sql"], "ms": float(q["time"]) * 1000}
-        if q["sql"].lstrip().upper().startswith("SELECT") and "cases_case" in q["sql"]:
-            entry["plan"] = _explain(q["sql"])
+        if sql.lstrip().upper().startswith("SELECT") and "cases_case" in sql:
+            entry["plan"] = _explain(sql, params)
         statements.append(entry)
     print(f"\n[{scenario}, {code}] {path} → {response.status_code}, {elapsed:.1f} ms in-process, "
           f"{len(statements)} SQL statements")
@@ -248,10 +256,10 @@ def _explain_request(client: Client, scenario: str, path: str, token: str, code:
             "statements": statements}
 
 
-def _explain(sql: str) -> str:
+def _explain(sql: str, params: tuple) -> str:
     try:
         with connection.cursor() as cursor:
-            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
             return "\n".join(row[0] for row in cursor.fetchall())
     except OperationalError as error:
         return f"Execution Time: more than {EXPLAIN_TIMEOUT_S} s (cancelled: {str(error).strip()})"
