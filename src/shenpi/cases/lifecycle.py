@@ -25,7 +25,7 @@ from shenpi.workdays.calendar import WorkCalendar
 from shenpi.workdays.services import office_hours
 
 from . import store
-from .models import Case, CaseEvent, CaseStep, ClockStop, Decision, Extension, Notice, State
+from .models import Case, CaseEvent, CaseMaterial, CaseStep, ClockStop, Decision, Extension, Notice, State
 
 # Days the law gives for a correction notice (art. 32) and for delivering a decision (art. 44).
 CORRECTION_NOTICE_DAYS = 5
@@ -423,13 +423,14 @@ def return_step(act: Act) -> str:
     return State.IN_PROGRESS
 
 
-def _stop_clock(act: Act, kind, kind_name: str, expected: int, limit: int, reason: str) -> ClockStop:
+def _stop_clock(act: Act, kind, kind_name: str, expected: int, limit: int, reason: str,
+                materials: list[dict] | None = None) -> ClockStop:
     case = act.case
     case.clock_stopped_on = act.today
     return act.insert(ClockStop(
         case=case, step=act.step, kind=kind, kind_name=kind_name, reason=reason, expected_days=expected,
         limit_days=limit, limit_due=act.calendar.add(act.today, limit), resume_to=case.state,
-        started_at=act.now,
+        started_at=act.now, materials=materials or [],
     ))
 
 
@@ -453,14 +454,54 @@ def suspend(act: Act) -> str:
     return State.SUSPENDED
 
 
+def _supplement_list(act: Act) -> list[dict]:
+    """The materials a 补件 asks for: [{name, problem, material}], `material` the case material's id or None.
+
+    Entries name a material of the case (by id) or any other document by name; none at all is allowed
+    (the reason then says what is wanted), but a blank or foreign entry is refused.
+    """
+    raw = act.params.get("materials") or []
+    if not isinstance(raw, list | tuple):
+        message = "补件材料清单格式不正确。"
+        raise InvalidInput(message, {"materials": [message]})
+    own = {m.pk: m.name for m in act.case.materials.all()}
+    listed: list[dict] = []
+    for entry in raw:
+        entry = entry if isinstance(entry, dict) else {"material": entry}
+        problem = str(entry.get("problem") or "").strip()[:300]
+        material = entry.get("material")
+        if material not in (None, ""):
+            try:
+                material = int(material)
+            except (TypeError, ValueError):
+                material = None
+            if material not in own:
+                message = "所列材料不属于本件。"
+                raise InvalidInput(message, {"materials": [message]})
+            name = str(entry.get("name") or "").strip() or own[material]
+        else:
+            material, name = None, str(entry.get("name") or "").strip()
+        if not name:
+            message = "补件材料名称不能为空。"
+            raise InvalidInput(message, {"materials": [message]})
+        if any(e["name"] == name for e in listed):
+            continue
+        listed.append({"name": name[:200], "problem": problem or "需补交", "material": material})
+    return listed
+
+
 def request_supplement(act: Act) -> str:
-    """补件 during processing: the clock stops until the materials come back."""
+    """补件 during processing: the clock stops until the materials come back (at the window or online)."""
     reason = _need_reason(act, message="请写明需要补交的材料及原因。")
     expected = _positive_int(act, "expected_days", "请填写补交期限（1至30个工作日）。", 30) \
         if act.params.get("expected_days") not in (None, "") else CORRECTION_NOTICE_DAYS
-    stop = _stop_clock(act, None, "补件", expected, expected, reason)
+    listed = _supplement_list(act)
+    stop = _stop_clock(act, None, "补件", expected, expected, reason, materials=listed)
     act.event_data.update(expected_days=expected, limit_due=stop.limit_due.isoformat())
-    act.notify(Notice.Kind.SUPPLEMENT, reason=reason, expected_days=expected)
+    if listed:
+        act.event_data["materials"] = listed
+    act.notify(Notice.Kind.SUPPLEMENT, reason=reason, expected_days=expected, due=stop.limit_due.isoformat(),
+               **({"materials": [{"name": e["name"], "problem": e["problem"]} for e in listed]} if listed else {}))
     return State.SUSPENDED
 
 
@@ -470,9 +511,14 @@ def _stopping_department(case: Case) -> int | None:
             .values_list("step__department_id", flat=True).first())
 
 
-def resume(act: Act) -> str:
+def open_stop(case: Case) -> ClockStop | None:
+    """The case's clock stop under way (特别程序 or 补件), if any."""
+    return case.clock_stops.filter(ended_at__isnull=True).order_by("-pk").first()
+
+
+def _restart_clock(act: Act, stop: ClockStop | None) -> str:
+    """The stop ends today: its working days move the dues (art. 45), and the case goes back where it was."""
     case = act.case
-    stop = case.clock_stops.filter(ended_at__isnull=True).order_by("-pk").first()
     if stop is None or case.clock_stopped_on is None:
         raise TransitionRefused("本件没有进行中的暂停。")
     stopped = max(0, act.calendar.between(case.clock_stopped_on, act.today))
@@ -482,9 +528,78 @@ def resume(act: Act) -> str:
     case.clock_stopped_on = None
     derive_dues(case, act.calendar)
     _follow_case_dues(act, shift_days=stopped)
-    act.comment = str(act.params.get("comment") or "").strip()
     act.event_data["stopped_days"] = stopped
     return stop.resume_to
+
+
+def resume(act: Act) -> str:
+    act.comment = str(act.params.get("comment") or "").strip()
+    return _restart_clock(act, open_stop(act.case))
+
+
+def _supplied_files(act: Act, listed: list[dict]) -> dict[int, dict]:
+    """The files the applicant sent, one for every material the 补件 lists (by its place in the list)."""
+    raw = act.params.get("files")
+    if not isinstance(raw, dict):
+        raw = {}
+    files: dict[int, dict] = {}
+    for key, given in raw.items():
+        try:
+            index = int(key)
+        except (TypeError, ValueError):
+            index = -1
+        keys = ("file", "name", "digest", "content_type", "size")
+        if not (0 <= index < len(listed)) or not isinstance(given, dict) or not all(given.get(k) for k in keys):
+            message = "所交文件与补件告知所列材料不符。"
+            raise InvalidInput(message, {"files": [message]})
+        files[index] = given
+    missing = [entry["name"] for i, entry in enumerate(listed) if i not in files]
+    if missing:
+        message = f"请上传补件告知所列的全部材料：{'、'.join(missing)}。"
+        raise InvalidInput(message, {"files": [message]})
+    return files
+
+
+def _receive_file(act: Act, entry: dict, given: dict, own: dict) -> None:
+    """A supplied file joins the case's materials; a material received before keeps its earlier file."""
+    note = f"网上补件：{given['name']}"[:300]
+    material = own.get(entry.get("material"))
+    if material is not None and not material.received:
+        material.received, material.deferred, material.received_at = True, False, act.now
+        material.file.name, material.content_hash = given["file"], given["digest"]
+        material.content_type, material.size, material.note = given["content_type"], int(given["size"]), note
+        material.copies = material.copies or 1
+        act.update(material, "received", "deferred", "received_at", "file", "content_hash", "content_type",
+                   "size", "note", "copies")
+        return
+    row = CaseMaterial(case=act.case, spec_id=material.spec_id if material else None,
+                       name=f"{entry['name']}（补交）"[:200], required=False, received=True, copies=1,
+                       content_hash=given["digest"], content_type=given["content_type"], size=int(given["size"]),
+                       received_at=act.now, note=note)
+    row.file.name = given["file"]
+    act.insert(row)
+
+
+def supply(act: Act) -> str:
+    """The applicant answers a 补件 online: every listed material as a checked file, and the clock restarts.
+
+    The caller (shenpi.online) has checked each file by its content and stored it; the digests go into
+    the event, so the audit trail says which files came back.
+    """
+    stop = open_stop(act.case)
+    if stop is None or not stop.is_supplement:
+        raise TransitionRefused("本件当前没有待补交的材料。")
+    listed = stop.materials or []
+    if not listed:
+        raise TransitionRefused("该补件告知未列明材料清单，请按告知要求到窗口补交。")
+    files = _supplied_files(act, listed)
+    own = {m.pk: m for m in act.case.materials.all()}
+    for index, entry in enumerate(listed):
+        _receive_file(act, entry, files[index], own)
+    act.comment = str(act.params.get("comment") or "").strip()[:2000]
+    act.event_data["files"] = [{"name": listed[i]["name"], "file": files[i]["name"], "digest": files[i]["digest"],
+                                "size": int(files[i]["size"])} for i in sorted(files)]
+    return _restart_clock(act, stop)
 
 
 def extend(act: Act) -> str:
@@ -624,6 +739,13 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
 SYSTEM_TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
     _t("recompute_dues", "重新计算办理期限", {_S.IN_PROGRESS, _S.SUSPENDED, _S.DECIDING, _S.DECIDED}, set(),
        recompute_dues),
+)}
+
+
+# What the applicant does to their own case online: through the same door, authorised by the case
+# being theirs (services.perform_as_applicant), never by a role; no staff page offers these.
+APPLICANT_TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
+    _t("supply", "申请人网上补件", {_S.SUSPENDED}, set(), supply),
 )}
 
 

@@ -236,6 +236,8 @@ class ClockStop(models.Model):
     started_at = models.DateTimeField("开始")
     ended_at = models.DateTimeField("结束", null=True, blank=True)
     stopped_days = models.PositiveIntegerField("暂停工作日", default=0)
+    materials = models.JSONField("需补交的材料", default=list, blank=True,
+                                 help_text="补件所列材料：[{name, problem, material}]，申请人可据此网上补交。")
 
     class Meta:
         verbose_name = verbose_name_plural = "暂停计时(特别程序/补件)"

@@ -297,6 +297,15 @@ def query_url(case_number: str, base_url: str = "") -> str:
     return f"{base_url.rstrip('/')}/query/?{urlencode({'number': case_number})}"
 
 
+def rating_url(case_number: str, base_url: str = "") -> str:
+    """The public rating (好差评) address for a case, built like query_url; the applicant adds the query code."""
+    if not base_url:
+        from django.conf import settings
+
+        base_url = settings.PUBLIC_BASE_URL
+    return f"{base_url.rstrip('/')}/ratings/?{urlencode({'number': case_number})}"
+
+
 def qr_matrix(text: str) -> list[list[bool]]:
     """QR modules (True = dark) without quiet zone; medium error correction survives a stamp."""
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)

@@ -1,20 +1,55 @@
 """The cases app's own receivers of case actions (shenpi.cases.hooks), registered like any other's.
 
 What the applicant hears of by SMS is written in the action's transaction (the notification outbox
-delivers it after the commit): nothing is sent for an action that was rolled back.
+delivers it after the commit): nothing is sent for an action that was rolled back. The law wants the
+applicant told of every step they must know of: 受理, 补正, 不予受理, 补件 (what to bring, by when),
+特别程序 (which, why, how long: art. 45), 延期 (the reason and the new date: art. 42) and 办结 (with the
+address where the case can be rated).
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 from shenpi.notifications.services import notify
 
 from . import hooks
 from .lifecycle import Act
+from .notices import query_url, rating_url
 
 # Action → the notification template the applicant receives.
 APPLICANT_MESSAGES = {"accept": "case_accepted", "request_correction": "correction_requested",
                       "refuse": "case_refused", "complete": "case_completed",
-                      "handle_on_the_spot": "case_completed"}
+                      "handle_on_the_spot": "case_completed", "request_supplement": "supplement_requested",
+                      "suspend": "special_procedure", "extend": "case_extended"}
+
+
+def _correction(act: Act) -> dict:
+    return {"materials": [f"{m['name']}（{m['problem']}）" for m in act.event_data["missing"]], "note": act.comment}
+
+
+def _supplement(act: Act) -> dict:
+    listed = act.event_data.get("materials") or []
+    return {"materials": [f"{m['name']}（{m['problem']}）" for m in listed] or [act.comment],
+            "due": dt.date.fromisoformat(act.event_data["limit_due"]),
+            "online": bool(listed), "query_url": query_url(act.case.number)}
+
+
+def _special_procedure(act: Act) -> dict:
+    notice = next(body for kind, body in act.notices if kind == "special_procedure")
+    return {"procedure": notice["procedure"], "reason": notice["reason"], "expected_days": notice["expected_days"]}
+
+
+def _extension(act: Act) -> dict:
+    return {"days": act.event_data["days"], "reason": act.comment}
+
+
+def _completion(act: Act) -> dict:
+    return {"rating_url": rating_url(act.case.number)}
+
+
+_CONTEXT = {"correction_requested": _correction, "supplement_requested": _supplement,
+            "special_procedure": _special_procedure, "case_extended": _extension, "case_completed": _completion}
 
 
 @hooks.after(*APPLICANT_MESSAGES, order=100, name="cases.tell_applicant")
@@ -23,8 +58,6 @@ def tell_applicant(act: Act) -> None:
     if not case.contact_phone:
         return
     template = APPLICANT_MESSAGES[act.action]
-    context = {}
-    if template == "correction_requested":
-        context = {"materials": [f"{m['name']}（{m['problem']}）" for m in act.event_data["missing"]],
-                   "note": act.comment}
+    build = _CONTEXT.get(template)
+    context = build(act) if build else {}
     notify(template, case=case, mobile=case.contact_phone, context=context, topic=f"case:{case.pk}", need_ids=False)

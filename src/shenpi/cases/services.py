@@ -6,6 +6,7 @@ transaction: it succeeds whole or changes nothing.
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from dataclasses import dataclass
 
@@ -230,8 +231,24 @@ def perform(case: Case | int | str, action: str, *, actor: User, params: dict | 
     return _through_the_door(case, transition, actor, params, ip, expected_version)
 
 
+def perform_as_applicant(case: Case | int | str, action: str, *, user: User, id_index: str,
+                         params: dict | None = None, ip: str | None = None) -> Case:
+    """An applicant's own action on their case (网上补件): allowed when the case was filed under their
+    identifier (`id_index`, the blind index of their ID number or USCC); the caller has signed them in."""
+    transition = lifecycle.APPLICANT_TRANSITIONS.get(action)
+    if transition is None:
+        raise InvalidInput(f"未知的操作：{action}", {"action": ["未知的操作。"]})
+
+    def theirs(act: lifecycle.Act) -> None:
+        if not (id_index and hmac.compare_digest(act.case.applicant_id_index, id_index)):
+            raise Forbidden("这不是您的办件。")
+
+    return _through_the_door(case, transition, user, params, ip, authorise=theirs)
+
+
 def _through_the_door(case, transition: lifecycle.Transition, actor: User | None, params: dict | None = None,
-                      ip: str | None = None, expected_version: int | None = None) -> Case:
+                      ip: str | None = None, expected_version: int | None = None,
+                      authorise=None) -> Case:
     """Every change of a case, a person's action or the platform's own: lock, check, receivers
     before, effect, the case row and its chained event, notices, receivers after — one transaction.
 
@@ -248,7 +265,9 @@ def _through_the_door(case, transition: lifecycle.Transition, actor: User | None
             raise TransitionRefused(refusal)
         act = lifecycle.Act(case=locked, actor=actor, params=dict(params or {}), now=clock.now(),
                             calendar=get_calendar(), action=transition.action, before=locked.state, _active=active)
-        if actor is not None:
+        if authorise is not None:
+            authorise(act)
+        elif actor is not None:
             _authorise(act, transition)
         hooks.run_before(act)
         unchanged = _mutable_values(locked)
