@@ -209,8 +209,8 @@ class ActionSerializer(serializers.Serializer):
         "refuse / return / request_supplement / suspend / extend / deny / withdraw / void：理由（必填）"))
     comment = serializers.CharField(required=False, allow_blank=True, help_text="request_correction / resume：说明")
     missing = MissingMaterialSerializer(many=True, required=False, help_text="request_correction：需补正的全部材料")
-    materials = serializers.ListField(child=serializers.IntegerField(), required=False,
-                                      help_text="supplement：补齐的办件材料编号（办件 materials[].id）")
+    materials = serializers.ListField(child=serializers.IntegerField(), required=False, help_text=(
+        "supplement：补齐的办件材料编号；request_supplement：需补交的办件材料编号（办件 materials[].id）"))
     step = serializers.IntegerField(required=False, allow_null=True, help_text=(
         "pass / return / request_supplement / suspend：办理的环节编号（并联时指定）"))
     to_seq = serializers.IntegerField(required=False, allow_null=True,

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from shenpi.accounts import identifiers
 from shenpi.cases.documents import notice_pdf
-from shenpi.cases.models import ApplicantKind, CaseEvent, CaseStep, Notice
+from shenpi.cases.models import ApplicantKind, CaseEvent, CaseStep, ClockStop, Notice, State
 from shenpi.crypto import blind_index
 from shenpi.errors import ServiceError
 
@@ -207,8 +207,10 @@ def reset_confirm(request):
 def home(request):
     """我的办件: my online applications, and the cases (online or at a window) filed under my identifier."""
     applicant = request.applicant
-    cases = services.my_cases(applicant).prefetch_related(Prefetch(
-        "steps", queryset=CaseStep.objects.filter(status=CaseStep.Status.ACTIVE), to_attr="active_steps"))
+    cases = services.my_cases(applicant).prefetch_related(
+        Prefetch("steps", queryset=CaseStep.objects.filter(status=CaseStep.Status.ACTIVE), to_attr="active_steps"),
+        Prefetch("clock_stops", queryset=ClockStop.objects.filter(ended_at__isnull=True, kind__isnull=True),
+                 to_attr="open_supplements"))
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "applicants/home.html", {
         "applicant": applicant, "applications": _online_applications(applicant), "page": page,
@@ -237,7 +239,15 @@ def case_detail(request, number):
         "notices": list(case.notices.all()),
         "events": list(CaseEvent.objects.filter(case=case).order_by("at", "pk").values(*PUBLIC_EVENT_FIELDS)),
         "online": getattr(case, "online_application", None),
+        "stop": _open_stop(case),
     })
+
+
+def _open_stop(case):
+    """The clock stop under way (补件 or 特别程序): what the applicant must bring, or wait for."""
+    if case.state != State.SUSPENDED:
+        return None
+    return case.clock_stops.filter(ended_at__isnull=True).order_by("-pk").first()
 
 
 @applicant_required

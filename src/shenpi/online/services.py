@@ -24,7 +24,7 @@ from shenpi.accounts.models import Role, User
 from shenpi.applicants.models import Applicant
 from shenpi.cases import services as case_services
 from shenpi.cases.lifecycle import CORRECTION_NOTICE_DAYS
-from shenpi.cases.models import ApplicantKind, Case, Channel
+from shenpi.cases.models import ApplicantKind, Case, Channel, ClockStop, State
 from shenpi.catalog.models import Item, ItemVersion, MaterialSpec
 from shenpi.errors import Forbidden, InvalidInput, TransitionRefused
 from shenpi.notifications.services import notify
@@ -514,3 +514,56 @@ def attach_summary(app: OnlineApplication) -> list[dict]:
         })
     return rows
 
+
+
+# -- 补件 during processing, answered online -----------------------------------------------------------
+
+def open_supplement(case: Case) -> ClockStop | None:
+    """The 补件 the applicant may answer online: open, and listing its materials."""
+    stop = case.clock_stops.filter(ended_at__isnull=True, kind__isnull=True).order_by("-pk").first()
+    return stop if stop is not None and stop.materials and case.state == State.SUSPENDED else None
+
+
+def _store(checked: files.CheckedFile) -> str:
+    """The checked content under a random name in the materials' folder; the stored name."""
+    folder = timezone.localtime(clock.now()).strftime("materials/%Y/%m/")
+    return default_storage.save(folder + secrets.token_hex(16) + checked.kind.extension, ContentFile(checked.content))
+
+
+def supply_materials(applicant: Applicant, case: Case | str, uploads: dict, *, comment: str = "",
+                     ip: str | None = None) -> Case:
+    """网上补件: a file for every material the 补件 lists, each checked by content; the case resumes.
+
+    `uploads` maps the material's place in the 补件's list to the uploaded file. The files are checked
+    and stored before the case is locked (reading 20 MB must not hold the row); if the action is
+    refused they are deleted again.
+    """
+    number = case.number if isinstance(case, Case) else str(case)
+    errors: dict[str, list[str]] = {}
+    checked: dict[int, files.CheckedFile] = {}
+    for index, upload in sorted(uploads.items()):
+        if upload is None:
+            continue
+        try:
+            checked[index] = files.inspect(upload)
+        except InvalidInput as error:
+            errors[f"file-{index}"] = error.fields.get("file") or [error.message]
+    if errors:
+        raise InvalidInput("所选文件不符合要求，请重新选择。", errors)
+    text = str(comment or "").strip()
+    if len(text) > TEXT_MAX:
+        raise InvalidInput(f"补件说明不能超过{TEXT_MAX}个字。", {"comment": [f"补件说明不能超过{TEXT_MAX}个字。"]})
+    stored: list[str] = []
+    try:
+        sent = {}
+        for index, one in checked.items():
+            name = _store(one)
+            stored.append(name)
+            sent[str(index)] = {"file": name, "name": one.name, "digest": one.digest,
+                                "content_type": one.kind.content_type, "size": one.size}
+        return case_services.perform_as_applicant(number, "supply", user=applicant.user, id_index=applicant.id_index,
+                                                  params={"files": sent, "comment": text}, ip=ip)
+    except BaseException:
+        for name in stored:
+            default_storage.delete(name)
+        raise

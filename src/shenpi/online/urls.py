@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.items, name="items"),
     path("items/<str:code>/", views.item, name="item"),
     path("items/<str:code>/start/", views.start, name="start"),
+    path("cases/<str:number>/supplement/", views.supplement, name="supplement"),
     path("<str:number>/", views.application, name="application"),
     path("<str:number>/save/", views.save, name="save"),
     path("<str:number>/discard/", views.discard, name="discard"),

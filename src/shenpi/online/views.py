@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from shenpi import clock
 from shenpi.applicants.access import applicant_required, current_applicant
 from shenpi.applicants.forms import put_errors
+from shenpi.applicants.services import my_cases
 from shenpi.errors import ServiceError
 from shenpi.web import client_address
 
@@ -190,3 +191,36 @@ def file_response(row: Upload) -> FileResponse:
 def download(request, number, upload_id):
     app = _mine(request, number)
     return file_response(get_object_or_404(Upload, pk=upload_id, application=app))
+
+
+# -- 补件 during processing ------------------------------------------------------------------------
+
+def _supplement_page(request, case, stop, *, errors=(), field_errors=None, comment="", status=200):
+    field_errors = field_errors or {}
+    rows = [{"index": i, "entry": entry, "errors": field_errors.get(f"file-{i}", [])}
+            for i, entry in enumerate(stop.materials)] if stop else []
+    return render(request, "online/supplement.html", {
+        "case": case, "stop": stop, "rows": rows, "errors": list(errors), "comment": comment,
+        "comment_errors": field_errors.get("comment", []), "limits": _limits(),
+    }, status=status)
+
+
+@applicant_required
+def supplement(request, number):
+    """网上补件: the materials a 补件 during processing lists, uploaded here; submitting them resumes the case."""
+    case = get_object_or_404(my_cases(request.applicant), number=number)
+    stop = services.open_supplement(case)
+    if request.method != "POST" or stop is None:
+        return _supplement_page(request, case, stop)
+    uploads = {row: request.FILES.get(f"file-{row}") for row in range(len(stop.materials))}
+    comment = request.POST.get("comment", "")
+    try:
+        services.supply_materials(request.applicant, case, uploads, comment=comment, ip=client_address(request))
+    except ServiceError as error:
+        loose = [m for key, messages_ in error.fields.items() if not key.startswith("file-") and key != "comment"
+                 for m in messages_]
+        return _supplement_page(request, case, services.open_supplement(case) or stop,
+                                errors=[error.message, *loose], field_errors=error.fields, comment=comment,
+                                status=error.http_status)
+    messages.success(request, "补件材料已提交，办件恢复办理，办理期限自今日起继续计算。")
+    return redirect("applicants:case", number=case.number)

@@ -43,7 +43,7 @@ _STAGE_OF = {
     State.DECIDED: 4, State.COMPLETED: 5,
 }
 # Events that are not actions of the transition table.
-_OTHER_LABELS = {"receive": "收件", "recompute_dues": "重新计算办理期限"}
+_OTHER_LABELS = {"receive": "收件", "recompute_dues": "重新计算办理期限", "supply": "申请人网上补件"}
 
 
 # -- the rate limit --------------------------------------------------------------------------------
@@ -142,9 +142,15 @@ class Progress:
     dues: list[Due] = field(default_factory=list)
     suspension: str = ""
     missing: list[dict] = field(default_factory=list)
+    supplement: list[dict] = field(default_factory=list)  # what a 补件 under way asks for
     decision: str = ""
     reason: str = ""  # the reason of a refusal or a denial, as written in the notice to the applicant
     history: list[HistoryEntry] = field(default_factory=list)
+
+    @property
+    def rateable(self) -> bool:
+        """Completed: the applicant may rate it (好差评, 一事一评) with the same number and code."""
+        return self.stage == len(STAGES)
 
     @property
     def stages(self) -> list[tuple[str, str]]:
@@ -174,7 +180,7 @@ _EventRow = namedtuple("_EventRow", [column.replace("__", "_") for column in _EV
 _EVENTS = Prepared(CaseEvent.objects.filter(case_id=_BY_PK).order_by("at", "pk").values_list(*_EVENT_COLUMNS))
 
 _OPEN_STOP = Prepared(ClockStop.objects.filter(case_id=_BY_PK, ended_at__isnull=True).order_by("-pk")
-                      .values_list("kind_name", "expected_days", "limit_due")[:1])
+                      .values_list("kind_name", "expected_days", "limit_due", "kind_id", "materials")[:1])
 
 
 def _department_name(short_name: str | None, name: str | None) -> str:
@@ -198,15 +204,22 @@ def _dues(case: _CaseRow) -> list[Due]:
     return dues
 
 
-def _suspension(case: _CaseRow, pk: int) -> str:
+def _suspension(case: _CaseRow, pk: int) -> tuple[str, list[dict]]:
+    """The stop under way in words, and the materials a 补件 asks for."""
     if case.state != State.SUSPENDED:
-        return ""
+        return "", []
     stop = _OPEN_STOP.first(pk=pk)
     if stop is None:
-        return "暂停计时，办理期限相应顺延。"
-    kind_name, expected_days, due = stop
+        return "暂停计时，办理期限相应顺延。", []
+    kind_name, expected_days, due, kind_id, materials = stop
+    if kind_id is None:
+        listed = [{"name": str(m.get("name", "")), "problem": str(m.get("problem", ""))}
+                  for m in (materials or []) if isinstance(m, dict)]
+        return (f"补件期间暂停计时：请于{due.year}年{due.month}月{due.day}日前补交材料"
+                f"{'（已登录的申请人可在“我的办件”中在线补交）' if listed else ''}，"
+                "所用时间不计入办理期限。"), listed
     return (f"{kind_name}期间暂停计时（预计{expected_days}个工作日，"
-            f"最迟{due.year}年{due.month}月{due.day}日），所用时间不计入办理期限。")
+            f"最迟{due.year}年{due.month}月{due.day}日），所用时间不计入办理期限。"), []
 
 
 def _missing(case: _CaseRow, events: list[_EventRow]) -> list[dict]:
@@ -282,6 +295,7 @@ def progress(found: Case) -> Progress:
     case = rows[0]
     events = [_EventRow(*row) for row in _EVENTS.rows(pk=found.pk)]
     decision, reason = _decision(case)
+    suspension, supplement = _suspension(case, found.pk)
     applicant = case.applicant_name if case.applicant_kind == "organisation" \
         else identifiers.mask_name(case.applicant_name)
     return Progress(
@@ -290,5 +304,6 @@ def progress(found: Case) -> Progress:
         applicant=applicant, state_label=State(case.state).label, stage=_STAGE_OF.get(case.state),
         ended=_ENDED.get(case.state, ""),
         current_steps=[_step(row) for row in rows if row.active_name is not None],
-        dues=_dues(case), suspension=_suspension(case, found.pk), missing=_missing(case, events), decision=decision,
+        dues=_dues(case), suspension=suspension, supplement=supplement, missing=_missing(case, events),
+        decision=decision,
         reason=reason, history=_history(case, events))

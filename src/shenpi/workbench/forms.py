@@ -212,9 +212,26 @@ class ReturnForm(StepActionForm):
 
 
 class SupplementRequestForm(StepActionForm):
-    reason = _text("需补交的材料及原因", max_length=2000, rows=3)
+    """补件: the case's materials to bring again (ticked) and any other document (one name a line)."""
+
+    materials = forms.MultipleChoiceField(label="需补交的本件材料", required=False,
+                                          widget=forms.CheckboxSelectMultiple)
+    others = _text("其他需补交的材料(每行一项)", max_length=2000, rows=2)
+    reason = _text("补交理由", max_length=2000, rows=3)
     expected_days = forms.CharField(label="补交期限(工作日)", initial=lifecycle.CORRECTION_NOTICE_DAYS, required=False,
                                     widget=forms.NumberInput(attrs={"min": 1, "max": 30}))
+
+    def __init__(self, data=None, **kw):
+        super().__init__(data, **kw)
+        self.fields["materials"].choices = [(m.pk, m.name) for m in self.case.materials.all()]
+
+    def params(self) -> dict:
+        params = super().params()
+        listed = [{"material": pk} for pk in params.pop("materials", [])]
+        listed += [{"name": line.strip()} for line in params.pop("others", "").splitlines() if line.strip()]
+        if listed:
+            params["materials"] = listed
+        return params
 
 
 class SuspendForm(StepActionForm):
