@@ -253,3 +253,14 @@ def test_a_found_case_loads_its_other_fields_when_asked(portal):
     found = progress.find(case.number, case.query_code)
     assert found.pk == case.pk and found.query_code == case.query_code
     assert found.state == case.state and found.department_id == case.department_id
+
+
+def test_a_supplement_under_way_shows_what_to_bring(portal):
+    case = accepted(portal)
+    case = services.perform(case, "pass", actor=portal.people["handler"], params={"opinion": "同意"})
+    permit = case.materials.first()
+    case = services.perform(case, "request_supplement", actor=portal.people["reviewer"], params={
+        "reason": "复印件不清晰", "materials": [{"material": permit.pk, "problem": "复印件不清晰"}]})
+    html = body(ask(case.number, case.query_code))
+    assert "补件期间暂停计时" in html and "在线补交" in html
+    assert f"<li>{permit.name}：复印件不清晰</li>" in html

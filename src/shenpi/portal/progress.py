@@ -212,14 +212,13 @@ def _suspension(case: _CaseRow, pk: int) -> tuple[str, list[dict]]:
     if stop is None:
         return "暂停计时，办理期限相应顺延。", []
     kind_name, expected_days, due, kind_id, materials = stop
-    if kind_id is None:
-        listed = [{"name": str(m.get("name", "")), "problem": str(m.get("problem", ""))}
-                  for m in (materials or []) if isinstance(m, dict)]
-        return (f"补件期间暂停计时：请于{due.year}年{due.month}月{due.day}日前补交材料"
-                f"{'（已登录的申请人可在“我的办件”中在线补交）' if listed else ''}，"
-                "所用时间不计入办理期限。"), listed
-    return (f"{kind_name}期间暂停计时（预计{expected_days}个工作日，"
-            f"最迟{due.year}年{due.month}月{due.day}日），所用时间不计入办理期限。"), []
+    text = (f"{kind_name}期间暂停计时（预计{expected_days}个工作日，"
+            f"最迟{due.year}年{due.month}月{due.day}日），所用时间不计入办理期限。")
+    if kind_id is not None:
+        return text, []
+    listed = [{"name": str(m.get("name", "")), "problem": str(m.get("problem", ""))}
+              for m in (materials or []) if isinstance(m, dict)]
+    return text + ("申请人可登录“我的办件”在线补交，也可到窗口补交。" if listed else "请到窗口补交材料。"), listed
 
 
 def _missing(case: _CaseRow, events: list[_EventRow]) -> list[dict]:
