@@ -146,7 +146,7 @@ def decision(case: Case) -> dict | None:
 def action_label(action: str) -> str:
     if action == "receive":
         return RECEIVE_LABEL
-    transition = lifecycle.TRANSITIONS.get(action)
+    transition = lifecycle.transition_of(action)
     return transition.label if transition else action
 
 

@@ -749,6 +749,11 @@ APPLICANT_TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
 )}
 
 
+def transition_of(action: str) -> Transition | None:
+    """The transition of any table (people's, the applicant's, the platform's): for naming events."""
+    return TRANSITIONS.get(action) or APPLICANT_TRANSITIONS.get(action) or SYSTEM_TRANSITIONS.get(action)
+
+
 def available(case: Case) -> list[Transition]:
     """The actions the table allows for a case now (who may perform them is checked separately)."""
     return [t for t in TRANSITIONS.values() if t.refusal(case) is None]

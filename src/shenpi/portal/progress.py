@@ -43,7 +43,7 @@ _STAGE_OF = {
     State.DECIDED: 4, State.COMPLETED: 5,
 }
 # Events that are not actions of the transition table.
-_OTHER_LABELS = {"receive": "收件", "recompute_dues": "重新计算办理期限", "supply": "申请人网上补件"}
+_OTHER_LABELS = {"receive": "收件", "recompute_dues": "重新计算办理期限"}
 
 
 # -- the rate limit --------------------------------------------------------------------------------
@@ -237,7 +237,7 @@ _CHANNELS = dict(Case._meta.get_field("channel").choices)
 
 def _event_label(event: _EventRow, kinds: dict[str, str]) -> tuple[str, str]:
     """(label, detail) built from the action and its structured data only, never from the comment."""
-    transition = lifecycle.TRANSITIONS.get(event.action)
+    transition = lifecycle.transition_of(event.action)
     label = transition.label if transition else _OTHER_LABELS.get(event.action, "办理")
     data = event.data if isinstance(event.data, dict) else {}
     step = (event.step_name or "") if event.step_id else ""

@@ -54,7 +54,7 @@ def state_tone(value: str) -> str:
 
 @register.filter
 def action_label(action: str) -> str:
-    transition = lifecycle.TRANSITIONS.get(action)
+    transition = lifecycle.transition_of(action)
     return transition.label if transition else EXTRA_ACTION_LABELS.get(action, action)
 
 
