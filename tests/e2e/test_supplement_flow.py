@@ -14,7 +14,6 @@ import re
 
 import pytest
 from django.core.cache import cache
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from shenpi import clock
@@ -71,7 +70,7 @@ def test_a_supplement_is_answered_online_and_the_completed_case_is_rated(live_se
     base = live_server.url
     settings.PUBLIC_BASE_URL = base  # the address the SMS links point at
     form, plan, approval, _other = item.current_version().materials.order_by("seq")
-    applicant = verified(name="李四", id_number=person_id(), mobile="13912345678")
+    verified(name="李四", id_number=person_id(), mobile="13912345678")
     page, staff_page = new_page(), new_page()
 
     # -- the resident signs in and applies online --------------------------------------------------------
