@@ -22,6 +22,7 @@ from django.utils import timezone
 from shenpi import clock
 from shenpi.accounts.models import Role, User
 from shenpi.applicants.models import Applicant
+from shenpi.cases import files
 from shenpi.cases import services as case_services
 from shenpi.cases.lifecycle import CORRECTION_NOTICE_DAYS
 from shenpi.cases.models import ApplicantKind, Case, Channel
@@ -30,7 +31,6 @@ from shenpi.errors import Forbidden, InvalidInput, TransitionRefused
 from shenpi.notifications.services import notify
 from shenpi.workdays.services import get_calendar
 
-from . import files
 from .models import ApplicationEvent, CorrectionNotice, OnlineApplication, Upload
 
 Status = OnlineApplication.Status
@@ -417,11 +417,13 @@ def _attach(case: Case, uploads: dict[int, Upload]) -> None:
     for material in case.materials.filter(spec_id__in=list(uploads)):
         upload = uploads[material.spec_id]
         material.file.name = upload.file.name
+        material.file_name = upload.name
         material.content_hash = upload.digest
         material.content_type = upload.content_type
         material.size = upload.size
+        material.pages = upload.pages
         material.note = f"网上申报电子材料：{upload.name}"[:300]
-        material.save(update_fields=["file", "content_hash", "content_type", "size", "note"])
+        material.save(update_fields=["file", "file_name", "content_hash", "content_type", "size", "pages", "note"])
 
 
 def _correction_items(app: OnlineApplication, items) -> list[dict]:

@@ -16,10 +16,11 @@ from django.views.decorators.http import require_POST
 from shenpi import clock
 from shenpi.applicants.access import applicant_required, current_applicant
 from shenpi.applicants.forms import put_errors
+from shenpi.cases import files
 from shenpi.errors import ServiceError
 from shenpi.web import client_address
 
-from . import files, services
+from . import services
 from .forms import ApplicationForm
 from .models import OnlineApplication, Upload
 
