@@ -1,6 +1,8 @@
 """Once the window accepts an online application, the staff who work the case open its uploads in the
 case page — not in pre-review, which stays the window's — and every opening is recorded."""
 
+import importlib
+
 import pytest
 
 from shenpi.cases.models import MaterialAccess
@@ -56,3 +58,16 @@ def test_a_handler_of_another_department_does_not_see_the_files(world, online_ca
     client = world.client_for(world.others["handler"])
     assert client.get(f"/workbench/cases/{case.number}/materials/{material.pk}/file").status_code == 404
     assert not MaterialAccess.objects.exists()
+
+
+def test_the_migration_names_files_accepted_online_before_names_were_kept(world, online_case):
+    from django.apps import apps
+
+    migration = importlib.import_module("shenpi.cases.migrations.0009_material_files_and_accesses")
+    _, case = online_case
+    with_files = case.materials.exclude(file="")
+    expected = dict(with_files.values_list("pk", "file_name"))
+    with_files.update(file_name="")
+    migration.name_online_files(apps, None)
+    assert dict(case.materials.exclude(file="").values_list("pk", "file_name")) == expected
+    assert all(name.endswith(".pdf") for name in expected.values())

@@ -219,4 +219,4 @@ def test_the_services_say_the_same_as_the_pages(org):
     with pytest.raises(CaseMaterial.DoesNotExist):
         materials.open_material(org.others["approver"], case.number, material.pk, ip=None)
     assert MaterialAccess.objects.count() == 1
-    assert files.INLINE_TYPES == {"application/pdf", "image/jpeg", "image/png"}
+    assert {"application/pdf", "image/jpeg", "image/png"} == files.INLINE_TYPES

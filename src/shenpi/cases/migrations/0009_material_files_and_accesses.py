@@ -4,6 +4,23 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
+ONLINE_NOTE = "网上申报电子材料："
+BATCH = 2000
+
+
+def name_online_files(apps, schema_editor):
+    """Materials accepted online before files had a name: the name the applicant gave is in the note."""
+    CaseMaterial = apps.get_model("cases", "CaseMaterial")
+    rows = CaseMaterial.objects.exclude(file="").filter(file_name="", note__startswith=ONLINE_NOTE).only("note")
+    batch = []
+    for material in rows.iterator(chunk_size=BATCH):
+        material.file_name = material.note[len(ONLINE_NOTE):][:200]
+        batch.append(material)
+        if len(batch) == BATCH:
+            CaseMaterial.objects.bulk_update(batch, ["file_name"])
+            batch = []
+    CaseMaterial.objects.bulk_update(batch, ["file_name"])
+
 
 class Migration(migrations.Migration):
 
@@ -46,4 +63,5 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['case', 'at'], name='material_access_case_at'), models.Index(fields=['reference', 'at'], name='material_access_ref_at')],
             },
         ),
+        migrations.RunPython(name_online_files, migrations.RunPython.noop, elidable=True),
     ]
