@@ -5,9 +5,9 @@ import io
 import pytest
 from pypdf import PdfReader, PdfWriter
 
+from shenpi.cases import files
 from shenpi.crypto import sm3_hex
 from shenpi.errors import InvalidInput
-from shenpi.online import files
 
 from .conftest import EXE, JPEG, PNG, pdf, upload
 

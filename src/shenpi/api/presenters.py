@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from shenpi.accounts.models import User
 from shenpi.cases import deadlines, lifecycle, queries
-from shenpi.cases.models import Case, Notice, State
+from shenpi.cases.models import Case, CaseMaterial, Notice, State
 from shenpi.workdays.calendar import WorkCalendar, estimated_holidays
 from shenpi.workdays.models import CalendarDay, CalendarYear
 
@@ -148,6 +148,15 @@ def action_label(action: str) -> str:
         return RECEIVE_LABEL
     transition = lifecycle.transition_of(action)
     return transition.label if transition else action
+
+
+def material_file(material: CaseMaterial) -> dict | None:
+    """A material's electronic file and the workbench page that shows it (opening it there is recorded)."""
+    if not material.file:
+        return None
+    return {"name": material.shown_name, "content_type": material.content_type, "size": material.size,
+            "pages": material.pages,
+            "url": f"/workbench/cases/{material.case.number}/materials/{material.pk}/"}
 
 
 def notice_pdf_path(case: Case, notice: Notice) -> str:

@@ -356,6 +356,14 @@ class ExtensionSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
 
 
+class MaterialFileSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="文件名")
+    content_type = serializers.CharField(help_text="按文件内容识别的类型：application/pdf、image/jpeg 或 image/png")
+    size = serializers.IntegerField(help_text="字节数")
+    pages = serializers.IntegerField(allow_null=True, help_text="PDF 页数")
+    url = serializers.CharField(help_text="查看地址（工作台，须登录；PDF 与图片在页面内显示，每次查看均记录）")
+
+
 class CaseMaterialSerializer(serializers.Serializer):
     id = serializers.IntegerField(help_text="办件材料编号（supplement 的 materials 参数）")
     spec = serializers.IntegerField(source="spec_id", allow_null=True)
@@ -367,6 +375,11 @@ class CaseMaterialSerializer(serializers.Serializer):
     received_at = serializers.DateTimeField(allow_null=True)
     content_hash = serializers.CharField(help_text="电子材料的 SM3 摘要")
     note = serializers.CharField()
+    file = serializers.SerializerMethodField(help_text="电子材料（网上申报上传或窗口扫描）；无电子文件时为空")
+
+    @extend_schema_field(MaterialFileSerializer(allow_null=True))
+    def get_file(self, material) -> dict | None:
+        return presenters.material_file(material)
 
 
 class NoticeSerializer(serializers.Serializer):

@@ -10,7 +10,17 @@ from __future__ import annotations
 from django.contrib import admin, messages
 
 from . import hooks
-from .models import Case, CaseEvent, CaseMaterial, CaseStep, ClockStop, Extension, Notice, Publication
+from .models import (
+    Case,
+    CaseEvent,
+    CaseMaterial,
+    CaseStep,
+    ClockStop,
+    Extension,
+    MaterialAccess,
+    Notice,
+    Publication,
+)
 
 
 class ReadOnlyForSuperusers:
@@ -40,7 +50,7 @@ class ReadOnlyInline(ReadOnlyForSuperusers, admin.TabularInline):
 
 class MaterialInline(ReadOnlyInline):
     model = CaseMaterial
-    fields = ["name", "required", "received", "deferred", "copies", "received_at", "content_hash"]
+    fields = ["name", "required", "received", "deferred", "copies", "received_at", "file_name", "content_hash"]
 
 
 class StepInline(ReadOnlyInline):
@@ -107,6 +117,22 @@ class CaseAdmin(ReadOnlyForSuperusers, admin.ModelAdmin):
     @admin.display(description="事项编码", ordering="item__code")
     def item_code(self, obj: Case) -> str:
         return obj.item.code
+
+
+@admin.register(MaterialAccess)
+class MaterialAccessAdmin(ReadOnlyForSuperusers, admin.ModelAdmin):
+    """Who opened which applicant's file, when and from where (查阅记录): kept, never changed."""
+
+    list_display = ["at", "reference", "material_name", "file_name", "viewer_name", "ip", "inline"]
+    list_filter = ["inline"]
+    search_fields = ["^reference", "viewer_name"]
+    date_hierarchy = "at"
+    show_full_result_count = False
+    fields = readonly_fields = ["at", "reference", "case", "material", "material_name", "file_name", "digest",
+                                "viewer", "viewer_name", "ip", "inline"]
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
 
 
 @admin.register(Publication)

@@ -568,14 +568,15 @@ def _receive_file(act: Act, entry: dict, given: dict, own: dict) -> None:
         material.received, material.deferred, material.received_at = True, False, act.now
         material.file.name, material.content_hash = given["file"], given["digest"]
         material.content_type, material.size, material.note = given["content_type"], int(given["size"]), note
+        material.file_name, material.pages = given["name"][:200], given.get("pages")
         material.copies = material.copies or 1
-        act.update(material, "received", "deferred", "received_at", "file", "content_hash", "content_type",
-                   "size", "note", "copies")
+        act.update(material, "received", "deferred", "received_at", "file", "file_name", "content_hash",
+                   "content_type", "size", "pages", "note", "copies")
         return
     row = CaseMaterial(case=act.case, spec_id=material.spec_id if material else None,
                        name=f"{entry['name']}（补交）"[:200], required=False, received=True, copies=1,
                        content_hash=given["digest"], content_type=given["content_type"], size=int(given["size"]),
-                       received_at=act.now, note=note)
+                       file_name=given["name"][:200], pages=given.get("pages"), received_at=act.now, note=note)
     row.file.name = given["file"]
     act.insert(row)
 

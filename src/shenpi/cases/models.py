@@ -160,10 +160,14 @@ class CaseMaterial(models.Model):
     received = models.BooleanField("已收取", default=False)
     deferred = models.BooleanField("容缺后补", default=False)
     copies = models.PositiveSmallIntegerField("份数", default=0)
+    # The electronic file: an online upload, or the window's scan of the paper (高拍仪/扫描仪),
+    # checked by content (cases/files.py) and kept with its SM3 digest.
     file = models.FileField("电子材料", upload_to="materials/%Y/%m/", blank=True)
+    file_name = models.CharField("文件名", max_length=200, blank=True)
     content_hash = models.CharField("SM3摘要", max_length=64, blank=True)
     content_type = models.CharField("文件类型", max_length=50, blank=True)
     size = models.PositiveIntegerField("大小(字节)", default=0)
+    pages = models.PositiveIntegerField("页数", null=True, blank=True, help_text="PDF文件的页数。")
     received_at = models.DateTimeField("收取时间", null=True, blank=True)
     note = models.CharField("说明", max_length=300, blank=True)
 
@@ -173,6 +177,49 @@ class CaseMaterial(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def shown_name(self) -> str:
+        """The file's name as the person who brought it gave it (older rows have none: the material's)."""
+        return self.file_name or self.name
+
+    @property
+    def kind_label(self) -> str:
+        return {"application/pdf": "PDF", "image/jpeg": "JPG", "image/png": "PNG"}.get(self.content_type,
+                                                                                      self.content_type)
+
+
+class MaterialAccess(models.Model):
+    """One opening of an applicant's file by a member of staff: who, when, which file, from where.
+
+    Written in its own transaction before the file is sent, never updated. `reference` is the case
+    number, or the online application's number for a file seen in pre-review before any case exists.
+    """
+
+    case = models.ForeignKey(Case, models.CASCADE, null=True, blank=True, related_name="material_accesses",
+                             verbose_name="办件")
+    material = models.ForeignKey(CaseMaterial, models.CASCADE, null=True, blank=True, related_name="accesses",
+                                 verbose_name="办件材料")
+    reference = models.CharField("办件/申报编号", max_length=24)
+    material_name = models.CharField("材料名称", max_length=200)
+    file_name = models.CharField("文件名", max_length=200)
+    digest = models.CharField("SM3摘要", max_length=64, blank=True)
+    viewer = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name="查阅人")
+    viewer_name = models.CharField("查阅人姓名", max_length=200)
+    at = models.DateTimeField("查阅时间")
+    ip = models.GenericIPAddressField("来源地址", null=True, blank=True)
+    inline = models.BooleanField("页面内预览", default=True, help_text="否：下载到本地。")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "材料查阅记录"
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["case", "at"], name="material_access_case_at"),
+            models.Index(fields=["reference", "at"], name="material_access_ref_at"),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} {self.file_name} {self.viewer_name}"
 
 
 class CaseStep(models.Model):

@@ -24,7 +24,7 @@ from shenpi.errors import Conflict, Forbidden, InvalidInput, TransitionRefused
 from shenpi.prepared import insert_numbered, insert_row, update_row
 from shenpi.workdays.services import get_calendar
 
-from . import hooks, lifecycle, store, trail
+from . import files, hooks, lifecycle, store, trail
 from .models import ApplicantKind, Case, CaseEvent, CaseMaterial, CaseStep, Channel, Notice, State
 
 _NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base 32: no I, L, O, U
@@ -158,7 +158,8 @@ def receive(*, actor: User, item: Item, applicant: ApplicantInput, materials: di
             ip: str | None = None, received_at=None) -> Case:
     """收件: register an application with the materials received, checked against the item's list.
 
-    `materials` maps a MaterialSpec id to {"received": bool, "copies": int, "deferred": bool}.
+    `materials` maps a MaterialSpec id to {"received": bool, "copies": int, "deferred": bool, "file":
+    files.StoredFile} — the file is the window's scan of the paper, already checked and stored.
     `received_at`: when the application reached the organ, if earlier than now (an online submission
     pre-reviewed later); the art. 32 deadlines count from it.
     """
@@ -180,6 +181,9 @@ def receive(*, actor: User, item: Item, applicant: ApplicantInput, materials: di
         if materials.get(spec.pk, {}).get("deferred") and not spec.deferrable:
             message = f"“{spec.name}”不允许容缺受理。"
             raise InvalidInput(message, {"materials": [message]})
+        scan = materials.get(spec.pk, {}).get("file")
+        if scan is not None and not isinstance(scan, files.StoredFile):
+            raise InvalidInput("电子材料须先经内容校验。", {"materials": ["电子材料须先经内容校验。"]})
     now = clock.now()
     if received_at is not None and received_at > now:
         raise InvalidInput("收件时间不能晚于当前时间。", {"received_at": ["收件时间不能晚于当前时间。"]})
@@ -203,13 +207,7 @@ def receive(*, actor: User, item: Item, applicant: ApplicantInput, materials: di
         if not insert_numbered(case, "number", lambda: new_case_number(now)):
             raise Conflict("办件编号生成冲突，请重试。")
         for spec in specs:
-            given = materials.get(spec.pk, {})
-            insert_row(CaseMaterial(
-                case=case, spec=spec, name=spec.name, required=spec.required, received=bool(given.get("received")),
-                deferred=bool(given.get("deferred")),
-                copies=int(given.get("copies") or (spec.copies if given.get("received") else 0)),
-                received_at=now if given.get("received") else None,
-            ), need_pk=False)
+            insert_row(_material(case, spec, materials.get(spec.pk, {}), now), need_pk=False)
         # The case id is part of the first event's digest, so the head follows the case's INSERT;
         # nobody else sees the case before this transaction commits.
         act.event = _event(case, "receive", actor, case.received_at, ip, "", State.RECEIVED, None, note,
@@ -218,6 +216,24 @@ def receive(*, actor: User, item: Item, applicant: ApplicantInput, materials: di
         insert_row(act.event, need_pk=False)
         hooks.run_after(act)
     return case
+
+
+def _material(case: Case, spec, given: dict, now) -> CaseMaterial:
+    """One row of the list as received; a scanned file (高拍仪) means the paper was there."""
+    scan: files.StoredFile | None = given.get("file")
+    received = bool(given.get("received") or scan)
+    material = CaseMaterial(
+        case=case, spec=spec, name=spec.name, required=spec.required, received=received,
+        deferred=bool(given.get("deferred")) and not received,
+        copies=int(given.get("copies") or (spec.copies if received else 0)),
+        received_at=now if received else None,
+    )
+    if scan is not None:
+        material.file.name = scan.path
+        material.file_name, material.content_type, material.size = scan.name, scan.content_type, scan.size
+        material.pages, material.content_hash = scan.pages, scan.digest
+        material.note = f"窗口扫描电子材料：{scan.name}"[:300]
+    return material
 
 
 # -- performing an action -----------------------------------------------------------------------

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from shenpi import clock
+from shenpi.cases import materials
 from shenpi.errors import ServiceError
 from shenpi.web import client_address
 from shenpi.workbench.views import forbidden, staff_required
@@ -125,6 +126,11 @@ def act(request, number, action):
 
 @clerk_required
 def download(request, number, upload_id):
+    """The applicant's file, its opening recorded like the case page's (who, when, which file, from where)."""
     app = _visible(request, number)
-    return file_response(get_object_or_404(Upload, pk=upload_id, application=app))
+    upload = get_object_or_404(Upload.objects.select_related("spec"), pk=upload_id, application=app)
+    materials.record_access(request.user, reference=app.number, material_name=upload.spec.name,
+                            file_name=upload.name, digest=upload.digest, ip=client_address(request), inline=False,
+                            case=app.case)
+    return file_response(upload)
 

@@ -22,6 +22,7 @@ from django.utils import timezone
 from shenpi import clock
 from shenpi.accounts.models import Role, User
 from shenpi.applicants.models import Applicant
+from shenpi.cases import files
 from shenpi.cases import services as case_services
 from shenpi.cases.lifecycle import CORRECTION_NOTICE_DAYS
 from shenpi.cases.models import ApplicantKind, Case, Channel, ClockStop, State
@@ -30,7 +31,6 @@ from shenpi.errors import Forbidden, InvalidInput, TransitionRefused
 from shenpi.notifications.services import notify
 from shenpi.workdays.services import get_calendar
 
-from . import files
 from .models import ApplicationEvent, CorrectionNotice, OnlineApplication, Upload
 
 Status = OnlineApplication.Status
@@ -417,11 +417,13 @@ def _attach(case: Case, uploads: dict[int, Upload]) -> None:
     for material in case.materials.filter(spec_id__in=list(uploads)):
         upload = uploads[material.spec_id]
         material.file.name = upload.file.name
+        material.file_name = upload.name
         material.content_hash = upload.digest
         material.content_type = upload.content_type
         material.size = upload.size
+        material.pages = upload.pages
         material.note = f"网上申报电子材料：{upload.name}"[:300]
-        material.save(update_fields=["file", "content_hash", "content_type", "size", "note"])
+        material.save(update_fields=["file", "file_name", "content_hash", "content_type", "size", "pages", "note"])
 
 
 def _correction_items(app: OnlineApplication, items) -> list[dict]:
@@ -524,12 +526,6 @@ def open_supplement(case: Case) -> ClockStop | None:
     return stop if stop is not None and stop.materials and case.state == State.SUSPENDED else None
 
 
-def _store(checked: files.CheckedFile) -> str:
-    """The checked content under a random name in the materials' folder; the stored name."""
-    folder = timezone.localtime(clock.now()).strftime("materials/%Y/%m/")
-    return default_storage.save(folder + secrets.token_hex(16) + checked.kind.extension, ContentFile(checked.content))
-
-
 def supply_materials(applicant: Applicant, case: Case | str, uploads: dict, *, comment: str = "",
                      ip: str | None = None) -> Case:
     """网上补件: a file for every material the 补件 lists, each checked by content; the case resumes.
@@ -557,10 +553,10 @@ def supply_materials(applicant: Applicant, case: Case | str, uploads: dict, *, c
     try:
         sent = {}
         for index, one in checked.items():
-            name = _store(one)
-            stored.append(name)
-            sent[str(index)] = {"file": name, "name": one.name, "digest": one.digest,
-                                "content_type": one.kind.content_type, "size": one.size}
+            kept = files.store(one)
+            stored.append(kept.path)
+            sent[str(index)] = {"file": kept.path, "name": kept.name, "digest": kept.digest,
+                                "content_type": kept.content_type, "size": kept.size, "pages": kept.pages}
         return case_services.perform_as_applicant(number, "supply", user=applicant.user, id_index=applicant.id_index,
                                                   params={"files": sent, "comment": text}, ip=ip)
     except BaseException:

@@ -17,10 +17,11 @@ from shenpi import clock
 from shenpi.applicants.access import applicant_required, current_applicant
 from shenpi.applicants.forms import put_errors
 from shenpi.applicants.services import my_cases
+from shenpi.cases import files
 from shenpi.errors import ServiceError
 from shenpi.web import client_address
 
-from . import files, services
+from . import services
 from .forms import ApplicationForm
 from .models import OnlineApplication, Upload
 

@@ -7,15 +7,17 @@ put the services' messages back next to the fields they concern.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from django import forms
+from django.core import signing
 
-from shenpi.cases import lifecycle
+from shenpi.cases import files, lifecycle
+from shenpi.cases.files import StoredFile
 from shenpi.cases.models import ApplicantKind, Case, CaseStep
 from shenpi.cases.services import ApplicantInput
 from shenpi.catalog.models import ItemProcedure, MaterialSpec
-from shenpi.errors import ServiceError
+from shenpi.errors import InvalidInput, ServiceError
 
 DEFAULT_PROBLEM = "未提交"
 EXTRA_MISSING_ROWS = 2
@@ -81,6 +83,10 @@ class MaterialRow:
     received: bool
     copies: str
     deferred: bool
+    # The window's scan of the paper (高拍仪/扫描仪), checked and stored; carried across re-rendered forms.
+    scan: StoredFile | None = None
+    scan_ticket: str = ""
+    scan_error: str = ""
 
     @property
     def key(self) -> str:
@@ -97,12 +103,49 @@ def material_rows(specs: list[MaterialSpec], data=None) -> list[MaterialRow]:
     ]
 
 
+SCAN_TICKET_HOURS = 24
+
+
+def _scan_salt(user) -> str:
+    return f"shenpi.workbench.window-scan.{user.pk}"
+
+
+def attach_scans(rows: list[MaterialRow], data, uploaded, user) -> list[str]:
+    """Each row's scan: a file chosen now (checked by content, then stored) or one kept from the form's
+    previous rendering (a signed ticket, valid for this clerk only). Returns the refusals."""
+    refusals = []
+    for row in rows:
+        chosen = uploaded.get(f"{row.key}-file")
+        if chosen:
+            try:
+                row.scan = files.store(files.inspect(chosen))
+            except InvalidInput as error:
+                row.scan_error = error.message
+                refusals.append(f"{row.spec.name}：{error.message}")
+                continue
+        elif data.get(f"{row.key}-scan"):
+            try:
+                kept = signing.loads(data[f"{row.key}-scan"], salt=_scan_salt(user),
+                                     max_age=SCAN_TICKET_HOURS * 3600)
+                row.scan = StoredFile(**kept)
+            except (signing.BadSignature, TypeError):
+                row.scan_error = "扫描件已失效，请重新选择文件。"
+                refusals.append(f"{row.spec.name}：{row.scan_error}")
+                continue
+        if row.scan is not None:
+            row.received, row.deferred = True, False
+            row.scan_ticket = signing.dumps(asdict(row.scan), salt=_scan_salt(user))
+    return refusals
+
+
 def materials_payload(rows: list[MaterialRow]) -> dict[int, dict]:
     payload = {}
     for row in rows:
         entry: dict = {"received": row.received, "deferred": row.deferred}
         if row.received and row.copies.isdigit():
             entry["copies"] = int(row.copies)
+        if row.scan is not None:
+            entry["file"] = row.scan
         payload[row.spec.pk] = entry
     return payload
 

@@ -12,4 +12,6 @@ urlpatterns = [
     path("cases/<str:number>/", views.case_detail, name="case"),
     path("cases/<str:number>/act/", views.act, name="act"),
     path("cases/<str:number>/notices/<int:notice_id>.pdf", views.notice_pdf_view, name="notice_pdf"),
+    path("cases/<str:number>/materials/<int:material_id>/", views.material_page, name="material"),
+    path("cases/<str:number>/materials/<int:material_id>/file", views.material_file, name="material_file"),
 ]

@@ -8,22 +8,25 @@ from __future__ import annotations
 
 import functools
 
+from csp.decorators import csp_replace
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Max, Prefetch, Q, prefetch_related_objects
-from django.http import HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
+from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from shenpi import clock
-from shenpi.cases import deadlines, lifecycle, queries, services
+from shenpi.cases import deadlines, lifecycle, materials, queries, services
 from shenpi.cases.documents import notice_pdf
-from shenpi.cases.models import Case, CaseEvent, CaseStep, Extension, Notice
+from shenpi.cases.models import Case, CaseEvent, CaseMaterial, CaseStep, Extension, Notice
 from shenpi.errors import InvalidInput, ServiceError
 from shenpi.web import client_address
 
@@ -31,6 +34,7 @@ from .forms import (
     NEGATIVE_ACTIONS,
     AcceptanceForm,
     action_form,
+    attach_scans,
     material_rows,
     materials_payload,
     missing_payload,
@@ -172,11 +176,16 @@ def _accept_submitted(request, item, version, specs):
     user = request.user
     form = AcceptanceForm(request.POST)
     rows = material_rows(specs, request.POST)
+    scan_refusals = attach_scans(rows, request.POST, request.FILES, user)
     decision = request.POST.get("decision", "")
     missing_rows = missing_rows_from(request.POST) if "missing-count" in request.POST else None
     if decision not in AcceptanceForm.DECISIONS:
         return _render_accept(request, item, version, form, rows, missing_rows=missing_rows,
                               errors=["请选择办理结果。"], status=400)
+    if scan_refusals:
+        form.is_valid()
+        return _render_accept(request, item, version, form, rows, missing_rows=missing_rows,
+                              errors=scan_refusals, status=400)
     if decision == "correct" and missing_rows is None:
         # First press: list everything still missing so the clerk can complete the one notice.
         form.is_valid()
@@ -299,3 +308,45 @@ def notice_pdf_view(request, number, notice_id):
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = content_disposition_header(False, filename)
     return response
+
+
+# -- the case's electronic materials (online uploads and window scans) -----------------------
+
+def _material(request, number: str, material_id: int) -> CaseMaterial:
+    try:
+        return materials.material_of(request.user, number, material_id)
+    except CaseMaterial.DoesNotExist:
+        raise Http404("该电子材料不存在。") from None
+
+
+@staff_required
+def material_page(request, number, material_id):
+    """The file previewed in the page (PDF in a frame, pictures as images), with its facts and who opened it."""
+    material = _material(request, number, material_id)
+    case = material.case
+    return render(request, "workbench/material.html", {
+        "case": case, "material": material, "inline": materials.shows_inline(material),
+        "others": materials.with_files(case), "accesses": materials.accesses(material),
+    })
+
+
+@never_cache
+@xframe_options_sameorigin  # the material page frames the PDF; no other site may
+@csp_replace({"frame-ancestors": ["'self'"]})
+@staff_required
+def material_file(request, number, material_id):
+    """The file itself: PDF and pictures inline, anything else (and ?download=1) as a download.
+
+    Every opening is recorded first (who, when, which file, from where): a file never leaves unrecorded.
+    """
+    try:
+        material, inline = materials.open_material(request.user, number, material_id, ip=client_address(request),
+                                                   download=bool(request.GET.get("download")))
+    except CaseMaterial.DoesNotExist:
+        raise Http404("该电子材料不存在。") from None
+    try:
+        handle = material.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("文件不存在。") from None
+    return FileResponse(handle, as_attachment=not inline, filename=material.shown_name,
+                        content_type=material.content_type or "application/octet-stream")

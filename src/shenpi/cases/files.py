@@ -1,16 +1,24 @@
-"""Checking an uploaded material: what the file really is (by its first bytes), its size and page count.
+"""Checking a material's file: what it really is (by its first bytes), its size and page count.
 
-The name and the type the browser claims are never trusted: a PNG named .pdf is taken as the
-PNG it is, an executable renamed .pdf is refused.
+The one check for every electronic material: an applicant's online upload (shenpi.online) and the
+window's scan of a paper material (高拍仪 or scanner, attached at receipt). The name and the type
+the browser claims are never trusted: a PNG named .pdf is taken as the PNG it is, an executable
+renamed .pdf is refused. A checked file is kept under a random name with its SM3 digest.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import secrets
 from dataclasses import dataclass
 from pathlib import PurePath
 
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from shenpi import clock
 from shenpi.crypto import sm3_hex
 from shenpi.errors import InvalidInput
 
@@ -126,3 +134,28 @@ def _shown_name(name: str, kind: FileKind) -> str:
     else:
         stem, suffix = (path.stem if path.suffix else name), kind.extension
     return (stem or "材料")[: NAME_MAX - len(suffix)] + suffix
+
+
+# Content types a browser shows inside the page (iframe for PDF, img for pictures); others download.
+INLINE_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """A checked file kept in the storage: where, and what the check found."""
+
+    path: str
+    name: str
+    content_type: str
+    size: int
+    pages: int | None
+    digest: str
+
+
+def store(checked: CheckedFile, folder: str = "materials") -> StoredFile:
+    """Keep a checked file under a random name (nothing of the applicant's name reaches the disk)."""
+    month = timezone.localtime(clock.now()).strftime("%Y/%m")
+    path = default_storage.save(f"{folder}/{month}/{secrets.token_hex(16)}{checked.kind.extension}",
+                                ContentFile(checked.content))
+    return StoredFile(path=path, name=checked.name, content_type=checked.kind.content_type, size=checked.size,
+                      pages=checked.pages, digest=checked.digest)
