@@ -38,8 +38,9 @@ def test_no_slots_on_guoqing_2026_weekends_or_mid_autumn(world):
     assert dt.date(2026, 10, 10) in days
     assert {dt.date(2026, 9, 28), dt.date(2026, 9, 29), dt.date(2026, 9, 30), dt.date(2026, 10, 8),
             dt.date(2026, 10, 9)} <= set(days)
-    # 09:00–17:30 in 30-minute slots: 17 a day; on the 24th only those after 15:00 (now) are left.
-    assert days[dt.date(2026, 9, 28)] == 17
+    # The centre's default 09:00–12:00 and 13:30–17:30 in 30-minute slots: 6 + 8 a day, none in the
+    # noon break; on the 24th only those after 15:00 (now) are left.
+    assert days[dt.date(2026, 9, 28)] == 14
     assert days[dt.date(2026, 9, 24)] == 4
     assert result.created == sum(days.values())
     slots = Slot.objects.filter(window=world.window, start__date=dt.date(2026, 9, 28)).order_by("start")
@@ -50,7 +51,7 @@ def test_no_slots_on_guoqing_2026_weekends_or_mid_autumn(world):
 
 
 def test_slots_follow_the_configured_office_hours(world, settings):
-    settings.OFFICE_OPENS_AT, settings.OFFICE_CLOSES_AT = "08:30", "12:00"
+    settings.OFFICE_OPENS_AT, settings.OFFICE_CLOSES_AT, settings.OFFICE_NOON_BREAK = "08:30", "12:00", ""
     services.publish(window=world.window, item=world.item, first=dt.date(2026, 9, 28), last=dt.date(2026, 9, 28),
                      every=60, capacity=3, actor=world.clerk)
     starts = [timezone.localtime(s).time() for s in Slot.objects.order_by("start").values_list("start", flat=True)]
@@ -63,8 +64,8 @@ def test_publishing_again_only_fills_gaps(world):
                      capacity=2, actor=world.clerk)
     again = services.publish(window=world.window, first=dt.date(2026, 9, 28), last=dt.date(2026, 9, 29), every=30,
                              capacity=5, actor=world.clerk)
-    assert (again.created, again.existing) == (17, 17)
-    assert Slot.objects.count() == 34
+    assert (again.created, again.existing) == (14, 14)
+    assert Slot.objects.count() == 28
     assert set(Slot.objects.filter(start__date=dt.date(2026, 9, 28)).values_list("capacity", flat=True)) == {2}
 
 
@@ -96,14 +97,14 @@ def test_an_item_of_another_department_and_another_departments_clerk_are_refused
                          capacity=2, actor=world.handler)
     services.publish(window=world.window, first=dt.date(2026, 9, 28), last=dt.date(2026, 9, 28), every=30,
                      capacity=2, actor=world.admin)
-    assert Slot.objects.count() == 17
+    assert Slot.objects.count() == 14
 
 
 def test_the_publish_command(world, capsys):
     call_command("appointments", "publish", "--window", "A08", "--from", "2026-09-30", "--to", "2026-10-08",
                  "--every", "30", "--capacity", "2", "--item", world.item.code)
     out = capsys.readouterr().out
-    assert "新发布 34 个时段" in out and "跳过非工作日 7 天" in out
+    assert "新发布 28 个时段" in out and "跳过不办公的日子 7 天" in out
     assert set(days_with_slots(world.window)) == {dt.date(2026, 9, 30), dt.date(2026, 10, 8)}
 
 

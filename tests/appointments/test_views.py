@@ -153,8 +153,8 @@ def test_publishing_from_the_workbench(world):
         "window": world.window.pk, "item": world.item.pk, "first": "2026-09-30", "last": "2026-10-08",
         "every": "60", "capacity": "3"}, follow=True)
     text = answer.content.decode()
-    assert "已发布 16 个时段，覆盖 2 个工作日" in text and "7 天为节假日或周末" in text
-    assert Slot.objects.filter(item=world.item, capacity=3).count() == 16
+    assert "已发布 14 个时段，覆盖 2 个办公日" in text and "7 天窗口不办公" in text
+    assert Slot.objects.filter(item=world.item, capacity=3).count() == 14
     refused = clerk.post(reverse("appointments_staff:publish"), {
         "window": world.window.pk, "first": "2026-10-08", "last": "2026-09-30", "every": "30", "capacity": "2"})
     assert refused.status_code == 400 and "结束日期不能早于开始日期" in refused.content.decode()
