@@ -1,4 +1,5 @@
-"""放号: slots on working days only (国庆 2026, weekends, 调休), within office hours, never twice."""
+"""放号: slots on the days a window serves (国庆 2026, weekends, 调休, its own Saturdays and evenings), within its
+sessions (never in the noon break), never twice."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from shenpi import clock
 from shenpi.appointments import services
 from shenpi.appointments.management.commands.appointments import Command
 from shenpi.appointments.models import Slot
+from shenpi.catalog.models import HoursException, WeeklyHours
 from shenpi.errors import Forbidden, InvalidInput
 
 from .conftest import at
@@ -140,3 +142,55 @@ def test_slots_that_already_started_are_not_published(world):
                      capacity=2, actor=world.clerk)
     first = Slot.objects.order_by("start").first()
     assert timezone.localtime(first.start).time() == dt.time(10, 30)
+
+
+# -- the window's own hours (docs/hours.md) ----------------------------------------------------------
+
+def _window_week(window, extended_wednesday=False, saturday=False):
+    T = dt.time
+    for weekday in range(1, 6):
+        WeeklyHours.objects.create(window=window, weekday=weekday, morning_opens=T(9, 0), morning_closes=T(12, 0),
+                                   afternoon_opens=T(13, 30), afternoon_closes=T(17, 0),
+                                   extended_until=T(19, 0) if extended_wednesday and weekday == 3 else None)
+    if saturday:
+        WeeklyHours.objects.create(window=window, weekday=6, morning_opens=T(9, 0), morning_closes=T(12, 0),
+                                   note="周六上午预约服务")
+
+
+def _local_starts(window, day) -> list[dt.time]:
+    return [timezone.localtime(s).time() for s in Slot.objects.filter(window=window).order_by("start")
+            .values_list("start", flat=True) if timezone.localdate(s) == day]
+
+
+def test_slots_follow_the_windows_sessions_evenings_and_saturday_service(world):
+    _window_week(world.window, extended_wednesday=True, saturday=True)
+    result = services.publish(window=world.window, first=dt.date(2026, 10, 12), last=dt.date(2026, 10, 18),
+                              every=60, capacity=2, actor=world.clerk)
+    T = dt.time
+    tuesday = _local_starts(world.window, dt.date(2026, 10, 13))
+    # 9–12 and 13:30–17:00 in hours: nothing starts or runs into 12:00–13:30.
+    assert tuesday == [T(9, 0), T(10, 0), T(11, 0), T(13, 30), T(14, 30), T(15, 30)]
+    # Wednesday's 延时服务 to 19:00 offers the evening.
+    assert _local_starts(world.window, dt.date(2026, 10, 14))[-3:] == [T(15, 30), T(16, 30), T(17, 30)]
+    # Saturday morning service; no Sunday.
+    assert _local_starts(world.window, dt.date(2026, 10, 17)) == [T(9, 0), T(10, 0), T(11, 0)]
+    assert dt.date(2026, 10, 17) in result.service_days and result.skipped_days == [dt.date(2026, 10, 18)]
+    # The other window keeps the centre's default: nothing on Saturday.
+    other = services.publish(window=world.other_window, first=dt.date(2026, 10, 17), last=dt.date(2026, 10, 17),
+                             every=60, capacity=2, actor=world.other_clerk)
+    assert other.created == 0 and other.skipped_days == [dt.date(2026, 10, 17)]
+
+
+def test_no_saturday_service_on_a_holiday_and_none_on_a_closed_day(world):
+    _window_week(world.window, saturday=True)
+    HoursException.objects.create(window=world.window, day=dt.date(2026, 10, 9), kind=HoursException.Kind.CLOSED,
+                                  note="设备检修")
+    HoursException.objects.create(window=world.window, day=dt.date(2026, 10, 4), kind=HoursException.Kind.SERVICE,
+                                  morning_opens=dt.time(9, 0), morning_closes=dt.time(11, 0), note="国庆预约服务")
+    result = services.publish(window=world.window, first=dt.date(2026, 10, 1), last=dt.date(2026, 10, 10),
+                              every=60, capacity=2, actor=world.clerk)
+    days = days_with_slots(world.window)
+    assert dt.date(2026, 10, 3) not in days  # Saturday inside 国庆: no weekend service
+    assert days[dt.date(2026, 10, 4)] == 2  # the dated holiday service
+    assert dt.date(2026, 10, 9) not in days and dt.date(2026, 10, 9) in result.skipped_days
+    assert days[dt.date(2026, 10, 8)] == 6 and days[dt.date(2026, 10, 10)] == 6  # 调休 Saturday: a working day

@@ -10,6 +10,7 @@ from django.urls import reverse
 from shenpi import clock
 from shenpi.appointments import services
 from shenpi.appointments.models import Booking, Slot
+from shenpi.catalog.models import HoursException, WeeklyHours
 from tests.applicants.helpers import client_for, verified
 
 from .conftest import MOBILE, at, person
@@ -167,3 +168,22 @@ def test_the_day_list_defaults_to_today(world):
     assert clock.today() == dt.date(2026, 9, 24)
     page = world.client(world.clerk).get(reverse("appointments_staff:day")).content.decode()
     assert "2026年9月24日" in page
+
+
+def test_the_item_page_and_the_guide_show_each_windows_hours(world):
+    T = dt.time
+    for weekday in range(1, 6):
+        WeeklyHours.objects.create(window=world.window, weekday=weekday, morning_opens=T(9, 0),
+                                   morning_closes=T(12, 0), afternoon_opens=T(13, 30), afternoon_closes=T(17, 0),
+                                   extended_until=T(19, 0) if weekday == 3 else None)
+    WeeklyHours.objects.create(window=world.window, weekday=6, morning_opens=T(9, 0), morning_closes=T(12, 0),
+                               note="预约服务")
+    HoursException.objects.create(window=world.window, day=dt.date(2026, 9, 29), kind=HoursException.Kind.CLOSED,
+                                  note="设备检修")
+    world.slot(at(2026, 9, 28, 9, 30))
+    page = Client().get(reverse("appointments:item", args=[world.item.code])).content.decode()
+    for line in ["周一至周二 9:00–12:00，13:30–17:00", "周三 9:00–12:00，13:30–17:00，延时服务至19:00",
+                 "周六 9:00–12:00（预约服务）", "9月29日 周二 暂停服务：设备检修"]:
+        assert line in page
+    guide = Client().get(reverse("portal:guide_item", args=[world.item.code])).content.decode()
+    assert "A08号窗口" in guide and "延时服务至19:00" in guide and "设备检修" in guide
