@@ -266,6 +266,11 @@ def test_a_windows_hours_are_edited_inline_and_bad_rows_explained(admin_client, 
          "afternoon_closes": "17:00"}], []))
     assert bad.status_code == 200 and "下午开始时间不能早于上午结束时间" in bad.text
     assert not WeeklyHours.objects.exists()
+    twice = admin_client.post(url("window", "change", window.pk), _hours_inline_data(page, [
+        {"weekday": "3", "morning_opens": "09:00", "morning_closes": "12:00"},
+        {"weekday": "3", "afternoon_opens": "13:30", "afternoon_closes": "17:00"}], []))
+    assert twice.status_code == 200 and "同一窗口每个星期几只能有一行办公时间" in twice.text
+    assert not WeeklyHours.objects.exists()
     good = admin_client.post(url("window", "change", window.pk), _hours_inline_data(page, [
         {"weekday": "3", "morning_opens": "09:00", "morning_closes": "12:00", "afternoon_opens": "13:30",
          "afternoon_closes": "17:00", "extended_until": "19:00"},

@@ -151,8 +151,39 @@ class DepartmentAdmin(admin.ModelAdmin):
 _SESSION_FIELDS = ["morning_opens", "morning_closes", "afternoon_opens", "afternoon_closes", "extended_until"]
 
 
+class _OnePerKey(forms.BaseInlineFormSet):
+    """One row per weekday (or date) of a window: the unique index is conditional (the centre's rows
+    have no window), so the formset's own unique check does not see it; say it before the database does."""
+
+    key = ""
+    message = ""
+
+    def clean(self):
+        super().clean()
+        shown = [form.instance.pk for form in self.forms if form.instance.pk]
+        # Rows the inline does not show (past dates) still count.
+        seen = set(self.model.objects.filter(window=self.instance).exclude(pk__in=shown)
+                   .values_list(self.key, flat=True)) if self.instance.pk else set()
+        for form in self.forms:
+            if not getattr(form, "cleaned_data", None) or form.cleaned_data.get("DELETE"):
+                continue
+            value = form.cleaned_data.get(self.key)
+            if value in seen:
+                form.add_error(self.key, self.message)
+            seen.add(value)
+
+
+class _OneWeekday(_OnePerKey):
+    key, message = "weekday", "同一窗口每个星期几只能有一行办公时间。"
+
+
+class _OneDate(_OnePerKey):
+    key, message = "day", "同一窗口同一日期只能有一条特殊办公安排。"
+
+
 class WeeklyHoursInline(admin.TabularInline):
     model = WeeklyHours
+    formset = _OneWeekday
     extra = 0
     fields = ["weekday", *_SESSION_FIELDS, "note"]
     verbose_name = verbose_name_plural = "每周办公时间（不填则沿用中心默认办公时间）"
@@ -160,6 +191,7 @@ class WeeklyHoursInline(admin.TabularInline):
 
 class HoursExceptionInline(admin.TabularInline):
     model = HoursException
+    formset = _OneDate
     extra = 0
     fields = ["day", "kind", *_SESSION_FIELDS, "note"]
     verbose_name = verbose_name_plural = "特殊办公安排（延时服务、加班/预约服务、暂停服务）"
