@@ -150,6 +150,7 @@ def test_publishing_from_the_workbench(world):
     clerk = world.client(world.clerk)
     form = clerk.get(reverse("appointments_staff:publish")).content.decode()
     assert "A08" in form and "B02" not in form
+    assert "窗口办公时间" in form and "周一至周五 9:00–12:00，13:30–17:30" in form
     answer = clerk.post(reverse("appointments_staff:publish"), {
         "window": world.window.pk, "item": world.item.pk, "first": "2026-09-30", "last": "2026-10-08",
         "every": "60", "capacity": "3"}, follow=True)

@@ -170,6 +170,13 @@ def publish(*, window: Window, first: dt.date, last: dt.date, every: int, capaci
                          skipped_days=skipped)
 
 
+def hours_of(windows: list[Window]) -> list[tuple[Window, WindowHours]]:
+    """The windows' weeks and dated arrangements of the coming SHOW_DAYS days, as the pages list them."""
+    today = clock.today()
+    hours = window_hours([w.pk for w in windows], get_calendar(), today, today + dt.timedelta(days=SHOW_DAYS))
+    return [(w, hours[w.pk]) for w in windows]
+
+
 # -- what the public sees --------------------------------------------------------------------------
 
 def open_slots(now: dt.datetime | None = None) -> QuerySet[Slot]:

@@ -70,7 +70,7 @@ def day(request):
 
 @window_staff_required
 def publish(request):
-    """放号: slots for a date range on working days within office hours."""
+    """放号: slots for a date range on the days and in the sessions the window serves."""
     windows = services.managed_windows(request.user)
     if request.method == "POST":
         form = PublishForm(request.POST, user=request.user)
@@ -93,7 +93,8 @@ def publish(request):
         form = PublishForm(user=request.user, initial={"window": window, "first": today,
                                                        "last": today + dt.timedelta(days=13)})
         status = 200
-    return render(request, "appointments/window_publish.html", {"form": form}, status=status)
+    return render(request, "appointments/window_publish.html", {
+        "form": form, "window_hours": services.hours_of(list(windows.order_by("number")[:50]))}, status=status)
 
 
 def _put_errors(form, error: ServiceError) -> None:
