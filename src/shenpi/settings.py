@@ -243,9 +243,13 @@ SMS_URL = declare("SHENPI_SMS_URL", "", "SMS gateway address (http:// or https:/
 SMS_TOKEN = declare("SHENPI_SMS_TOKEN", "", "Sent to the SMS gateway as `Authorization: Bearer …`; empty for none.")
 SMS_TIMEOUT = float(declare("SHENPI_SMS_TIMEOUT", "10", "Seconds to wait for the SMS gateway."))
 
-# Office hours decide when a 即办件 received late is due the next working day.
+# The centre's default office hours, Monday to Friday, until the admin holds the centre's own (docs/hours.md);
+# working-hour step allotments count from opening to closing.
 OFFICE_CLOSES_AT = declare("SHENPI_OFFICE_CLOSES_AT", "17:30", "Close of office hours (HH:MM).")
 OFFICE_OPENS_AT = declare("SHENPI_OFFICE_OPENS_AT", "09:00", "Start of office hours (HH:MM).")
+OFFICE_NOON_BREAK = declare("SHENPI_OFFICE_NOON_BREAK", "12:00-13:30", "Noon break of the centre's default "
+                            "hours (HH:MM-HH:MM; empty for none), used until the centre's hours are entered in the "
+                            "admin (docs/hours.md).")
 PUBLIC_BASE_URL = declare("SHENPI_PUBLIC_URL", "http://127.0.0.1:8000",
                           "Public address printed in QR codes on notices.")
 CENTRE_NAME = declare("SHENPI_CENTRE_NAME", "示范市政务服务中心", "The service centre's name on pages and notices.")

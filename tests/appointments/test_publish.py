@@ -1,4 +1,5 @@
-"""放号: slots on working days only (国庆 2026, weekends, 调休), within office hours, never twice."""
+"""放号: slots on the days a window serves (国庆 2026, weekends, 调休, its own Saturdays and evenings), within its
+sessions (never in the noon break), never twice."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from shenpi import clock
 from shenpi.appointments import services
 from shenpi.appointments.management.commands.appointments import Command
 from shenpi.appointments.models import Slot
+from shenpi.catalog.models import HoursException, WeeklyHours
 from shenpi.errors import Forbidden, InvalidInput
 
 from .conftest import at
@@ -38,8 +40,9 @@ def test_no_slots_on_guoqing_2026_weekends_or_mid_autumn(world):
     assert dt.date(2026, 10, 10) in days
     assert {dt.date(2026, 9, 28), dt.date(2026, 9, 29), dt.date(2026, 9, 30), dt.date(2026, 10, 8),
             dt.date(2026, 10, 9)} <= set(days)
-    # 09:00–17:30 in 30-minute slots: 17 a day; on the 24th only those after 15:00 (now) are left.
-    assert days[dt.date(2026, 9, 28)] == 17
+    # The centre's default 09:00–12:00 and 13:30–17:30 in 30-minute slots: 6 + 8 a day, none in the
+    # noon break; on the 24th only those after 15:00 (now) are left.
+    assert days[dt.date(2026, 9, 28)] == 14
     assert days[dt.date(2026, 9, 24)] == 4
     assert result.created == sum(days.values())
     slots = Slot.objects.filter(window=world.window, start__date=dt.date(2026, 9, 28)).order_by("start")
@@ -50,7 +53,7 @@ def test_no_slots_on_guoqing_2026_weekends_or_mid_autumn(world):
 
 
 def test_slots_follow_the_configured_office_hours(world, settings):
-    settings.OFFICE_OPENS_AT, settings.OFFICE_CLOSES_AT = "08:30", "12:00"
+    settings.OFFICE_OPENS_AT, settings.OFFICE_CLOSES_AT, settings.OFFICE_NOON_BREAK = "08:30", "12:00", ""
     services.publish(window=world.window, item=world.item, first=dt.date(2026, 9, 28), last=dt.date(2026, 9, 28),
                      every=60, capacity=3, actor=world.clerk)
     starts = [timezone.localtime(s).time() for s in Slot.objects.order_by("start").values_list("start", flat=True)]
@@ -63,8 +66,8 @@ def test_publishing_again_only_fills_gaps(world):
                      capacity=2, actor=world.clerk)
     again = services.publish(window=world.window, first=dt.date(2026, 9, 28), last=dt.date(2026, 9, 29), every=30,
                              capacity=5, actor=world.clerk)
-    assert (again.created, again.existing) == (17, 17)
-    assert Slot.objects.count() == 34
+    assert (again.created, again.existing) == (14, 14)
+    assert Slot.objects.count() == 28
     assert set(Slot.objects.filter(start__date=dt.date(2026, 9, 28)).values_list("capacity", flat=True)) == {2}
 
 
@@ -96,14 +99,14 @@ def test_an_item_of_another_department_and_another_departments_clerk_are_refused
                          capacity=2, actor=world.handler)
     services.publish(window=world.window, first=dt.date(2026, 9, 28), last=dt.date(2026, 9, 28), every=30,
                      capacity=2, actor=world.admin)
-    assert Slot.objects.count() == 17
+    assert Slot.objects.count() == 14
 
 
 def test_the_publish_command(world, capsys):
     call_command("appointments", "publish", "--window", "A08", "--from", "2026-09-30", "--to", "2026-10-08",
                  "--every", "30", "--capacity", "2", "--item", world.item.code)
     out = capsys.readouterr().out
-    assert "新发布 34 个时段" in out and "跳过非工作日 7 天" in out
+    assert "新发布 28 个时段" in out and "跳过不办公的日子 7 天" in out
     assert set(days_with_slots(world.window)) == {dt.date(2026, 9, 30), dt.date(2026, 10, 8)}
 
 
@@ -139,3 +142,55 @@ def test_slots_that_already_started_are_not_published(world):
                      capacity=2, actor=world.clerk)
     first = Slot.objects.order_by("start").first()
     assert timezone.localtime(first.start).time() == dt.time(10, 30)
+
+
+# -- the window's own hours (docs/hours.md) ----------------------------------------------------------
+
+def _window_week(window, extended_wednesday=False, saturday=False):
+    T = dt.time
+    for weekday in range(1, 6):
+        WeeklyHours.objects.create(window=window, weekday=weekday, morning_opens=T(9, 0), morning_closes=T(12, 0),
+                                   afternoon_opens=T(13, 30), afternoon_closes=T(17, 0),
+                                   extended_until=T(19, 0) if extended_wednesday and weekday == 3 else None)
+    if saturday:
+        WeeklyHours.objects.create(window=window, weekday=6, morning_opens=T(9, 0), morning_closes=T(12, 0),
+                                   note="周六上午预约服务")
+
+
+def _local_starts(window, day) -> list[dt.time]:
+    return [timezone.localtime(s).time() for s in Slot.objects.filter(window=window).order_by("start")
+            .values_list("start", flat=True) if timezone.localdate(s) == day]
+
+
+def test_slots_follow_the_windows_sessions_evenings_and_saturday_service(world):
+    _window_week(world.window, extended_wednesday=True, saturday=True)
+    result = services.publish(window=world.window, first=dt.date(2026, 10, 12), last=dt.date(2026, 10, 18),
+                              every=60, capacity=2, actor=world.clerk)
+    T = dt.time
+    tuesday = _local_starts(world.window, dt.date(2026, 10, 13))
+    # 9–12 and 13:30–17:00 in hours: nothing starts or runs into 12:00–13:30.
+    assert tuesday == [T(9, 0), T(10, 0), T(11, 0), T(13, 30), T(14, 30), T(15, 30)]
+    # Wednesday's 延时服务 to 19:00 offers the evening.
+    assert _local_starts(world.window, dt.date(2026, 10, 14))[-3:] == [T(15, 30), T(16, 30), T(17, 30)]
+    # Saturday morning service; no Sunday.
+    assert _local_starts(world.window, dt.date(2026, 10, 17)) == [T(9, 0), T(10, 0), T(11, 0)]
+    assert dt.date(2026, 10, 17) in result.service_days and result.skipped_days == [dt.date(2026, 10, 18)]
+    # The other window keeps the centre's default: nothing on Saturday.
+    other = services.publish(window=world.other_window, first=dt.date(2026, 10, 17), last=dt.date(2026, 10, 17),
+                             every=60, capacity=2, actor=world.other_clerk)
+    assert other.created == 0 and other.skipped_days == [dt.date(2026, 10, 17)]
+
+
+def test_no_saturday_service_on_a_holiday_and_none_on_a_closed_day(world):
+    _window_week(world.window, saturday=True)
+    HoursException.objects.create(window=world.window, day=dt.date(2026, 10, 9), kind=HoursException.Kind.CLOSED,
+                                  note="设备检修")
+    HoursException.objects.create(window=world.window, day=dt.date(2026, 10, 4), kind=HoursException.Kind.SERVICE,
+                                  morning_opens=dt.time(9, 0), morning_closes=dt.time(11, 0), note="国庆预约服务")
+    result = services.publish(window=world.window, first=dt.date(2026, 10, 1), last=dt.date(2026, 10, 10),
+                              every=60, capacity=2, actor=world.clerk)
+    days = days_with_slots(world.window)
+    assert dt.date(2026, 10, 3) not in days  # Saturday inside 国庆: no weekend service
+    assert days[dt.date(2026, 10, 4)] == 2  # the dated holiday service
+    assert dt.date(2026, 10, 9) not in days and dt.date(2026, 10, 9) in result.skipped_days
+    assert days[dt.date(2026, 10, 8)] == 6 and days[dt.date(2026, 10, 10)] == 6  # 调休 Saturday: a working day

@@ -10,6 +10,7 @@ from django.urls import reverse
 from shenpi import clock
 from shenpi.appointments import services
 from shenpi.appointments.models import Booking, Slot
+from shenpi.catalog.models import HoursException, WeeklyHours
 from tests.applicants.helpers import client_for, verified
 
 from .conftest import MOBILE, at, person
@@ -149,12 +150,13 @@ def test_publishing_from_the_workbench(world):
     clerk = world.client(world.clerk)
     form = clerk.get(reverse("appointments_staff:publish")).content.decode()
     assert "A08" in form and "B02" not in form
+    assert "窗口办公时间" in form and "周一至周五 9:00–12:00，13:30–17:30" in form
     answer = clerk.post(reverse("appointments_staff:publish"), {
         "window": world.window.pk, "item": world.item.pk, "first": "2026-09-30", "last": "2026-10-08",
         "every": "60", "capacity": "3"}, follow=True)
     text = answer.content.decode()
-    assert "已发布 16 个时段，覆盖 2 个工作日" in text and "7 天为节假日或周末" in text
-    assert Slot.objects.filter(item=world.item, capacity=3).count() == 16
+    assert "已发布 14 个时段，覆盖 2 个办公日" in text and "7 天窗口不办公" in text
+    assert Slot.objects.filter(item=world.item, capacity=3).count() == 14
     refused = clerk.post(reverse("appointments_staff:publish"), {
         "window": world.window.pk, "first": "2026-10-08", "last": "2026-09-30", "every": "30", "capacity": "2"})
     assert refused.status_code == 400 and "结束日期不能早于开始日期" in refused.content.decode()
@@ -167,3 +169,22 @@ def test_the_day_list_defaults_to_today(world):
     assert clock.today() == dt.date(2026, 9, 24)
     page = world.client(world.clerk).get(reverse("appointments_staff:day")).content.decode()
     assert "2026年9月24日" in page
+
+
+def test_the_item_page_and_the_guide_show_each_windows_hours(world):
+    T = dt.time
+    for weekday in range(1, 6):
+        WeeklyHours.objects.create(window=world.window, weekday=weekday, morning_opens=T(9, 0),
+                                   morning_closes=T(12, 0), afternoon_opens=T(13, 30), afternoon_closes=T(17, 0),
+                                   extended_until=T(19, 0) if weekday == 3 else None)
+    WeeklyHours.objects.create(window=world.window, weekday=6, morning_opens=T(9, 0), morning_closes=T(12, 0),
+                               note="预约服务")
+    HoursException.objects.create(window=world.window, day=dt.date(2026, 9, 29), kind=HoursException.Kind.CLOSED,
+                                  note="设备检修")
+    world.slot(at(2026, 9, 28, 9, 30))
+    page = Client().get(reverse("appointments:item", args=[world.item.code])).content.decode()
+    for line in ["周一至周二 9:00–12:00，13:30–17:00", "周三 9:00–12:00，13:30–17:00，延时服务至19:00",
+                 "周六 9:00–12:00（预约服务）", "9月29日 周二 暂停服务：设备检修"]:
+        assert line in page
+    guide = Client().get(reverse("portal:guide_item", args=[world.item.code])).content.decode()
+    assert "A08号窗口" in guide and "延时服务至19:00" in guide and "设备检修" in guide

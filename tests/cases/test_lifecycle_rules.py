@@ -1,7 +1,7 @@
 """The rules of the law and of the flow, each tested at its boundary (dates from the official 2026 calendar).
 
 2026 facts used below: 春节 15-23 February with Saturday 14 February worked; 中秋 25 September;
-国庆 1-7 October with Saturday 10 October worked; office hours 09:00-17:30.
+国庆 1-7 October with Saturday 10 October worked; the centre's default hours 09:00-12:00, 13:30-17:30.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from shenpi import clock
 from shenpi.accounts.models import Role, User
 from shenpi.cases import lifecycle, services
 from shenpi.cases.models import Case, CaseStep, ClockStop, Notice, State
-from shenpi.catalog.models import FlowStep, ItemVersion, Window
+from shenpi.catalog.models import FlowStep, ItemVersion, WeeklyHours, Window
 from shenpi.errors import Forbidden, InvalidInput, TransitionRefused
 from shenpi.workdays.services import get_calendar
 from tests import factories as f
@@ -419,6 +419,45 @@ def test_on_the_spot_item_is_due_the_day_it_is_received_in_office_hours(org, rec
     assert case.promised_due == case.statutory_due == due
     assert case.completed_at == case.closed_at == clock.now()
     assert not case.steps.exists()
+
+
+@pytest.mark.parametrize(("received_at", "due"), [
+    (at(2026, 3, 4, 12, 40), dt.date(2026, 3, 4)),  # the noon break: the afternoon is still to come
+    (at(2026, 3, 4, 18, 30), dt.date(2026, 3, 4)),  # Wednesday's 延时服务 to 19:00: that day
+    (at(2026, 3, 4, 19, 5), dt.date(2026, 3, 5)),  # after the evening: the next working day
+    (at(2026, 3, 5, 17, 10), dt.date(2026, 3, 6)),  # Thursday closes at 17:00, not the centre's 17:30
+    (at(2026, 3, 7, 10, 0), dt.date(2026, 3, 7)),  # its Saturday service: that Saturday
+    (at(2026, 3, 7, 14, 0), dt.date(2026, 3, 9)),  # Saturday afternoon, no service: Monday
+])
+def test_an_on_the_spot_case_is_due_by_the_hours_of_the_window_that_received_it(org, received_at, due):
+    lead, _, people = org
+    window = people[Role.CLERK].window
+    for weekday in range(1, 6):
+        WeeklyHours.objects.create(window=window, weekday=weekday, morning_opens=dt.time(9, 0),
+                                   morning_closes=dt.time(12, 0), afternoon_opens=dt.time(13, 30),
+                                   afternoon_closes=dt.time(17, 0),
+                                   extended_until=dt.time(19, 0) if weekday == 3 else None)
+    WeeklyHours.objects.create(window=window, weekday=6, morning_opens=dt.time(9, 0), morning_closes=dt.time(12, 0))
+    spot = f.item(lead, name="居民身份证挂失申报", promised=0, statutory=0, steps=(("办理", Role.CLERK, None),),
+                  materials=(("挂失申报表", True, False),), procedures=())
+    case = received(people, spot, received_at)
+    clock.set_now(received_at + dt.timedelta(minutes=5))
+    case = perform(case, "handle_on_the_spot", people[Role.CLERK], opinion="当场办结")
+    assert case.promised_due == case.statutory_due == due
+
+
+def test_an_on_the_spot_case_of_another_window_keeps_the_centres_hours(org):
+    lead, _, people = org
+    WeeklyHours.objects.create(window=people[Role.CLERK].window, weekday=3, morning_opens=dt.time(9, 0),
+                               morning_closes=dt.time(12, 0), afternoon_opens=dt.time(13, 30),
+                               afternoon_closes=dt.time(17, 0), extended_until=dt.time(19, 0))
+    other = Window.objects.create(department=lead, number=f"RW{next(_names)}", name="综合窗口")
+    spot = f.item(lead, name="居民身份证挂失申报", promised=0, statutory=0, steps=(("办理", Role.CLERK, None),),
+                  materials=(("挂失申报表", True, False),), procedures=())
+    case = received(people, spot, at(2026, 3, 4, 18, 30), window=other)
+    clock.set_now(at(2026, 3, 4, 18, 35))
+    case = perform(case, "handle_on_the_spot", people[Role.CLERK], opinion="当场办结")
+    assert case.window == other and case.promised_due == dt.date(2026, 3, 5)
 
 
 def test_on_the_spot_handling_is_refused_for_a_promised_item(org):

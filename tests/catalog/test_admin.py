@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from shenpi.cases import services as cases
 from shenpi.cases.models import Case, State
-from shenpi.catalog.models import Department, ItemVersion, Window
+from shenpi.catalog.models import Department, HoursException, ItemVersion, WeeklyHours, Window
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -67,6 +67,7 @@ def test_every_catalogue_page_loads_for_a_superuser(admin_client, org, case):
         url("department"), url("department", "add"), url("department", "change", dept.pk),
         url("window"), url("window", "add"), url("window", "change", window.pk),
         url("procedurekind"), url("procedurekind", "change", 1),
+        url("weeklyhours"), url("weeklyhours", "add"), url("hoursexception"), url("hoursexception", "add"),
         url("item"), url("item", "add"), url("item", "change", it.pk),
         url("itemversion"), url("itemversion", "add"), url("itemversion", "change", v1.pk),
         url("itemversion", "change", draft.pk),
@@ -243,3 +244,38 @@ def test_only_superusers_browse_cases(client, org, case):
     assert client.get(url("case")).status_code == 403
     assert client.get(url("case", "change", case.pk)).status_code == 403
     assert "办件" not in [app["name"] for app in client.get(reverse("admin:index")).context["app_list"]]
+
+
+def _hours_inline_data(response, weekly: list[dict], dated: list[dict]) -> dict:
+    data = form_data(response)
+    for prefix, rows in (("weekly_hours", weekly), ("hours_exceptions", dated)):
+        data[f"{prefix}-TOTAL_FORMS"] = str(len(rows))
+        data[f"{prefix}-INITIAL_FORMS"] = "0"
+        for n, row in enumerate(rows):
+            data.update({f"{prefix}-{n}-{key}": value for key, value in row.items()})
+    return data
+
+
+def test_a_windows_hours_are_edited_inline_and_bad_rows_explained(admin_client, org):
+    dept, _, _ = org
+    window = Window.objects.get(department=dept)
+    page = admin_client.get(url("window", "change", window.pk))
+    assert "每周办公时间" in page.text and "特殊办公安排" in page.text
+    bad = admin_client.post(url("window", "change", window.pk), _hours_inline_data(page, [
+        {"weekday": "3", "morning_opens": "09:00", "morning_closes": "12:30", "afternoon_opens": "12:00",
+         "afternoon_closes": "17:00"}], []))
+    assert bad.status_code == 200 and "下午开始时间不能早于上午结束时间" in bad.text
+    assert not WeeklyHours.objects.exists()
+    twice = admin_client.post(url("window", "change", window.pk), _hours_inline_data(page, [
+        {"weekday": "3", "morning_opens": "09:00", "morning_closes": "12:00"},
+        {"weekday": "3", "afternoon_opens": "13:30", "afternoon_closes": "17:00"}], []))
+    assert twice.status_code == 200 and "同一窗口每个星期几只能有一行办公时间" in twice.text
+    assert not WeeklyHours.objects.exists()
+    good = admin_client.post(url("window", "change", window.pk), _hours_inline_data(page, [
+        {"weekday": "3", "morning_opens": "09:00", "morning_closes": "12:00", "afternoon_opens": "13:30",
+         "afternoon_closes": "17:00", "extended_until": "19:00"},
+        {"weekday": "6", "morning_opens": "09:00", "morning_closes": "12:00", "note": "周六上午预约服务"}], [
+        {"day": "2030-01-05", "kind": "closed", "note": "设备检修"}]))
+    assert good.status_code == 302
+    assert sorted(WeeklyHours.objects.filter(window=window).values_list("weekday", flat=True)) == [3, 6]
+    assert HoursException.objects.get(window=window).kind == HoursException.Kind.CLOSED

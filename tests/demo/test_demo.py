@@ -1,5 +1,6 @@
 """The demo city as people will use it: catalogue, staff, a year of cases, today's deadlines."""
 
+import datetime as dt
 import io
 from collections import Counter
 
@@ -27,6 +28,7 @@ from shenpi.cases.models import (
 from shenpi.catalog.models import Department, FeeStandard, FlowStep, Item, ItemVersion, MaterialSpec, Window
 from shenpi.crypto import blind_index
 from shenpi.demo import generator, people
+from shenpi.demo.catalogue import DEPARTMENTS_BY_SLUG
 from shenpi.feedback.models import Complaint, Level, Question, Rating, RatingFollowUp
 from shenpi.online.models import OnlineApplication, Upload
 from shenpi.supervision.models import Alert
@@ -357,8 +359,23 @@ def test_windows_published_slots_for_the_next_ten_working_days_and_people_booked
     today = clock.today()
     slots = Slot.objects.filter(start__gte=timezone.now() - timezone.timedelta(days=1))
     days = {timezone.localdate(s) for s in slots.values_list("start", flat=True)}
-    assert days and all(calendar.is_workday(d) for d in days)
-    assert len(days) == 10 and max(days) <= calendar.add(today, 10)
+    workdays = {d for d in days if calendar.is_workday(d)}
+    assert len(workdays) == 10 and max(days) <= calendar.add(today, 10)
+    # Nothing in the noon break; rest days only at the 户籍 window's Saturday morning service, never on holidays.
+    evening = Window.objects.filter(department__code=DEPARTMENTS_BY_SLUG["gongan"].code).order_by("number").first()
+    for slot in slots.select_related("window"):
+        start, end = timezone.localtime(slot.start), timezone.localtime(slot.end)
+        assert end.time() <= dt.time(12, 0) or start.time() >= dt.time(13, 30)
+        if not calendar.is_workday(start.date()):
+            assert slot.window == evening and start.isoweekday() == 6 and end.time() <= dt.time(12, 0)
+            assert not calendar.is_holiday(start.date())
+    span = (today + dt.timedelta(days=n) for n in range((max(days) - today).days + 1))
+    served = [d for d in span if d.isoweekday() == 6 and not calendar.is_workday(d) and not calendar.is_holiday(d)]
+    assert {d for d in days if d.isoweekday() == 6 and not calendar.is_workday(d)} == set(served)
+    wednesdays = [d for d in workdays if d.isoweekday() == 3]
+    evening_ends = {timezone.localtime(e).time() for e in slots.filter(window=evening).values_list("end", flat=True)
+                    if timezone.localdate(e) in wednesdays}
+    assert not wednesdays or max(evening_ends) == dt.time(19, 0)
     assert Slot.objects.values("window__department").distinct().count() >= 3
     bookings = Booking.objects.all()
     assert bookings.filter(day__gt=today).exists()

@@ -44,6 +44,16 @@ def test_the_make_up_days_of_national_day_2026(cal):
     assert not cal.is_workday(D(2026, 9, 25))  # 中秋 on a Friday
 
 
+def test_holidays_are_told_from_ordinary_weekends(cal):
+    # 国庆 2026's Saturday 3 October is a holiday, Saturday 17 October an ordinary weekend; the
+    # worked Saturday 10 October neither; a Monday of 国庆 a holiday.
+    assert cal.is_holiday(D(2026, 10, 3)) and cal.is_holiday(D(2026, 10, 5)) and cal.is_holiday(D(2026, 9, 25))
+    assert not cal.is_holiday(D(2026, 10, 17)) and not cal.is_holiday(D(2026, 10, 10))
+    assert not cal.is_holiday(D(2026, 10, 14))
+    # A year without a notice: the estimated statutory holidays (国庆 2031 falls on Wednesday).
+    assert cal.is_holiday(D(2031, 10, 1)) and not cal.is_holiday(D(2031, 10, 4))
+
+
 def test_twenty_days_of_article_42_across_national_day(cal):
     # Accepted on 24 September 2026: 9-28..30 (3), 10-8..10 (6), 10-12..16 (11), 10-19..23 (16),
     # 10-26..29 (20).

@@ -27,11 +27,12 @@ from django.utils import timezone
 from shenpi import clock
 from shenpi.accounts import identifiers
 from shenpi.accounts.models import Role, User
+from shenpi.catalog.hours import DayHours, HoursBook, WindowHours, window_hours
 from shenpi.catalog.models import Item, ItemVersion, Window
 from shenpi.crypto import blind_index
 from shenpi.errors import Forbidden, InvalidInput, TransitionRefused
 from shenpi.notifications.services import notify
-from shenpi.workdays.services import get_calendar, office_hours
+from shenpi.workdays.services import get_calendar
 
 from .models import Booking, Slot
 
@@ -83,8 +84,8 @@ def _check_manages(user: User | None, window: Window) -> None:
 class PublishResult:
     created: int
     existing: int
-    workdays: list[dt.date]
-    skipped_days: list[dt.date]
+    service_days: list[dt.date]  # days the window serves: working days and its own weekend service days
+    skipped_days: list[dt.date]  # days without hours: holidays, weekends it does not serve, closures
 
 
 def items_of(window: Window) -> QuerySet[Item]:
@@ -114,41 +115,45 @@ def _publish_errors(window, item, first, last, every, capacity, today) -> dict[s
     return errors
 
 
-def day_starts(day: dt.date, every: int, opens: dt.time, closes: dt.time) -> list[dt.datetime]:
-    """Aware local start moments of the slots of one day: from opening, each ending by closing time."""
+def day_starts(day: dt.date, every: int, hours: DayHours) -> list[dt.datetime]:
+    """Aware local start moments of one day's slots: each session from its start, every slot ending
+    by the session's end, so none reaches into the noon break."""
     tz = timezone.get_current_timezone()
-    moment = timezone.make_aware(dt.datetime.combine(day, opens), tz)
-    close = timezone.make_aware(dt.datetime.combine(day, closes), tz)
     step = dt.timedelta(minutes=every)
     starts = []
-    while moment + step <= close:
-        starts.append(moment)
-        moment += step
+    for opens, closes in hours.sessions:
+        moment = timezone.make_aware(dt.datetime.combine(day, opens), tz)
+        close = timezone.make_aware(dt.datetime.combine(day, closes), tz)
+        while moment + step <= close:
+            starts.append(moment)
+            moment += step
     return starts
 
 
 def publish(*, window: Window, first: dt.date, last: dt.date, every: int, capacity: int,
             item: Item | None = None, actor: User | None = None) -> PublishResult:
-    """放号: slots of `every` minutes within office hours on each working day from `first` to `last`.
+    """放号: slots of `every` minutes within the window's hours on each day it serves from `first` to `last`.
 
-    Non-working days (weekends, statutory holidays, per the calendar with its 调休 make-up days) get no
-    slots; slots already published for the same window, item and start are kept as they are, so
-    publishing a range again only fills the gaps. Slots that would start in the past are left out.
-    `actor` None is the console (the operator of the server).
+    The window's hours (catalog.hours) follow the calendar: working days (调休 make-up days
+    included) with their morning and afternoon sessions and no slot in the noon break; statutory
+    holidays and weekends get none, except the window's own weekend service days and dated
+    延时服务 / 加班服务; 暂停服务 days get none. Slots already published for the same window, item
+    and start are kept as they are, so publishing a range again only fills the gaps. Slots that
+    would start in the past are left out. `actor` None is the console (the operator of the server).
     """
     _check_manages(actor, window)
     now = clock.now()
     errors = _publish_errors(window, item, first, last, every, capacity, timezone.localdate(now))
     if errors:
         raise InvalidInput("；".join(message for messages in errors.values() for message in messages), errors)
-    calendar = get_calendar()
-    opens, closes = office_hours()
-    workdays, skipped, starts = [], [], []
+    calendar, book = get_calendar(), HoursBook.load([window.pk], first, last)
+    served, skipped, starts = [], [], []
     day = first
     while day <= last:
-        if calendar.is_workday(day):
-            workdays.append(day)
-            starts.extend(s for s in day_starts(day, every, opens, closes) if s > now)
+        hours = book.day(window.pk, day, calendar)
+        if hours.open:
+            served.append(day)
+            starts.extend(s for s in day_starts(day, every, hours) if s > now)
         else:
             skipped.append(day)
         day += dt.timedelta(days=1)
@@ -161,8 +166,15 @@ def publish(*, window: Window, first: dt.date, last: dt.date, every: int, capaci
                   published_by=actor, published_at=now) for start in starts if start not in existing],
             # Two publishers of the same range at once: the unique index keeps one slot per start.
             ignore_conflicts=True)
-    return PublishResult(created=len(starts) - len(existing), existing=len(existing), workdays=workdays,
+    return PublishResult(created=len(starts) - len(existing), existing=len(existing), service_days=served,
                          skipped_days=skipped)
+
+
+def hours_of(windows: list[Window]) -> list[tuple[Window, WindowHours]]:
+    """The windows' weeks and dated arrangements of the coming SHOW_DAYS days, as the pages list them."""
+    today = clock.today()
+    hours = window_hours([w.pk for w in windows], get_calendar(), today, today + dt.timedelta(days=SHOW_DAYS))
+    return [(w, hours[w.pk]) for w in windows]
 
 
 # -- what the public sees --------------------------------------------------------------------------
@@ -198,6 +210,7 @@ def bookable_items(search: str = "") -> QuerySet[Item]:
 class WindowDays:
     window: Window
     days: list[tuple[dt.date, int]]  # (day, free places)
+    hours: WindowHours | None = None  # the window's week and dated arrangements, shown beside its days
 
 
 def days_for_item(item: Item) -> list[WindowDays]:
@@ -209,7 +222,8 @@ def days_for_item(item: Item) -> list[WindowDays]:
     for slot in slots_for_item(item, now).filter(start__lt=horizon):
         windows[slot.window_id] = slot.window
         per_window[slot.window_id][timezone.localdate(slot.start)] += slot.places_left
-    return [WindowDays(windows[pk], sorted(days.items())) for pk, days in
+    hours = window_hours(windows, get_calendar(), timezone.localdate(now), timezone.localdate(horizon))
+    return [WindowDays(windows[pk], sorted(days.items()), hours[pk]) for pk, days in
             sorted(per_window.items(), key=lambda pair: windows[pair[0]].number)]
 
 

@@ -70,7 +70,7 @@ def day(request):
 
 @window_staff_required
 def publish(request):
-    """放号: slots for a date range on working days within office hours."""
+    """放号: slots for a date range on the days and in the sessions the window serves."""
     windows = services.managed_windows(request.user)
     if request.method == "POST":
         form = PublishForm(request.POST, user=request.user)
@@ -84,7 +84,8 @@ def publish(request):
                 _put_errors(form, error)
             else:
                 messages.success(request, _published_text(result))
-                return redirect(_day_url(data["window"], result.workdays[0] if result.workdays else data["first"]))
+                first_day = result.service_days[0] if result.service_days else data["first"]
+                return redirect(_day_url(data["window"], first_day))
         status = 400
     else:
         today = clock.today()
@@ -92,7 +93,8 @@ def publish(request):
         form = PublishForm(user=request.user, initial={"window": window, "first": today,
                                                        "last": today + dt.timedelta(days=13)})
         status = 200
-    return render(request, "appointments/window_publish.html", {"form": form}, status=status)
+    return render(request, "appointments/window_publish.html", {
+        "form": form, "window_hours": services.hours_of(list(windows.order_by("number")[:50]))}, status=status)
 
 
 def _put_errors(form, error: ServiceError) -> None:
@@ -104,11 +106,11 @@ def _put_errors(form, error: ServiceError) -> None:
 
 
 def _published_text(result: services.PublishResult) -> str:
-    text = f"已发布 {result.created} 个时段，覆盖 {len(result.workdays)} 个工作日"
+    text = f"已发布 {result.created} 个时段，覆盖 {len(result.service_days)} 个办公日"
     if result.existing:
         text += f"；{result.existing} 个时段此前已发布，保持不变"
     if result.skipped_days:
-        text += f"；{len(result.skipped_days)} 天为节假日或周末，未放号"
+        text += f"；{len(result.skipped_days)} 天窗口不办公（节假日、周末或暂停服务），未放号"
     return text + "。"
 
 

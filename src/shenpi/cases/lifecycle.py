@@ -18,6 +18,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from shenpi.accounts.models import Role, User
+from shenpi.catalog.hours import open_on
 from shenpi.catalog.models import FlowStep, ItemProcedure
 from shenpi.catalog.services import flow_of
 from shenpi.errors import InvalidInput, TransitionRefused
@@ -113,10 +114,15 @@ def end_of_day(day: dt.date) -> dt.datetime:
 
 
 def on_the_spot_day(case: Case, calendar: WorkCalendar) -> dt.date:
-    """A 即办件 is due the day it is received, or the next working day if received after hours."""
+    """A 即办件 is due the day it is received, or the next working day if received after hours.
+
+    The hours are those of the window that received the case (the centre's default for a case
+    without one): received in its noon break is still that day; received on its 延时服务 evening
+    or its Saturday service is that day too; after its last session, on a day it does not serve,
+    the next working day.
+    """
     received = timezone.localtime(case.received_at)
-    _, closes = office_hours()
-    if calendar.is_workday(received.date()) and received.time() <= closes:
+    if open_on(case.window_id, received, calendar):
         return received.date()
     return calendar.add(received.date(), 1)
 
@@ -127,9 +133,11 @@ def derive_dues(case: Case, calendar: WorkCalendar) -> None:
         return
     extra = case.extension_days + case.stopped_days
     provisional = False
+    spot_day = None
     for attr, limit in (("promised_due", case.promised_limit), ("statutory_due", case.statutory_limit)):
         if limit == 0:
-            due = calendar.due(on_the_spot_day(case, calendar), extra)
+            spot_day = spot_day or on_the_spot_day(case, calendar)
+            due = calendar.due(spot_day, extra)
         else:
             due = calendar.due(case.accept_date, limit + extra)
         setattr(case, attr, due.date)

@@ -14,16 +14,20 @@ from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Pre
 from django.urls import reverse
 from django.utils.html import format_html
 
+from shenpi import clock
+
 from . import services
 from .models import (
     Department,
     FeeStandard,
     FlowStep,
+    HoursException,
     Item,
     ItemProcedure,
     ItemVersion,
     MaterialSpec,
     ProcedureKind,
+    WeeklyHours,
     Window,
 )
 
@@ -142,6 +146,92 @@ class DepartmentAdmin(admin.ModelAdmin):
         return " › ".join(node.name for node in _ancestors(obj)) or "—"
 
 
+# -- a window's hours: its week and dated exceptions (docs/hours.md) ---------------------------------
+
+_SESSION_FIELDS = ["morning_opens", "morning_closes", "afternoon_opens", "afternoon_closes", "extended_until"]
+
+
+class _OnePerKey(forms.BaseInlineFormSet):
+    """One row per weekday (or date) of a window: the unique index is conditional (the centre's rows
+    have no window), so the formset's own unique check does not see it; say it before the database does."""
+
+    key = ""
+    message = ""
+
+    def clean(self):
+        super().clean()
+        shown = [form.instance.pk for form in self.forms if form.instance.pk]
+        # Rows the inline does not show (past dates) still count.
+        seen = set(self.model.objects.filter(window=self.instance).exclude(pk__in=shown)
+                   .values_list(self.key, flat=True)) if self.instance.pk else set()
+        for form in self.forms:
+            if not getattr(form, "cleaned_data", None) or form.cleaned_data.get("DELETE"):
+                continue
+            value = form.cleaned_data.get(self.key)
+            if value in seen:
+                form.add_error(self.key, self.message)
+            seen.add(value)
+
+
+class _OneWeekday(_OnePerKey):
+    key, message = "weekday", "同一窗口每个星期几只能有一行办公时间。"
+
+
+class _OneDate(_OnePerKey):
+    key, message = "day", "同一窗口同一日期只能有一条特殊办公安排。"
+
+
+class WeeklyHoursInline(admin.TabularInline):
+    model = WeeklyHours
+    formset = _OneWeekday
+    extra = 0
+    fields = ["weekday", *_SESSION_FIELDS, "note"]
+    verbose_name = verbose_name_plural = "每周办公时间（不填则沿用中心默认办公时间）"
+
+
+class HoursExceptionInline(admin.TabularInline):
+    model = HoursException
+    formset = _OneDate
+    extra = 0
+    fields = ["day", "kind", *_SESSION_FIELDS, "note"]
+    verbose_name = verbose_name_plural = "特殊办公安排（延时服务、加班/预约服务、暂停服务）"
+
+    def get_queryset(self, request):
+        # The days still to come: past arrangements stay in the 特殊办公安排 list.
+        return super().get_queryset(request).filter(day__gte=clock.today())
+
+
+@admin.register(WeeklyHours)
+class WeeklyHoursAdmin(admin.ModelAdmin):
+    """All weekly rows; those without a window are the centre's default (中心默认办公时间)."""
+
+    list_display = ["window_or_centre", "weekday", *_SESSION_FIELDS, "note"]
+    list_filter = [("window", admin.EmptyFieldListFilter), "weekday"]
+    search_fields = ["window__number", "window__name"]
+    list_select_related = ["window"]
+    autocomplete_fields = ["window"]
+    fields = ["window", "weekday", *_SESSION_FIELDS, "note"]
+
+    @admin.display(description="窗口", ordering="window__number")
+    def window_or_centre(self, obj: WeeklyHours) -> str:
+        return str(obj.window) if obj.window else "中心默认"
+
+
+@admin.register(HoursException)
+class HoursExceptionAdmin(admin.ModelAdmin):
+    list_display = ["day", "window_or_centre", "kind", *_SESSION_FIELDS, "note"]
+    list_filter = ["kind", ("window", admin.EmptyFieldListFilter)]
+    search_fields = ["window__number", "window__name", "note"]
+    list_select_related = ["window"]
+    autocomplete_fields = ["window"]
+    date_hierarchy = "day"
+    fields = ["window", "day", "kind", *_SESSION_FIELDS, "note"]
+
+    @admin.display(description="窗口", ordering="window__number")
+    def window_or_centre(self, obj: HoursException) -> str:
+        return str(obj.window) if obj.window else "全中心"
+
+
 @admin.register(Window)
 class WindowAdmin(admin.ModelAdmin):
     list_display = ["number", "name", "department", "location", "staff_count"]
@@ -149,6 +239,7 @@ class WindowAdmin(admin.ModelAdmin):
     search_fields = ["number", "name", "department__name"]
     list_select_related = ["department"]
     autocomplete_fields = ["department"]
+    inlines = [WeeklyHoursInline, HoursExceptionInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(staff_total=Count("staff"))

@@ -286,3 +286,131 @@ class ItemProcedure(models.Model):
 
     def __str__(self):
         return f"{self.kind.name} {self.limit_days}个工作日"
+
+
+class Sessions(models.Model):
+    """A day's opening as a window serves it: a morning and an afternoon session, the noon break between.
+
+    延时服务 (`extended_until`) carries the last session on past its usual close, e.g. to 19:00.
+    """
+
+    morning_opens = models.TimeField("上午开始", null=True, blank=True)
+    morning_closes = models.TimeField("上午结束", null=True, blank=True)
+    afternoon_opens = models.TimeField("下午开始", null=True, blank=True)
+    afternoon_closes = models.TimeField("下午结束", null=True, blank=True)
+    extended_until = models.TimeField("延时服务至", null=True, blank=True,
+                                      help_text="延时服务：最后一个时段延长到该时间，如 19:00。")
+
+    class Meta:
+        abstract = True
+
+    def session_pairs(self) -> list[tuple]:
+        """The filled sessions in order, the last one carried to `extended_until` when that is set."""
+        pairs = [(o, c) for o, c in ((self.morning_opens, self.morning_closes),
+                                     (self.afternoon_opens, self.afternoon_closes)) if o and c]
+        if pairs and self.extended_until and self.extended_until > pairs[-1][1]:
+            pairs[-1] = (pairs[-1][0], self.extended_until)
+        return pairs
+
+    def session_errors(self) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        for half, label in (("morning", "上午"), ("afternoon", "下午")):
+            opens, closes = getattr(self, f"{half}_opens"), getattr(self, f"{half}_closes")
+            if (opens is None) != (closes is None):
+                errors[f"{half}_closes" if closes is None else f"{half}_opens"] = f"{label}的开始和结束时间须同时填写。"
+            elif opens is not None and opens >= closes:
+                errors[f"{half}_closes"] = f"{label}结束时间须晚于开始时间。"
+        if (not errors and self.morning_closes and self.afternoon_opens
+                and self.afternoon_opens < self.morning_closes):
+            errors["afternoon_opens"] = "下午开始时间不能早于上午结束时间（午间休息）。"
+        last = self.afternoon_closes or self.morning_closes
+        if self.extended_until and last and self.extended_until <= last:
+            errors["extended_until"] = "延时服务的结束时间须晚于正常下班时间。"
+        return errors
+
+
+class WeeklyHours(Sessions):
+    """A window's hours on one day of the week; without a window, the centre's default (中心默认办公时间).
+
+    Monday to Friday rows apply on the calendar's working days; a Saturday or Sunday row is the
+    window's weekend service (周末服务) on ordinary weekends, never on statutory holidays. A window
+    with no rows of its own keeps the centre's default.
+    """
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 1, "周一"
+        TUESDAY = 2, "周二"
+        WEDNESDAY = 3, "周三"
+        THURSDAY = 4, "周四"
+        FRIDAY = 5, "周五"
+        SATURDAY = 6, "周六"
+        SUNDAY = 7, "周日"
+
+    window = models.ForeignKey(Window, models.CASCADE, null=True, blank=True, related_name="weekly_hours",
+                               verbose_name="窗口", help_text="留空为全中心默认办公时间。")
+    weekday = models.PositiveSmallIntegerField("星期", choices=Weekday.choices)
+    note = models.CharField("说明", max_length=100, blank=True, help_text="如：周六上午预约服务。")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "办公时间"
+        ordering = ["window", "weekday"]
+        constraints = [
+            models.UniqueConstraint(fields=["window", "weekday"], condition=models.Q(window__isnull=False),
+                                    name="unique_window_weekday_hours"),
+            models.UniqueConstraint(fields=["weekday"], condition=models.Q(window__isnull=True),
+                                    name="unique_centre_weekday_hours"),
+        ]
+
+    def __str__(self):
+        return f"{self.window or '中心默认'} {self.get_weekday_display()}"
+
+    def clean(self):
+        errors = self.session_errors()
+        if not errors and not self.session_pairs():
+            errors["morning_opens"] = "请至少填写上午或下午一个时段；不办公的日子不必添加。"
+        if errors:
+            raise ValidationError(errors)
+
+
+class HoursException(Sessions):
+    """A dated change to a window's hours (or the whole centre's, without a window).
+
+    延时服务 extends the day (its sessions, or the regular ones when left blank, to `extended_until`);
+    加班/预约服务 opens a weekend or holiday day with the given sessions; 暂停服务 closes the day.
+    """
+
+    class Kind(models.TextChoices):
+        EXTENDED = "extended", "延时服务"
+        SERVICE = "service", "加班/预约服务"
+        CLOSED = "closed", "暂停服务"
+
+    window = models.ForeignKey(Window, models.CASCADE, null=True, blank=True, related_name="hours_exceptions",
+                               verbose_name="窗口", help_text="留空为全中心。")
+    day = models.DateField("日期")
+    kind = models.CharField("类型", max_length=10, choices=Kind.choices)
+    note = models.CharField("说明", max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "特殊办公安排"
+        ordering = ["day", "window"]
+        constraints = [
+            models.UniqueConstraint(fields=["window", "day"], condition=models.Q(window__isnull=False),
+                                    name="unique_window_day_exception"),
+            models.UniqueConstraint(fields=["day"], condition=models.Q(window__isnull=True),
+                                    name="unique_centre_day_exception"),
+        ]
+
+    def __str__(self):
+        return f"{self.window or '全中心'} {self.day} {self.get_kind_display()}"
+
+    def clean(self):
+        errors = self.session_errors()
+        filled = any((self.morning_opens, self.morning_closes, self.afternoon_opens, self.afternoon_closes))
+        if self.kind == self.Kind.CLOSED and (filled or self.extended_until):
+            errors["kind"] = "暂停服务的日子不填写办公时段。"
+        elif self.kind == self.Kind.SERVICE and not filled:
+            errors["morning_opens"] = "加班/预约服务须填写上午或下午的服务时段。"
+        elif self.kind == self.Kind.EXTENDED and not self.extended_until:
+            errors["extended_until"] = "延时服务须填写延时到几点。"
+        if errors:
+            raise ValidationError(errors)

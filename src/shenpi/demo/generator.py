@@ -27,7 +27,7 @@ from shenpi.accounts.models import Role, User
 from shenpi.cases import services
 from shenpi.cases.models import Case, CaseMaterial, CaseStep, State
 from shenpi.catalog import services as catalog
-from shenpi.catalog.models import Department, FlowStep, Item, ItemVersion, Window
+from shenpi.catalog.models import Department, FlowStep, HoursException, Item, ItemVersion, WeeklyHours, Window
 from shenpi.errors import ServiceError
 from shenpi.notifications.models import Notification
 from shenpi.supervision import orders
@@ -110,6 +110,42 @@ def reset_passwords(password: str | None = None) -> tuple[str, int]:
     changed = demo_users().update(password=make_password(password))
     store_password(password)
     return password, changed
+
+
+# -- office hours (docs/hours.md) ---------------------------------------------------------------
+
+_T = dt.time
+CENTRE_WEEK = {"morning_opens": _T(9, 0), "morning_closes": _T(12, 0), "afternoon_opens": _T(13, 30),
+               "afternoon_closes": _T(17, 0)}
+# The first 公安 window (户籍): 延时服务 on Wednesday evenings and 预约服务 on Saturday mornings.
+EVENING_WINDOW_DEPARTMENT = "gongan"
+
+
+def _build_hours(result: Result, end: dt.datetime) -> None:
+    """The centre's default week, the 户籍 window's evenings and Saturdays, and one dated closure ahead."""
+    for weekday in range(1, 6):
+        _, created = WeeklyHours.objects.get_or_create(window=None, weekday=weekday, defaults=CENTRE_WEEK)
+        result.created["hours"] += created
+    evening_department = DEPARTMENTS_BY_SLUG[EVENING_WINDOW_DEPARTMENT].code
+    first = Window.objects.filter(department__code=evening_department).order_by("number").first()
+    if first is None:
+        return
+    for weekday in range(1, 6):
+        extended = {"extended_until": _T(19, 0), "note": "延时服务"} if weekday == 3 else {}
+        _, created = WeeklyHours.objects.get_or_create(window=first, weekday=weekday,
+                                                       defaults={**CENTRE_WEEK, **extended})
+        result.created["hours"] += created
+    _, created = WeeklyHours.objects.get_or_create(window=first, weekday=6, defaults={
+        "morning_opens": _T(9, 0), "morning_closes": _T(12, 0), "note": "预约服务"})
+    result.created["hours"] += created
+    # A closure of the 住建 window on the third working day ahead: the booking pages announce it.
+    calendar = get_calendar()
+    closed = calendar.add(timezone.localdate(end), 3)
+    second = Window.objects.filter(department__code=DEPARTMENTS_BY_SLUG["zhujian"].code).order_by("number").first()
+    if second is not None and not HoursException.objects.filter(window=second).exists():
+        HoursException.objects.create(window=second, day=closed, kind=HoursException.Kind.CLOSED,
+                                      note="业务系统升级，暂停窗口服务")
+        result.created["hours"] += 1
 
 
 # -- the catalogue ------------------------------------------------------------------------------
@@ -342,6 +378,7 @@ def generate(*, cases: int = DEFAULT_CASES, seed: int = DEFAULT_SEED, end: dt.da
             clock.set_now(timezone.localtime(start).replace(hour=9, minute=0, second=0, microsecond=0)
                           - dt.timedelta(days=30))
             departments = _build_departments(result)
+            _build_hours(result, end)
             _build_staff(result, departments, seed, password)
             admin = User.objects.filter(username="admin").first()
             items = _build_items(result, departments, admin)

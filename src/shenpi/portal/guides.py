@@ -9,6 +9,7 @@ When nothing contains the words, items sharing most of their two-character piece
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 
@@ -16,8 +17,11 @@ from django.db import connection
 from django.db.models import BooleanField, Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 
+from shenpi import clock
 from shenpi.accounts.models import Role, User
-from shenpi.catalog.models import Department, FlowStep, Item, ItemProcedure, ItemVersion, MaterialSpec
+from shenpi.catalog.hours import WindowHours, window_hours
+from shenpi.catalog.models import Department, FlowStep, Item, ItemProcedure, ItemVersion, MaterialSpec, Window
+from shenpi.workdays.services import get_calendar
 
 Audience = ItemVersion.Audience
 
@@ -312,6 +316,27 @@ def on_duty(department: Department) -> list[DutyPerson]:
         window = f"{person.window.number} {person.window.name}" if person.window_id else ""
         result.append(DutyPerson(person.full_name or "工作人员", roles, window))
     return result
+
+
+# Dated arrangements (延时服务, 加班服务, 暂停服务) shown this many days ahead.
+HOURS_AHEAD_DAYS = 31
+
+
+@dataclass(frozen=True)
+class WindowWithHours:
+    window: Window
+    hours: WindowHours
+
+
+def windows_with_hours(department: Department) -> list[WindowWithHours]:
+    """The department's windows with their office hours (窗口办公时间) for the guide."""
+    windows = list(Window.objects.filter(department=department).order_by("number"))
+    if not windows:
+        return []
+    today = clock.today()
+    hours = window_hours([w.pk for w in windows], get_calendar(), today,
+                         today + dt.timedelta(days=HOURS_AHEAD_DAYS))
+    return [WindowWithHours(w, hours[w.pk]) for w in windows]
 
 
 def department_items(department: Department) -> QuerySet[ItemVersion]:

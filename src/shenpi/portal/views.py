@@ -100,7 +100,7 @@ def guide_item(request, code):
         return not_found(request, "该事项不存在或已停止办理，请在办事指南中重新查找。")
     return render(request, "portal/guide_item.html", {
         "version": version, "item": version.item, "department": version.item.department,
-        "stages": guides.stages(version),
+        "stages": guides.stages(version), "windows": guides.windows_with_hours(version.item.department),
     })
 
 

@@ -60,6 +60,14 @@ class WorkCalendar:
             return day.weekday() < 5
         return day.weekday() < 5 and day not in estimated_holidays(day.year)
 
+    def is_holiday(self, day: dt.date) -> bool:
+        """A statutory holiday's day off (the weekend days inside a holiday too), not an ordinary weekend."""
+        if self.is_workday(day):
+            return False
+        if day.year in self.official_years:
+            return self.exceptions.get(day) is False
+        return day in estimated_holidays(day.year)
+
     def is_provisional(self, *days: dt.date) -> bool:
         """True when any year spanned by the given days has no official notice."""
         years = [d.year for d in days]

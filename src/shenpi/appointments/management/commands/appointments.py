@@ -57,4 +57,4 @@ class Command(OneLineCommand):
         except ServiceError as error:
             raise Refused(error.message) from error
         self.stdout.write(f"{window}：新发布 {result.created} 个时段，已存在 {result.existing} 个，"
-                          f"工作日 {len(result.workdays)} 天，跳过非工作日 {len(result.skipped_days)} 天")
+                          f"办公日 {len(result.service_days)} 天，跳过不办公的日子 {len(result.skipped_days)} 天")
