@@ -277,7 +277,7 @@ def red(org):
 def test_the_alert_page_tells_what_who_when_and_links_to_the_case_and_an_order(org, red):
     html = body(client_for(org["people"]["supervisor"]).get(f"/supervision/alerts/{red.pk}/"))
     for text in ("红牌", "办件超时", "行政许可法第四十二条", org["case"].number, "住房和城乡建设局",
-                 str(org["people"]["handler"]), "2026-11-12 10:00:00", "未解除", "已于10月23日到期，超期3个工作日。",
+                 str(org["people"]["handler"]), "2026-11-12 10:00:00", "未解除", "已于11月9日到期，超期3个工作日。",
                  "尚未督办"):
         assert text in html
     assert "time.case" not in html  # the rule by its name, never its code

@@ -115,6 +115,13 @@ def case_time(look: Look) -> list[Finding]:
     return findings
 
 
+def _longest(unit: str) -> int:
+    """The longest step allotment in this unit. Steps without their own limit have none: NULL, which
+    PostgreSQL puts first in a descending order."""
+    return FlowStep.objects.filter(limit_unit=unit, limit__isnull=False).order_by("-limit").values_list(
+        "limit", flat=True).first() or 0
+
+
 @rule("time.step", "环节超时", Category.TIME, Level.RED, params=TIME_PARAMS, basis="各环节时限（办件未超期亦计）")
 def step_time(look: Look) -> list[Finding]:
     """有独立时限的环节：剩余不超过1个工作日或环节时限的20%预警，但不早于环节时限过半（时限1个工作日的环节
@@ -124,12 +131,10 @@ def step_time(look: Look) -> list[Finding]:
                                     case__state__in=CLOCK_RUNNING_STATES)
     if look.changed is not None:
         # Besides changed cases: steps whose due moment (or hour-based warning) fell since the last look.
-        hours = FlowStep.objects.filter(limit_unit=FlowStep.LimitUnit.HOURS).order_by("-limit").values_list(
-            "limit", flat=True).first() or 0
+        hours = _longest(FlowStep.LimitUnit.HOURS)
         window = dt.timedelta(hours=Horizon.of(p).hours(hours))
         steps = steps.filter(Q(case_id__in=look.changed) | Q(due_at__gt=look.since - window, due_at__lte=now + window))
-    longest = FlowStep.objects.filter(limit_unit=FlowStep.LimitUnit.DAYS).order_by("-limit").values_list(
-        "limit", flat=True).first() or 0
+    longest = _longest(FlowStep.LimitUnit.DAYS)
     horizon = end_of_day(cal.add(today, max(0, Horizon.of(p).days(longest))))
     rows = steps.filter(due_at__lte=horizon).order_by().values_list(
         "pk", "case_id", "due_at", "department_id", "assignee_id", "flow_step__limit", "flow_step__limit_unit")
