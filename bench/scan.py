@@ -31,7 +31,7 @@ from django.utils import timezone
 from shenpi import clock
 from shenpi.cases import deadlines
 from shenpi.cases.models import CLOCK_RUNNING_STATES, OPEN_STATES, Case, CaseEvent, CaseStep, State
-from shenpi.supervision import rules
+from shenpi.supervision import registry, rules
 from shenpi.supervision.models import Alert, Level, Rule, ScanRun
 from shenpi.supervision.scan import _EVENT_MARGIN, scan
 from shenpi.workdays.services import get_calendar
@@ -206,18 +206,18 @@ def measure_assessment(month: str, repeat: int) -> dict:
 
 # -- the naive way ---------------------------------------------------------------------------------
 
-def _look() -> rules.Look:
-    params = {code: {**rules.REGISTRY[code].params, **(Rule.objects.get(code=code).params or {})}
+def _look() -> registry.Look:
+    params = {code: {**registry.REGISTRY[code].params, **(Rule.objects.get(code=code).params or {})}
               for code in TIME_RULES}
-    return rules.Look(now=clock.now(), calendar=get_calendar(), params=params)
+    return registry.Look(now=clock.now(), calendar=get_calendar(), params=params)
 
 
-def _evaluate(case: Case, steps: list[CaseStep], look: rules.Look, out: set) -> None:
+def _evaluate(case: Case, steps: list[CaseStep], look: registry.Look, out: set) -> None:
     """The time rules for one case, as their queries and loops decide (unanswered yellows aside: none yet)."""
     now, today, cal = look.now, look.today, look.calendar
     running = case.state in CLOCK_RUNNING_STATES
     if running and case.promised_due is not None:
-        case_look = rules.Look(now, cal, look.params["time.case"])
+        case_look = registry.Look(now, cal, look.params["time.case"])
         level, _ = rules._time_level(case_look, case.promised_due, case.promised_limit + case.extension_days)
         if level is not None:
             out.add(("time.case", f"case:{case.pk}", int(level)))
@@ -297,14 +297,14 @@ def per_rule(repeat: int) -> list[dict]:
     calendar, now = get_calendar(), clock.now()
     rows = []
     for rule in Rule.objects.filter(enabled=True).order_by("code"):
-        definition = rules.REGISTRY.get(rule.code)
+        definition = registry.REGISTRY.get(rule.code)
         if definition is None:
             continue
         params = {**definition.params, **(rule.params or {})}
         entry = {"rule": rule.code}
         for kind in ("all", "changed"):
             scope = changed if kind == "changed" else None
-            look = rules.Look(now=now, calendar=calendar, params=params, changed=scope, since=last.as_of)
+            look = registry.Look(now=now, calendar=calendar, params=params, changed=scope, since=last.as_of)
             times, found = [], None
             for _ in range(repeat):
                 started = time.perf_counter()

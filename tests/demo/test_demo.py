@@ -307,6 +307,25 @@ def test_supervision_watched_the_year_and_red_cards_got_orders(demo):
     assert statuses == sorted([Order.Status.ACCEPTED, Order.Status.ANSWERED, Order.Status.OPEN])
 
 
+def test_departments_answered_their_cards_and_the_past_months_are_scored(demo):
+    """The ranking of a month that is over reads as a real one: every department that served applicants
+    was scored by hand, and no score passes what the scheme allows (base + the capped bonus)."""
+    from shenpi.performance import services as performance
+    from shenpi.performance.periods import Period
+    from shenpi.supervision.models import Level as AlertLevel
+
+    cards = Alert.objects.filter(level__in=(AlertLevel.YELLOW, AlertLevel.RED))
+    assert cards.filter(answered_at__isnull=False).count() > cards.count() // 2
+    assert cards.filter(answered_at__isnull=True).exists()  # some are left to turn red
+    ranking = performance.assess(Period.month_of(clock.today()).previous())
+    assert ranking.rows and not ranking.incomplete
+    ceiling = ranking.scheme.scheme.base + sum(b.cap for b in ranking.scheme.bonuses)
+    assert all(0 <= row.score <= ceiling for row in ranking.rows)
+    for row in ranking.rows:
+        month = row.months[0]
+        assert month.score == max(0, sum(a.points for a in month.areas) - month.deducted + month.added)
+
+
 # -- the public side -----------------------------------------------------------------------------
 
 def open_alerts(code):

@@ -17,7 +17,10 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from shenpi import clock
+from shenpi.accounts.models import Role
 from shenpi.cases import services
+from shenpi.catalog.models import FlowStep
+from shenpi.feedback.models import Complaint
 from shenpi.supervision.models import Alert, Level, Order
 from shenpi.supervision.scan import scan
 from tests import factories as f
@@ -117,7 +120,7 @@ def test_a_red_card_from_the_board_to_an_order_and_the_departments_answers(live_
     rows.first.locator("a.case-link").click()
     page.wait_for_url(re.compile(r"/supervision/alerts/\d+/$"))
     expect(page.locator("#alert-level")).to_have_text("红牌")
-    expect(page.locator("#alert-figures")).to_have_text("已超期3个工作日。")
+    expect(page.locator("#alert-figures")).to_have_text("已于10月9日到期，超期3个工作日。")
     card = Alert.objects.get(pk=int(page.url.rstrip("/").rsplit("/", 1)[1]))
     number = card.case.number
     shot(page, "supervision-board-03-alert")
@@ -180,3 +183,59 @@ def test_a_red_card_from_the_board_to_an_order_and_the_departments_answers(live_
     expect(page.locator("#alert-answer-text")).to_contain_text("已调整承办人")
     expect(page.locator("aside .sv-list a", has_text=order.number)).to_have_count(1)
     shot(page, "supervision-board-08-alert-answered")
+
+
+# Codes a person should never read on the board: a rule's code (time.case) or a subject's (complaint:3).
+CODES = re.compile(r"\b(?:time|proc|accept|service|order|fee)\.[a-z_]+\b"
+                   r"|\b(?:case|step|order|complaint|rating|online):\d+")
+
+
+def test_the_board_shows_only_cards_a_person_can_act_on(live_server, page, watched):
+    people, others, _ = watched
+    housing, market = people["clerk"].department, others["clerk"].department
+    quick = f.item(housing, name="建筑垃圾处置核准", promised=3,
+                   steps=(("审查", Role.HANDLER, 1), ("审核", Role.REVIEWER, None), ("审批", Role.APPROVER, None)))
+    hourly = f.item(housing, name="临时占用道路许可", promised=3,
+                    steps=(("审查", Role.HANDLER, 2), ("审核", Role.REVIEWER, None), ("审批", Role.APPROVER, None)))
+    FlowStep.objects.filter(version__item=hourly, seq=1).update(limit_unit=FlowStep.LimitUnit.HOURS)
+
+    def accept(item, hour, minute=0):
+        clock.set_now(at(2026, 10, 13, hour, minute))
+        return services.perform(f.receive(people["clerk"], item).pk, "accept", actor=people["clerk"])
+
+    fresh = accept(quick, 9, 5)  # a one-day step that reached its handler a moment ago
+    slow = accept(hourly, 9, 0)  # two office hours: due 11:00 today
+    Complaint.objects.create(number="TS20260929001", subject=Complaint.Subject.WINDOW, department=market,
+                             complainant="赵女士", mobile="13800000000", mobile_masked="138****0000",
+                             content="窗口午休时间无人值守。", filed_at=at(2026, 9, 25),
+                             answer_due=dt.date(2026, 10, 12))
+    clock.set_now(at(2026, 10, 13, 11, 30))
+    scan(full=True)
+    assert not Alert.objects.filter(case=fresh).exists()
+    late_step = Alert.objects.get(case=slow, rule__code="time.step")
+    assert late_step.level == Level.YELLOW and late_step.figures["overdue_days"] == 0
+
+    log_in(page, live_server.url, people["supervisor"])
+    page.goto(f"{live_server.url}/supervision/?status=all")
+    listing = page.locator("#alert-results")
+    expect(listing.locator("tbody tr").first).to_be_visible()
+    text = page.locator("main").inner_text()
+    assert fresh.number not in text  # no warning the moment a short step starts
+    assert "0个工作日" not in text and not CODES.search(text), CODES.findall(text)
+    expect(listing.locator("tr", has_text="投诉 TS20260929001")).to_have_count(1)
+    row = listing.locator("tr", has=page.locator(".sv-subject", has_text=slow.number))
+    expect(row).to_contain_text("环节超时")
+    expect(row).to_contain_text("已于10月13日到期，超期不足1个工作日")
+    shot(page, "supervision-board-09-meaningful-cards")
+
+    # 督办 from that card: the form starts with its case, its department and what it is about.
+    row.locator("a.case-link").click()
+    page.wait_for_url(re.compile(r"/supervision/alerts/\d+/$"))
+    assert not CODES.search(page.locator("main").inner_text())
+    page.click("#alert-order-link")
+    page.wait_for_url(re.compile(r"/supervision/orders/new/"))
+    assert page.input_value("textarea[name=cases]").strip() == slow.number
+    assert page.input_value("input[name=title]") == f"环节超时（黄牌）：办件{slow.number}"
+    assert "超期不足1个工作日" in page.input_value("textarea[name=demand]")
+    assert page.locator("select[name=department] option:checked").inner_text().strip().startswith("住房和城乡建设局")
+    shot(page, "supervision-board-10-order-from-card")

@@ -43,8 +43,11 @@ def test_supervisor_sees_the_ranking_of_every_department(world):
     body = html(response)
     assert "2026年10月" in body and "窗口单位月度绩效考核（市级方案）" in body
     assert body.index("市场监督管理局") < body.index("住房和城乡建设局")
-    assert "53.00" in body and "100.00" in body
-    assert "计分明细" in body and "连续3次预警（7）：<strong>−6.00</strong>" in body
+    assert "13.40" in body and "42.00" in body
+    # The heads say what each area is worth for a department, and the cells add up to it.
+    assert "满分14 · 系统计算" in body and "满分10 · 人工评分" in body and "33.33" not in body
+    assert "2个部门的人工评分项尚未录入" in body and "缺6项人工评分" in body
+    assert "计分明细" in body and "连续3次预警（7）：<strong>−5.00</strong>" in body
     assert "提前办结率每满10%（40.0%）：<strong>+4.00</strong>" in body
     assert "未录入" in body and "录入人工评分" in body
     assert_csp_clean(response)
@@ -68,7 +71,7 @@ def test_ranking_of_a_half_year_shows_the_months(world):
     response = world.client(world.people_a["supervisor"]).get("/performance/?period=2026-H2")
     body = html(response)
     assert response.status_code == 200 and "2026年下半年" in body and "平均得分" in body
-    assert "81.50" in body and "110.00" in body
+    assert "30.20" in body and "47.00" in body
 
 
 @pytest.mark.parametrize(("query", "message"), [
@@ -104,13 +107,22 @@ def test_excel_export_has_the_ranking_rows(world):
     assert "attachment" in response["Content-Disposition"] and ".xlsx" in response["Content-Disposition"]
     book = load_workbook(io.BytesIO(response.content))
     assert book.sheetnames == ["考核排名", "考核指标", "考核方案"]
-    rows = list(book["考核排名"].iter_rows(values_only=True))
-    assert rows[0][:4] == ("名次", "名称", "得分", "政务公开(10%)")
-    assert rows[0][-3:] == ("扣分", "加分", "未录入项")
-    assert [(r[0], r[1], r[2]) for r in rows[1:]] == [(1, "市场监督管理局", 100.0), (2, "住房和城乡建设局", 53.0)]
-    a = rows[2]
-    assert a[3] == "—" and a[4] == pytest.approx(26.67) and a[-3:-1] == (21.0, 4.0)
-    indicators = list(book["考核指标"].iter_rows(values_only=True))
+    sheet = book["考核排名"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "2026年10月部门绩效考核排名" and "A1:" in str(sheet.merged_cells)
+    assert "考核期间：2026年10月" in rows[1][0] and "考核对象：部门" in rows[1][0]
+    assert rows[2][:4] == ("名次", "名称", "得分", "政务公开(满分10)")
+    assert rows[2][-3:] == ("扣分", "加分", "未录入项")
+    assert [(r[0], r[1], r[2]) for r in rows[3:]] == [(1, "市场监督管理局", 42.0), (2, "住房和城乡建设局", 13.4)]
+    a = rows[4]
+    assert a[3] == 0 and a[4] == pytest.approx(11.2) and a[-3:-1] == (20.0, 4.0)
+    # The areas' cells, less the deductions, plus the bonuses, are the score.
+    assert sum(a[3:-3]) - a[-3] + a[-2] == pytest.approx(a[2])
+    # Readable: every column wide enough for its longest value, the names wider than the numbers.
+    widths = [sheet.column_dimensions[letter].width for letter in "ABC"]
+    assert widths[1] >= 2 * len("住房和城乡建设局") and 6 <= widths[0] < widths[1]
+    assert sheet.freeze_panes == "C4" and sheet.auto_filter.ref.startswith("A3:")
+    indicators = list(book["考核指标"].iter_rows(values_only=True))[2:]
     header = indicators[0]
     a_row = indicators[1]
     assert a_row[0] == "住房和城乡建设局" and a_row[header.index("按时办结率(%)")] == 80.0
@@ -123,9 +135,9 @@ def test_excel_export_has_the_ranking_rows(world):
 def test_excel_export_for_department_staff_has_only_their_rows(world):
     response = world.client(world.people_b["liaison"]).get("/performance/ranking.xlsx?period=2026-10&level=person")
     book = load_workbook(io.BytesIO(response.content))
-    rows = list(book["考核排名"].iter_rows(values_only=True))[1:]
+    rows = list(book["考核排名"].iter_rows(values_only=True))[3:]
     assert rows and {r[2] for r in rows} == {"市场监督管理局"}
-    assert {r[1] for r in list(book["考核指标"].iter_rows(values_only=True))[1:]} == {"市场监督管理局"}
+    assert {r[1] for r in list(book["考核指标"].iter_rows(values_only=True))[3:]} == {"市场监督管理局"}
 
 
 def test_manual_scores_are_entered_by_supervisors(world):

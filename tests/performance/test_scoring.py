@@ -1,14 +1,17 @@
 """Scores from the default municipal scheme, computed by hand from the figures in conftest.py.
 
-Department A, October 2026, no manual score entered — the measured areas alone, scaled to 100:
-  流程规范 (14 %) 80, 期限合法 (14 %) 80, 监督检查 (14 %) 50 → 100 × (14×80 + 14×80 + 14×50) / (42 × 100) = 70
-  deductions: 7 warnings → floor(7/3) × 3 = 6; 1 yellow → 5; 1 red → 10: 21
-  bonus: 提前办结率 40 % → 4 × 1 = 4
-  score 70 − 21 + 4 = 53
+An area is worth base × weight / 100 points for a department (the weights add up to 100 %):
+流程规范, 期限合法, 监督检查 14 points each, 政务公开 10, ….
+
+Department A, October 2026, no manual score entered (未录入: 0 points, the month incomplete):
+  流程规范 14 × 80 % = 11.2, 期限合法 14 × 80 % = 11.2, 监督检查 14 × 50 % = 7 → 29.4
+  deductions: 7 warnings → floor(7/3) × 3 = 6, at most 5 a month; 1 yellow → 5; 1 red → 10: 20
+  bonus: 提前办结率 40 % → 4 × 1 = 4 (at most 5)
+  score 29.4 − 20 + 4 = 13.4
 With every manual area scored (政务公开 90, 收费合理 100, 满意度 80, 服务态度 100, 法律责任 100, 廉洁行政 100):
-  9 + 11.2 + 11.2 + 8 + 8 + 10 + 7 + 10 + 10 = 84.4; 84.4 − 21 + 4 = 67.4
-Department B: every measured area 100, nothing deducted, early rate 0: 100.
-September, A: one case completed early (bonus 10 × 1), one warning (floor(1/3) = 0): 110.
+  9 + 11.2 + 11.2 + 8 + 8 + 10 + 7 + 10 + 10 = 84.4; 84.4 − 20 + 4 = 68.4
+Department B: every measured area 100 (42), nothing deducted, early rate 0, no manual score: 42.
+September, A: one case completed early (bonus 10 × 1, at most 5), one warning (floor(1/3) = 0): 42 + 5 = 47.
 """
 
 import datetime as dt
@@ -47,42 +50,45 @@ def test_the_default_scheme_is_the_published_one(db):
     assert sum(a.weight for a in scheme.areas) == 100
     measured = {a.name: a.measure for a in scheme.areas if a.kind == ScoringArea.Kind.MEASURED}
     assert measured == {"流程规范": "procedure_rate", "期限合法": "on_time_rate", "监督检查": "rectification_rate"}
-    assert [(d.indicator, int(d.every), int(d.points)) for d in scheme.deductions] == [
-        ("warnings", 3, 3), ("yellow_cards", 1, 5), ("red_cards", 1, 10)]
-    assert [(b.indicator, int(b.every), int(b.points)) for b in scheme.bonuses] == [("early_rate", 10, 1)]
+    assert [(d.indicator, int(d.every), int(d.points), int(d.cap)) for d in scheme.deductions] == [
+        ("warnings", 3, 3, 5), ("yellow_cards", 1, 5, 10), ("red_cards", 1, 10, 15)]
+    assert [(b.indicator, int(b.every), int(b.points), int(b.cap)) for b in scheme.bonuses] == [
+        ("early_rate", 10, 1, 5)]
 
 
 def test_month_score_with_measured_areas_only(world):
     ranking = services.assess(OCTOBER)
     a = row_of(ranking, world.a).months[0]
-    assert a.weighted == 70
-    assert [line.points for line in a.deductions] == [6, 5, 10] and a.deducted == 21
+    assert a.weighted == Fraction("29.4")
+    assert [line.points for line in a.deductions] == [5, 5, 10] and a.deducted == 20
     assert a.added == 4
-    assert a.score == 53
-    assert a.area("time_limit").points == Fraction(80, 3) and a.area("inspection").points == Fraction(50, 3)
-    assert a.area("openness").source == Source.NOT_ENTERED and a.area("openness").points is None
+    assert a.score == Fraction("13.4")
+    assert a.area("time_limit").points == Fraction("11.2") and a.area("inspection").points == 7
+    assert a.area("time_limit").full == 14 and a.area("openness").full == 10
+    assert a.area("openness").source == Source.NOT_ENTERED and a.area("openness").points == 0
     assert a.not_entered == ["政务公开", "收费合理", "满意度", "服务态度", "法律责任", "廉洁行政"]
+    assert not a.complete
 
 
 def test_month_score_with_manual_areas(world):
     enter(world, OCTOBER, MANUAL)
     a = row_of(services.assess(OCTOBER), world.a).months[0]
-    assert a.weighted == Fraction("84.4") and a.score == Fraction("67.4")
+    assert a.weighted == Fraction("84.4") and a.score == Fraction("68.4")
     assert a.area("openness").source == Source.MANUAL and a.area("openness").points == 9
     assert a.area("openness").manual.entered_by == world.people_a["supervisor"]
-    assert a.not_entered == []
+    assert a.not_entered == [] and a.complete
 
 
 def test_ranking_orders_by_score(world):
     ranking = services.assess(OCTOBER)
     assert [(row.subject.name, row.rank, row.score) for row in ranking.rows] == [
-        ("市场监督管理局", 1, 100), ("住房和城乡建设局", 2, 53)]
+        ("市场监督管理局", 1, 42), ("住房和城乡建设局", 2, Fraction("13.4"))]
 
 
 def test_equal_scores_share_a_rank(world):
-    enter(world, OCTOBER, {"openness": 100})
     c = world.a.__class__.objects.create(code="DX", name="教育局", sort=3)
-    enter(world, OCTOBER, {"openness": 100}, dept=c)  # manual score only: all other areas left out
+    # A manual score only, of 0: no case completed, so the measured areas are full (42), like B's.
+    enter(world, OCTOBER, {"openness": 0}, dept=c)
     ranks = {row.subject.name: row.rank for row in services.assess(OCTOBER).rows}
     assert ranks == {"市场监督管理局": 1, "教育局": 1, "住房和城乡建设局": 3}
 
@@ -91,12 +97,12 @@ def test_half_year_and_quarter_are_means_of_the_months(world):
     half = services.assess(Period.parse("2026-H2"))
     assert [m.code for m in half.months] == ["2026-07", "2026-08", "2026-09", "2026-10", "2026-11"]
     a = row_of(half, world.a)
-    assert [(m.month.code, m.score) for m in a.months] == [("2026-09", 110), ("2026-10", 53)]
-    assert a.score == Fraction(163, 2)
+    assert [(m.month.code, m.score) for m in a.months] == [("2026-09", 47), ("2026-10", Fraction("13.4"))]
+    assert a.score == Fraction("30.2")
     assert [row.subject.name for row in half.rows] == ["市场监督管理局", "住房和城乡建设局"]
     quarter = services.assess(Period.parse("2026-Q4"))
     assert [m.code for m in quarter.months] == ["2026-10", "2026-11"]
-    assert row_of(quarter, world.a).score == 53
+    assert row_of(quarter, world.a).score == Fraction("13.4")
 
 
 def test_a_period_not_begun_is_refused(world):
@@ -109,29 +115,61 @@ def test_windows_and_persons_are_scored_on_measured_areas(world):
     row = next(r for r in ranking.rows if r.subject.key == world.people_a["clerk"].window_id)
     month = row.months[0]
     assert month.area("openness").source == Source.DEPARTMENT_ONLY
-    # The window has the cards of its cases (no warning): 80, 80, 50 → 70; −15; +4.
-    assert month.weighted == 70 and month.deducted == 15 and month.score == 59
+    # Only the measured areas apply, 100 / 3 points each; the cards of its cases (no warning):
+    # 80, 80, 50 → 70; −15; +4.
+    assert month.area("time_limit").full == Fraction(100, 3) and month.area("openness").points is None
+    assert month.weighted == 70 and month.deducted == 15 and month.score == 59 and month.complete
     assert row.subject.department_name == "住房和城乡建设局"
 
 
 def test_floor_at_zero_and_caps(world):
     scheme = ScoringScheme.objects.get(active=True)
-    DeductionRule.objects.filter(scheme=scheme, indicator="red_cards").update(points=200)
+    DeductionRule.objects.filter(scheme=scheme, indicator="red_cards").update(points=200, cap=None)
     assert row_of(services.assess(OCTOBER), world.a).score == 0
     scheme.floor_at_zero = False
     scheme.save()
-    assert row_of(services.assess(OCTOBER), world.a).score == 70 - 6 - 5 - 200 + 4
+    assert row_of(services.assess(OCTOBER), world.a).score == Fraction("29.4") - 5 - 5 - 200 + 4
     DeductionRule.objects.filter(scheme=scheme, indicator="red_cards").update(points=10, cap=8)
     BonusRule.objects.filter(scheme=scheme).update(cap=3)
     month = row_of(services.assess(OCTOBER), world.a).months[0]
-    assert month.deducted == 6 + 5 + 8 and month.added == 3 and month.score == 70 - 19 + 3
+    assert month.deducted == 5 + 5 + 8 and month.added == 3 and month.score == Fraction("29.4") - 18 + 3
 
 
-def test_measured_area_without_data_is_left_out(world):
-    """满意度 switched to the satisfaction rate has no data yet: the other areas carry the weight."""
+def test_measured_area_without_data_counts_full(world):
+    """满意度 switched to the satisfaction rate has no rating yet: nothing to reproach, its 10 points."""
     ScoringArea.objects.filter(code="satisfaction").update(kind=ScoringArea.Kind.MEASURED, measure="satisfaction_rate")
     month = row_of(services.assess(OCTOBER), world.a).months[0]
-    assert month.area("satisfaction").source == Source.NO_DATA and month.weighted == 70
+    assert month.area("satisfaction").source == Source.NO_DATA and month.area("satisfaction").points == 10
+    assert month.weighted == Fraction("39.4")
+
+
+def test_a_department_score_recomputed_by_hand_from_the_scheme(world):
+    """Every figure read from the scheme's rows and the indicators, the arithmetic written out here."""
+    enter(world, OCTOBER, {"openness": 85, "attitude": 95})
+    month = row_of(services.assess(OCTOBER), world.a).months[0]
+    ind = month.indicators
+    scheme = ScoringScheme.objects.get(active=True)
+    areas = list(scheme.areas.order_by("sort"))
+    assert sum(a.weight for a in areas) == 100  # the weights add up to the base's 100 %
+    manual = {m.area.code: m.score for m in ManualScore.objects.filter(department=world.a, month=OCTOBER.first)}
+    measured = {"procedure_rate": Fraction(100 * (ind.completed - ind.procedure_flagged), ind.completed),
+                "on_time_rate": Fraction(100 * ind.on_time, ind.completed),
+                "rectification_rate": Fraction(100 * ind.cards_answered, ind.yellow_cards + ind.red_cards)}
+    points = Fraction(0)
+    for area in areas:
+        full = Fraction(scheme.base) * Fraction(area.weight) / 100
+        value = measured[area.measure] if area.kind == "measured" else Fraction(manual.get(area.code, 0))
+        points += full * value / 100
+        assert month.area(area.code).points == full * value / 100
+    deducted = sum(min(Fraction(r.points) * (getattr(ind, r.indicator) // int(r.every)), Fraction(r.cap))
+                   for r in scheme.deductions.all())
+    added = sum(min(Fraction(r.points) * int(ind.early_rate // Fraction(r.every)), Fraction(r.cap))
+                for r in scheme.bonuses.all())
+    assert (points, deducted, added) == (Fraction("11.2") + Fraction("11.2") + 7 + Fraction("8.5") + Fraction("9.5"),
+                                         20, 4)
+    assert month.score == points - deducted + added == Fraction("31.4")
+    # What the page and the Excel show add up the same way: the cells, less the deductions, plus the bonuses.
+    assert month.score == sum(a.points for a in month.areas) - month.deducted + month.added
 
 
 def test_no_active_scheme(world):

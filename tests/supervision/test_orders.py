@@ -139,6 +139,16 @@ def test_the_whole_workflow_keeps_every_step_and_every_deadline(org, settings):
     assert len(stored_files(settings)) == 3
 
 
+def test_an_order_issued_from_an_alert_is_about_its_case(org):
+    """督办 from an alert: the case, the department, the title and the demand are filled in."""
+    body = html(client_for(org.supervisor).get(f"/supervision/orders/new/?alert={org.alert.pk}"))
+    cases = re.search(r'<textarea name="cases"[^>]*>\s*([^<]*)</textarea>', body)
+    assert cases is not None and cases.group(1).strip() == org.case.number
+    assert f'<option value="{org.dept.pk}" selected>' in body
+    assert f"承诺时限超期（黄牌）：办件{org.case.number}" in body
+    assert "请查明原因，及时整改" in body
+
+
 def test_the_workflow_through_the_pages(org):
     supervisor, liaison = client_for(org.supervisor), client_for(org.liaison)
     form = supervisor.get(f"/supervision/orders/new/?alert={org.alert.pk}&case={org.case.number}")

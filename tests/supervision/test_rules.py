@@ -19,7 +19,7 @@ from shenpi.catalog.models import FlowStep
 from shenpi.notifications.models import Notification
 from shenpi.prepared import insert_row, update_row
 from shenpi.supervision.models import Alert, Flag, Level, Order, Rule
-from shenpi.supervision.scan import scan
+from shenpi.supervision.scan import describe, scan
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -75,6 +75,34 @@ def test_step_overdue_while_the_case_is_not(org):
     assert found("time.case") == set()  # the case itself is far from its due date
     alert = Alert.objects.get(rule__code="time.step", level=Level.RED)
     assert alert.step_id == step.pk and alert.responsible_id == step.assignee_id and alert.department_id == dept.pk
+
+
+def test_a_one_day_step_warns_on_its_due_day_not_when_it_starts(org):
+    dept, people = org
+    it = f.item(dept, promised=5, statutory=20,
+                steps=(("审查", Role.HANDLER, 1), ("审核", Role.REVIEWER, None), ("审批", Role.APPROVER, None)))
+    case = accepted(people, it, at(2026, 11, 2, 9))  # Monday: the step is due at the close of Tuesday
+    step = CaseStep.objects.get(case=case, status=CaseStep.Status.ACTIVE)
+    assert timezone.localdate(step.due_at) == dt.date(2026, 11, 3)
+    scan_at(2026, 11, 2, 9, 5)
+    assert found("time.step") == set()
+    scan_at(2026, 11, 2, 17, 30, full=True)
+    assert found("time.step") == set()
+    scan_at(2026, 11, 3, 9)  # the due day: the handler can still finish today
+    assert found("time.step") == {(Level.WARNING, f"step:{step.pk}")}
+    assert Alert.objects.get(rule__code="time.step").figures["days_left"] == 0
+
+
+def test_a_step_due_friday_and_seen_on_saturday_is_overdue_less_than_a_working_day(org):
+    dept, people = org
+    it = f.item(dept, promised=10, statutory=20,
+                steps=(("审查", Role.HANDLER, 1), ("审核", Role.REVIEWER, None), ("审批", Role.APPROVER, None)))
+    accepted(people, it, at(2026, 11, 5, 9))  # Thursday: due Friday 6 November
+    scan_at(2026, 11, 7, 10)
+    alert = Alert.objects.get(rule__code="time.step")
+    assert alert.level == Level.YELLOW and alert.figures["overdue_days"] == 0
+    text = describe(alert)
+    assert "0个工作日" not in text and "11月6日到期" in text and "不足1个工作日" in text
 
 
 def test_hour_limited_step_warns_in_hours_and_turns_yellow_the_minute_it_falls_due(org):

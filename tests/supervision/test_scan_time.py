@@ -149,13 +149,23 @@ def test_answered_yellow_stays_yellow(case):
 
 
 def test_thresholds_are_data(case):
-    scan_at(2026, 9, 29)  # 3 working days left (30 September, 8 and 9 October)
+    scan_at(2026, 9, 30)  # 2 working days left (8 and 9 October)
     assert case_alerts(case) == set()
     rule = Rule.objects.get(code="time.case")
-    rule.params = {**rule.params, "warn_days_left": 3}
+    rule.params = {**rule.params, "warn_days_left": 2}
     rule.save()
-    result = scan_at(2026, 9, 29, 11)
+    result = scan_at(2026, 9, 30, 11)
     assert result.kind == ScanRun.Kind.FULL  # edited thresholds apply to every case at once
+    assert case_alerts(case) == {(Level.WARNING, "time.case")}
+
+
+def test_a_warning_never_comes_before_half_the_allotment_is_used(case):
+    rule = Rule.objects.get(code="time.case")
+    rule.params = {**rule.params, "warn_days_left": 4}
+    rule.save()
+    scan_at(2026, 9, 29)  # 3 of 5 working days left: asking for 4 days' notice gets at most half (2)
+    assert case_alerts(case) == set()
+    scan_at(2026, 9, 30)  # 2 left
     assert case_alerts(case) == {(Level.WARNING, "time.case")}
 
 

@@ -33,12 +33,21 @@ from .models import CLOCK_RUNNING_STATES, CaseStep
 LONGEST_ALLOTMENT = 60
 # A process that serves no requests (a worker, a shell) rereads the thresholds this often.
 KEEP_SECONDS = 60.0
+# Horizon.days of an allotment with nothing to warn ahead of: no number of days left is at most -1.
+NEVER = -1
 
 
 @dataclass(frozen=True)
 class Horizon:
     """When a due moment is near: at most `warn_days_left` working days, or at most
-    `warn_share_left` of the allotment, are left, whichever is longer."""
+    `warn_share_left` of the allotment, are left, whichever is longer — but never more than half
+    of the allotment.
+
+    The half is what makes a warning mean something a person can still act on: it comes once they
+    have used half of their time, never the moment the work reaches them. A one-day step warns on
+    its due day, a two-day step with one day left; an allotment of 0 (due the day it starts, as an
+    on-the-spot step) has nothing to warn ahead of and goes straight to overdue.
+    """
 
     warn_days_left: int = 1
     warn_share_left: float = 0.2
@@ -50,14 +59,21 @@ class Horizon:
                    float(params.get("warn_share_left", cls.warn_share_left)))
 
     def days(self, allotment: int) -> int:
-        """Working days left from which an allotment of this many working days is due soon."""
+        """Working days left from which an allotment of this many working days is due soon;
+        -1 (never) for an allotment of 0."""
+        allotment = min(allotment, LONGEST_ALLOTMENT)
+        if allotment <= 0:
+            return NEVER
         # Fraction of the decimal text: 0.29 × 100 is 29, not 28.999….
-        share = Fraction(str(self.warn_share_left)) * min(allotment, LONGEST_ALLOTMENT)
-        return max(self.warn_days_left, math.floor(share))
+        share = Fraction(str(self.warn_share_left)) * allotment
+        return min(max(self.warn_days_left, math.floor(share)), allotment // 2)
 
     def hours(self, allotment_hours: int) -> float:
-        """Hours left from which a step limited in hours is due soon: at least one hour."""
-        return max(1.0, self.warn_share_left * allotment_hours)
+        """Hours left from which a step limited in hours is due soon: at least one hour, at most half
+        the allotment (0: never)."""
+        if allotment_hours <= 0:
+            return 0.0
+        return min(max(1.0, self.warn_share_left * allotment_hours), allotment_hours / 2)
 
     def allotment_ranges(self) -> list[tuple[int, int | None, int]]:
         """(lowest allotment, first allotment beyond or None, working days) per warning length."""
@@ -136,6 +152,8 @@ def case_due_soon(today: dt.date, calendar: WorkCalendar, horizon: Horizon) -> Q
     `allotment` (promised limit + extension days). One index range per warning length."""
     near = Q(pk__in=[])
     for low, high, days in horizon.allotment_ranges():
+        if days == NEVER:
+            continue
         condition = Q(allotment__gte=low, promised_due__lte=calendar.add(today, days))
         if high is not None:
             condition &= Q(allotment__lt=high)
@@ -163,12 +181,14 @@ def step_due_soon(now: dt.datetime, calendar: WorkCalendar, horizon: Horizon, ho
     today = _day_of(now)
     in_days = Q(pk__in=[])
     for low, high, days in horizon.allotment_ranges():
+        if days == NEVER:
+            continue
         condition = Q(flow_step__limit__gte=low, due_at__lte=end_of_day(calendar.add(today, days)))
         if high is not None:
             condition &= Q(flow_step__limit__lt=high)
         in_days |= condition
     in_hours = Q(pk__in=[])
-    for limit in sorted(set(hours)):
+    for limit in sorted(set(hours) - {0}):
         in_hours |= Q(flow_step__limit=limit, due_at__lte=now + dt.timedelta(hours=horizon.hours(limit or 0)))
     return Q(status=CaseStep.Status.ACTIVE, own_limit=True, due_at__gte=now) & (
         Q(flow_step__limit_unit=FlowStep.LimitUnit.DAYS) & in_days
@@ -180,7 +200,7 @@ def is_step_due_soon(due_at: dt.datetime, limit: int | None, unit: str, now: dt.
     if due_at < now:
         return False
     if unit == FlowStep.LimitUnit.HOURS:
-        return (due_at - now).total_seconds() / 3600 <= horizon.hours(limit or 0)
+        return bool(limit) and (due_at - now).total_seconds() / 3600 <= horizon.hours(limit)
     return calendar.between(_day_of(now), _day_of(due_at)) <= horizon.days(limit or 0)
 
 
@@ -198,6 +218,7 @@ def running_late_or_soon(running: QuerySet, today: dt.date, calendar: WorkCalend
     for limit in ItemVersion.objects.order_by().values_list("promised_limit", flat=True).distinct():
         horizons[horizon.days(limit)].append(limit)
     soon = Q(promised_due__lt=today)
+    horizons.pop(NEVER, None)
     for days, limits in horizons.items():
         soon |= Q(extension_days=0, promised_limit__in=limits, promised_due__gte=today,
                   promised_due__lte=calendar.add(today, days))

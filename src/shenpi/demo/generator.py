@@ -14,6 +14,7 @@ import secrets
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
@@ -30,6 +31,7 @@ from shenpi.catalog import services as catalog
 from shenpi.catalog.models import Department, FlowStep, HoursException, Item, ItemVersion, WeeklyHours, Window
 from shenpi.errors import ServiceError
 from shenpi.notifications.models import Notification
+from shenpi.supervision import alerts as alert_services
 from shenpi.supervision import orders
 from shenpi.supervision.models import Alert, Level
 from shenpi.supervision.scan import scan as supervision_scan
@@ -300,6 +302,7 @@ class Player:
                 day = timezone.localdate(at)
                 self.result.scans += 1
                 supervision_scan(notify=False)
+                self.result.created["answers"] += _departments_answer(at)
             try:
                 self.apply(plan, event.action, dict(event.params))
             except ServiceError as error:
@@ -391,6 +394,7 @@ def generate(*, cases: int = DEFAULT_CASES, seed: int = DEFAULT_SEED, end: dt.da
                 began = time.perf_counter()
                 Player(items, result).play(plans)
                 result.created["orders"] = _supervise_red_cards(end)
+                result.created["manual_scores"] = _score_past_months(end, seed)
                 result.created["cases"] = demo_cases().count()
                 result.seconds["cases"] = time.perf_counter() - began
                 played = True
@@ -424,6 +428,70 @@ def _applicant_password(password: str | None, result: Result) -> str:
         password, _ = reset_passwords()
         result.password_new = True
     return password
+
+
+# Cards a department answers (整改说明) the day they are raised: six of every seven, the seventh is left
+# to turn red; what a department writes.
+_ANSWERED_OF = 7
+_ANSWER = "已核实：承办人手头积压件较多未及时办理，已督促当日办结；科室建立到期提醒台账，每日核对。"
+
+
+def _departments_answer(now: dt.datetime) -> int:
+    """The departments answer the day's new yellow and red cards, as their liaisons do."""
+    waiting = (Alert.objects.filter(status=Alert.Status.OPEN, answered_at__isnull=True, detected_at__lte=now,
+                                    level__in=(Level.YELLOW, Level.RED)).select_related("rule", "department"))
+    liaisons = {d: u for d, u in User.objects.filter(roles=Role.LIAISON, username__in=demo_usernames())
+                .order_by("-pk").values_list("department_id", "pk")}
+    people = User.objects.in_bulk(list(liaisons.values()))
+    answered = 0
+    for alert in waiting:
+        liaison = people.get(liaisons.get(alert.department_id))
+        if liaison is None or alert.pk % _ANSWERED_OF == 0:
+            continue
+        alert_services.answer_alert(alert, liaison, _ANSWER)
+        answered += 1
+    return answered
+
+
+# Manual areas scored by the supervisors for each month of the year that is over: most departments do
+# well, a few lose points (a complaint upheld, a guide left out of date).
+_MANUAL_NOTES = {"openness": "办事指南更新不及时", "fees": "收费公示内容不全", "satisfaction": "群众反映等候时间长",
+                 "attitude": "有效投诉1件", "liability": "行政复议被纠错1件", "integrity": ""}
+
+
+def _score_past_months(end: dt.datetime, seed: int) -> int:
+    from shenpi.performance import services as performance
+    from shenpi.performance.periods import Period
+    from shenpi.performance.scoring import NoScheme, Scheme
+
+    supervisor = User.objects.filter(roles=Role.SUPERVISOR, username__in=demo_usernames()).order_by("pk").first()
+    try:
+        areas = Scheme.load().manual_areas
+    except NoScheme:
+        return 0
+    if supervisor is None or not areas:
+        return 0
+    rng = random.Random(seed)
+    month = Period.month_of(timezone.localdate(end)).previous()
+    first = Period.month_of(timezone.localdate(end - dt.timedelta(days=365)))
+    entered = 0
+    while month >= first:
+        clock.set_now(min(timezone.make_aware(dt.datetime.combine(month.end, dt.time(10))), end))
+        # The departments that served applicants that month are assessed.
+        start, stop = month.moments()
+        departments = sorted(set(demo_cases().filter(received_at__gte=start, received_at__lt=stop)
+                                 .values_list("department_id", flat=True)))
+        for area in areas:
+            entries = {}
+            for dept in departments:
+                lost = rng.random() < 0.15
+                score = Decimal(rng.choice((80, 85, 90))) if lost else Decimal(100)
+                entries[dept] = (score, _MANUAL_NOTES.get(area.code, "") if lost else "")
+            entered += performance.enter_manual_scores(actor=supervisor, area=area, month=month,
+                                                       entries=entries).created
+        month = month.previous()
+    clock.set_now(end)
+    return entered
 
 
 def _supervise_red_cards(end: dt.datetime) -> int:

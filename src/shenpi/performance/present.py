@@ -76,10 +76,15 @@ def indicator_values(ind: Indicators) -> list[tuple[Fraction | int | None, str]]
 
 # -- the ranking ---------------------------------------------------------------------------------------
 
+def points_label(full: Fraction) -> str:
+    """满分 of an area as its head says it: 14, or 33.33 when windows share the base."""
+    return f"{float(full):.2f}".rstrip("0").rstrip(".")
+
+
 def ranking_header(ranking: Ranking) -> list[str]:
     head = ["名次", "名称"] + ([] if ranking.level == "department" else ["所属部门"])
     if ranking.single_month:
-        areas = [f"{a.name}({a.weight.normalize():f}%)" for a in ranking.scheme.areas]
+        areas = [f"{area.name}(满分{points_label(full)})" for area, full in ranking.area_heads()]
         return [*head, "得分", *areas, "扣分", "加分", "未录入项"]
     return [*head, "平均得分", "计入月数", *[m.label for m in ranking.months]]
 
@@ -89,7 +94,7 @@ def ranking_values(ranking: Ranking, row: SubjectScore) -> list:
     head = [row.rank, row.subject.name] + ([] if ranking.level == "department" else [row.subject.department_name])
     if ranking.single_month:
         month = row.months[0]
-        areas = [number(a.points, "points") for a in month.areas]
+        areas = [number(a.points, "points") for a in month.areas if a.points is not None]
         return [*head, number(month.score, "points"), *areas, number(month.deducted, "points"),
                 number(month.added, "points"), "、".join(month.not_entered)]
     by_month = {m.month: m for m in row.months}

@@ -1,11 +1,18 @@
 """From indicators to a score: the scheme's areas, deductions and bonuses, for one subject and month.
 
     score = Σ points of the areas − deductions + bonuses            (not below 0 with 扣完为止)
-    points of an area = base × weight / (Σ weights of the areas with a value) × value / 100
+    points of an area = full × value / 100,   full = base × weight / Σ weights of the areas that apply
 
-An area has a value when it is measured and its measure has something to divide by, or when it is
-manual and a supervisor scored it for that department and month. Areas without a value are left out
-and the weights of the others scaled up to the base, so a missing figure neither rewards nor punishes.
+What a ranking's column heads say (满分 per area) is what its cells add up to. For a department every
+area applies, and the weights add up to 100 %, so an area of 14 % is worth 14 of 100 points. Windows
+and persons are not scored by hand: only the measured areas apply to them, and they share the base
+(14 of 42 % → 33.33 points), which the heads of their ranking say.
+
+An area that applies but has no value:
+- manual and not scored yet for the department and month (未录入): 0 points, and the month is
+  marked incomplete (`MonthScore.complete`), so the page says the score still lacks it;
+- measured with nothing to divide by (无数据: no case completed in the month): full points, as for
+  a month without yellow or red cards — there is nothing to reproach.
 Deductions and bonuses count full units: floor(indicator / every) × points, at most `cap`.
 Pure arithmetic on exact fractions; the rules are the model rows of the scheme.
 """
@@ -43,6 +50,17 @@ class Scheme:
     def manual_areas(self) -> list[ScoringArea]:
         return [a for a in self.areas if a.kind == ScoringArea.Kind.MANUAL]
 
+    def applies(self, area: ScoringArea, by_department: bool) -> bool:
+        """Manual areas are scored per department; windows and persons on the measured areas alone."""
+        return by_department or area.kind == ScoringArea.Kind.MEASURED
+
+    def full_points(self, by_department: bool) -> dict[int, Fraction]:
+        """What each area that applies is worth, by area id: the base shared in proportion to the weights."""
+        applying = [a for a in self.areas if self.applies(a, by_department)]
+        total = sum((Fraction(a.weight) for a in applying), Fraction(0))
+        base = Fraction(self.scheme.base)
+        return {a.pk: (base * Fraction(a.weight) / total if total else Fraction(0)) for a in applying}
+
 
 class Source:
     MEASURED = "measured"
@@ -51,7 +69,7 @@ class Source:
     NO_DATA = "no_data"              # measured, nothing to divide by (or the data do not exist yet)
     DEPARTMENT_ONLY = "department_only"  # manual areas are scored per department, not per window or person
 
-    LABELS = {MEASURED: "系统计算", MANUAL: "人工评分", NOT_ENTERED: "未录入", NO_DATA: "无数据",
+    LABELS = {MEASURED: "系统计算", MANUAL: "人工评分", NOT_ENTERED: "未录入", NO_DATA: "无数据，计满分",
               DEPARTMENT_ONLY: "仅考核部门"}
 
 
@@ -60,8 +78,9 @@ class AreaScore:
     area: ScoringArea
     source: str
     value: Fraction | None = None   # 0–100
-    points: Fraction | None = None
+    points: Fraction | None = None  # None: the area does not apply (a manual area for a window or person)
     manual: ManualScore | None = None
+    full: Fraction | None = None    # what the area is worth for this subject
 
     @property
     def source_label(self) -> str:
@@ -97,6 +116,11 @@ class MonthScore:
     def not_entered(self) -> list[str]:
         return [a.area.name for a in self.areas if a.source == Source.NOT_ENTERED]
 
+    @property
+    def complete(self) -> bool:
+        """Every manual area scored: the score will not change but through the data themselves."""
+        return not self.not_entered
+
     def area(self, code: str) -> AreaScore | None:
         return next((a for a in self.areas if a.area.code == code), None)
 
@@ -117,16 +141,9 @@ class SubjectScore:
 def score_month(scheme: Scheme, month: Period, indicators: Indicators,
                 manual: dict[int, ManualScore] | None) -> MonthScore:
     """`manual` is the department's manual scores by area id; None for windows and persons."""
-    areas = [_area_score(area, indicators, manual) for area in scheme.areas]
-    counted = [a for a in areas if a.value is not None]
-    base = Fraction(scheme.scheme.base)
-    total_weight = sum((Fraction(a.area.weight) for a in counted), Fraction(0))
-    if total_weight:
-        for a in counted:
-            a.points = base * Fraction(a.area.weight) / total_weight * a.value / 100
-        weighted = sum((a.points for a in counted), Fraction(0))
-    else:
-        weighted = base
+    full = scheme.full_points(by_department=manual is not None)
+    areas = [_area_score(area, indicators, manual, full.get(area.pk)) for area in scheme.areas]
+    weighted = sum((a.points for a in areas if a.points is not None), Fraction(0))
     deductions = [_adjust(rule, value_of(indicators, rule.indicator)) for rule in scheme.deductions]
     bonuses = [_adjust(rule, value_of(indicators, rule.indicator)) for rule in scheme.bonuses]
     score = weighted - sum((d.points for d in deductions), Fraction(0)) + sum((b.points for b in bonuses), Fraction(0))
@@ -135,16 +152,20 @@ def score_month(scheme: Scheme, month: Period, indicators: Indicators,
     return MonthScore(month, indicators, areas, deductions, bonuses, weighted, score)
 
 
-def _area_score(area: ScoringArea, indicators: Indicators, manual: dict[int, ManualScore] | None) -> AreaScore:
+def _area_score(area: ScoringArea, indicators: Indicators, manual: dict[int, ManualScore] | None,
+                full: Fraction | None) -> AreaScore:
+    if full is None:
+        return AreaScore(area, Source.DEPARTMENT_ONLY)
     if area.kind == ScoringArea.Kind.MEASURED:
         value = value_of(indicators, area.measure)
-        return AreaScore(area, Source.NO_DATA if value is None else Source.MEASURED, value)
-    if manual is None:
-        return AreaScore(area, Source.DEPARTMENT_ONLY)
-    entry = manual.get(area.pk)
+        if value is None:  # nothing completed to fault
+            return AreaScore(area, Source.NO_DATA, None, full, full=full)
+        return AreaScore(area, Source.MEASURED, value, full * value / 100, full=full)
+    entry = (manual or {}).get(area.pk)
     if entry is None:
-        return AreaScore(area, Source.NOT_ENTERED)
-    return AreaScore(area, Source.MANUAL, Fraction(entry.score), manual=entry)
+        return AreaScore(area, Source.NOT_ENTERED, None, Fraction(0), full=full)
+    value = Fraction(entry.score)
+    return AreaScore(area, Source.MANUAL, value, full * value / 100, manual=entry, full=full)
 
 
 def _adjust(rule: DeductionRule | BonusRule, value: Fraction | int | None) -> AdjustmentLine:

@@ -11,6 +11,7 @@ import datetime as dt
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 
 from django.db import transaction
 
@@ -121,6 +122,20 @@ class Ranking:
     def single_month(self) -> bool:
         return self.period.kind == "month"
 
+    @property
+    def by_department(self) -> bool:
+        return self.level == "department"
+
+    def area_heads(self) -> list[tuple[ScoringArea, Fraction]]:
+        """The areas that apply at this level, each with what it is worth (the cells add up to it)."""
+        full = self.scheme.full_points(self.by_department)
+        return [(area, full[area.pk]) for area in self.scheme.areas if area.pk in full]
+
+    @property
+    def incomplete(self) -> list[SubjectScore]:
+        """Subjects with a month whose manual areas are not all scored yet."""
+        return [row for row in self.rows if not all(m.complete for m in row.months)]
+
 
 def assess(period: Period, level: str = "department", *, user=None, scheme: Scheme | None = None,
            today: dt.date | None = None) -> Ranking:
@@ -128,6 +143,13 @@ def assess(period: Period, level: str = "department", *, user=None, scheme: Sche
     started = time.perf_counter()
     scheme = scheme or Scheme.load()
     months = check_period(period, today)
+    rows, indicators = _scored(scheme, months, level, user)
+    computed = indicators if period.kind == "month" else None
+    return Ranking(period, level, scheme, months, rows, time.perf_counter() - started, computed)
+
+
+def _scored(scheme: Scheme, months: list[Period], level: str, user) -> tuple[list[SubjectScore], dict]:
+    """Every subject with anything to assess, scored month by month and ranked by the mean."""
     scores: dict[int, SubjectScore] = {}
     indicators: dict[int, Indicators] = {}
     for month in months:
@@ -144,8 +166,34 @@ def assess(period: Period, level: str = "department", *, user=None, scheme: Sche
     rows = rank(list(scores.values()))
     if user is not None and not sees_all(user):
         rows = [row for row in rows if visible(row.subject, user)]
-    computed = indicators if period.kind == "month" else None
-    return Ranking(period, level, scheme, months, rows, time.perf_counter() - started, computed)
+    return rows, indicators
+
+
+TREND_MONTHS = 6
+
+
+@dataclass
+class Trend:
+    """Monthly scores of the subjects over the months up to a period's last: the ranking's trend chart."""
+
+    months: list[Period]
+    series: list[tuple[Subject, list[Fraction | None]]]
+
+
+def trend(ranking: Ranking, *, user=None, months: int = TREND_MONTHS, top: int = 8) -> Trend:
+    """The last `months` months up to the end of the ranking's period, for its `top` subjects (or the
+    user's own when they see only their department)."""
+    last = ranking.months[-1]
+    wanted = [last]
+    while len(wanted) < months:
+        wanted.insert(0, wanted[0].previous())
+    rows, _ = _scored(ranking.scheme, wanted, ranking.level, user)
+    by_key = {row.subject.key: row for row in rows}
+    series = []
+    for row in ranking.rows[:top]:
+        monthly = {m.month: m.score for m in by_key[row.subject.key].months} if row.subject.key in by_key else {}
+        series.append((row.subject, [monthly.get(m) for m in wanted]))
+    return Trend(wanted, series)
 
 
 def manual_scores(scheme: Scheme, month: Period) -> dict[int, dict[int, ManualScore]]:

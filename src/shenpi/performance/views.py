@@ -6,6 +6,8 @@ Who sees which rows is decided by shenpi.performance.services.
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -21,7 +23,7 @@ from .excel import ranking_workbook
 from .indicators import LEVELS
 from .models import ManualScore
 from .periods import KIND_LABELS, Period, recent
-from .present import INDICATOR_COLUMNS, text
+from .present import INDICATOR_COLUMNS, points_label, text
 from .scoring import NoScheme, Scheme
 from .services import AssessmentError
 
@@ -106,17 +108,37 @@ def ranking(request):
         result = services.assess(period, level, user=request.user)
     except (AssessmentError, NoScheme) as error:
         return _failed(request, "performance/ranking.html", error, _safe_level(request))
+    charts = _charts(result, services.trend(result, user=request.user)) if result.rows else None
+    heads = [{"name": area.name, "kind": area.get_kind_display(), "weight": f"{area.weight.normalize():f}",
+              "full": points_label(full)} for area, full in result.area_heads()]
     return render(request, "performance/ranking.html", _context(
         request, period, level, ranking=result, rows=[_row(result, row) for row in result.rows],
-        areas=result.scheme.areas, colspan=_columns(result)))
+        areas=heads, colspan=_columns(result, len(heads)), incomplete=len(result.incomplete),
+        charts=charts, charts_json=json.dumps(charts, ensure_ascii=False) if charts else ""))
 
 
-def _columns(result: services.Ranking) -> int:
+def _columns(result: services.Ranking, areas: int) -> int:
     """Columns of the ranking table on the page, for the breakdown row under each subject."""
     names = 2 if result.level == "department" else 3
     if result.single_month:
-        return names + 1 + len(result.scheme.areas) + 2
+        return names + 1 + areas + 2
     return names + 2 + len(result.months)
+
+
+def _score(value) -> float | None:
+    return None if value is None else round(float(value), 2)
+
+
+def _charts(result: services.Ranking, trend: services.Trend) -> dict:
+    """What the ranking's two charts draw (performance.js): the scores in rank order, and the monthly
+    scores of the leading subjects over the last months."""
+    return {
+        "period": result.period.label,
+        "ranking": [{"name": row.subject.name, "score": _score(row.score), "rank": row.rank} for row in result.rows],
+        "months": [m.label for m in trend.months],
+        "trend": [{"name": subject.name, "scores": [_score(v) for v in values]} for subject, values in trend.series],
+        "base": float(result.scheme.scheme.base),
+    }
 
 
 def _row(result: services.Ranking, row) -> dict:
@@ -138,11 +160,12 @@ def _month(month) -> dict:
         "deducted": text(month.deducted, "points"),
         "added": text(month.added, "points"),
         "not_entered": month.not_entered,
+        "complete": month.complete,
         "areas": [{
             "name": a.area.name, "weight": f"{a.area.weight.normalize():f}", "source": a.source,
             "source_label": a.source_label, "value": text(a.value, "points"), "points": text(a.points, "points"),
-            "manual": a.manual, "counted": a.points is not None,
-        } for a in month.areas],
+            "full": points_label(a.full) if a.full is not None else "—", "manual": a.manual,
+        } for a in month.areas if a.points is not None],
         "adjustments": [
             *[{"name": d.rule.name, "value": _adjusted_value(d), "points": f"−{text(d.points, 'points')}"}
               for d in month.deductions if d.points],

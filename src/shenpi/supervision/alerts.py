@@ -378,6 +378,32 @@ def rows_of(ids: list[int]) -> list[Alert]:
     return with_orders([found[pk] for pk in ids if pk in found])
 
 
+# What a subject's kind is called, for a subject whose row the page has not loaded.
+SUBJECT_KINDS = {"case": "办件", "step": "办理环节", "order": "督办单", "online": "网上申报", "complaint": "投诉",
+                 "rating": "差评回访整改"}
+
+
+def subject_label(alert: Alert) -> str:
+    """What an alert is about, in words ("办件 2026…", "投诉 TS…"): never its subject code."""
+    kind, _, _ = alert.subject.partition(":")
+    figures = alert.figures or {}
+    if kind == "order":
+        order = getattr(alert, "subject_order", None)
+        return f"督办单 {order.number}" if order is not None else "督办单"
+    if kind == "online" and figures.get("application"):
+        return f"网上申报 {figures['application']}"
+    if kind == "complaint" and figures.get("complaint"):
+        return f"投诉 {figures['complaint']}"
+    if alert.case_id is not None:
+        label = f"办件 {alert.case.number}"
+        if kind == "step" and alert.step_id is not None:
+            label += f" · {alert.step.name}环节"
+        elif kind == "rating":
+            label += " · 差评回访整改"
+        return label
+    return SUBJECT_KINDS.get(kind, "监察对象")
+
+
 def with_orders(alerts: list[Alert]) -> list[Alert]:
     """Alerts about a supervision order (督办未按期反馈) get `subject_order`: one query for the lot."""
     ids = {int(a.subject.split(":", 1)[1]) for a in alerts

@@ -94,8 +94,8 @@ def _unanswered_yellows(look: Look, code: str) -> set[str]:
 @rule("time.case", "办件超时", Category.TIME, Level.RED, params=TIME_PARAMS,
       basis="行政许可法第四十二条；承诺时限")
 def case_time(look: Look) -> list[Finding]:
-    """承诺办结期限：剩余不超过1个工作日或时限的20%（取先到者）预警；超过期限黄牌；超期3个工作日以上，
-    或黄牌2个工作日内未反馈整改情况，红牌。暂停计时期间不计。"""
+    """承诺办结期限：剩余不超过1个工作日或时限的20%（取先到者，但不早于时限过半）预警；超过期限黄牌；
+    超期3个工作日以上，或黄牌2个工作日内未反馈整改情况，红牌。暂停计时期间不计。"""
     running = look.in_scope(Case.objects.filter(state__in=CLOCK_RUNNING_STATES, promised_due__isnull=False))
     running = running.annotate(allotment=F("promised_limit") + F("extension_days"))
     unanswered = _unanswered_yellows(look, "time.case")
@@ -115,22 +115,27 @@ def case_time(look: Look) -> list[Finding]:
     return findings
 
 
+def _longest(unit: str) -> int:
+    """The longest step allotment in this unit. Steps without their own limit have none: NULL, which
+    PostgreSQL puts first in a descending order."""
+    return FlowStep.objects.filter(limit_unit=unit, limit__isnull=False).order_by("-limit").values_list(
+        "limit", flat=True).first() or 0
+
+
 @rule("time.step", "环节超时", Category.TIME, Level.RED, params=TIME_PARAMS, basis="各环节时限（办件未超期亦计）")
 def step_time(look: Look) -> list[Finding]:
-    """有独立时限的环节：剩余不超过1个工作日或环节时限的20%预警（按小时计的环节按小时比例）；超过环节期限黄牌；
-    超期3个工作日以上或黄牌2个工作日内未反馈，红牌。"""
+    """有独立时限的环节：剩余不超过1个工作日或环节时限的20%预警，但不早于环节时限过半（时限1个工作日的环节
+    到期当日预警，按小时计的环节按小时比例）；超过环节期限黄牌；超期3个工作日以上或黄牌2个工作日内未反馈，红牌。"""
     now, today, cal, p = look.now, look.today, look.calendar, look.params
     steps = CaseStep.objects.filter(status=CaseStep.Status.ACTIVE, own_limit=True, due_at__isnull=False,
                                     case__state__in=CLOCK_RUNNING_STATES)
     if look.changed is not None:
         # Besides changed cases: steps whose due moment (or hour-based warning) fell since the last look.
-        hours = FlowStep.objects.filter(limit_unit=FlowStep.LimitUnit.HOURS).order_by("-limit").values_list(
-            "limit", flat=True).first() or 0
+        hours = _longest(FlowStep.LimitUnit.HOURS)
         window = dt.timedelta(hours=Horizon.of(p).hours(hours))
         steps = steps.filter(Q(case_id__in=look.changed) | Q(due_at__gt=look.since - window, due_at__lte=now + window))
-    longest = FlowStep.objects.filter(limit_unit=FlowStep.LimitUnit.DAYS).order_by("-limit").values_list(
-        "limit", flat=True).first() or 0
-    horizon = end_of_day(cal.add(today, Horizon.of(p).days(longest)))
+    longest = _longest(FlowStep.LimitUnit.DAYS)
+    horizon = end_of_day(cal.add(today, max(0, Horizon.of(p).days(longest))))
     rows = steps.filter(due_at__lte=horizon).order_by().values_list(
         "pk", "case_id", "due_at", "department_id", "assignee_id", "flow_step__limit", "flow_step__limit_unit")
     unanswered = _unanswered_yellows(look, "time.step")

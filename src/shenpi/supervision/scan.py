@@ -24,6 +24,7 @@ from shenpi.accounts.models import Role, User
 from shenpi.cases.models import CLOCK_RUNNING_STATES, Case, CaseEvent, State
 from shenpi.workdays.services import get_calendar
 
+from .alerts import subject_label
 from .models import Alert, Level, Rule, ScanRun
 from .registry import REGISTRY, Finding, Look
 from .rules import case_handlers
@@ -228,7 +229,7 @@ def _notify_new(now) -> None:
     from shenpi.notifications.services import notify
 
     fresh = list(Alert.objects.filter(detected_at=now, notified_at__isnull=True, status=Alert.Status.OPEN)
-                 .select_related("rule", "case", "case__version").order_by("-level", "pk"))
+                 .select_related("rule", "case", "case__version", "step").order_by("-level", "pk"))
     if not fresh:
         return
     liaisons: dict[int, list[int]] = defaultdict(list)
@@ -250,27 +251,75 @@ def _notify_new(now) -> None:
 def _message(alerts: list[Alert]) -> dict:
     first = alerts[0]
     if len(alerts) == 1:
-        return {"level": first.get_level_display(), "rule": first.rule.name, "target": first.subject,
+        return {"level": first.get_level_display(), "rule": first.rule.name, "target": subject_label(first),
                 "detail": describe(first)}
     names = "、".join(dict.fromkeys(a.rule.name for a in alerts))
     return {"level": first.get_level_display(), "rule": names, "target": f"{len(alerts)}项监察事项",
             "detail": f"本次扫描共{len(alerts)}项，请登录工作台查看。"}
 
 
+# The figure a rule records its due moment under, and what that moment is called.
+_DUE_FIGURES = (("due_at", "环节期限"), ("due", "承诺办结期限"), ("delivery_due", "送达期限"),
+                ("reply_due", "反馈期限"), ("answer_due", "答复期限"), ("rectify_due", "整改期限"),
+                ("prereview_due", "预审期限"), ("correction_due", "补正告知期限"))
+
+
+def _due_of(figures: dict) -> tuple[str, dt.date] | None:
+    for key, label in _DUE_FIGURES:
+        raw = figures.get(key)
+        if not isinstance(raw, str):
+            continue
+        try:
+            moment = dt.datetime.fromisoformat(raw)
+        except ValueError:
+            continue
+        day = timezone.localdate(moment) if timezone.is_aware(moment) else moment.date()
+        return label, day
+    return None
+
+
+def _overdue(figures: dict) -> str:
+    """超期: a due day passed on a day off, or an hour-limited step past its hour, is late by less
+    than a working day — said so, never "已超期0个工作日"."""
+    days = int(figures["overdue_days"])
+    due = _due_of(figures)
+    when = f"已于{due[1].month}月{due[1].day}日到期" if due else "已过期限"
+    return f"{when}，超期{days}个工作日" if days > 0 else f"{when}，超期不足1个工作日"
+
+
+def _left(figures: dict) -> str:
+    if "hours_left" in figures:
+        hours = float(figures["hours_left"])
+        return f"距期限还剩{hours:g}小时" if hours >= 1 else f"距期限不足1小时（还剩{round(hours * 60)}分钟）"
+    days = int(figures["days_left"])
+    due = _due_of(figures)
+    if days == 0:
+        return "今日到期"
+    on = f"（{due[1].month}月{due[1].day}日到期）" if due else ""
+    return f"距期限还剩{days}个工作日{on}"
+
+
 def describe(alert: Alert) -> str:
     """The figures behind an alert, in words."""
     f = alert.figures or {}
     parts = []
-    if "days_left" in f:
-        parts.append(f"距期限还剩{f['days_left']}个工作日")
-    if "hours_left" in f:
-        parts.append(f"距期限还剩{f['hours_left']}小时")
+    if "days_left" in f or "hours_left" in f:
+        parts.append(_left(f))
+    if "allotment" in f:
+        parts.append(f"时限{f['allotment']}个工作日")
+    elif "allotment_hours" in f:
+        parts.append(f"时限{f['allotment_hours']}小时")
     if "overdue_days" in f:
-        parts.append(f"已超期{f['overdue_days']}个工作日")
+        parts.append(_overdue(f))
     if f.get("unanswered"):
         parts.append("黄牌后未按期反馈整改情况")
     if "corrections" in f:
         parts.append(f"已要求补正{f['corrections']}次")
     if "extension_days" in f:
         parts.append(f"已延期{f['extension_days']}个工作日，上限{f['limit']}个工作日")
-    return "，".join(parts) + ("。" if parts else "")
+    if "correction_due" in f and "overdue_days" not in f:
+        due = _due_of(f)
+        parts.append(f"补正告知期限为{due[1].month}月{due[1].day}日" if due else "")
+    if f.get("visited") is False:
+        parts.append("尚未回访")
+    return "，".join(p for p in parts if p) + ("。" if parts else "")

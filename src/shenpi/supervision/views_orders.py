@@ -26,6 +26,7 @@ from shenpi.workdays.services import get_calendar
 
 from . import orders as services
 from .models import Alert, Order, OrderAttachment, OrderEntry
+from .scan import describe
 
 PAGE_SIZE = 20
 Status = Order.Status
@@ -203,7 +204,9 @@ def _issue_initial(request) -> tuple[dict, list[str]]:
     cases = list(Case.objects.filter(number__in=numbers).select_related("version", "department"))
     if len(cases) < len(numbers):
         problems.append("部分办件编号不存在，已忽略。")
-    initial = {"alerts": alerts, "cases": " ".join(c.number for c in cases),
+    # An order issued from an alert is about the alert's case too: the department answers for both.
+    wanted = dict.fromkeys([*(a.case.number for a in alerts if a.case is not None), *(c.number for c in cases)])
+    initial = {"alerts": alerts, "cases": " ".join(wanted),
                "reply_days": services.DEFAULT_REPLY_DAYS}
     first_department = next((x.department for x in [*alerts, *cases]), None)
     if first_department is not None:
@@ -213,6 +216,7 @@ def _issue_initial(request) -> tuple[dict, list[str]]:
         initial["title"] = f"{first.rule.name}（{first.get_level_display()}）"
         if first.case is not None:
             initial["title"] += f"：办件{first.case.number}"
+        initial["demand"] = f"{first.rule.name}：{describe(first)}请查明原因，及时整改，并在反馈期限内反馈整改情况。"
     elif cases:
         initial["title"] = f"办件{cases[0].number}（{cases[0].version.name}）督办"
     return initial, problems

@@ -23,3 +23,9 @@ def alert_badge(user):
     if not user.department_id:
         return {}
     return {"count": alerts.open_to_answer_count(user), "mine": True}
+
+
+@register.filter
+def subject_label(alert) -> str:
+    """What an alert is about, in words, never its subject code ("complaint:3")."""
+    return alerts.subject_label(alert)

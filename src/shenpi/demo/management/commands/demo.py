@@ -48,7 +48,8 @@ class Command(BaseCommand):
             made = "、".join(f"{label} {result.created[key]}" for key, label in (
                 ("departments", "部门"), ("windows", "窗口"), ("items", "事项"), ("users", "账号"), ("cases", "办件"),
                 ("applicants", "申请人账号"), ("applications", "网上申报"), ("slots", "预约时段"), ("bookings", "预约"),
-                ("questions", "咨询"), ("complaints", "投诉"), ("ratings", "评价"))
+                ("questions", "咨询"), ("complaints", "投诉"), ("ratings", "评价"), ("answers", "整改说明"),
+                ("manual_scores", "人工评分"))
                 if result.created[key])
             self.stdout.write(self.style.SUCCESS(f"已生成演示数据：{made}（用时 {elapsed:.1f} 秒）。"))
             if "cases" in result.seconds:
