@@ -428,8 +428,9 @@ def return_step(act: Act) -> str:
 def transfer(act: Act) -> str:
     """转办: the step goes to a colleague of its department who holds its role; the clock runs on."""
     step = _the_step(act)
-    reason = _need_reason(act, message="转办必须写明理由。")
-    to = store.colleague(act.params.get("to"), step.department_id, step.role_id)
+    _need_reason(act, message="转办必须写明理由。")
+    to = store.colleague(step.department_id, step.role_id, pk=act.params.get("to"),
+                         username=act.params.get("to_username"))
     if to is None:
         message = f"请选择本部门在岗、具有“{Role.NAMES.get(step.role_id, step.role_id)}”角色的同事。"
         raise InvalidInput(message, {"to": [message]})
@@ -438,7 +439,8 @@ def transfer(act: Act) -> str:
         raise InvalidInput(message, {"to": [message]})
     absence = store.away(to.pk, act.today)
     if absence is not None:
-        message = f"{to}{absence.starts_on:%m月%d日}至{absence.ends_on:%m月%d日}离岗（{absence.reason}），请选择其他同事。"
+        message = (f"{to}{absence.starts_on:%m月%d日}至{absence.ends_on:%m月%d日}离岗（{absence.reason}），"
+                   "请选择其他同事。")
         raise InvalidInput(message, {"to": [message]})
     before = User.objects.filter(pk=step.assignee_id).first() if step.assignee_id else None
     step.assignee = to

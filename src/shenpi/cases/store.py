@@ -105,13 +105,17 @@ def stands_in_for(user_id: int, assignee_ids, day: dt.date) -> set[int]:
                .values_list("principal_id", flat=True))
 
 
-def colleague(user_id, department_id: int, role: str) -> User | None:
-    """An active member of staff on duty in the department who holds the role, or None."""
-    try:
-        pk = int(user_id)
-    except (TypeError, ValueError):
-        return None
-    return User.objects.filter(pk=pk, department_id=department_id, roles=role, is_active=True,
+def colleague(department_id: int, role: str, *, pk=None, username: str | None = None) -> User | None:
+    """An active member of staff on duty in the department who holds the role, named by id or
+    username, or None."""
+    if username:
+        named = {"username": str(username).strip()}
+    else:
+        try:
+            named = {"pk": int(pk)}
+        except (TypeError, ValueError):
+            return None
+    return User.objects.filter(**named, department_id=department_id, roles=role, is_active=True,
                                on_duty=True).first()
 
 

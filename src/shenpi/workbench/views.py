@@ -374,7 +374,8 @@ def stand_ins(request):
              "away": next((a for a in absences if a.user_id == u.pk and a.starts_on <= today), None)}
             for u in staff]
     return render(request, "workbench/stand_ins.html", {
-        "department": get_object_or_404(Department, pk=department_id), "department_id": department_id, "rows": rows, "absences": absences, "today": today,
+        "department": get_object_or_404(Department, pk=department_id), "department_id": department_id,
+        "rows": rows, "absences": absences, "today": today,
         "may_edit": routing.leads(user, department_id), "pair_form": pair_form, "absence_form": absence_form,
         "error": error,
     }, status=status)
