@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 import chinese_calendar
 import pytest
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from hypothesis import HealthCheck, Phase, seed, settings
 from hypothesis import strategies as st
@@ -331,22 +330,8 @@ class LifecycleMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.in_states(State.IN_PROGRESS))
     @rule(data=st.data())
     def work_step(self, data):
-        self.attempt(data, State.IN_PROGRESS, ["return", "return", "pass"])
-
-    @precondition(lambda self: self.shared_posts())
-    @rule(data=st.data())
-    def hand_on(self, data):
-        """转办: a step of a post two people hold (the lead department's handlers, its reviewers) goes to another."""
-        model = data.draw(st.sampled_from(self.shared_posts()), label="case to hand on")
-        self.attempt(data, State.IN_PROGRESS, ["transfer"], model)
-
-    def shared_posts(self) -> list[Model]:
-        shared = Q()
-        for (department_id, role), holders in self.org.posts.items():
-            if len(holders) > 1:
-                shared |= Q(department_id=department_id, role_id=role)
-        return [m for m in self.in_states(State.IN_PROGRESS)
-                if CaseStep.objects.filter(shared, case_id=m.pk, status=CaseStep.Status.ACTIVE).exists()]
+        # 转办 hands a step to a colleague of its post (the lead department's handlers, its reviewers).
+        self.attempt(data, State.IN_PROGRESS, ["return", "return", "pass", "transfer"])
 
     @precondition(lambda self: self.in_states(State.IN_PROGRESS, State.DECIDING))
     @rule(data=st.data())
@@ -833,7 +818,7 @@ class LifecycleMachine(RuleBasedStateMachine):
 # runs and can take minutes; the printed steps of a failing run are short enough to read as they are.
 EXPLORE = int(os.environ.get("SHENPI_EXPLORE") or 0)
 FIXED_SEED = int(os.environ.get("TRY_SEED", "1"))
-STEPS = settings(max_examples=EXPLORE or int(os.environ.get("TRY_N", "40")), stateful_step_count=50, deadline=None, database=None,
+STEPS = settings(max_examples=EXPLORE or int(os.environ.get("TRY_N", "30")), stateful_step_count=50, deadline=None, database=None,
                  phases=[Phase.explicit, Phase.generate],
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
