@@ -207,3 +207,15 @@ def test_absences_are_checked_and_end_when_the_person_is_back(org):
     later = routing.record_absence(lead, a, today + dt.timedelta(days=7), today + dt.timedelta(days=8), "培训")
     routing.end_absence(lead, later)
     assert not Absence.objects.filter(pk=later.pk).exists()
+
+
+def test_transfer_is_offered_only_when_someone_could_take_the_step(org):
+    dept, people, it = org
+    case = accepted(people, it)
+    handler = people["handler"]
+    assert "transfer" in {t.action for t in services.allowed_actions(case, handler)}
+    routing.record_absence(people["approver"], people["handler2"], clock.today(), clock.today(), "培训")
+    assert "transfer" not in {t.action for t in services.allowed_actions(case, handler)}
+    # The reviewer's step has no second reviewer: nothing to offer there either.
+    case = services.perform(case, "pass", actor=handler)
+    assert "transfer" not in {t.action for t in services.allowed_actions(case, people["reviewer"])}

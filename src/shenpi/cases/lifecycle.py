@@ -101,6 +101,8 @@ class Transition:
     part_department: Callable[[Case], int | None] | None = None
     # On a step: the lead of the step's department (its 审批人) may act though not holding the step's role.
     by_lead: bool = False
+    # Whether a page offers the action at all, once allowed and authorised (转办 with nobody to hand to is not).
+    offered: Callable[[Act], bool] | None = None
 
     def refusal(self, case: Case) -> str | None:
         if case.state not in self.sources:
@@ -450,6 +452,12 @@ def transfer(act: Act) -> str:
     return act.case.state
 
 
+def _has_colleague(act: Act) -> bool:
+    """Someone the step could go to today: 转办 is offered only then."""
+    step = act.step
+    return step is not None and store.has_colleague(step.department_id, step.role_id, step.assignee_id, act.today)
+
+
 def _stop_clock(act: Act, kind, kind_name: str, expected: int, limit: int, reason: str) -> ClockStop:
     case = act.case
     case.clock_stopped_on = act.today
@@ -631,7 +639,8 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
        ruled_out=_not_on_the_spot),
     _t("pass", "通过", {_S.IN_PROGRESS}, _STAFF_ON_STEP, pass_step, on_step=True),
     _t("return", "退回", {_S.IN_PROGRESS}, _STAFF_ON_STEP, return_step, on_step=True),
-    _t("transfer", "转办", {_S.IN_PROGRESS}, _STAFF_ON_STEP, transfer, on_step=True, by_lead=True),
+    _t("transfer", "转办", {_S.IN_PROGRESS}, _STAFF_ON_STEP, transfer, on_step=True, by_lead=True,
+       offered=_has_colleague),
     _t("request_supplement", "补件(暂停计时)", {_S.IN_PROGRESS}, _STAFF_ON_STEP, request_supplement,
        on_step=True),
     _t("suspend", "特别程序(暂停计时)", {_S.IN_PROGRESS, _S.DECIDING}, _STAFF_ON_STEP, suspend, on_step=True),

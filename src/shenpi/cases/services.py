@@ -340,7 +340,8 @@ def allowed_actions(case: Case, user: User) -> list[lifecycle.Transition]:
             _authorise(act, transition)
         except (Forbidden, TransitionRefused):
             continue
-        result.append(transition)
+        if transition.offered is None or transition.offered(act):
+            result.append(transition)
     return result
 
 

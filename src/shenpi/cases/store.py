@@ -119,6 +119,13 @@ def colleague(department_id: int, role: str, *, pk=None, username: str | None = 
                                on_duty=True).first()
 
 
+def has_colleague(department_id: int, role: str, assignee_id: int | None, day: dt.date) -> bool:
+    """Whether anyone but the assignee, on duty and not away on the day, holds the post."""
+    away_then = Absence.objects.filter(starts_on__lte=day, ends_on__gte=day).values("user_id")
+    return (User.objects.filter(department_id=department_id, roles=role, is_active=True, on_duty=True)
+            .exclude(pk=assignee_id).exclude(pk__in=away_then).exists())
+
+
 def away(user_id: int, day: dt.date) -> Absence | None:
     return Absence.objects.filter(user_id=user_id, starts_on__lte=day, ends_on__gte=day).first()
 
