@@ -156,3 +156,24 @@ def test_roles_are_a_read_only_list(admin_client, dept):
                              {"code": Role.CLERK, "name": "改名"}).status_code == 403
     assert admin_client.get(reverse("admin:accounts_role_add")).status_code == 403
     assert Role.objects.get(code=Role.CLERK).name == "窗口人员"
+
+
+def test_the_admin_keeps_stand_ins_and_absences_with_the_same_checks(client, dept):
+    from shenpi.accounts.models import Absence, StandIn
+
+    admin = f.user(None, Role.ADMIN, is_staff=True, is_superuser=True)
+    a, b = f.user(dept, Role.HANDLER), f.user(dept, Role.HANDLER)
+    elsewhere = f.user(f.department("市交通运输局"), Role.HANDLER)
+    client.force_login(admin)
+    url = reverse("admin:accounts_standin_add")
+    response = client.post(url, {"principal": a.pk, "stand_in": elsewhere.pk})
+    assert response.status_code == 200 and "AB角须为同一部门的同事。" in response.content.decode()
+    assert client.post(url, {"principal": a.pk, "stand_in": b.pk}).status_code == 302
+    pairing = StandIn.objects.get(principal=a)
+    assert pairing.stand_in == b and pairing.recorded_by == admin
+    url = reverse("admin:accounts_absence_add")
+    response = client.post(url, {"user": a.pk, "starts_on": "2026-11-20", "ends_on": "2026-11-18", "reason": "出差"})
+    assert response.status_code == 200 and "结束日期不能早于开始日期。" in response.content.decode()
+    assert client.post(url, {"user": a.pk, "starts_on": "2026-11-18", "ends_on": "2026-11-20",
+                             "reason": "出差"}).status_code == 302
+    assert Absence.objects.get(user=a).recorded_by == admin

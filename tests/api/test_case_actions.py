@@ -158,3 +158,24 @@ def test_an_extension_beyond_the_items_bound_is_refused_and_changes_nothing(org)
     # A number of days that is no number at all stays a matter of the request (400).
     response = act(approver, case, "extend", days=0, reason="需补充论证")
     assert response.status_code == 400 and response.json()["fields"] == {"days": ["延长天数应为1至6个工作日。"]}
+
+
+def test_a_step_is_handed_to_a_colleague_over_the_api_by_username(org):
+    from shenpi.accounts.models import Role
+    from tests import factories as f
+
+    p = org.people
+    colleague = f.user(p["handler"].department, Role.HANDLER, username="li_handler", full_name="李承办")
+    clerk, handler = token_client(p["clerk"]), token_client(p["handler"])
+    case = act(clerk, open_case(clerk, org.item, decision=None), "accept").json()
+    seen_by_handler = handler.get(case_url(case["number"])).json()
+    assert {"action": "transfer", "label": "转办"} in seen_by_handler["allowed_actions"]
+    response = act(handler, case, "transfer", to="nobody", reason="工作调整")
+    assert response.status_code == 400 and "to" in response.json()["fields"]
+    response = act(handler, case, "transfer", to="li_handler", reason="本人外出核查")
+    assert response.status_code == 200
+    body = response.json()
+    active = [s for s in body["steps"] if s["status"] == "active"]
+    assert active[0]["assignee"]["username"] == "li_handler"
+    assert history(case["number"])[-1] == "transfer"
+    assert act(token_client(colleague), body, "pass", opinion="同意").status_code == 200

@@ -447,3 +447,22 @@ def test_the_replayed_years_messages_count_as_sent_then(demo):
     assert messages.exists()
     assert not messages.exclude(status=Notification.Status.SENT).exists()
     assert all(m.sent_at == m.created_at for m in messages[:50])
+
+
+def test_the_readme_accounts_each_hold_open_work_and_the_bureau_has_stand_ins_and_an_absence(demo):
+    from shenpi.accounts.models import Absence, StandIn
+    from shenpi.cases import queries
+
+    today = clock.today()
+    for username in ("clerk", "handler", "reviewer", "approver"):
+        user = User.objects.get(username=username)
+        assert queries.todo(user, today).exists(), f"{username} logs in to an empty list"
+    assert generator.summary().todo.keys() == {"clerk", "handler", "reviewer", "approver"}
+    # Steps were handed to them (转办) and the trail says by whom and why.
+    transfers = CaseEvent.objects.filter(action="transfer")
+    assert transfers.exists()
+    assert all(e.comment and e.data["to_name"] for e in transfers)
+    pairs = {(p.principal.username, p.stand_in.username) for p in StandIn.objects.select_related(
+        "principal", "stand_in")}
+    assert ("zhujian_reviewer", "reviewer") in pairs
+    assert Absence.objects.filter(user__username="zhujian_reviewer", starts_on__lte=today, ends_on__gte=today).exists()

@@ -7,7 +7,9 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count
 
-from .models import Role, User
+from shenpi import clock
+
+from .models import Absence, Role, StandIn, User
 
 # Granting these is granting power over the admin itself: only a superuser may.
 _ESCALATING_FIELDS = ["is_superuser", "groups", "user_permissions"]
@@ -108,3 +110,55 @@ class RoleAdmin(admin.ModelAdmin):
     @admin.display(description="人数", ordering="staff_total")
     def staff_count(self, obj: Role) -> int:
         return obj.staff_total
+
+
+class _RoutingForm(forms.ModelForm):
+    """The same checks as the workbench's AB角与离岗 page (shenpi.accounts.routing)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        principal, stand_in = cleaned.get("principal"), cleaned.get("stand_in")
+        if principal is not None and stand_in is not None:
+            if principal.pk == stand_in.pk:
+                self.add_error("stand_in", "B角不能是A角本人。")
+            elif principal.department_id != stand_in.department_id:
+                self.add_error("stand_in", "AB角须为同一部门的同事。")
+        starts, ends = cleaned.get("starts_on"), cleaned.get("ends_on")
+        if starts and ends and ends < starts:
+            self.add_error("ends_on", "结束日期不能早于开始日期。")
+        return cleaned
+
+
+@admin.register(StandIn)
+class StandInAdmin(admin.ModelAdmin):
+    form = _RoutingForm
+    list_display = ["principal", "stand_in", "department", "recorded_by", "recorded_at"]
+    list_filter = ["principal__department"]
+    search_fields = ["principal__username", "principal__full_name", "stand_in__username", "stand_in__full_name"]
+    autocomplete_fields = ["principal", "stand_in"]
+    fields = ["principal", "stand_in"]
+    list_select_related = ["principal__department", "stand_in", "recorded_by"]
+
+    @admin.display(description="部门")
+    def department(self, obj: StandIn):
+        return obj.principal.department
+
+    def save_model(self, request, obj, form, change):
+        obj.recorded_by, obj.recorded_at = request.user, clock.now()
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Absence)
+class AbsenceAdmin(admin.ModelAdmin):
+    form = _RoutingForm
+    list_display = ["user", "starts_on", "ends_on", "reason", "recorded_by", "recorded_at"]
+    list_filter = ["user__department"]
+    search_fields = ["user__username", "user__full_name", "reason"]
+    autocomplete_fields = ["user"]
+    date_hierarchy = "starts_on"
+    fields = ["user", "starts_on", "ends_on", "reason"]
+    list_select_related = ["user", "recorded_by"]
+
+    def save_model(self, request, obj, form, change):
+        obj.recorded_by, obj.recorded_at = request.user, clock.now()
+        super().save_model(request, obj, form, change)

@@ -72,3 +72,46 @@ def roles_of():
 
     return Prepared(User.roles.through.objects.filter(user_id=Param("user", models.BigIntegerField()))
                     .values_list("role_id"))
+
+
+class Absence(models.Model):
+    """A period when a member of staff is away (年休假, 出差, 培训 …), in whole Asia/Shanghai days.
+
+    While it lasts nobody hands them new steps while a colleague of the post is present, and their
+    stand-in (AB角) works the steps they hold.
+    """
+
+    user = models.ForeignKey(User, models.CASCADE, related_name="absences", verbose_name="工作人员")
+    starts_on = models.DateField("开始日期")
+    ends_on = models.DateField("结束日期")
+    reason = models.CharField("事由", max_length=100)
+    recorded_by = models.ForeignKey(User, models.SET_NULL, null=True, blank=True, related_name="+",
+                                    verbose_name="登记人")
+    recorded_at = models.DateTimeField("登记时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "离岗登记"
+        ordering = ["-starts_on", "pk"]
+        indexes = [models.Index(fields=["user", "ends_on"], name="absence_user_ends")]
+        constraints = [models.CheckConstraint(condition=models.Q(ends_on__gte=models.F("starts_on")),
+                                              name="absence_ends_after_start")]
+
+    def __str__(self):
+        return f"{self.user} {self.starts_on}至{self.ends_on} {self.reason}"
+
+
+class StandIn(models.Model):
+    """The department's AB角 pairing: while A (the principal) is away, B (the stand-in) works A's steps."""
+
+    principal = models.OneToOneField(User, models.CASCADE, related_name="stand_in_pairing", verbose_name="A角")
+    stand_in = models.ForeignKey(User, models.CASCADE, related_name="standing_in_for", verbose_name="B角")
+    recorded_by = models.ForeignKey(User, models.SET_NULL, null=True, blank=True, related_name="+",
+                                    verbose_name="登记人")
+    recorded_at = models.DateTimeField("登记时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "AB角"
+        ordering = ["principal"]
+
+    def __str__(self):
+        return f"{self.principal}（A角）— {self.stand_in}（B角）"

@@ -206,13 +206,15 @@ class ActionSerializer(serializers.Serializer):
         "读取办件时得到的 row_version；办件已被他人更新时返回 409 conflict，什么也不改变。"))
     opinion = serializers.CharField(required=False, allow_blank=True, help_text="pass / grant：意见")
     reason = serializers.CharField(required=False, allow_blank=True, help_text=(
-        "refuse / return / request_supplement / suspend / extend / deny / withdraw / void：理由（必填）"))
+        "refuse / return / transfer / request_supplement / suspend / extend / deny / withdraw / void：理由（必填）"))
     comment = serializers.CharField(required=False, allow_blank=True, help_text="request_correction / resume：说明")
     missing = MissingMaterialSerializer(many=True, required=False, help_text="request_correction：需补正的全部材料")
     materials = serializers.ListField(child=serializers.IntegerField(), required=False, help_text=(
         "supplement：补齐的办件材料编号；request_supplement：需补交的办件材料编号（办件 materials[].id）"))
     step = serializers.IntegerField(required=False, allow_null=True, help_text=(
-        "pass / return / request_supplement / suspend：办理的环节编号（并联时指定）"))
+        "pass / return / transfer / request_supplement / suspend：办理的环节编号（并联时指定）"))
+    to = serializers.CharField(required=False, allow_blank=True, max_length=150, help_text=(
+        "transfer：转交的同事的用户名（环节 assignee.username 同一口径）：环节所在部门、持有该环节角色、在岗且未离岗"))
     to_seq = serializers.IntegerField(required=False, allow_null=True,
                                       help_text="return：退回到的环节顺序；默认上一环节")
     kind = serializers.CharField(required=False, allow_blank=True, max_length=30,
@@ -223,7 +225,10 @@ class ActionSerializer(serializers.Serializer):
     delivery = serializers.CharField(required=False, allow_blank=True, help_text="complete：送达方式，默认“窗口领取”")
 
     def params(self) -> dict:
-        return {k: v for k, v in self.validated_data.items() if k not in ("action", "expected_version")}
+        params = {k: v for k, v in self.validated_data.items() if k not in ("action", "expected_version")}
+        if "to" in params:  # the API names staff by username, the pages by id
+            params["to_username"] = params.pop("to")
+        return params
 
 
 # -- cases: output --------------------------------------------------------------------------------

@@ -100,6 +100,10 @@ class Transition:
     # Besides the case's department, the department whose part of a parallel stage began what the
     # action ends (the 补件 it asked for): returns that department's id, or None.
     part_department: Callable[[Case], int | None] | None = None
+    # On a step: the lead of the step's department (its 审批人) may act though not holding the step's role.
+    by_lead: bool = False
+    # Whether a page offers the action at all, once allowed and authorised (转办 with nobody to hand to is not).
+    offered: Callable[[Act], bool] | None = None
 
     def refusal(self, case: Case) -> str | None:
         if case.state not in self.sources:
@@ -431,6 +435,37 @@ def return_step(act: Act) -> str:
     return State.IN_PROGRESS
 
 
+def transfer(act: Act) -> str:
+    """转办: the step goes to a colleague of its department who holds its role; the clock runs on."""
+    step = _the_step(act)
+    _need_reason(act, message="转办必须写明理由。")
+    to = store.colleague(step.department_id, step.role_id, pk=act.params.get("to"),
+                         username=act.params.get("to_username"))
+    if to is None:
+        message = f"请选择本部门在岗、具有“{Role.NAMES.get(step.role_id, step.role_id)}”角色的同事。"
+        raise InvalidInput(message, {"to": [message]})
+    if to.pk == step.assignee_id:
+        message = f"本环节已由{to}办理，请选择其他同事。"
+        raise InvalidInput(message, {"to": [message]})
+    absence = store.away(to.pk, act.today)
+    if absence is not None:
+        message = (f"{to}{absence.starts_on:%m月%d日}至{absence.ends_on:%m月%d日}离岗（{absence.reason}），"
+                   "请选择其他同事。")
+        raise InvalidInput(message, {"to": [message]})
+    before = User.objects.filter(pk=step.assignee_id).first() if step.assignee_id else None
+    step.assignee = to
+    act.update(step, "assignee")
+    act.event_data.update(from_assignee=before.pk if before else None, from_name=str(before) if before else "",
+                          to_assignee=to.pk, to_name=str(to))
+    return act.case.state
+
+
+def _has_colleague(act: Act) -> bool:
+    """Someone the step could go to today: 转办 is offered only then."""
+    step = act.step
+    return step is not None and store.has_colleague(step.department_id, step.role_id, step.assignee_id, act.today)
+
+
 def _stop_clock(act: Act, kind, kind_name: str, expected: int, limit: int, reason: str,
                 materials: list[dict] | None = None) -> ClockStop:
     case = act.case
@@ -728,6 +763,8 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
        ruled_out=_not_on_the_spot),
     _t("pass", "通过", {_S.IN_PROGRESS}, _STAFF_ON_STEP, pass_step, on_step=True),
     _t("return", "退回", {_S.IN_PROGRESS}, _STAFF_ON_STEP, return_step, on_step=True),
+    _t("transfer", "转办", {_S.IN_PROGRESS}, _STAFF_ON_STEP, transfer, on_step=True, by_lead=True,
+       offered=_has_colleague),
     _t("request_supplement", "补件(暂停计时)", {_S.IN_PROGRESS}, _STAFF_ON_STEP, request_supplement,
        on_step=True),
     _t("suspend", "特别程序(暂停计时)", {_S.IN_PROGRESS, _S.DECIDING}, _STAFF_ON_STEP, suspend, on_step=True),

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from shenpi import clock
+from shenpi.accounts import routing
 from shenpi.accounts.models import Role, User
 from shenpi.catalog.models import Item, ItemVersion
 from shenpi.workdays.calendar import WorkCalendar
@@ -54,13 +56,20 @@ def _department_scope(user: User) -> Q:
     return Q(department_id=user.department_id)
 
 
-def my_steps(user: User) -> QuerySet[CaseStep]:
-    """Active steps assigned to me, or unassigned in my department for one of my roles."""
+def my_steps(user: User, today: dt.date | None = None) -> QuerySet[CaseStep]:
+    """Active steps assigned to me, or unassigned in my department for one of my roles, or held by a
+    colleague away today whose stand-in (B角) I am (代办)."""
     mine = Q(assignee=user)
     roles = sorted(user.role_codes() & STEP_ROLES)
     if user.department_id and roles:
         mine |= Q(assignee__isnull=True, department_id=user.department_id, role_id__in=roles)
+        mine |= Q(assignee__in=routing.covered_by(user, today or clock.today()).values("pk"))
     return CaseStep.objects.filter(mine, status=CaseStep.Status.ACTIVE)
+
+
+def covering_ids(user: User, today: dt.date | None = None) -> set[int]:
+    """The colleagues away today whose steps this user works as their stand-in: lists mark them 代办."""
+    return set(routing.covered_by(user, today or clock.today()).values_list("pk", flat=True))
 
 
 def _open_supplement_stops() -> QuerySet[ClockStop]:
@@ -68,10 +77,10 @@ def _open_supplement_stops() -> QuerySet[ClockStop]:
     return ClockStop.objects.filter(kind__isnull=True, ended_at__isnull=True)
 
 
-def _todo_q(user: User) -> Q | None:
+def _todo_q(user: User, today: dt.date | None = None) -> Q | None:
     parts = []
     if user.role_codes() & STEP_ROLES or user.is_superuser:
-        steps = my_steps(user).filter(case__state=State.IN_PROGRESS)
+        steps = my_steps(user, today).filter(case__state=State.IN_PROGRESS)
         parts.append(Q(id__in=steps.values("case_id")))
     scope = _department_scope(user)
     if user.has_role(Role.CLERK):
@@ -106,7 +115,7 @@ def _for_lists(cases: QuerySet[Case]) -> QuerySet[Case]:
 
 def todo(user: User, today: dt.date) -> QuerySet[Case]:
     """待办: cases waiting for something this user does next."""
-    condition = _todo_q(user)
+    condition = _todo_q(user, today)
     if condition is None:
         return Case.objects.none()
     return _for_lists(_by_urgency(visible_cases(user).filter(condition)))

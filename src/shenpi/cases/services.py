@@ -84,7 +84,9 @@ def _works_the_part(user: User, case: Case, transition: lifecycle.Transition) ->
 
 
 def _step_for(act: lifecycle.Act, transition: lifecycle.Transition) -> CaseStep:
-    """The active step this actor may work: their role, their department, their assignment."""
+    """The active step this actor may work: their role, their department, their assignment — or
+    their absent principal's assignment (AB角, recorded as 代办); a department lead (审批人) works any
+    step of their role, and hands on (转办) any step of the department."""
     user = act.actor
     active = act.active
     wanted = act.params.get("step")
@@ -92,15 +94,25 @@ def _step_for(act: lifecycle.Act, transition: lifecycle.Transition) -> CaseStep:
         active = [s for s in active if str(s.pk) == str(wanted)]
         if not active:
             raise TransitionRefused("所选环节不是本件当前进行中的环节。")
-    mine = [s for s in active if user.is_superuser
-            or (user.has_role(s.role_id) and user.department_id == s.department_id)]
+    lead = user.has_role(Role.APPROVER)
+    mine = [s for s in active if user.is_superuser or (user.department_id == s.department_id and (
+        user.has_role(s.role_id) or (transition.by_lead and lead)))]
     if not mine:
         current = "、".join(f"{s.name}（{Role.NAMES.get(s.role_id, s.role_id)}）" for s in active)
         raise Forbidden(f"当前环节为{current}，您无权办理。")
     assigned = [s for s in mine if s.assignee_id in (None, user.pk)]
-    if not assigned and not user.has_role(Role.APPROVER):
-        raise Forbidden(f"本环节已分配给{mine[0].assignee}办理。")
-    return (assigned or mine)[0]
+    if assigned or lead:
+        return (assigned or mine)[0]
+    covered = store.stands_in_for(user.pk, [s.assignee_id for s in mine], act.today)
+    if not covered:
+        raise Forbidden(f"本环节已分配给{_assignee_name(mine[0])}办理。")
+    step = next(s for s in mine if s.assignee_id in covered)
+    act.event_data["stand_in_for"] = {"id": step.assignee_id, "name": _assignee_name(step)}
+    return step
+
+
+def _assignee_name(step: CaseStep) -> str:
+    return str(User.objects.filter(pk=step.assignee_id).first() or "")
 
 
 # -- receiving an application -------------------------------------------------------------------
@@ -363,7 +375,8 @@ def allowed_actions(case: Case, user: User) -> list[lifecycle.Transition]:
             _authorise(act, transition)
         except (Forbidden, TransitionRefused):
             continue
-        result.append(transition)
+        if transition.offered is None or transition.offered(act):
+            result.append(transition)
     return result
 
 

@@ -14,13 +14,15 @@ any other INSERT, UPDATE or DELETE raises StrayWrite, on every database, before 
 
 from __future__ import annotations
 
+import datetime as dt
 from contextlib import contextmanager
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import BigIntegerField, CharField, Count, Model, OuterRef, Subquery
+from django.db.models import BigIntegerField, CharField, Count, DateField, Exists, Model, OuterRef, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
-from shenpi.accounts.models import User, roles_of
+from shenpi.accounts.models import Absence, StandIn, User, roles_of
 from shenpi.catalog.services import frozen_version
 from shenpi.errors import InvalidInput
 from shenpi.prepared import Param, Prepared, batched, insert_row, is_kept_write, together, update_row
@@ -69,22 +71,63 @@ def insert(obj: Model) -> Model:
 # -- the case and its steps --------------------------------------------------------------------
 
 # Each person's load is counted on the (assignee, status) index from their active steps alone, so
-# it costs the same after years of finished steps.
+# it costs the same after years of finished steps. Someone away that day (离岗登记) comes after every
+# colleague present: they are picked only when the whole post is away, and then their stand-in
+# (AB角) works the step.
+_AWAY = Absence.objects.filter(user=OuterRef("pk"), starts_on__lte=Param("day", DateField()),
+                               ends_on__gte=Param("day", DateField()))
 _LEAST_LOADED = Prepared(
     User.objects.filter(department_id=Param("department", BigIntegerField()), roles=Param("role", CharField()),
                         is_active=True, on_duty=True)
-    .annotate(load=Coalesce(Subquery(
+    .annotate(away=Exists(_AWAY), load=Coalesce(Subquery(
         CaseStep.objects.filter(assignee=OuterRef("pk"), status=CaseStep.Status.ACTIVE).order_by()
         .values("assignee").annotate(n=Count("*")).values("n")), 0))
-    .order_by("load", "pk")
+    .order_by("away", "load", "pk")
     .values_list("pk")[:1])
 
 
 def insert_step(step: CaseStep) -> CaseStep:
     """A new active step, assigned as it goes in to the person on duty in its post with the fewest
-    active steps (nobody when none is on duty); the step in memory does not learn who."""
-    least_loaded = {"department": step.department_id, "role": step.role_id}
+    active steps, those present before those away on the step's first day (nobody when none is on
+    duty); the step in memory does not learn who."""
+    least_loaded = {"department": step.department_id, "role": step.role_id,
+                    "day": timezone.localdate(step.started_at)}
     return insert_row(step, need_pk=False, chosen={"assignee_id": (_LEAST_LOADED, least_loaded)})
+
+
+def stands_in_for(user_id: int, assignee_ids, day: dt.date) -> set[int]:
+    """Of these assignees, those away on the day whose stand-in (B角) is the user."""
+    ids = [pk for pk in set(assignee_ids) if pk is not None and pk != user_id]
+    if not ids:
+        return set()
+    away = Absence.objects.filter(starts_on__lte=day, ends_on__gte=day).values("user_id")
+    return set(StandIn.objects.filter(stand_in_id=user_id, principal_id__in=ids).filter(principal_id__in=away)
+               .values_list("principal_id", flat=True))
+
+
+def colleague(department_id: int, role: str, *, pk=None, username: str | None = None) -> User | None:
+    """An active member of staff on duty in the department who holds the role, named by id or
+    username, or None."""
+    if username:
+        named = {"username": str(username).strip()}
+    else:
+        try:
+            named = {"pk": int(pk)}
+        except (TypeError, ValueError):
+            return None
+    return User.objects.filter(**named, department_id=department_id, roles=role, is_active=True,
+                               on_duty=True).first()
+
+
+def has_colleague(department_id: int, role: str, assignee_id: int | None, day: dt.date) -> bool:
+    """Whether anyone but the assignee, on duty and not away on the day, holds the post."""
+    away_then = Absence.objects.filter(starts_on__lte=day, ends_on__gte=day).values("user_id")
+    return (User.objects.filter(department_id=department_id, roles=role, is_active=True, on_duty=True)
+            .exclude(pk=assignee_id).exclude(pk__in=away_then).exists())
+
+
+def away(user_id: int, day: dt.date) -> Absence | None:
+    return Absence.objects.filter(user_id=user_id, starts_on__lte=day, ends_on__gte=day).first()
 
 
 _STEP_FIELDS = [f.attname for f in CaseStep._meta.concrete_fields]

@@ -24,8 +24,9 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from shenpi import clock
-from shenpi.accounts.models import Role, User
-from shenpi.cases import services
+from shenpi.accounts import routing
+from shenpi.accounts.models import Absence, Role, StandIn, User
+from shenpi.cases import queries, services
 from shenpi.cases.models import Case, CaseMaterial, CaseStep, State
 from shenpi.catalog import services as catalog
 from shenpi.catalog.models import Department, FlowStep, HoursException, Item, ItemVersion, WeeklyHours, Window
@@ -257,6 +258,34 @@ def _build_staff(result: Result, departments: dict[str, Department], seed: int, 
         result.created["users"] += 1
 
 
+# AB角 of the demonstration department: (A, B). B works A's steps while A is away.
+STAND_INS = (("zhujian_handler", Role.HANDLER), ("zhujian_reviewer", Role.REVIEWER),
+             ("zhujian_approver", Role.APPROVER))
+# Who is away as the year ends: (username, calendar days before the end it began, days after it ends, reason).
+ABSENCES = (("zhujian_reviewer", 3, 4, "年休假"),)
+
+
+def _build_routing(result: Result, end: dt.datetime) -> None:
+    """The construction bureau's AB角 (each second account stands in for by the README's account) and
+    one absence under way today, recorded by the administrator as a department lead would."""
+    admin = User.objects.filter(username="admin").first()
+    users = {u.username: u for u in User.objects.filter(username__in=[*(a for a, _ in STAND_INS),
+                                                                      *(b for _, b in STAND_INS)])}
+    if admin is None or len(users) < 2 * len(STAND_INS):
+        return
+    for principal, stand_in in STAND_INS:
+        if not StandIn.objects.filter(principal=users[principal]).exists():
+            routing.pair(admin, users[principal], users[stand_in])
+            result.created["stand_ins"] += 1
+    today = timezone.localdate(end)
+    for username, before, after, reason in ABSENCES:
+        user = users[username]
+        starts, ends = today - dt.timedelta(days=before), today + dt.timedelta(days=after)
+        if not Absence.objects.filter(user=user, starts_on__lte=ends, ends_on__gte=starts).exists():
+            routing.record_absence(admin, user, starts, ends, reason)
+            result.created["absences"] += 1
+
+
 # -- playing the year -----------------------------------------------------------------------------
 
 class Player:
@@ -343,6 +372,12 @@ class Player:
             actor = self.admin
         elif action in ("pass", "return", "request_supplement", "suspend"):
             params["step"], actor = self._active_step(case_id)
+        elif action == "transfer":
+            params["step"], actor = self._active_step(case_id)
+            target = self.users[params["to"]]
+            if target.pk == actor.pk:
+                return  # least loaded already gave it to them: nothing to hand on
+            params["to"] = target.pk
         elif action == "resume":
             actor = self._staff(item.department_id, Role.HANDLER)
         elif action in ("extend", "grant", "deny"):
@@ -389,6 +424,7 @@ def generate(*, cases: int = DEFAULT_CASES, seed: int = DEFAULT_SEED, end: dt.da
             played = False
             if cases > 0 and not demo_cases().exists():
                 began = time.perf_counter()
+                _build_routing(result, end)
                 plans = Planner(seed=seed, calendar=get_calendar(), end=end).plan(cases)
                 result.seconds["planning"] = time.perf_counter() - began
                 began = time.perf_counter()
@@ -531,6 +567,7 @@ class Summary:
     overdue: int
     long_overdue: int
     portal: dict[str, str]
+    todo: dict[str, int] = field(default_factory=dict)  # the README's accounts: their 待办 today
 
 
 def deadline_picture(today: dt.date | None = None) -> tuple[list[Case], list[Case], list[Case]]:
@@ -558,5 +595,13 @@ def summary() -> Summary:
         users={Role.NAMES[code]: users.get(code, 0) for code in Role.NAMES},
         states={label: states.get(value, 0) for value, label in State.choices},
         due_soon=len(soon), overdue=len(late), long_overdue=len(long_late), portal=portal.summary(),
+        todo=persona_todo(),
     )
+
+
+def persona_todo() -> dict[str, int]:
+    """How many cases wait in the 待办 of each account the README names (clerk, handler, reviewer, approver)."""
+    today = clock.today()
+    return {user.username: queries.todo(user, today).count()
+            for user in User.objects.filter(username__in=list(people.PERSONAS)).order_by("pk")}
 

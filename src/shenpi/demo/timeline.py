@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
+from shenpi.accounts.models import Role
 from shenpi.cases.models import ApplicantKind, Channel
 from shenpi.workdays.calendar import WorkCalendar
 
@@ -149,6 +150,8 @@ DENIALS = ("经审查，申请人不符合法定条件：经营场所布局不�
 OPINIONS = ("材料齐全，符合法定条件，同意。", "经审查符合要求，拟同意。", "同意，报请审批。", "经审核，同意。",
             "情况属实，建议准予许可。")
 DELIVERIES = ("窗口领取", "EMS邮寄送达", "电子证照推送", "申请人现场领取")
+TRANSFERS = ("原承办人外出现场核查，转交本岗位同事办理。", "按科室分工调整，转交熟悉该类项目的同事办理。",
+             "原承办人参加培训，转交同事办理以免超期。")
 
 
 # -- the planner -------------------------------------------------------------------------------
@@ -468,6 +471,10 @@ class Planner:
                 if course_end > self.latest:
                     plan.events = [e for e in plan.events if e.at <= self.latest]
                 add(plan)
+        # The README's accounts (people.PERSONAS) each hold open work: one at the window, and one step of
+        # their role handed to them (转办) a little before today.
+        for plan in self.persona_work(len(plans)):
+            add(plan)
         # Closed in every way, a few weeks back, so even a small demo shows each.
         back = office.back(last, 15)
         for purpose in ("granted", "denied", "refused", "withdrawn", "voided", "on_the_spot", "extended",
@@ -491,6 +498,37 @@ class Planner:
                 self._finish_showcase(plan, purpose)
             add(plan)
         return plans
+
+    def persona_work(self, first: int) -> list[Plan]:
+        """Work for the demonstration accounts: an application waiting at their department's window
+        (the clerk's), and a step each for the handler, the reviewer and the approver, handed to them
+        by whoever it was assigned to (转办), so it is theirs whatever the least-loaded choice was."""
+        rng, office, last = self.rng, self.office, self.last_day
+        personas = people.PERSONAS
+        plans = []
+        dept = personas[Role.CLERK]
+        facts = rng.choice([f for f in self.items if f.data.dept == dept and not f.data.on_the_spot])
+        start = office.at(last, 9, 0)
+        span = max(1, int((self.latest - start).total_seconds() // 60) - 5)
+        plan = self._new(first, facts, start + dt.timedelta(minutes=rng.randint(0, span)), "persona_clerk")
+        plan.clerk = Role.CLERK
+        plans.append(plan)
+        for role in (Role.HANDLER, Role.REVIEWER, Role.APPROVER):
+            candidates = [(f, i) for f in self.items if f.data.dept == personas[role] and not f.data.joint
+                          and not f.data.on_the_spot for i in self._stages_of(f, role)]
+            facts, stage = rng.choice(candidates)
+            plan = self._accepted(first + len(plans), facts, office.back(last, 2), f"persona_{role}")
+            t = self.course(plan, facts, plan.events[-1].at, budget=1.0, stop_at_stage=stage, quiet=True)
+            plan.events.append(Event(office.later(t, 0.3), "transfer", {"to": role, "reason": rng.choice(TRANSFERS)}))
+            plans.append(plan)
+        return plans
+
+    @staticmethod
+    def _stages_of(facts: ItemFacts, role: str) -> list[int]:
+        """Indexes of the one-step stages of the item's flow worked by the role."""
+        flow = FLOWS[facts.data.flow]
+        seqs = sorted({seq for seq, _, _ in flow})
+        return [i for i, seq in enumerate(seqs) if [r for s, _, r in flow if s == seq] == [role]]
 
     def _finish_showcase(self, plan: Plan, purpose: str) -> None:
         """Turn a quiet course into the one the purpose names (denial, withdrawal, extension, return)."""

@@ -10,13 +10,32 @@ every minute whatever happens.
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Q
 
 from shenpi.cases import hooks
 
 from . import inprocess
+from .models import Alert
 
 
 @hooks.after(hooks.ANY, order=900, name="supervision.scan_soon")
 def scan_soon(act) -> None:
     if inprocess.running():
         transaction.on_commit(inprocess.wake)
+
+
+@hooks.after("transfer", order=500, name="supervision.follow_transfer")
+def follow_transfer(act) -> None:
+    """转办: the open alerts the step's previous holder answered for pass to whoever holds it now.
+
+    Those of the step itself, and those of its case that named the previous holder as the case's
+    current handler; alerts already answered or closed keep the name they had.
+    """
+    before, after = act.event_data.get("from_assignee"), act.event_data.get("to_assignee")
+    if before is None or after is None:
+        return
+    alerts = Alert.objects.filter(case_id=act.case.pk, status=Alert.Status.OPEN, responsible_id=before,
+                                  answered_at__isnull=True).filter(Q(step_id=act.step.pk) | Q(step__isnull=True))
+    for alert in alerts.only("pk", "responsible_id"):
+        alert.responsible_id = after
+        act.update(alert, "responsible")

@@ -12,6 +12,9 @@ from dataclasses import asdict, dataclass
 from django import forms
 from django.core import signing
 
+from shenpi import clock
+from shenpi.accounts import routing
+from shenpi.accounts.models import Absence, Role, User
 from shenpi.cases import files, lifecycle
 from shenpi.cases.files import StoredFile
 from shenpi.cases.models import ApplicantKind, Case, CaseStep
@@ -254,6 +257,32 @@ class ReturnForm(StepActionForm):
             self.fields["to_seq"].initial = choices[-1][0]
 
 
+class TransferForm(StepActionForm):
+    """转办: a colleague of the step's department who holds its role and is not away, and why."""
+
+    to = forms.ChoiceField(label="转交给", required=False,
+                           help_text="本部门具有该环节角色、今日在岗的同事；转办不停止计时。")
+    reason = _text("转办理由", max_length=2000, rows=2)
+
+    def __init__(self, data=None, **kw):
+        super().__init__(data, **kw)
+        self.fields["to"].choices = [("", "请选择同事")] + transfer_choices(_active_steps(self.case))
+
+
+def transfer_choices(steps: list[CaseStep]) -> list[tuple[int, str]]:
+    """Colleagues present today who hold an active step's role in its department, but not its assignee."""
+    today = clock.today()
+    away = Absence.objects.filter(routing.away_on(today)).values("user_id")
+    choices: dict[int, str] = {}
+    for step in steps:
+        people = (User.objects.filter(department_id=step.department_id, roles=step.role_id, is_active=True,
+                                      on_duty=True).exclude(pk=step.assignee_id).exclude(pk__in=away)
+                  .order_by("username"))
+        for person in people:
+            choices.setdefault(person.pk, f"{person}（{step.name}·{Role.NAMES.get(step.role_id, step.role_id)}）")
+    return list(choices.items())
+
+
 class SupplementRequestForm(StepActionForm):
     """补件: the case's materials to bring again (ticked) and any other document (one name a line)."""
 
@@ -366,6 +395,7 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
     "handle_on_the_spot": OpinionForm,
     "pass": PassForm,
     "return": ReturnForm,
+    "transfer": TransferForm,
     "request_supplement": SupplementRequestForm,
     "suspend": SuspendForm,
     "resume": ResumeForm,
@@ -383,3 +413,29 @@ NEGATIVE_ACTIONS = frozenset({"refuse", "return", "deny", "withdraw", "void"})
 
 def action_form(action: str, case: Case, data=None) -> ActionForm:
     return ACTION_FORMS.get(action, ActionForm)(data, case=case, action=action)
+
+
+# -- the department's stand-ins and absences (AB角与离岗) --------------------------------------------
+
+class PairForm(forms.Form):
+    principal = forms.ChoiceField(label="A角（主办人）")
+    stand_in = forms.ChoiceField(label="B角（代办人）", help_text="A角离岗期间，由B角办理其名下的环节。")
+
+    def __init__(self, data=None, *, staff: list[User], **kw):
+        super().__init__(data, prefix="pair", **kw)
+        choices = [("", "请选择")] + [(u.pk, str(u)) for u in staff]
+        self.fields["principal"].choices = self.fields["stand_in"].choices = choices
+
+
+class AbsenceForm(forms.Form):
+    user = forms.ChoiceField(label="离岗人员")
+    starts_on = forms.DateField(label="开始日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(label="结束日期", required=False, widget=forms.DateInput(attrs={"type": "date"}),
+                              help_text="含当日。离岗期间不再向其分派新环节。")
+    reason = _text("事由", max_length=100, help_text="如年休假、出差、培训、病假。")
+
+    FIELD_NAMES = {"starts_on": "starts_on", "ends_on": "ends_on", "reason": "reason"}
+
+    def __init__(self, data=None, *, staff: list[User], **kw):
+        super().__init__(data, prefix="absence", **kw)
+        self.fields["user"].choices = [("", "请选择")] + [(u.pk, str(u)) for u in staff]

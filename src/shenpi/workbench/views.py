@@ -24,15 +24,20 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_POST
 
 from shenpi import clock
+from shenpi.accounts import routing
+from shenpi.accounts.models import Absence
 from shenpi.cases import deadlines, lifecycle, materials, queries, services
 from shenpi.cases.documents import notice_pdf
 from shenpi.cases.models import Case, CaseEvent, CaseMaterial, CaseStep, Extension, Notice
+from shenpi.catalog.models import Department
 from shenpi.errors import InvalidInput, ServiceError
 from shenpi.web import client_address
 
 from .forms import (
     NEGATIVE_ACTIONS,
+    AbsenceForm,
     AcceptanceForm,
+    PairForm,
     action_form,
     attach_scans,
     material_rows,
@@ -116,6 +121,7 @@ def home(request):
         "buckets": [(name, label, counts[name], _hint(name)) for name, label in queries.BUCKETS.items()],
         "bucket": chosen, "bucket_label": queries.BUCKETS[chosen], "page": page,
         "may_receive": queries.may_receive(user), "today": today, "now": now,
+        "covering": queries.covering_ids(user, today), "covered": routing.covered_by(user, today),
     })
 
 
@@ -135,7 +141,8 @@ def case_search(request):
         "steps", queryset=CaseStep.objects.filter(status=CaseStep.Status.ACTIVE), to_attr="active_steps"))
     page = Paginator(cases.order_by("-id"), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "workbench/cases.html", {"q": query, "page": page, "today": clock.today(),
-                                                    "now": clock.now()})
+                                                    "now": clock.now(),
+                                                    "covering": queries.covering_ids(request.user)})
 
 
 # -- the acceptance screen (受理) -----------------------------------------------------------------
@@ -350,3 +357,76 @@ def material_file(request, number, material_id):
         raise Http404("文件不存在。") from None
     return FileResponse(handle, as_attachment=not inline, filename=material.shown_name,
                         content_type=material.content_type or "application/octet-stream")
+
+
+# -- the department's stand-ins and absences (AB角与离岗) ----------------------------------------------
+
+STAND_IN_OUTCOMES = {"pair": "已设置AB角。", "unpair": "已取消AB角。", "absence": "已登记离岗。",
+                     "end_absence": "已结束离岗登记。"}
+
+
+def _department_for(request) -> int | None:
+    """The user's department; an administrator may name any department (?department=)."""
+    user = request.user
+    wanted = request.POST.get("department") or request.GET.get("department")
+    if wanted and str(wanted).isdigit() and (user.is_superuser or user.sees_all_departments):
+        return int(wanted)
+    return user.department_id
+
+
+@staff_required
+def stand_ins(request):
+    """AB角与离岗: the department's pairings and absences; its lead (and administrators) keep them."""
+    department_id = _department_for(request)
+    if department_id is None:
+        return forbidden(request, "您不属于任何部门。中心管理员可在管理后台维护AB角与离岗登记。")
+    user = request.user
+    staff = list(routing.staff_of(department_id))
+    pair_form, absence_form = PairForm(staff=staff), AbsenceForm(staff=staff)
+    error = None
+    status = 200
+    if request.method == "POST":
+        op = request.POST.get("op", "")
+        by_pk = {str(u.pk): u for u in staff}
+        try:
+            if op == "pair":
+                pair_form = PairForm(request.POST, staff=staff)
+                if not pair_form.is_valid():
+                    raise InvalidInput("请选择A角和B角。")
+                routing.pair(user, by_pk[pair_form.cleaned_data["principal"]],
+                             by_pk[pair_form.cleaned_data["stand_in"]])
+            elif op == "unpair" and request.POST.get("principal") in by_pk:
+                routing.unpair(user, by_pk[request.POST["principal"]])
+            elif op == "absence":
+                absence_form = AbsenceForm(request.POST, staff=staff)
+                if not absence_form.is_valid():
+                    raise InvalidInput("请检查填写的内容。")
+                data = absence_form.cleaned_data
+                routing.record_absence(user, by_pk[data["user"]], data["starts_on"], data["ends_on"], data["reason"])
+            elif op == "end_absence":
+                absence = get_object_or_404(Absence.objects.select_related("user"), pk=request.POST.get("absence"),
+                                            user__department_id=department_id)
+                routing.end_absence(user, absence)
+            else:
+                raise InvalidInput("未知的操作。")
+        except ServiceError as failure:
+            error, status = failure, failure.http_status
+            target = pair_form if op == "pair" else absence_form
+            if op in ("pair", "absence"):
+                put_errors(target, failure, getattr(target, "FIELD_NAMES", {}))
+        else:
+            messages.success(request, STAND_IN_OUTCOMES[op])
+            query = f"?department={department_id}" if department_id != user.department_id else ""
+            return redirect(reverse("workbench:stand_ins") + query)
+    today = clock.today()
+    pairings = {p.principal_id: p for p in routing.pairings_of(department_id)}
+    absences = list(routing.absences_of(department_id, today))
+    rows = [{"person": u, "roles": "、".join(r.name for r in u.roles.all()), "pairing": pairings.get(u.pk),
+             "away": next((a for a in absences if a.user_id == u.pk and a.starts_on <= today), None)}
+            for u in staff]
+    return render(request, "workbench/stand_ins.html", {
+        "department": get_object_or_404(Department, pk=department_id), "department_id": department_id,
+        "rows": rows, "absences": absences, "today": today,
+        "may_edit": routing.leads(user, department_id), "pair_form": pair_form, "absence_form": absence_form,
+        "error": error,
+    }, status=status)

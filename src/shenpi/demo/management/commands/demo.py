@@ -46,7 +46,8 @@ class Command(BaseCommand):
         elapsed = time.perf_counter() - began
         if result.changed:
             made = "、".join(f"{label} {result.created[key]}" for key, label in (
-                ("departments", "部门"), ("windows", "窗口"), ("items", "事项"), ("users", "账号"), ("cases", "办件"),
+                ("departments", "部门"), ("windows", "窗口"), ("items", "事项"), ("users", "账号"),
+                ("stand_ins", "AB角"), ("absences", "离岗登记"), ("cases", "办件"),
                 ("applicants", "申请人账号"), ("applications", "网上申报"), ("slots", "预约时段"), ("bookings", "预约"),
                 ("questions", "咨询"), ("complaints", "投诉"), ("ratings", "评价"), ("answers", "整改说明"),
                 ("manual_scores", "人工评分"))
@@ -73,6 +74,8 @@ class Command(BaseCommand):
         out("演示账号：" + "，".join(f"{label} {n}" for label, n in s.users.items()))
         out("办件状态：" + "，".join(f"{label} {n}" for label, n in s.states.items()))
         out(f"今日：即将到期 {s.due_soon}，已超期 {s.overdue}（其中超期3个工作日以上 {s.long_overdue}）")
+        if s.todo:
+            out("演示账号待办：" + "，".join(f"{name} {n}" for name, n in s.todo.items()))
         for label, text in s.portal.items():
             out(f"{label}：{text}")
 
