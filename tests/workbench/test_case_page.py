@@ -254,3 +254,18 @@ def test_on_the_spot_completion_is_offered_only_for_on_the_spot_items(org):
     spot_item = f.item(org.dept, name="资质证书遗失补办", promised=0, steps=(("审查", Role.HANDLER, None),))
     spot = f.receive(org.people["clerk"], spot_item)
     assert "<summary>即办办结</summary>" in page(client, spot)
+
+
+def test_a_supplement_request_lists_the_materials_one_a_line(org):
+    case = accepted(org)
+    handler = org.client("handler")
+    before = snapshot(case)
+    response = act(handler, case, "request_supplement", materials="  ", reason="图纸不全", expected_days="5")
+    assert response.status_code == 400
+    assert "请列出需要补交的材料，每行一项。" in html(response) and snapshot(case) == before
+    response = act(handler, case, "request_supplement", materials="结构施工图：缺少第3层平面\n消防设计说明",
+                   reason="图纸不全", expected_days="5")
+    assert response.status_code == 302
+    notice = case.notices.get(kind="supplement")
+    assert notice.body["materials"] == [{"name": "结构施工图", "problem": "缺少第3层平面"},
+                                        {"name": "消防设计说明", "problem": "图纸不全"}]

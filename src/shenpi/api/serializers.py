@@ -208,7 +208,8 @@ class ActionSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, help_text=(
         "refuse / return / request_supplement / suspend / extend / deny / withdraw / void：理由（必填）"))
     comment = serializers.CharField(required=False, allow_blank=True, help_text="request_correction / resume：说明")
-    missing = MissingMaterialSerializer(many=True, required=False, help_text="request_correction：需补正的全部材料")
+    missing = MissingMaterialSerializer(many=True, required=False, help_text=(
+        "request_correction：需补正的全部材料；request_supplement：需补交的材料（印在补交材料告知书上）"))
     materials = serializers.ListField(child=serializers.IntegerField(), required=False,
                                       help_text="supplement：补齐的办件材料编号（办件 materials[].id）")
     step = serializers.IntegerField(required=False, allow_null=True, help_text=(

@@ -36,8 +36,8 @@ def _details(notice: Notice) -> dict:
         details.update(procedure=body["procedure"], reason=body["reason"], expected_days=body["expected_days"],
                        accepted_on=_date(body.get("accepted_on")), start_on=notice.issued_at)
     elif kind == Notice.Kind.SUPPLEMENT:
-        details.update(materials=body.get("materials") or [{"name": "见补交理由", "problem": body["reason"]}],
-                       reason=body["reason"])
+        # Notices issued before the materials were listed have the reason alone; it names them.
+        details.update(materials=body.get("materials") or None, reason=body["reason"])
         if body.get("due"):
             details["due"] = _date(body["due"])
     elif kind == Notice.Kind.EXTENSION:

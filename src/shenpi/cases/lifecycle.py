@@ -303,22 +303,27 @@ def accept(act: Act) -> str:
     return State.IN_PROGRESS
 
 
-def request_correction(act: Act) -> str:
-    case = act.case
-    if case.correction_count:
-        raise TransitionRefused("一次性告知：本件已出具过补正材料通知书，不能再次要求补正。")
+def _listed_materials(act: Act, empty: str, unnamed: str, default_problem: str,
+                      required: bool = True) -> list[dict]:
+    """The `missing` parameter as [{name, problem}]: what the applicant is asked to bring."""
     items = act.params.get("missing") or []
-    if not isinstance(items, list | tuple) or not items:
-        message = "请列出全部需要补正的材料及原因。"
-        raise InvalidInput(message, {"missing": [message]})
+    if not isinstance(items, list | tuple) or (required and not items):
+        raise InvalidInput(empty, {"missing": [empty]})
     listed = []
     for entry in items:
         name = str(entry.get("name") or "").strip() if isinstance(entry, dict) else str(entry).strip()
         problem = str(entry.get("problem") or "").strip() if isinstance(entry, dict) else ""
         if not name:
-            message = "补正材料名称不能为空。"
-            raise InvalidInput(message, {"missing": [message]})
-        listed.append({"name": name, "problem": problem or "未提交"})
+            raise InvalidInput(unnamed, {"missing": [unnamed]})
+        listed.append({"name": name, "problem": problem or default_problem})
+    return listed
+
+
+def request_correction(act: Act) -> str:
+    case = act.case
+    if case.correction_count:
+        raise TransitionRefused("一次性告知：本件已出具过补正材料通知书，不能再次要求补正。")
+    listed = _listed_materials(act, "请列出全部需要补正的材料及原因。", "补正材料名称不能为空。", "未提交")
     case.correction_count += 1
     case.correction_requested_at = act.now
     act.comment = str(act.params.get("comment") or "").strip()
@@ -458,9 +463,14 @@ def request_supplement(act: Act) -> str:
     reason = _need_reason(act, message="请写明需要补交的材料及原因。")
     expected = _positive_int(act, "expected_days", "请填写补交期限（1至30个工作日）。", 30) \
         if act.params.get("expected_days") not in (None, "") else CORRECTION_NOTICE_DAYS
+    # The materials asked for, printed on the 补交材料告知书; optional for callers that only give a reason.
+    materials = _listed_materials(act, "请列出需要补交的材料。", "补交材料名称不能为空。", reason, required=False)
     stop = _stop_clock(act, None, "补件", expected, expected, reason)
     act.event_data.update(expected_days=expected, limit_due=stop.limit_due.isoformat())
-    act.notify(Notice.Kind.SUPPLEMENT, reason=reason, expected_days=expected)
+    if materials:
+        act.event_data["missing"] = materials
+    act.notify(Notice.Kind.SUPPLEMENT, reason=reason, expected_days=expected, materials=materials,
+               due=stop.limit_due.isoformat())
     return State.SUSPENDED
 
 

@@ -154,7 +154,7 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         Field("expected_end", "预计结束日期", "date", False),
     ),
     "supplement": (
-        Field("materials", "需补交的材料", "missing"),
+        Field("materials", "需补交的材料", "missing", False),
         Field("reason", "补交理由", "text", False),
         Field("due", "补交期限", "date", False),
         Field("instruction", "补交要求", "text", False),
@@ -217,6 +217,8 @@ def checked_details(data: NoticeData) -> dict[str, Any]:
                 raise ValueError(f"{data.title}缺少必填内容：{spec.label}")
             continue
         result[key] = _CHECKS[spec.type](value, f"{data.title}的{spec.label}")
+    if data.kind == "supplement" and not (result.get("materials") or result.get("reason")):
+        raise ValueError(f"{data.title}缺少必填内容：需补交的材料")
     return result
 
 
@@ -594,10 +596,16 @@ class Body:
 
     def supplement(self) -> list[Flowable]:
         d = self.details
-        flow: list[Flowable] = [self.para(f"{self.submitted()}，本机关在审查过程中，需要你（单位）补交下列材料：")]
-        if d.get("reason"):
-            flow.insert(1, self.para(f"补交理由：{d['reason']}"))
-        flow += [self.gap(), self.missing_table(), self.gap(3 * mm)]
+        if not d.get("materials"):
+            # Without a list the reason, written to name the materials, is the request itself.
+            flow: list[Flowable] = [
+                self.para(f"{self.submitted()}，本机关在审查过程中，需要你（单位）补交材料。需补交的材料及原因："),
+                *self.paras(d["reason"]), self.gap()]
+        else:
+            flow = [self.para(f"{self.submitted()}，本机关在审查过程中，需要你（单位）补交下列材料：")]
+            if d.get("reason"):
+                flow.append(self.para(f"补交理由：{d['reason']}"))
+            flow += [self.gap(), self.missing_table(), self.gap(3 * mm)]
         if d.get("due"):
             flow.append(self.para(f"请于{cn_date(d['due'])}前补交上述全部材料。"))
         if d.get("instruction"):

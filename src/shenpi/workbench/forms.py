@@ -212,9 +212,29 @@ class ReturnForm(StepActionForm):
 
 
 class SupplementRequestForm(StepActionForm):
-    reason = _text("需补交的材料及原因", max_length=2000, rows=3)
+    FIELD_NAMES = {"missing": "materials"}
+
+    materials = _text("需补交的材料（每行一项，可写“材料名称：存在问题”）", max_length=2000, rows=3)
+    reason = _text("补交原因", max_length=2000, rows=2)
     expected_days = forms.CharField(label="补交期限(工作日)", initial=lifecycle.CORRECTION_NOTICE_DAYS, required=False,
                                     widget=forms.NumberInput(attrs={"min": 1, "max": 30}))
+
+
+    def clean_materials(self) -> list[dict]:
+        """One material a line; what follows the first colon is what is wrong with it."""
+        rows = []
+        for line in self.cleaned_data["materials"].splitlines():
+            name, _, problem = line.replace(":", "：").partition("：")
+            if name.strip():
+                rows.append({"name": name.strip(), "problem": problem.strip()})
+        if not rows:
+            raise forms.ValidationError("请列出需要补交的材料，每行一项。")
+        return rows
+
+    def params(self) -> dict:
+        params = super().params()
+        params["missing"] = params.pop("materials", [])
+        return params
 
 
 class SuspendForm(StepActionForm):
