@@ -4,6 +4,8 @@ PYTHON ?= python3
 BIN     = $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# QR codes and SMS links point where the site is served unless SHENPI_PUBLIC_URL says otherwise.
+export SHENPI_SERVE_ADDRESS ?= $(HOST):$(PORT)
 # Debian packages: Chromium drives the browser tests; a TrueType CJK font renders PDF notices;
 # poppler-utils (pdftotext, pdftoppm) lets the tests read the notices back.
 SYSTEM_PACKAGES_TEST = chromium fonts-wqy-microhei poppler-utils

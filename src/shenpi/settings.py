@@ -5,7 +5,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from .env import declare, flag
+from .env import declare, flag, served_url
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(declare("SHENPI_VAR_DIR", "var",
@@ -246,8 +246,15 @@ SMS_TIMEOUT = float(declare("SHENPI_SMS_TIMEOUT", "10", "Seconds to wait for the
 # Office hours decide when a 即办件 received late is due the next working day.
 OFFICE_CLOSES_AT = declare("SHENPI_OFFICE_CLOSES_AT", "17:30", "Close of office hours (HH:MM).")
 OFFICE_OPENS_AT = declare("SHENPI_OFFICE_OPENS_AT", "09:00", "Start of office hours (HH:MM).")
-PUBLIC_BASE_URL = declare("SHENPI_PUBLIC_URL", "http://127.0.0.1:8000",
-                          "Public address printed in QR codes on notices.")
+# The public address (QR codes on notices, links in SMS): configured, else the address of the
+# request being served, else — outside a request — the address the web server listens on.
+SERVE_ADDRESS = declare("SHENPI_SERVE_ADDRESS", "127.0.0.1:8000", "host:port the web server listens on; "
+                        "`make run` sets it from HOST and PORT. The public address defaults to it.")
+PUBLIC_URL = declare("SHENPI_PUBLIC_URL", "", "Public address printed in QR codes on notices and in SMS "
+                     "links (https://…); empty: the address a page was requested at, else http://SHENPI_SERVE_ADDRESS.")
+PUBLIC_BASE_URL = (PUBLIC_URL or served_url(SERVE_ADDRESS)).rstrip("/")
+# True when no address is configured: pages then use the address they were requested at.
+PUBLIC_URL_FROM_REQUEST = not PUBLIC_URL
 CENTRE_NAME = declare("SHENPI_CENTRE_NAME", "示范市政务服务中心", "The service centre's name on pages and notices.")
 
 # The public progress query (/query/) counts failed tries per client address so nobody can enumerate cases.

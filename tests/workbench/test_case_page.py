@@ -269,3 +269,16 @@ def test_a_supplement_request_lists_the_materials_one_a_line(org):
     notice = case.notices.get(kind="supplement")
     assert notice.body["materials"] == [{"name": "结构施工图", "problem": "缺少第3层平面"},
                                         {"name": "消防设计说明", "problem": "图纸不全"}]
+
+
+def test_a_printed_notice_points_its_qr_code_at_the_address_the_page_was_served_on(org, settings, monkeypatch):
+    from shenpi.workbench import views
+
+    settings.PUBLIC_URL_FROM_REQUEST = True
+    seen = []
+    real = views.notice_pdf
+    monkeypatch.setattr(views, "notice_pdf", lambda notice, base="": seen.append(base) or real(notice, base))
+    case = accepted(org)
+    notice = case.notices.get()
+    response = org.client("clerk").get(f"/workbench/cases/{case.number}/notices/{notice.pk}.pdf")
+    assert response.status_code == 200 and seen == ["http://testserver"]
