@@ -62,7 +62,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "axes",
+    "shenpi.accounts.apps.LoginLockoutConfig",
     "shenpi.accounts",
     "shenpi.catalog",
     "shenpi.workdays",
@@ -153,6 +153,8 @@ CONTENT_SECURITY_POLICY = {
 X_FRAME_OPTIONS = "DENY"
 
 LANGUAGE_CODE = "zh-hans"
+# Chinese for the apps that ship none (django-axes' lockout pages in the admin).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
