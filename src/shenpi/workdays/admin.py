@@ -48,7 +48,7 @@ class NoticeUploadForm(forms.Form):
 class NoticeTextForm(forms.Form):
     text = forms.CharField(
         label="通知全文", max_length=20000,
-        widget=forms.Textarea(attrs={"rows": 14, "style": "width: 100%; max-width: 60em; box-sizing: border-box"}),
+        widget=forms.Textarea(attrs={"rows": 14, "cols": 80, "class": "vLargeTextField"}),
         help_text="从中国政府网复制“国务院办公厅关于XXXX年部分节假日安排的通知”全文粘贴到这里，"
                   "例如“一、元旦：1月1日（周四）至3日（周六）放假调休，共3天。1月4日（周日）上班。”",
     )
