@@ -36,8 +36,10 @@ demo: migrate
 	$(BIN)/shenpi demo
 
 run: venv system-run demo
-	$(BIN)/shenpi collectstatic --noinput -v 0
-	$(BIN)/shenpi demo --accounts
+	@$(BIN)/shenpi collectstatic --noinput -v 0
+	@echo ""
+	@$(BIN)/shenpi demo --key-accounts
+	@echo ""
 	@echo "Shenpi is served on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
 	$(BIN)/gunicorn shenpi.wsgi -b $(HOST):$(PORT) -w 2 --threads 4 --access-logfile - 
 
