@@ -35,8 +35,9 @@ migrate: venv
 demo: migrate
 	$(BIN)/shenpi demo
 
-run: venv system-run demo
-	@$(BIN)/shenpi collectstatic --noinput -v 0
+# collectstatic (compressing the assets) runs on the second core while the demo loads.
+run: venv system-run migrate
+	@$(BIN)/shenpi collectstatic --noinput -v 0 & collect=$$!; $(BIN)/shenpi demo || exit 1; wait $$collect
 	@echo ""
 	@$(BIN)/shenpi demo --key-accounts
 	@echo ""
