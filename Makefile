@@ -39,8 +39,6 @@ demo: migrate
 run: venv system-run migrate
 	@$(BIN)/shenpi collectstatic --noinput -v 0 & collect=$$!; $(BIN)/shenpi demo || exit 1; wait $$collect
 	@echo ""
-	@$(BIN)/shenpi demo --key-accounts
-	@echo ""
 	@echo "Shenpi is served on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
 	$(BIN)/gunicorn shenpi.wsgi -b $(HOST):$(PORT) -w 2 --threads 4 --access-logfile - 
 

@@ -3,7 +3,7 @@
     shenpi demo                 create what is missing (3000 cases by default); again: changes nothing
     shenpi demo --cases 200     a smaller year
     shenpi demo --accounts      the demo logins (staff, and applicants by ID number / USCC) with the password
-    shenpi demo --key-accounts  only the logins a first look needs (what `make run` prints)
+    shenpi demo --key-accounts  only the logins a first look needs (`shenpi demo` ends with them too)
     shenpi demo --reset-passwords   a new shared password for every demo login (if var/ was lost)
 """
 
@@ -68,8 +68,9 @@ class Command(BaseCommand):
         for failure in result.failures:
             self.stderr.write(f"未能执行：{failure}")
         self.print_summary()
-        if result.password_new:
-            self.stdout.write(f"演示账号共同密码：{generator.read_password()}（shenpi demo --accounts 可再次查看）")
+        # The logins to start with, and their password (the same for all): what `make run` shows.
+        self.stdout.write("")
+        self.print_accounts(key_only=True)
 
     def print_summary(self):
         s = generator.summary()
