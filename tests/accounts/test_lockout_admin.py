@@ -25,7 +25,7 @@ def test_a_locked_account_shows_in_chinese_in_the_admin(client):
     client.force_login(boss)
     index = visible_text(client.get("/admin/"))
     attempts = visible_text(client.get("/admin/axes/accessattempt/"))
-    assert "登录失败与锁定" in index and "登录失败计数（锁定）" in index
+    assert "登录失败与锁定" in index and "登录失败计数（锁定）" in index and "用户与角色" in index
     assert "window1" in attempts and "已锁定" in attempts and "失败次数" in attempts and "状态" in attempts
     for word in ENGLISH:
         assert word not in index and word not in attempts, word

@@ -2,6 +2,7 @@
 
 import os
 import re
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -43,3 +44,27 @@ def test_the_item_version_form_fits_a_1366_px_window(live_server):
         width = page.evaluate("document.documentElement.scrollWidth")
         shot(page, "admin-item-version-1366")
         assert width <= WIDTH, page.evaluate(OVERFLOW)
+
+
+def test_pasting_the_state_council_notice_previews_the_year_before_saving(live_server):
+    from shenpi.workdays.models import CalendarDay
+
+    text = (Path(__file__).resolve().parents[1] / "workdays" / "fixtures" / "state_council_2026.txt").read_text()
+    get_user_model().objects.create_superuser("calendar-admin", "c@example.org", PASSWORD)
+    with fresh_page(FAVICON_404) as page:
+        page.set_viewport_size({"width": WIDTH, "height": 800})
+        page.goto(f"{live_server.url}/admin/login/")
+        page.fill("input[name=username]", "calendar-admin")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("input[type=submit]")
+        page.goto(f"{live_server.url}/admin/workdays/calendaryear/")
+        page.click("a.addlink:has-text('粘贴国务院通知')")
+        page.fill("textarea[name=text]", text)
+        page.click("input[name=preview]")
+        page.locator("#preview").wait_for()
+        assert "放假 33 天，调休上班 6 天" in page.inner_text("#preview")
+        assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH
+        shot(page, "admin-calendar-paste-preview")
+        page.click("input[name=save]")
+        page.locator(".messagelist .success").wait_for()
+    assert CalendarDay.objects.filter(date__year=2026, is_workday=True).count() == 6

@@ -259,6 +259,7 @@ def test_on_the_spot_completion_is_offered_only_for_on_the_spot_items(org):
 def test_a_supplement_request_lists_the_materials_one_a_line(org):
     case = accepted(org)
     handler = org.client("handler")
+    assert "需补交的材料（每行一项" in page(handler, case)
     before = snapshot(case)
     response = act(handler, case, "request_supplement", materials="  ", reason="图纸不全", expected_days="5")
     assert response.status_code == 400
