@@ -46,7 +46,8 @@ def test_the_listening_address_makes_the_url_a_wildcard_the_machines_name():
 
 
 def settings_value(name: str, **env: str) -> str:
-    environ = {k: v for k, v in os.environ.items() if k not in ("SHENPI_PUBLIC_URL", "SHENPI_SERVE_ADDRESS")}
+    environ = {k: v for k, v in os.environ.items() if k not in ("SHENPI_PUBLIC_URL", "SHENPI_SERVE_ADDRESS",
+                                                                 "SHENPI_ALLOWED_HOSTS")}
     code = f"import django; django.setup(); from django.conf import settings; print(settings.{name})"
     result = subprocess.run([sys.executable, "-c", code], env={**environ, **env, "DJANGO_SETTINGS_MODULE":
                             "shenpi.settings"}, capture_output=True, text=True, check=True,
@@ -58,3 +59,5 @@ def test_outside_a_request_the_address_is_where_make_run_serves_unless_configure
     assert settings_value("PUBLIC_BASE_URL", SHENPI_SERVE_ADDRESS="127.0.0.1:8123") == "http://127.0.0.1:8123"
     assert settings_value("PUBLIC_BASE_URL", SHENPI_SERVE_ADDRESS="127.0.0.1:8123",
                           SHENPI_PUBLIC_URL="https://zwfw.example.gov.cn/") == "https://zwfw.example.gov.cn"
+    # The host it names is one the site answers to.
+    assert "10.8.0.5" in settings_value("ALLOWED_HOSTS", SHENPI_SERVE_ADDRESS="10.8.0.5:8080")

@@ -1,7 +1,9 @@
 """Django settings, all driven by environment variables declared in shenpi.env."""
 
+import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -257,6 +259,9 @@ PUBLIC_URL = declare("SHENPI_PUBLIC_URL", "", "Public address printed in QR code
 PUBLIC_BASE_URL = (PUBLIC_URL or served_url(SERVE_ADDRESS)).rstrip("/")
 # True when no address is configured: pages then use the address they were requested at.
 PUBLIC_URL_FROM_REQUEST = not PUBLIC_URL
+# The public host is served even when SHENPI_ALLOWED_HOSTS is left at its default (make run HOST=…).
+if "SHENPI_ALLOWED_HOSTS" not in os.environ and urlsplit(PUBLIC_BASE_URL).hostname not in (None, *ALLOWED_HOSTS):
+    ALLOWED_HOSTS.append(urlsplit(PUBLIC_BASE_URL).hostname)
 CENTRE_NAME = declare("SHENPI_CENTRE_NAME", "示范市政务服务中心", "The service centre's name on pages and notices.")
 
 # The public progress query (/query/) counts failed tries per client address so nobody can enumerate cases.
