@@ -4,6 +4,8 @@ PYTHON ?= python3
 BIN     = $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# QR codes and SMS links point where the site is served unless SHENPI_PUBLIC_URL says otherwise.
+export SHENPI_SERVE_ADDRESS ?= $(HOST):$(PORT)
 # Debian packages: Chromium drives the browser tests; a TrueType CJK font renders PDF notices;
 # poppler-utils (pdftotext, pdftoppm) lets the tests read the notices back.
 SYSTEM_PACKAGES_TEST = chromium fonts-wqy-microhei poppler-utils
@@ -33,9 +35,10 @@ migrate: venv
 demo: migrate
 	$(BIN)/shenpi demo
 
-run: venv system-run demo
-	$(BIN)/shenpi collectstatic --noinput -v 0
-	$(BIN)/shenpi demo --accounts
+# collectstatic (compressing the assets) runs on the second core while the demo loads.
+run: venv system-run migrate
+	@$(BIN)/shenpi collectstatic --noinput -v 0 & collect=$$!; $(BIN)/shenpi demo || exit 1; wait $$collect
+	@echo ""
 	@echo "Shenpi is served on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
 	$(BIN)/gunicorn shenpi.wsgi -b $(HOST):$(PORT) -w 2 --threads 4 --access-logfile - 
 

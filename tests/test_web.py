@@ -1,8 +1,14 @@
-"""The address recorded with an action and used by the rate limits: the connection's, never a header."""
+"""The address recorded with an action (the connection's, never a header) and the public address."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 from django.test import RequestFactory
 
-from shenpi.web import client_address
+from shenpi.env import served_url
+from shenpi.web import client_address, public_base_url
 
 
 def test_the_address_is_the_connections_and_not_the_forwarded_header():
@@ -12,3 +18,46 @@ def test_the_address_is_the_connections_and_not_the_forwarded_header():
 
 def test_no_address_is_none_rather_than_an_empty_string():
     assert client_address(RequestFactory().get("/", REMOTE_ADDR="")) is None
+
+
+# --- the public address (QR codes on notices, links in SMS) -------------------------------------
+
+def test_unconfigured_pages_use_the_address_they_were_requested_at(settings):
+    settings.PUBLIC_URL_FROM_REQUEST = True
+    settings.ALLOWED_HOSTS = ["zwfw.local"]
+    request = RequestFactory().get("/workbench/", HTTP_HOST="zwfw.local:8123")
+    assert public_base_url(request) == "http://zwfw.local:8123"
+
+
+def test_a_configured_address_wins_over_the_request(settings):
+    settings.PUBLIC_URL_FROM_REQUEST = False
+    settings.PUBLIC_BASE_URL = "https://zwfw.example.gov.cn/"
+    request = RequestFactory().get("/", HTTP_HOST="testserver")
+    assert public_base_url(request) == "https://zwfw.example.gov.cn"
+    assert public_base_url() == "https://zwfw.example.gov.cn"
+
+
+def test_the_listening_address_makes_the_url_a_wildcard_the_machines_name():
+    import socket
+
+    assert served_url("10.0.0.5:8080") == "http://10.0.0.5:8080"
+    assert served_url("0.0.0.0:9000") == f"http://{socket.gethostname()}:9000"
+    assert served_url("localhost") == "http://localhost"
+
+
+def settings_value(name: str, **env: str) -> str:
+    environ = {k: v for k, v in os.environ.items() if k not in ("SHENPI_PUBLIC_URL", "SHENPI_SERVE_ADDRESS",
+                                                                 "SHENPI_ALLOWED_HOSTS")}
+    code = f"import django; django.setup(); from django.conf import settings; print(settings.{name})"
+    result = subprocess.run([sys.executable, "-c", code], env={**environ, **env, "DJANGO_SETTINGS_MODULE":
+                            "shenpi.settings"}, capture_output=True, text=True, check=True,
+                            cwd=Path(__file__).resolve().parents[1])
+    return result.stdout.strip()
+
+
+def test_outside_a_request_the_address_is_where_make_run_serves_unless_configured():
+    assert settings_value("PUBLIC_BASE_URL", SHENPI_SERVE_ADDRESS="127.0.0.1:8123") == "http://127.0.0.1:8123"
+    assert settings_value("PUBLIC_BASE_URL", SHENPI_SERVE_ADDRESS="127.0.0.1:8123",
+                          SHENPI_PUBLIC_URL="https://zwfw.example.gov.cn/") == "https://zwfw.example.gov.cn"
+    # The host it names is one the site answers to.
+    assert "10.8.0.5" in settings_value("ALLOWED_HOSTS", SHENPI_SERVE_ADDRESS="10.8.0.5:8080")

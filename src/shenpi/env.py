@@ -27,6 +27,27 @@ def flag(name: str, default: bool, doc: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def served_url(address: str) -> str:
+    """http://host:port for a listening address; a wildcard host becomes this machine's name."""
+    host, _, port = address.strip().rpartition(":")
+    if not host:
+        host, port = port, ""
+    if _unspecified(host):
+        import socket
+
+        host = socket.gethostname()
+    return f"http://{host}:{port}" if port else f"http://{host}"
+
+
+def _unspecified(host: str) -> bool:
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_unspecified
+    except ValueError:
+        return not host
+
+
 def markdown_table() -> str:
     rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
     for var in sorted(DECLARED.values(), key=lambda v: v.name):

@@ -1,11 +1,13 @@
 """Django settings, all driven by environment variables declared in shenpi.env."""
 
+import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 
-from .env import declare, flag
+from .env import declare, flag, served_url
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(declare("SHENPI_VAR_DIR", "var",
@@ -62,7 +64,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "axes",
+    "shenpi.accounts.apps.LoginLockoutConfig",
     "shenpi.accounts",
     "shenpi.catalog",
     "shenpi.workdays",
@@ -153,6 +155,8 @@ CONTENT_SECURITY_POLICY = {
 X_FRAME_OPTIONS = "DENY"
 
 LANGUAGE_CODE = "zh-hans"
+# Chinese for the apps that ship none (django-axes' lockout pages in the admin).
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -250,8 +254,18 @@ OFFICE_OPENS_AT = declare("SHENPI_OFFICE_OPENS_AT", "09:00", "Start of office ho
 OFFICE_NOON_BREAK = declare("SHENPI_OFFICE_NOON_BREAK", "12:00-13:30", "Noon break of the centre's default "
                             "hours (HH:MM-HH:MM; empty for none), used until the centre's hours are entered in the "
                             "admin (docs/hours.md).")
-PUBLIC_BASE_URL = declare("SHENPI_PUBLIC_URL", "http://127.0.0.1:8000",
-                          "Public address printed in QR codes on notices.")
+# The public address (QR codes on notices, links in SMS): configured, else the address of the
+# request being served, else — outside a request — the address the web server listens on.
+SERVE_ADDRESS = declare("SHENPI_SERVE_ADDRESS", "127.0.0.1:8000", "host:port the web server listens on; "
+                        "`make run` sets it from HOST and PORT. The public address defaults to it.")
+PUBLIC_URL = declare("SHENPI_PUBLIC_URL", "", "Public address printed in QR codes on notices and in SMS "
+                     "links (https://…); empty: the address a page was requested at, else http://SHENPI_SERVE_ADDRESS.")
+PUBLIC_BASE_URL = (PUBLIC_URL or served_url(SERVE_ADDRESS)).rstrip("/")
+# True when no address is configured: pages then use the address they were requested at.
+PUBLIC_URL_FROM_REQUEST = not PUBLIC_URL
+# The public host is served even when SHENPI_ALLOWED_HOSTS is left at its default (make run HOST=…).
+if "SHENPI_ALLOWED_HOSTS" not in os.environ and urlsplit(PUBLIC_BASE_URL).hostname not in (None, *ALLOWED_HOSTS):
+    ALLOWED_HOSTS.append(urlsplit(PUBLIC_BASE_URL).hostname)
 CENTRE_NAME = declare("SHENPI_CENTRE_NAME", "示范市政务服务中心", "The service centre's name on pages and notices.")
 
 # The public progress query (/query/) counts failed tries per client address so nobody can enumerate cases.

@@ -59,3 +59,31 @@ def test_each_issued_notice_renders_with_its_facts(tmp_path):
         text = pdf_text(data, tmp_path).replace("\n", "").replace(" ", "")
         for fact in expected[notice.kind]:
             assert fact in text, (notice.kind, fact)
+
+
+@pytest.mark.clocks
+def test_the_supplement_notice_lists_the_materials_asked_for(tmp_path):
+    dept = f.department()
+    people = f.staff(dept)
+    case = services.perform(f.receive(people["clerk"], f.item(dept)), "accept", actor=people["clerk"])
+    asked = [{"name": "结构施工图", "problem": "缺少第3层平面"}, {"name": "消防设计说明"}]
+    case = services.perform(case, "request_supplement", actor=people["handler"],
+                            params={"reason": "审查中发现图纸不全", "materials": asked, "expected_days": 5})
+    notice = Notice.objects.get(case=case, kind=Notice.Kind.SUPPLEMENT)
+    text = pdf_text(notice_pdf(notice)[1], tmp_path).replace("\n", "").replace(" ", "")
+    assert "结构施工图" in text and "缺少第3层平面" in text and "消防设计说明" in text
+    assert "见补交理由" not in text
+    assert notice.body["materials"][1] == {"name": "消防设计说明", "problem": "需补交"}
+    stop = case.clock_stops.get(ended_at__isnull=True)
+    assert f"请于{stop.limit_due.year}年{stop.limit_due.month}月{stop.limit_due.day}日前补交" in text
+
+
+@pytest.mark.clocks
+def test_a_supplement_asked_by_reason_alone_prints_the_reason_as_the_request(tmp_path):
+    dept = f.department()
+    people = f.staff(dept)
+    case = services.perform(f.receive(people["clerk"], f.item(dept)), "accept", actor=people["clerk"])
+    case = services.perform(case, "request_supplement", actor=people["handler"], params={"reason": "补交结构图纸"})
+    text = pdf_text(notice_pdf(Notice.objects.get(case=case, kind=Notice.Kind.SUPPLEMENT))[1], tmp_path)
+    text = text.replace("\n", "").replace(" ", "")
+    assert "需补交的材料及原因：" in text and "补交结构图纸。" in text and "见补交理由" not in text

@@ -170,6 +170,18 @@ def test_accounts_listing_prints_every_login_with_the_password_that_works(demo, 
     assert "住房和城乡建设局" in text and "中心管理员" in text
 
 
+def test_make_run_prints_only_the_logins_a_first_look_needs(demo, var_dir):
+    out = io.StringIO()
+    call_command("demo", "--key-accounts", stdout=out)
+    lines = out.getvalue().splitlines()
+    password = (var_dir / generator.PASSWORD_FILE).read_text().strip()
+    usernames = [line.split()[0] for line in lines[1:-1]]
+    assert usernames[:6] == ["admin", "supervisor", "clerk", "handler", "reviewer", "approver"]
+    assert usernames[6:] == [applicant.id_number for applicant in people.demo_applicants()]
+    assert len(lines) < 15 and out.getvalue().count(password) == 1
+    assert "shenpi demo --accounts" in lines[-1] and str(len(people.accounts())) in lines[-1]
+
+
 # -- cases ---------------------------------------------------------------------------------------
 
 def test_cases_are_in_every_state_of_the_lifecycle(demo):
@@ -267,6 +279,8 @@ def test_running_the_command_again_changes_nothing_and_says_so(demo):
     assert after == before
     text = out.getvalue()
     assert "没有任何更改" in text
+    # It ends with the logins to start with, as `make run` shows them before the address.
+    assert text.splitlines()[-1].startswith("以上账号的密码均为：") and "\nclerk " in text
     assert "办件状态" in text and f"已发布事项：{demo_items().count()}" in text
     assert clock._frozen is None
 

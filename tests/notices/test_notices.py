@@ -13,6 +13,7 @@ from PIL import Image
 
 from shenpi import fonts
 from shenpi.cases import notices
+from shenpi.cases.linebreak import NO_LINE_END, NO_LINE_START
 from shenpi.cases.notices import NoticeData, notice_filename, query_url, render_notice
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "notices"
@@ -320,3 +321,63 @@ def test_without_a_truetype_font_the_builtin_cid_font_is_used(monkeypatch, tmp_p
         fonts.cjk_font_name.cache_clear()
     assert pdf.startswith(b"%PDF-") and b"/STSong-Light" in pdf
     assert "no TrueType CJK font found" in caplog.text
+
+
+# --- layout: one page, 避头尾 ------------------------------------------------------------------
+
+# A food business licence as the window receives it: eight materials, some with long names.
+EIGHT_MATERIALS = [{"name": name, "copies": 1} for name in (
+    "食品经营许可申请书", "营业执照副本复印件（加盖公章）", "法定代表人（负责人）身份证明复印件",
+    "与食品经营相适应的主要设备设施布局、操作流程等文件", "食品安全管理制度文本", "食品安全管理人员健康证明",
+    "经营场所使用证明（房屋产权证明或租赁协议）", "委托代理人身份证明及授权委托书")]
+
+
+def pdf_lines(path: Path) -> list[str]:
+    """The printed lines of the body (the page footer, '— 1 —', is not text that wraps)."""
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (Debian poppler-utils) is not installed; cannot check the printed text")
+    result = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"],
+                            capture_output=True, check=True, text=True)
+    return [line.strip() for line in result.stdout.splitlines() if line.strip() and not line.startswith("—")]
+
+
+def pages_of(path: Path) -> int:
+    result = subprocess.run(["pdfinfo", str(path)], capture_output=True, check=True, text=True)
+    return int(next(line.split()[-1] for line in result.stdout.splitlines() if line.startswith("Pages:")))
+
+
+def screenshot(path: Path) -> None:
+    """The first page as PNG next to the PDF, for people to look at."""
+    if shutil.which("pdftoppm"):
+        subprocess.run(["pdftoppm", "-r", "80", "-png", "-singlefile", str(path), str(path.with_suffix(""))],
+                       check=True)
+
+
+def test_the_acceptance_notice_with_eight_materials_fits_one_page_with_its_seal():
+    data = make("acceptance", {**DETAILS["acceptance"], "materials": EIGHT_MATERIALS})
+    path = write_artifact(data, render_notice(data))
+    screenshot(path)
+    assert pages_of(path) == 1
+    text = pdf_text(path)
+    assert "委托代理人身份证明及授权委托书" in text and "示范市市场监督管理局（盖章）2026年9月30日" in text
+
+
+def test_a_list_too_long_for_one_page_still_keeps_the_seal_with_the_last_words(tmp_path):
+    many = [{"name": f"第{i}号附件", "copies": 1} for i in range(1, 41)]
+    path = tmp_path / "long.pdf"
+    path.write_bytes(render_notice(make("acceptance", {**DETAILS["acceptance"], "materials": many})))
+    lines = pdf_lines(path)
+    assert pages_of(path) >= 2
+    assert lines.index("特此通知。") < lines.index("示范市市场监督管理局（盖章）")
+
+
+@pytest.mark.parametrize("kind", list(DETAILS))
+def test_no_printed_line_starts_with_a_closing_mark_or_ends_with_an_opening_one(kind):
+    details = {**DETAILS["acceptance"], "materials": EIGHT_MATERIALS} if kind == "acceptance" else None
+    data = make(kind, details)
+    path = write_artifact(data, render_notice(data))
+    screenshot(path)
+    lines = pdf_lines(path)
+    assert len(lines) > 10
+    assert [line for line in lines if line[0] in NO_LINE_START] == []
+    assert [line for line in lines if line[-1] in NO_LINE_END] == []

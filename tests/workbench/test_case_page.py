@@ -254,3 +254,28 @@ def test_on_the_spot_completion_is_offered_only_for_on_the_spot_items(org):
     spot_item = f.item(org.dept, name="资质证书遗失补办", promised=0, steps=(("审查", Role.HANDLER, None),))
     spot = f.receive(org.people["clerk"], spot_item)
     assert "<summary>即办办结</summary>" in page(client, spot)
+
+
+def test_a_supplement_request_lists_the_materials_one_a_line(org):
+    case = accepted(org)
+    handler = org.client("handler")
+    assert "其他需补交的材料（每行一项" in page(handler, case)
+    response = act(handler, case, "request_supplement", others="结构施工图：缺少第3层平面\n消防设计说明",
+                   reason="图纸不全", expected_days="5")
+    assert response.status_code == 302
+    notice = case.notices.get(kind="supplement")
+    assert notice.body["materials"] == [{"name": "结构施工图", "problem": "缺少第3层平面"},
+                                        {"name": "消防设计说明", "problem": "需补交"}]
+
+
+def test_a_printed_notice_points_its_qr_code_at_the_address_the_page_was_served_on(org, settings, monkeypatch):
+    from shenpi.workbench import views
+
+    settings.PUBLIC_URL_FROM_REQUEST = True
+    seen = []
+    real = views.notice_pdf
+    monkeypatch.setattr(views, "notice_pdf", lambda notice, base="": seen.append(base) or real(notice, base))
+    case = accepted(org)
+    notice = case.notices.get()
+    response = org.client("clerk").get(f"/workbench/cases/{case.number}/notices/{notice.pk}.pdf")
+    assert response.status_code == 200 and seen == ["http://testserver"]

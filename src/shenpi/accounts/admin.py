@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from axes import admin as axes_admin
+from axes.models import AccessAttempt
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -162,3 +164,18 @@ class AbsenceAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         obj.recorded_by, obj.recorded_at = request.user, clock.now()
         super().save_model(request, obj, form, change)
+
+
+# django-axes names two columns after its methods ("Expiration", "Status"): give them Chinese headers.
+admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class AccessAttemptAdmin(axes_admin.AccessAttemptAdmin):
+    @admin.display(description="到期时间")
+    def expiration(self, obj):
+        return super().expiration(obj)
+
+    @admin.display(description="状态")
+    def status(self, obj):
+        return super().status(obj)

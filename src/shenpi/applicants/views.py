@@ -22,6 +22,7 @@ from shenpi.cases.documents import notice_pdf
 from shenpi.cases.models import ApplicantKind, CaseEvent, CaseStep, ClockStop, Notice, State
 from shenpi.crypto import blind_index
 from shenpi.errors import ServiceError
+from shenpi.web import public_base_url
 
 from . import services
 from .access import applicant_required
@@ -254,7 +255,7 @@ def _open_stop(case):
 def case_notice_pdf(request, number, notice_id):
     case = _my_case(request, number)
     notice = get_object_or_404(Notice, pk=notice_id, case=case)
-    filename, pdf = notice_pdf(notice)
+    filename, pdf = notice_pdf(notice, public_base_url(request))
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = content_disposition_header(False, filename)
     return response

@@ -36,8 +36,8 @@ def _details(notice: Notice) -> dict:
         details.update(procedure=body["procedure"], reason=body["reason"], expected_days=body["expected_days"],
                        accepted_on=_date(body.get("accepted_on")), start_on=notice.issued_at)
     elif kind == Notice.Kind.SUPPLEMENT:
-        details.update(materials=body.get("materials") or [{"name": "见补交理由", "problem": body["reason"]}],
-                       reason=body["reason"])
+        # Notices issued before the materials were listed have the reason alone; it names them.
+        details.update(materials=body.get("materials") or None, reason=body["reason"])
         if body.get("due"):
             details["due"] = _date(body["due"])
     elif kind == Notice.Kind.EXTENSION:
@@ -49,17 +49,21 @@ def _details(notice: Notice) -> dict:
     return {key: value for key, value in details.items() if value not in (None, "")}
 
 
-def notice_data(notice: Notice) -> NoticeData:
+def notice_data(notice: Notice, public_base_url: str = "") -> NoticeData:
     case = notice.case
     return NoticeData(
         kind=notice.kind, number=notice.number, centre_name=settings.CENTRE_NAME,
         department_name=case.department.name, case_number=case.number, query_code=case.query_code,
         applicant_name=case.applicant_name, item_name=case.version.name, issued_at=notice.issued_at,
         issuer_name=str(notice.issued_by) if notice.issued_by else "", details=_details(notice),
+        public_base_url=public_base_url,
     )
 
 
-def notice_pdf(notice: Notice) -> tuple[str, bytes]:
-    """(file name, PDF bytes) of a notice, rendered from the facts kept when it was issued."""
-    data = notice_data(notice)
+def notice_pdf(notice: Notice, public_base_url: str = "") -> tuple[str, bytes]:
+    """(file name, PDF bytes) of a notice, rendered from the facts kept when it was issued.
+
+    public_base_url: where its QR code points (shenpi.web.public_base_url); empty for the configured one.
+    """
+    data = notice_data(notice, public_base_url)
     return notice_filename(data), render_notice(data)

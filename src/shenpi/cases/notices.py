@@ -25,6 +25,7 @@ from reportlab.lib.enums import TA_CENTER, TA_LEFT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (
     Flowable,
     HRFlowable,
@@ -37,6 +38,8 @@ from reportlab.platypus import (
 )
 
 from shenpi.fonts import cjk_font_name
+
+from .linebreak import break_lines
 
 KIND_TITLES: dict[str, str] = {
     "acceptance": "受理通知书",
@@ -151,7 +154,7 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         Field("expected_end", "预计结束日期", "date", False),
     ),
     "supplement": (
-        Field("materials", "需补交的材料", "missing"),
+        Field("materials", "需补交的材料", "missing", False),
         Field("reason", "补交理由", "text", False),
         Field("due", "补交期限", "date", False),
         Field("instruction", "补交要求", "text", False),
@@ -214,6 +217,8 @@ def checked_details(data: NoticeData) -> dict[str, Any]:
                 raise ValueError(f"{data.title}缺少必填内容：{spec.label}")
             continue
         result[key] = _CHECKS[spec.type](value, f"{data.title}的{spec.label}")
+    if data.kind == "supplement" and not (result.get("materials") or result.get("reason")):
+        raise ValueError(f"{data.title}缺少必填内容：需补交的材料")
     return result
 
 
@@ -333,10 +338,16 @@ def _local(moment: dt.datetime) -> dt.datetime:
 
 @dataclass(frozen=True)
 class Styles:
+    """Fonts and spacing; `tight` (0, 1, 2) takes vertical space out to keep a notice on one page."""
+
     font: str
+    tight: int = 0
 
     def _style(self, name: str, size: float, leading: float, **kw) -> ParagraphStyle:
         return ParagraphStyle(name, fontName=self.font, fontSize=size, leading=leading, wordWrap="CJK", **kw)
+
+    def _pick(self, *choices: float) -> float:
+        return choices[self.tight]
 
     @property
     def centre(self):
@@ -344,7 +355,7 @@ class Styles:
 
     @property
     def title(self):
-        return self._style("title", 22, 30, alignment=TA_CENTER, spaceBefore=4 * mm)
+        return self._style("title", 22, 30, alignment=TA_CENTER, spaceBefore=self._pick(4, 2, 1) * mm)
 
     @property
     def subtitle(self):
@@ -352,19 +363,21 @@ class Styles:
 
     @property
     def number(self):
-        return self._style("number", 11, 18, alignment=TA_CENTER, spaceBefore=1 * mm, spaceAfter=5 * mm)
+        return self._style("number", 11, 18, alignment=TA_CENTER, spaceBefore=1 * mm,
+                           spaceAfter=self._pick(5, 3, 2) * mm)
 
     @property
     def addressee(self):
-        return self._style("addressee", 12.5, 22, spaceAfter=1 * mm)
+        return self._style("addressee", 12.5, self._pick(22, 20, 18), spaceAfter=1 * mm)
 
     @property
     def body(self):
-        return self._style("body", 12, 21, firstLineIndent=24, spaceAfter=1.5 * mm)
+        return self._style("body", 12, self._pick(21, 19, 17.5), firstLineIndent=24,
+                           spaceAfter=self._pick(1.5, 1, 0.5) * mm)
 
     @property
     def cell(self):
-        return self._style("cell", 10.5, 15, alignment=TA_LEFT)
+        return self._style("cell", 10.5, self._pick(15, 14, 13), alignment=TA_LEFT)
 
     @property
     def small(self):
@@ -372,15 +385,47 @@ class Styles:
 
     @property
     def signature(self):
-        return self._style("signature", 12, 22, alignment=TA_CENTER)
+        return self._style("signature", 12, self._pick(22, 20, 18), alignment=TA_CENTER)
 
     @property
     def issuer(self):
         return self._style("issuer", 10, 16)
 
+    def gap(self, height: float) -> float:
+        return height * self._pick(1, 0.6, 0.35)
+
+    def grid(self) -> list[tuple]:
+        padding = self._pick(3, 2, 1)
+        return [*GRID_COMMANDS, ("TOPPADDING", (0, 0), (-1, -1), padding),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), padding + 1)]
+
+
+TIGHTNESS_LEVELS = 3
+
 
 def _markup(text: str) -> str:
     return escape(text).replace("\n", "<br/>")
+
+
+class ChineseParagraph(Paragraph):
+    """A paragraph whose lines break by the 避头尾 rules (shenpi.cases.linebreak)."""
+
+    def breakLinesCJK(self, maxWidths):
+        frags = self.frags
+        plain = (len(frags) == 1 and hasattr(frags[0], "text") and not hasattr(frags[0], "cbDefn")
+                 and not self.style.endDots and not getattr(self, "_splitpara", 0))
+        if not plain or self.bulletText:
+            # Several fragments (a line break in the text) or a split remainder: ReportLab's own way.
+            return super().breakLinesCJK(maxWidths)
+        frag = frags[0]
+        widths = maxWidths if isinstance(maxWidths, list | tuple) else [maxWidths]
+
+        def width_of(text: str) -> float:
+            return stringWidth(text, frag.fontName, frag.fontSize)
+
+        lines = break_lines(frag.text, width_of, widths)
+        rows = [(widths[min(i, len(widths) - 1)] - width_of(line), [line]) for i, line in enumerate(lines)]
+        return frag.clone(kind=0, lines=rows, ascent=frag.fontSize, descent=-0.2 * frag.fontSize)
 
 
 def _table_style(font: str, commands: list[tuple]) -> TableStyle:
@@ -428,7 +473,7 @@ class Body:
     # Small builders shared by the kinds.
 
     def para(self, text: str) -> Paragraph:
-        return Paragraph(_markup(text), self.styles.body)
+        return ChineseParagraph(_markup(text), self.styles.body)
 
     def paras(self, text: str) -> list[Paragraph]:
         """Free text typed by staff, one paragraph per line, each closed like a sentence."""
@@ -436,7 +481,7 @@ class Body:
         return [self.para(line if line[-1] in SENTENCE_ENDS else line + "。") for line in lines]
 
     def cell(self, text: str) -> Paragraph:
-        return Paragraph(_markup(text), self.styles.cell)
+        return ChineseParagraph(_markup(text), self.styles.cell)
 
     def due(self, key: str, limit: int | None = None) -> str:
         """A due date, with its limit in working days and the provisional mark when it applies."""
@@ -457,7 +502,7 @@ class Body:
             base.append(("项目名称", self.details["project_name"]))
         cells = [[self.cell(label), self.cell(value)] for label, value in base + rows]
         table = Table(cells, colWidths=[32 * mm, None], hAlign="CENTER")
-        table.setStyle(_table_style(self.styles.font, [*GRID_COMMANDS, ("BACKGROUND", (0, 0), (0, -1), SHADE)]))
+        table.setStyle(_table_style(self.styles.font, [*self.styles.grid(), ("BACKGROUND", (0, 0), (0, -1), SHADE)]))
         return table
 
     def materials(self, header: list[str], rows: list[list[str]], widths: list[float | None]) -> Table:
@@ -465,7 +510,7 @@ class Body:
         cells += [[self.cell(str(index)), *(self.cell(text) for text in row)]
                   for index, row in enumerate(rows, start=1)]
         table = Table(cells, colWidths=widths, repeatRows=1, hAlign="CENTER")
-        table.setStyle(_table_style(self.styles.font, [*GRID_COMMANDS, ("BACKGROUND", (0, 0), (-1, 0), SHADE)]))
+        table.setStyle(_table_style(self.styles.font, [*self.styles.grid(), ("BACKGROUND", (0, 0), (-1, 0), SHADE)]))
         return table
 
     def missing_table(self) -> Table:
@@ -485,7 +530,7 @@ class Body:
         return [self.para(f"依据：{basis}")] if basis else []
 
     def gap(self, height: float = 2 * mm) -> Spacer:
-        return Spacer(1, height)
+        return Spacer(1, self.styles.gap(height))
 
     # One builder per kind.
 
@@ -560,10 +605,16 @@ class Body:
 
     def supplement(self) -> list[Flowable]:
         d = self.details
-        flow: list[Flowable] = [self.para(f"{self.submitted()}，本机关在审查过程中，需要你（单位）补交下列材料：")]
-        if d.get("reason"):
-            flow.insert(1, self.para(f"补交理由：{d['reason']}"))
-        flow += [self.gap(), self.missing_table(), self.gap(3 * mm)]
+        if not d.get("materials"):
+            # Without a list the reason, written to name the materials, is the request itself.
+            flow: list[Flowable] = [
+                self.para(f"{self.submitted()}，本机关在审查过程中，需要你（单位）补交材料。需补交的材料及原因："),
+                *self.paras(d["reason"]), self.gap()]
+        else:
+            flow = [self.para(f"{self.submitted()}，本机关在审查过程中，需要你（单位）补交下列材料：")]
+            if d.get("reason"):
+                flow.append(self.para(f"补交理由：{d['reason']}"))
+            flow += [self.gap(), self.missing_table(), self.gap(3 * mm)]
         if d.get("due"):
             flow.append(self.para(f"请于{cn_date(d['due'])}前补交上述全部材料。"))
         if d.get("instruction"):
@@ -629,11 +680,11 @@ class Body:
     def signature(self) -> Table:
         left = []
         if self.data.issuer_name:
-            left.append(Paragraph(_markup(f"经办人：{self.data.issuer_name}"), self.styles.issuer))
+            left.append(ChineseParagraph(_markup(f"经办人：{self.data.issuer_name}"), self.styles.issuer))
         if self.details.get("contact"):
-            left.append(Paragraph(_markup(f"联系电话：{self.details['contact']}"), self.styles.issuer))
+            left.append(ChineseParagraph(_markup(f"联系电话：{self.details['contact']}"), self.styles.issuer))
         issued = cn_date(_local(self.data.issued_at).date())
-        right = [Paragraph(_markup(f"{self.data.department_name}（盖章）"), self.styles.signature),
+        right = [ChineseParagraph(_markup(f"{self.data.department_name}（盖章）"), self.styles.signature),
                  Paragraph(issued, self.styles.signature)]
         table = Table([[left, right]], colWidths=[None, 75 * mm])
         table.setStyle(_table_style(self.styles.font, [
@@ -648,7 +699,7 @@ class Body:
         tail = [self.gap(10 * mm), self.signature()]
         closing = self.closing()
         # The last words and the signature belong on one page: a seal under nothing is worthless.
-        return [Paragraph(_markup(f"{self.data.applicant_name}："), self.styles.addressee),
+        return [ChineseParagraph(_markup(f"{self.data.applicant_name}："), self.styles.addressee),
                 *body[:-1], KeepTogether([body[-1], *closing, *tail])]
 
 
@@ -657,9 +708,9 @@ def _header(data: NoticeData, styles: Styles, width: float) -> list[Flowable]:
     qr_block = [QRCodeFlowable(qr_matrix(url), QR_SIZE),
                 Spacer(1, 1.5 * mm),
                 Paragraph(QR_CAPTION, styles.small),
-                Paragraph(_markup(f"查询密码：{data.query_code}"), styles.small)]
+                ChineseParagraph(_markup(f"查询密码：{data.query_code}"), styles.small)]
     # An empty column as wide as the QR one keeps the centre name on the page's axis.
-    table = Table([[Spacer(1, 1), Paragraph(_markup(data.centre_name), styles.centre), qr_block]],
+    table = Table([[Spacer(1, 1), ChineseParagraph(_markup(data.centre_name), styles.centre), qr_block]],
                   colWidths=[SIDE_COLUMN, width - 2 * SIDE_COLUMN, SIDE_COLUMN])
     table.setStyle(_table_style(styles.font, [
         ("VALIGN", (0, 0), (1, 0), "MIDDLE"),
@@ -672,7 +723,7 @@ def _header(data: NoticeData, styles: Styles, width: float) -> list[Flowable]:
                             Paragraph(data.title, styles.title)]
     if data.kind in SUBTITLES:
         flow.append(Paragraph(SUBTITLES[data.kind], styles.subtitle))
-    flow.append(Paragraph(_markup(data.number), styles.number))
+    flow.append(ChineseParagraph(_markup(data.number), styles.number))
     return flow
 
 
@@ -689,17 +740,33 @@ def _footer(data: NoticeData, font: str):
 
 
 def render_notice(data: NoticeData) -> bytes:
-    """The notice as a PDF (A4) embedding the CJK font."""
+    """The notice as a PDF (A4) embedding the CJK font.
+
+    A notice that would run a little over a page is set tighter until it fits: a last sheet
+    holding only the seal is what the window would hand out otherwise. Of the layouts the one
+    with the fewest pages wins, the loosest among equals.
+    """
     font = cjk_font_name()
-    styles = Styles(font)
+    best: tuple[int, bytes] | None = None
+    for tight in range(TIGHTNESS_LEVELS):
+        pdf, pages = _build(data, Styles(font, tight))
+        if pages == 1:
+            return pdf
+        if best is None or pages < best[0]:
+            best = (pages, pdf)
+    return best[1]
+
+
+def _build(data: NoticeData, styles: Styles) -> tuple[bytes, int]:
+    """(PDF bytes, number of pages)."""
     buffer = BytesIO()
     doc = SimpleDocTemplate(
         buffer, pagesize=A4, leftMargin=MARGIN_X, rightMargin=MARGIN_X, topMargin=15 * mm,
         bottomMargin=22 * mm, title=f"{data.title} {data.number}", author=data.department_name,
         subject=f"办件编号 {data.case_number}", creator="Shenpi", lang="zh-CN", invariant=True,
-        initialFontName=font,
+        initialFontName=styles.font,
     )
     story = _header(data, styles, doc.width) + Body(data, styles).flowables()
-    footer = _footer(data, font)
+    footer = _footer(data, styles.font)
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
-    return buffer.getvalue()
+    return buffer.getvalue(), doc.page

@@ -490,6 +490,9 @@ class ItemVersionAdmin(admin.ModelAdmin):
     autocomplete_fields = ["item"]
     inlines = [MaterialInline, FeeInline, FlowStepInline, ProcedureInline]
     actions = ["copy_as_draft", "publish", "retire"]
+
+    class Media:
+        css = {"all": ["catalog/version-form.css"]}
     fieldsets = [
         ("版本", {"fields": ["item", "number", "status", "published_at", "usage"]}),
         ("办事指南", {"fields": ["name", "type", "audience", "legal_basis", "conditions", "result_name"]}),

@@ -20,7 +20,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import BigIntegerField, Count, F, Q
 from django.utils import timezone
 
 from shenpi import clock
@@ -32,6 +32,7 @@ from shenpi.catalog import services as catalog
 from shenpi.catalog.models import Department, FlowStep, HoursException, Item, ItemVersion, WeeklyHours, Window
 from shenpi.errors import ServiceError
 from shenpi.notifications.models import Notification
+from shenpi.prepared import Param, Prepared
 from shenpi.supervision import alerts as alert_services
 from shenpi.supervision import orders
 from shenpi.supervision.models import Alert, Level
@@ -288,6 +289,12 @@ def _build_routing(result: Result, end: dt.datetime) -> None:
 
 # -- playing the year -----------------------------------------------------------------------------
 
+# Asked before nearly every step action of the year: compiled once (shenpi.prepared).
+_ACTIVE_STEP = Prepared(CaseStep.objects.filter(case_id=Param("case", BigIntegerField()),
+                                                status=CaseStep.Status.ACTIVE).order_by("pk")
+                        .values_list("pk", "assignee_id", "department_id", "role_id")[:1])
+
+
 class Player:
     """Carries out plans in time order through the case services, as the right person each time."""
 
@@ -346,8 +353,7 @@ class Player:
         return self.by_role[(case_department, role)][0]
 
     def _active_step(self, case_id: int) -> tuple[int, User]:
-        step = CaseStep.objects.filter(case_id=case_id, status=CaseStep.Status.ACTIVE).order_by("pk").values_list(
-            "pk", "assignee_id", "department_id", "role_id").first()
+        step = _ACTIVE_STEP.first(case=case_id)
         if step is None:
             raise ServiceError("计划中的环节不存在。")
         pk, assignee, department, role = step

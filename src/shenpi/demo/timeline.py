@@ -141,7 +141,13 @@ PROCEDURE_REASONS = {
     "testing": "委托具有资质的检测机构进行检测。",
     "inspection": "委托检验机构对相关设施进行检验。",
 }
-SUPPLEMENTS = ("请补交相关许可证明原件以供核验。", "请补充提交技术方案的补充说明材料。", "请补交与原件一致的证明文件。")
+# A supplement request: its reason and the materials it lists on the 补交材料告知书.
+SUPPLEMENTS = (
+    ("请补交相关许可证明原件以供核验。", [{"name": "相关许可证明原件", "problem": "仅提交复印件，需核验原件"}]),
+    ("请补充提交技术方案的补充说明材料。", [{"name": "技术方案补充说明", "problem": "工艺流程和主要设备参数未说明"}]),
+    ("请补交与原件一致的证明文件。", [{"name": "证明文件（与原件一致）", "problem": "复印件与原件内容不一致"},
+                                 {"name": "情况说明", "problem": "说明不一致的原因并加盖公章"}]),
+)
 EXTENSIONS = ("涉及复杂技术问题需进一步论证，经本机关负责人批准延长办理期限。",
               "需征求相关部门意见，经本机关负责人批准延长办理期限。")
 DENIALS = ("经审查，申请人不符合法定条件：经营场所布局不符合相关规范要求。",
@@ -350,7 +356,8 @@ class Planner:
             if i == supplement_at:
                 t = office.later(t, share * 0.3)
                 expected = rng.choice((3, 5, 5, 10))
-                events.append(Event(t, "request_supplement", {"reason": rng.choice(SUPPLEMENTS),
+                reason, missing = rng.choice(SUPPLEMENTS)
+                events.append(Event(t, "request_supplement", {"reason": reason, "materials": missing,
                                                               "expected_days": expected}))
                 t = office.days_later(t, rng.randint(1, expected), rng)
                 events.append(Event(t, "resume", {"comment": "申请人已补交材料，恢复计时。"}))
@@ -458,7 +465,8 @@ class Planner:
             facts = rng.choice(self._items(min_promised=5))
             plan = self._accepted(len(plans), facts, office.back(last, 4), "suspended_supplement")
             t = office.days_later(plan.events[-1].at, 1, rng)
-            plan.events.append(Event(t, "request_supplement", {"reason": rng.choice(SUPPLEMENTS),
+            reason, missing = rng.choice(SUPPLEMENTS)
+            plan.events.append(Event(t, "request_supplement", {"reason": reason, "materials": missing,
                                                                "expected_days": 10}))
             add(plan)
         # Deciding (all steps passed, the decision not yet taken) and decided (not yet delivered).

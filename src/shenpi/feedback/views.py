@@ -22,7 +22,7 @@ from shenpi.applicants.services import my_cases
 from shenpi.catalog.models import Department, Item, ItemVersion, Window
 from shenpi.errors import ServiceError
 from shenpi.portal import progress
-from shenpi.web import client_address
+from shenpi.web import client_address, public_base_url
 
 from . import services
 from .models import Complaint, Level
@@ -226,7 +226,7 @@ def rate_window(request, window_id):
 def window_qr(request, window_id):
     """The QR code printed at the window: it opens the window's rating page (一次一评)."""
     window = get_object_or_404(Window, pk=window_id)
-    url = settings.PUBLIC_BASE_URL.rstrip("/") + reverse("feedback:rate_window", args=[window.pk])
+    url = public_base_url(request) + reverse("feedback:rate_window", args=[window.pk])
     image = qrcode.make(url, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
     return HttpResponse(image.to_string(), content_type="image/svg+xml")
 

@@ -288,7 +288,7 @@ class SupplementRequestForm(StepActionForm):
 
     materials = forms.MultipleChoiceField(label="需补交的本件材料", required=False,
                                           widget=forms.CheckboxSelectMultiple)
-    others = _text("其他需补交的材料(每行一项)", max_length=2000, rows=2)
+    others = _text("其他需补交的材料（每行一项，可写“材料名称：存在问题”）", max_length=2000, rows=2)
     reason = _text("补交理由", max_length=2000, rows=3)
     expected_days = forms.CharField(label="补交期限(工作日)", initial=lifecycle.CORRECTION_NOTICE_DAYS, required=False,
                                     widget=forms.NumberInput(attrs={"min": 1, "max": 30}))
@@ -300,7 +300,10 @@ class SupplementRequestForm(StepActionForm):
     def params(self) -> dict:
         params = super().params()
         listed = [{"material": pk} for pk in params.pop("materials", [])]
-        listed += [{"name": line.strip()} for line in params.pop("others", "").splitlines() if line.strip()]
+        for line in params.pop("others", "").splitlines():
+            name, _, problem = line.replace(":", "：").partition("：")
+            if name.strip():
+                listed.append({"name": name.strip(), "problem": problem.strip()})
         if listed:
             params["materials"] = listed
         return params

@@ -31,7 +31,7 @@ from shenpi.cases.documents import notice_pdf
 from shenpi.cases.models import Case, CaseEvent, CaseMaterial, CaseStep, Extension, Notice
 from shenpi.catalog.models import Department
 from shenpi.errors import InvalidInput, ServiceError
-from shenpi.web import client_address
+from shenpi.web import client_address, public_base_url
 
 from .forms import (
     NEGATIVE_ACTIONS,
@@ -311,7 +311,7 @@ def act(request, number):
 def notice_pdf_view(request, number, notice_id):
     case = _visible_case(request.user, number)
     notice = get_object_or_404(Notice, pk=notice_id, case=case)
-    filename, pdf = notice_pdf(notice)
+    filename, pdf = notice_pdf(notice, public_base_url(request))
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = content_disposition_header(False, filename)
     return response

@@ -26,10 +26,12 @@ from .notices import (
     parse_notice,
     read_source,
 )
+from .statecouncil import parse_state_council_notice
 
 __all__ = [
     "NoticeError", "ImportResult", "SeedResult", "get_calendar", "load_calendar", "forget_calendar",
     "missing_notice_years", "seed_from_chinesecalendar", "import_notice", "import_uploaded_notice",
+    "import_notice_text", "preview_notice_text",
     "office_hours", "add_office_hours",
 ]
 
@@ -148,6 +150,16 @@ def import_notice(path_or_text: str | Path, fmt: str | None = None) -> ImportRes
 def import_uploaded_notice(filename: str, content: bytes) -> ImportResult:
     """The same import for a file uploaded through the admin; the format follows its extension."""
     return _import(parse_notice(decode(content, filename), format_of(filename), filename))
+
+
+def preview_notice_text(text: str, year: int | None = None) -> Notice:
+    """The year a pasted State Council notice would store, checked, nothing written."""
+    return parse_state_council_notice(text, year)
+
+
+def import_notice_text(text: str, year: int | None = None) -> ImportResult:
+    """Import the State Council notice as pasted (its text, see shenpi.workdays.statecouncil)."""
+    return _import(parse_state_council_notice(text, year))
 
 
 # Sent with `year` once an imported notice is committed: estimated due dates can be derived again.

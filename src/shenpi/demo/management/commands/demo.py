@@ -3,6 +3,7 @@
     shenpi demo                 create what is missing (3000 cases by default); again: changes nothing
     shenpi demo --cases 200     a smaller year
     shenpi demo --accounts      the demo logins (staff, and applicants by ID number / USCC) with the password
+    shenpi demo --key-accounts  only the logins a first look needs (`shenpi demo` ends with them too)
     shenpi demo --reset-passwords   a new shared password for every demo login (if var/ was lost)
 """
 
@@ -13,7 +14,11 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from shenpi.accounts.models import Role, User
-from shenpi.demo import generator, portal
+from shenpi.demo import generator, people, portal
+
+# The logins a first look needs: one person per role of the walk-through (README), the centre's
+# administrator and the supervisor; the applicants follow. The other staff: --accounts.
+KEY_ACCOUNTS = ("admin", "supervisor", *people.PERSONAS)
 
 
 class Command(BaseCommand):
@@ -26,12 +31,14 @@ class Command(BaseCommand):
                             help="随机数种子：同一种子、同一天生成的数据相同。")
         parser.add_argument("--password", help="首次生成时为全部演示账号设置的密码（默认随机生成并保存在 var/ 下）。")
         parser.add_argument("--accounts", action="store_true", help="列出演示账号及密码。")
+        parser.add_argument("--key-accounts", action="store_true",
+                            help="只列出体验所需的主要演示账号（各角色一个、管理员、监察员和申请人）。")
         parser.add_argument("--reset-passwords", action="store_true",
                             help="为全部演示账号重新生成共同密码（密码文件丢失时使用）。")
 
     def handle(self, *args, **options):
-        if options["accounts"]:
-            self.print_accounts()
+        if options["accounts"] or options["key_accounts"]:
+            self.print_accounts(key_only=options["key_accounts"])
             return
         if options["reset_passwords"]:
             password, count = generator.reset_passwords(options["password"])
@@ -63,8 +70,9 @@ class Command(BaseCommand):
         for failure in result.failures:
             self.stderr.write(f"未能执行：{failure}")
         self.print_summary()
-        if result.password_new:
-            self.stdout.write(f"演示账号共同密码：{generator.read_password()}（shenpi demo --accounts 可再次查看）")
+        # The logins to start with, and their password (the same for all): what `make run` shows.
+        self.stdout.write("")
+        self.print_accounts(key_only=True)
 
     def print_summary(self):
         s = generator.summary()
@@ -79,8 +87,9 @@ class Command(BaseCommand):
         for label, text in s.portal.items():
             out(f"{label}：{text}")
 
-    def print_accounts(self):
-        usernames = generator.demo_usernames()
+    def print_accounts(self, key_only: bool = False):
+        everyone = generator.demo_usernames()
+        usernames = [name for name in KEY_ACCOUNTS if name in everyone] if key_only else everyone
         users = {u.username: u for u in User.objects.filter(username__in=usernames)
                  .select_related("department", "window").prefetch_related("roles")}
         if not users:
@@ -101,9 +110,15 @@ class Command(BaseCommand):
         for data, applicant in portal.find_demo_applicants():
             kind = "个人" if applicant.is_person else "法人"
             rows.append((data.id_number, f"申请人({kind})", "", "", applicant.name, password))
+        if key_only:
+            # One password opens every demo login: said once under the table instead of on every row.
+            rows = [row[:-1] for row in rows]
         widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
         for row in rows:
             self.stdout.write("  ".join(_pad(cell, width) for cell, width in zip(row, widths, strict=True)).rstrip())
+        if key_only:
+            self.stdout.write(f"以上账号的密码均为：{password}（工作人员账号共 {len(everyone)} 个，全部列出："
+                              "shenpi demo --accounts）")
 
 
 def _width(text: str) -> int:
