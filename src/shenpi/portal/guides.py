@@ -4,7 +4,9 @@ Only published versions are public; an item whose versions are all drafts or ret
 Search is a case-insensitive substring match over the published versions' texts: Chinese needs no
 word splitting for it (施工许可 is inside 建筑工程施工许可证核发), and a few thousand items are
 scanned in a few milliseconds on SQLite and PostgreSQL alike (docs/portal.md has the figures).
-When nothing contains the words, items sharing most of their two-character pieces are offered.
+The query is also searched as the synonym dictionary rewrites it (环评 → 环境影响评价), a word of
+Latin letters also in the names' pinyin (sgxk), and when nothing holds the words the nearest names
+are offered, near in characters or in sound (shenpi.portal.searchwords).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from django.db.models.expressions import RawSQL
 from shenpi.accounts.models import Role, User
 from shenpi.catalog.models import Department, FlowStep, Item, ItemProcedure, ItemVersion, MaterialSpec
 
+from . import searchwords
+
 Audience = ItemVersion.Audience
 
 # 个人办事 / 法人办事: an item for both kinds of applicant belongs to both themes.
@@ -30,7 +34,6 @@ MAX_TERMS = 5
 MAX_TERM_LENGTH = 50
 # Words split on blanks and on ASCII and full-width punctuation.
 _SPLIT = re.compile(r"[\s,，。.、;；:：!！?？'\"“”‘’()（）《》<>【】\[\]/\\|+]+")
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]")
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 # What the search looks in, as one expression; migration 0001 indexes exactly this on PostgreSQL.
@@ -38,9 +41,6 @@ SEARCH_TEXT = ("(catalog_itemversion.name || ' ' || catalog_itemversion.result_n
                "catalog_itemversion.conditions || ' ' || catalog_itemversion.legal_basis)")
 SEARCH_COLUMNS = ("name", "result_name", "conditions", "legal_basis")
 TRIGRAM = 3  # characters a LIKE pattern needs before pg_trgm can look it up
-# Share of a query's two-character pieces an item name must hold to be offered as similar.
-SIMILAR_SHARE = 0.5
-SIMILAR_LIMIT = 20
 CATALOGUE_ORDER = ("item__department__sort", "item__department__code", "item__code")
 
 
@@ -122,64 +122,64 @@ def _all_in(field_name: str, terms: list[str]) -> Q:
 
 
 def matching(versions: QuerySet[ItemVersion], query: str) -> QuerySet[ItemVersion]:
-    """Versions holding every word somewhere; those with the words in their name come first."""
+    """Versions holding every word somewhere; those with the words in their name come first.
+
+    A word of Latin letters may also be the item's code or the pinyin of its name (sgxk, shigongxuke),
+    which counts as the name holding it.
+    """
     terms = terms_of(query)
     if not terms:
         return versions
+    by_name = Q()
     for term in terms:
+        found = versions.filter(_in_text(term))
         if _CODE.match(term):
-            versions = versions.filter(_in_text(term)) | versions.filter(item__code__iexact=term)
+            found |= versions.filter(item__code__iexact=term)
+        if searchwords.PINYIN_WORD.match(term):
+            found |= versions.filter(searchwords.pinyin_match(term))
+            by_name &= _contains("name", term) | searchwords.pinyin_match(term)
         else:
-            versions = versions.filter(_in_text(term))
+            by_name &= _contains("name", term)
+        versions = found
     rank = Case(
         When(_contains("name", "".join(terms)), then=Value(0)),
-        When(_all_in("name", terms), then=Value(1)),
+        When(by_name, then=Value(1)),
         When(_all_in("result_name", terms), then=Value(2)),
         default=Value(3), output_field=IntegerField())
     return versions.annotate(rank=rank).order_by("rank", *CATALOGUE_ORDER)
 
 
-def bigrams(text: str) -> set[str]:
-    """The two-character pieces of the Chinese runs of a text: 施工许可 → 施工, 工许, 许可."""
-    pieces = set()
-    for run in re.findall(r"[\u3400-\u9fff]+", text):
-        pieces.update(run[i:i + 2] for i in range(len(run) - 1))
-    return pieces
-
-
-def similar(versions: QuerySet[ItemVersion], query: str) -> list[int]:
-    """Ids of items whose names share most two-character pieces with the query (施工许可证办理 → 施工许可证核发).
-
-    The database narrows to names holding any piece; the share is counted here on those few names.
-    """
-    wanted = bigrams(query)
-    if len(wanted) < 2:
-        return []
-    any_piece = Q()
-    for piece in wanted:
-        any_piece |= Q(name__contains=piece)
-    scored = []
-    for pk, name in versions.filter(any_piece).values_list("pk", "name"):
-        share = len(wanted & bigrams(name)) / len(wanted)
-        if share >= SIMILAR_SHARE:
-            scored.append((-share, len(name), pk))
-    return [pk for _, _, pk in sorted(scored)[:SIMILAR_LIMIT]]
+def _ranked(versions: QuerySet[ItemVersion], queries: list[str]) -> list[int]:
+    """The versions any query finds, best rank first; at equal rank the typed query's before a
+    rewriting's, then the catalogue's order."""
+    if any(searchwords.PINYIN_WORD.match(term) for query in queries for term in terms_of(query)):
+        searchwords.refresh_keys()
+    best: dict[int, tuple[int, int, int]] = {}
+    for index, query in enumerate(queries):
+        for position, (pk, rank) in enumerate(matching(versions, query).values_list("pk", "rank")):
+            key = (rank, index, position)
+            if pk not in best or key < best[pk]:
+                best[pk] = key
+    return sorted(best, key=best.__getitem__)
 
 
 @dataclass
 class SearchResult:
     ids: list[int]  # every match, best first: one scan gives the count and any page
     similar: bool = False  # nothing contained the words: these are the nearest names
+    rewritten: list[str] = field(default_factory=list)  # what the synonym dictionary also searched for
 
 
 def search(filters: Filters) -> SearchResult:
     versions = filters.apply(published())
-    if filters.query:
-        versions = matching(versions, filters.query)
-    ids = list(versions.values_list("pk", flat=True))
-    if ids or not filters.query or not _CJK.search(filters.query):
-        return SearchResult(ids)
-    return SearchResult(similar(filters.apply(published()), filters.query), similar=True)
+    if not filters.query:
+        return SearchResult(list(versions.values_list("pk", flat=True)))
+    queries = searchwords.variants(filters.query)
+    ids = _ranked(versions, queries)
+    if ids:
+        return SearchResult(ids, rewritten=queries[1:])
+    near = searchwords.nearest(filters.apply(published()), queries)
+    return SearchResult(near, similar=bool(near), rewritten=queries[1:])
 
 
 @dataclass

@@ -1,0 +1,158 @@
+"""What people type, turned into what the catalogue says: synonyms, pinyin and near misses.
+
+- **Synonyms** (SearchSynonym, edited in the admin): a query holding 环评 is also searched as
+  建设项目环境影响评价 … (the term replaced by each meaning), 社保卡 as 社会保障卡.
+- **Pinyin**: a word of Latin letters is also looked for in the pinyin of item names, as initials
+  (sgxk) or spelled out (shigongxuke). The keys are made once per published version
+  (GuideSearchKey) with pypinyin, which reads 银行 as yinhang and 重庆 as chongqing.
+- **Near misses**: when nothing holds the words, names are scored by the two-character pieces they
+  share with the query, in characters (施工许可证办理 → 施工许可证核发) and in sounds, since most typos
+  of a pinyin keyboard are homophones (社会保章卡 → 社会保障卡申领).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from django.db.models import CharField, F, Q, QuerySet, Value
+
+from shenpi.catalog.models import ItemVersion
+
+from .models import GuideSearchKey, SearchSynonym
+
+MAX_VARIANTS = 12  # the query itself and at most eleven rewritings of it
+_CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
+_LATIN = re.compile(r"[A-Za-z]")
+PINYIN_WORD = re.compile(r"^[A-Za-z]{2,}$")
+# A near miss must share this much of the query's pieces (characters or sounds) with a name.
+NEAR_SHARE = 0.5
+NEAR_LIMIT = 20
+# A name that shares sounds but not characters is a little less likely to be what was meant.
+SOUND_WEIGHT = 0.9
+
+
+# -- synonyms -----------------------------------------------------------------------------------
+
+def variants(query: str) -> list[str]:
+    """The query, then the query with each dictionary term it holds replaced by each meaning.
+
+    The dictionary is asked in the database for the terms the query contains (a scan of a small
+    table); longer terms first, so 社保卡 is replaced before 社保.
+    """
+    query = query.strip()
+    result = [query]
+    if not query:
+        return result
+    lookup = "q__icontains" if _LATIN.search(query) else "q__contains"
+    rows = (SearchSynonym.objects.filter(enabled=True)
+            .annotate(q=Value(query, output_field=CharField()))
+            .filter(**{lookup: F("term")})
+            .values_list("term", "meanings"))
+    for term, meanings in sorted(rows, key=lambda row: -len(row[0])):
+        pattern = re.compile(re.escape(term), re.IGNORECASE)
+        for meaning in SearchSynonym(meanings=meanings).meaning_list():
+            rewritten = pattern.sub(lambda _match, m=meaning: f" {m} ", query).strip()
+            rewritten = " ".join(rewritten.split())
+            if rewritten and rewritten not in result:
+                result.append(rewritten)
+            if len(result) >= MAX_VARIANTS:
+                return result
+    return result
+
+
+# -- pinyin ---------------------------------------------------------------------------------------
+
+@lru_cache(maxsize=4096)
+def syllables(text: str) -> tuple[str, ...]:
+    """Toneless pinyin of the Chinese in a text, other words lower-cased: 建筑工程 → jian zhu gong cheng."""
+    from pypinyin import lazy_pinyin  # its dictionaries take a fifth of a second to load: only when needed
+
+    result: list[str] = []
+    for word in lazy_pinyin(text, errors=lambda chars: chars.lower()):
+        result.extend(part for part in re.split(r"[^0-9a-z]+", word.lower()) if part)
+    return tuple(result)
+
+
+def key_of(version_name: str) -> dict:
+    sounds = syllables(version_name)
+    return {"name": version_name, "syllables": " ".join(sounds),
+            "initials": "".join(s[0] for s in sounds), "spelling": "".join(sounds)}
+
+
+def refresh_keys() -> int:
+    """Make the pinyin keys of published versions that have none or one of another name.
+
+    One query when all keys are there (the usual case); versions are published rarely.
+    """
+    stale = list(ItemVersion.objects.published()
+                 .filter(Q(search_key__isnull=True) | ~Q(search_key__name=F("name")))
+                 .values_list("pk", "name"))
+    if not stale:
+        return 0
+    GuideSearchKey.objects.filter(version_id__in=[pk for pk, _ in stale]).delete()
+    GuideSearchKey.objects.bulk_create([GuideSearchKey(version_id=pk, **key_of(name)) for pk, name in stale],
+                                       ignore_conflicts=True)  # another request may be making them too
+    return len(stale)
+
+
+def pinyin_match(word: str) -> Q:
+    """The version's name, in pinyin, holds the word as initials or spelled out."""
+    word = word.lower()
+    return Q(search_key__initials__contains=word) | Q(search_key__spelling__contains=word)
+
+
+# -- near misses ------------------------------------------------------------------------------------
+
+def pieces(text: str) -> set[str]:
+    """The two-character pieces of the Chinese runs of a text: 施工许可 → 施工, 工许, 许可."""
+    found = set()
+    for run in _CJK_RUN.findall(text):
+        found.update(run[i:i + 2] for i in range(len(run) - 1))
+    return found
+
+
+def sound_pieces(sounds: tuple[str, ...] | list[str]) -> set[tuple[str, str]]:
+    return {(sounds[i], sounds[i + 1]) for i in range(len(sounds) - 1)}
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """A query variant as the near-miss scoring reads it."""
+
+    pieces: frozenset[str]
+    sounds: frozenset[tuple[str, str]]
+
+    @classmethod
+    def of(cls, text: str) -> Wanted:
+        chinese = "".join(_CJK_RUN.findall(text))
+        return cls(frozenset(pieces(text)), frozenset(sound_pieces(syllables(chinese)) if chinese else ()))
+
+    def usable(self) -> bool:
+        return len(self.pieces) >= 2 or len(self.sounds) >= 2
+
+    def score(self, name: str, name_sounds: tuple[str, ...]) -> float:
+        share = len(self.pieces & pieces(name)) / len(self.pieces) if self.pieces else 0.0
+        if self.sounds:
+            share = max(share, SOUND_WEIGHT * len(self.sounds & sound_pieces(name_sounds)) / len(self.sounds))
+        return share
+
+
+def nearest(versions: QuerySet[ItemVersion], queries: list[str]) -> list[int]:
+    """Ids of the versions whose names come nearest any of the queries, best first.
+
+    Every name under the filters is scored here: a few thousand names with their stored syllables,
+    read only when no name or text held the words.
+    """
+    wanted = [w for w in (Wanted.of(q) for q in queries) if w.usable()]
+    if not wanted:
+        return []
+    refresh_keys()
+    scored = []
+    for pk, name, sounds in versions.values_list("pk", "name", "search_key__syllables"):
+        name_sounds = tuple((sounds or "").split())
+        best = max(w.score(name, name_sounds) for w in wanted)
+        if best >= NEAR_SHARE:
+            scored.append((-best, len(name), pk))
+    return [pk for _, _, pk in sorted(scored)[:NEAR_LIMIT]]
