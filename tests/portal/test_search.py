@@ -101,6 +101,9 @@ def test_nothing_near_says_so_without_an_empty_similar_list(portal, synonyms):
 
 
 def test_filters_hold_for_rewritten_and_pinyin_queries(portal, synonyms):
-    assert found("施工证", theme="person") == ["房屋建筑工程竣工验收备案"]
-    assert found("sgxk", theme="person") == []
+    SearchSynonym.objects.create(term="资质", meanings="企业资质")
+    assert found("资质", theme="organisation") == ["城东区建筑业企业资质变更"]
+    assert found("资质", theme="person") == []
+    assert found("jzyqyzzbg", theme="person") == []
     assert found("jmsfz", theme="organisation") == []
+    assert found("施工证", department=portal.police) == []

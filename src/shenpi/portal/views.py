@@ -102,6 +102,7 @@ def guide_item(request, code):
     return render(request, "portal/guide_item.html", {
         "version": version, "item": version.item, "department": version.item.department,
         "stages": guides.stages(version),
+        "forms": [m for m in version.materials.all() if m.template],
     })
 
 
