@@ -8,6 +8,7 @@ test-artifacts/screenshots/portal-search-*.png.
 
 import io
 import os
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -80,7 +81,7 @@ def test_searching_huanping_leads_to_the_guide_its_buttons_and_the_form(live_ser
         with page.expect_download() as download:
             actions.get_by_role("link", name=f"下载{form_name}").click()
         assert download.value.suggested_filename == f"{form_name}.xlsx"
-        sheet = load_workbook(io.BytesIO(open(download.value.path(), "rb").read())).active
+        sheet = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).active
         texts = {cell for row in sheet.iter_rows(values_only=True) for cell in row if cell}
         assert form_name in texts
         assert {"单位名称", "统一社会信用代码", "环评文件类别(报告书/报告表)", "主要污染物及防治措施"} <= texts

@@ -62,7 +62,8 @@ def test_company_only_items_are_not_offered_to_individuals_and_refused_to_them(w
         world.item.pk, both.pk}
     with pytest.raises(InvalidInput) as refused:
         services.start(world.applicant, world.item)
-    assert refused.value.fields["item"] == ["“建筑工程施工许可证核发”仅限法人和其他组织申请，个人不能申请。请使用法人账号申报。"]
+    assert refused.value.fields["item"] == [
+        "“建筑工程施工许可证核发”仅限法人和其他组织申请，个人不能申请。请使用法人账号申报。"]
     assert not OnlineApplication.objects.filter(applicant=world.applicant).exists()
 
 

@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 from shenpi.catalog.models import ItemVersion
 from shenpi.portal import guides, searchwords
 from shenpi.portal.models import GuideSearchKey, SearchSynonym
-from tests import factories as f
 
 from .test_guides import get, names
 

@@ -67,3 +67,6 @@ class GuideSearchKey(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = "事项拼音索引"
+
+    def __str__(self):
+        return f"{self.name} {self.initials}"
