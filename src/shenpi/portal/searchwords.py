@@ -12,11 +12,13 @@
 
 from __future__ import annotations
 
+import math
+import operator
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, reduce
 
-from django.db.models import CharField, F, Q, QuerySet, Value
+from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
 
 from shenpi.catalog.models import ItemVersion
 
@@ -139,18 +141,43 @@ class Wanted:
         return share
 
 
+def _count(conditions: list[Q]):
+    """How many of the conditions a row meets, as one SQL expression."""
+    return reduce(operator.add, (Case(When(c, then=Value(1)), default=Value(0)) for c in conditions))
+
+
+def _near_enough(wanted: list[Wanted]) -> Q:
+    """Rows that may reach NEAR_SHARE for some query: the database counts the pieces a name holds
+    (a syllable pair is looked for as a substring, so it may count a little too many; the exact
+    score is taken afterwards on the few rows left)."""
+    condition = Q()
+    counts = {}
+    for index, want in enumerate(wanted):
+        if want.pieces:
+            counts[f"near_c{index}"] = _count([Q(name__contains=p) for p in sorted(want.pieces)])
+            condition |= Q(**{f"near_c{index}__gte": math.ceil(NEAR_SHARE * len(want.pieces))})
+        if want.sounds:
+            counts[f"near_s{index}"] = _count([Q(search_key__syllables__contains=f"{a} {b}")
+                                               for a, b in sorted(want.sounds)])
+            needed = math.ceil(NEAR_SHARE / SOUND_WEIGHT * len(want.sounds) - 1e-9)
+            condition |= Q(**{f"near_s{index}__gte": needed})
+    return counts, condition
+
+
 def nearest(versions: QuerySet[ItemVersion], queries: list[str]) -> list[int]:
     """Ids of the versions whose names come nearest any of the queries, best first.
 
-    Every name under the filters is scored here: a few thousand names with their stored syllables,
-    read only when no name or text held the words.
+    The database keeps the names holding enough of a query's pieces (one scan of the published
+    versions, counting in SQL); their exact scores are taken here.
     """
     wanted = [w for w in (Wanted.of(q) for q in queries) if w.usable()]
     if not wanted:
         return []
     refresh_keys()
+    counts, condition = _near_enough(wanted)
     scored = []
-    for pk, name, sounds in versions.values_list("pk", "name", "search_key__syllables"):
+    rows = versions.order_by().annotate(**counts).filter(condition).values_list("pk", "name", "search_key__syllables")
+    for pk, name, sounds in rows:
         name_sounds = tuple((sounds or "").split())
         best = max(w.score(name, name_sounds) for w in wanted)
         if best >= NEAR_SHARE:
