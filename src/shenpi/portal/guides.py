@@ -121,46 +121,61 @@ def _all_in(field_name: str, terms: list[str]) -> Q:
     return condition
 
 
-def matching(versions: QuerySet[ItemVersion], query: str) -> QuerySet[ItemVersion]:
-    """Versions holding every word somewhere; those with the words in their name come first.
+def _word_found(term: str) -> Q:
+    """The version holds the word in its texts; a word of Latin letters may also be the item's code
+    or the pinyin of its name (sgxk, shigongxuke)."""
+    found = Q(_in_text(term))
+    if _CODE.match(term):
+        found |= Q(item__code__iexact=term)
+    if searchwords.PINYIN_WORD.match(term):
+        found |= searchwords.pinyin_match(term)
+    return found
 
-    A word of Latin letters may also be the item's code or the pinyin of its name (sgxk, shigongxuke),
-    which counts as the name holding it.
+
+def _name_holds(term: str) -> Q:
+    held = _contains("name", term)
+    if searchwords.PINYIN_WORD.match(term):
+        held |= searchwords.pinyin_match(term)  # the name in pinyin counts as the name
+    return held
+
+
+def matching(versions: QuerySet[ItemVersion], *queries: str) -> QuerySet[ItemVersion]:
+    """Versions holding every word of any of the queries somewhere, in one scan, best first.
+
+    The rank is the best any query gives: its whole phrase in the name (0), all its words in the name
+    (1), in the result (2), elsewhere (3); at equal rank the first query that matches decides (the
+    typed query before the dictionary's rewritings), then the catalogue's order.
     """
-    terms = terms_of(query)
-    if not terms:
+    word_lists = [terms for terms in (terms_of(query) for query in queries) if terms]
+    if not word_lists:
         return versions
-    by_name = Q()
-    for term in terms:
-        found = versions.filter(_in_text(term))
-        if _CODE.match(term):
-            found |= versions.filter(item__code__iexact=term)
-        if searchwords.PINYIN_WORD.match(term):
-            found |= versions.filter(searchwords.pinyin_match(term))
-            by_name &= _contains("name", term) | searchwords.pinyin_match(term)
-        else:
-            by_name &= _contains("name", term)
-        versions = found
-    rank = Case(
-        When(_contains("name", "".join(terms)), then=Value(0)),
-        When(by_name, then=Value(1)),
-        When(_all_in("result_name", terms), then=Value(2)),
-        default=Value(3), output_field=IntegerField())
-    return versions.annotate(rank=rank).order_by("rank", *CATALOGUE_ORDER)
+    found, phrase, by_name, by_result, source = Q(), Q(), Q(), Q(), []
+    for index, terms in enumerate(word_lists):
+        this = Q()
+        named, resulted = Q(), Q()
+        for term in terms:
+            this &= _word_found(term)
+            named &= _name_holds(term)
+            resulted &= _contains("result_name", term)
+        found |= this
+        phrase |= _contains("name", "".join(terms))
+        by_name |= named
+        by_result |= resulted
+        source.append(When(this, then=Value(index)))
+    rank = Case(When(phrase, then=Value(0)), When(by_name, then=Value(1)), When(by_result, then=Value(2)),
+                default=Value(3), output_field=IntegerField())
+    order = ["rank"]
+    annotations = {"rank": rank}
+    if len(word_lists) > 1:
+        annotations["source"] = Case(*source, default=Value(len(word_lists)), output_field=IntegerField())
+        order.append("source")
+    return versions.filter(found).annotate(**annotations).order_by(*order, *CATALOGUE_ORDER)
 
 
 def _ranked(versions: QuerySet[ItemVersion], queries: list[str]) -> list[int]:
-    """The versions any query finds, best rank first; at equal rank the typed query's before a
-    rewriting's, then the catalogue's order."""
     if any(searchwords.PINYIN_WORD.match(term) for query in queries for term in terms_of(query)):
         searchwords.refresh_keys()
-    best: dict[int, tuple[int, int, int]] = {}
-    for index, query in enumerate(queries):
-        for position, (pk, rank) in enumerate(matching(versions, query).values_list("pk", "rank")):
-            key = (rank, index, position)
-            if pk not in best or key < best[pk]:
-                best[pk] = key
-    return sorted(best, key=best.__getitem__)
+    return list(matching(versions, *queries).values_list("pk", flat=True))
 
 
 @dataclass
