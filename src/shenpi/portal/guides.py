@@ -89,15 +89,17 @@ def _escaped(term: str) -> str:
 def _in_text(term: str) -> RawSQL:
     """The search text holds the term: LIKE over one expression, which pg_trgm can index.
 
-    Chinese has no letter case, so only a term with Latin letters is compared case-insensitively
-    (UPPER on both sides, which no index serves; such terms are rare: codes, abbreviations).
+    Chinese has no letter case, so only a term with Latin letters is compared case-insensitively:
+    ILIKE on PostgreSQL, which the trigram index serves as well (pinyin such as sgxk, codes,
+    abbreviations), and SQLite's LIKE, which ignores the case of ASCII letters anyway.
     A term the trigram index cannot serve (under three characters, or any term without the
     index) is looked for in each column instead: the same rows, since a term holds no blank,
     and a scan that does not build the joined text of every version first.
     """
-    if _LATIN.search(term):
-        sql, columns = f"UPPER({SEARCH_TEXT}) LIKE UPPER(%s) ESCAPE '\\'", 1
-    elif len(term) >= TRIGRAM and connection.vendor == "postgresql":
+    postgresql = connection.vendor == "postgresql"
+    if _LATIN.search(term) and postgresql:
+        sql, columns = f"{SEARCH_TEXT} ILIKE %s ESCAPE '\\'", 1
+    elif len(term) >= TRIGRAM and postgresql:
         sql, columns = f"{SEARCH_TEXT} LIKE %s ESCAPE '\\'", 1
     else:
         sql = "(" + " OR ".join(f"catalog_itemversion.{column} LIKE %s ESCAPE '\\'"
@@ -174,7 +176,7 @@ def matching(versions: QuerySet[ItemVersion], *queries: str) -> QuerySet[ItemVer
 
 def _ranked(versions: QuerySet[ItemVersion], queries: list[str]) -> list[int]:
     if any(searchwords.PINYIN_WORD.match(term) for query in queries for term in terms_of(query)):
-        searchwords.refresh_keys()
+        searchwords.ensure_keys()
     return list(matching(versions, *queries).values_list("pk", flat=True))
 
 

@@ -1,6 +1,6 @@
 """What people type, turned into what the catalogue says: synonyms, pinyin and near misses.
 
-- **Synonyms** (SearchSynonym, edited in the admin): a query holding 环评 is also searched as
+- **Synonyms** (SearchSynonym, edited in the admin, cached): a query holding 环评 is also searched as
   建设项目环境影响评价 … (the term replaced by each meaning), 社保卡 as 社会保障卡.
 - **Pinyin**: a word of Latin letters is also looked for in the pinyin of item names, as initials
   (sgxk) or spelled out (shigongxuke). The keys are made once per published version
@@ -18,7 +18,10 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache, reduce
 
-from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
+from django.core.cache import cache
+from django.db.models import Case, Count, F, Q, QuerySet, Value, When
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 
 from shenpi.catalog.models import ItemVersion
 
@@ -26,7 +29,6 @@ from .models import GuideSearchKey, SearchSynonym
 
 MAX_VARIANTS = 12  # the query itself and at most eleven rewritings of it
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
-_LATIN = re.compile(r"[A-Za-z]")
 PINYIN_WORD = re.compile(r"^[A-Za-z]{2,}$")
 # A near miss must share this much of the query's pieces (characters or sounds) with a name.
 NEAR_SHARE = 0.5
@@ -37,26 +39,43 @@ SOUND_WEIGHT = 0.9
 
 # -- synonyms -----------------------------------------------------------------------------------
 
-def variants(query: str) -> list[str]:
-    """The query, then the query with each dictionary term it holds replaced by each meaning.
+DICTIONARY_CACHE = "portal:search-synonyms"
+DICTIONARY_SECONDS = 60  # another server process sees an administrator's change within a minute
 
-    The dictionary is asked in the database for the terms the query contains (a scan of a small
-    table); longer terms first, so 社保卡 is replaced before 社保.
+
+def dictionary() -> list[tuple[str, list[str]]]:
+    """The enabled entries, longer terms first (社保卡 before 社保), from the cache when it has them.
+
+    A change in the admin clears the cache (signals below), so this process and any sharing the
+    cache see it at once; processes with their own cache see it when their copy expires.
     """
+    entries = cache.get(DICTIONARY_CACHE)
+    if entries is None:
+        rows = SearchSynonym.objects.filter(enabled=True).values_list("term", "meanings")
+        entries = sorted(((term, SearchSynonym(meanings=meanings).meaning_list()) for term, meanings in rows),
+                         key=lambda entry: (-len(entry[0]), entry[0]))
+        cache.set(DICTIONARY_CACHE, entries, DICTIONARY_SECONDS)
+    return entries
+
+
+@receiver([post_save, post_delete], sender=SearchSynonym)
+def _dictionary_changed(**kwargs) -> None:
+    cache.delete(DICTIONARY_CACHE)
+
+
+def variants(query: str) -> list[str]:
+    """The query, then the query with each dictionary term it holds replaced by each meaning."""
     query = query.strip()
     result = [query]
     if not query:
         return result
-    lookup = "q__icontains" if _LATIN.search(query) else "q__contains"
-    rows = (SearchSynonym.objects.filter(enabled=True)
-            .annotate(q=Value(query, output_field=CharField()))
-            .filter(**{lookup: F("term")})
-            .values_list("term", "meanings"))
-    for term, meanings in sorted(rows, key=lambda row: -len(row[0])):
+    folded = query.lower()
+    for term, meanings in dictionary():
+        if term.lower() not in folded:
+            continue
         pattern = re.compile(re.escape(term), re.IGNORECASE)
-        for meaning in SearchSynonym(meanings=meanings).meaning_list():
-            rewritten = pattern.sub(lambda _match, m=meaning: f" {m} ", query).strip()
-            rewritten = " ".join(rewritten.split())
+        for meaning in meanings:
+            rewritten = " ".join(pattern.sub(lambda _match, m=meaning: f" {m} ", query).split())
             if rewritten and rewritten not in result:
                 result.append(rewritten)
             if len(result) >= MAX_VARIANTS:
@@ -97,6 +116,13 @@ def refresh_keys() -> int:
     GuideSearchKey.objects.bulk_create([GuideSearchKey(version_id=pk, **key_of(name)) for pk, name in stale],
                                        ignore_conflicts=True)  # another request may be making them too
     return len(stale)
+
+
+def ensure_keys() -> None:
+    """Make the missing pinyin keys, if any: one count of published versions and their keys."""
+    counts = ItemVersion.objects.published().aggregate(versions=Count("pk"), keyed=Count("search_key"))
+    if counts["versions"] != counts["keyed"]:
+        refresh_keys()
 
 
 def pinyin_match(word: str) -> Q:
@@ -173,7 +199,7 @@ def nearest(versions: QuerySet[ItemVersion], queries: list[str]) -> list[int]:
     wanted = [w for w in (Wanted.of(q) for q in queries) if w.usable()]
     if not wanted:
         return []
-    refresh_keys()
+    ensure_keys()
     counts, condition = _near_enough(wanted)
     scored = []
     rows = versions.order_by().annotate(**counts).filter(condition).values_list("pk", "name", "search_key__syllables")
