@@ -30,6 +30,7 @@ from .models import GuideSearchKey, SearchSynonym
 MAX_VARIANTS = 12  # the query itself and at most eleven rewritings of it
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 PINYIN_WORD = re.compile(r"^[A-Za-z]{2,}$")
+PINYIN_LIMIT = 2000  # versions a pinyin word may name (xk: every 许可); more are not looked at
 # A near miss must share this much of the query's pieces (characters or sounds) with a name.
 NEAR_SHARE = 0.5
 NEAR_LIMIT = 20
@@ -125,10 +126,12 @@ def ensure_keys() -> None:
         refresh_keys()
 
 
-def pinyin_match(word: str) -> Q:
-    """The version's name, in pinyin, holds the word as initials or spelled out."""
+def spoken_as(word: str) -> list[int]:
+    """Ids of the versions whose names, in pinyin, hold the word as initials or spelled out
+    (published or not: the caller's query keeps the published ones)."""
     word = word.lower()
-    return Q(search_key__initials__contains=word) | Q(search_key__spelling__contains=word)
+    return list(GuideSearchKey.objects.filter(Q(initials__contains=word) | Q(spelling__contains=word))
+                .values_list("version_id", flat=True)[:PINYIN_LIMIT])
 
 
 # -- near misses ------------------------------------------------------------------------------------
