@@ -128,7 +128,10 @@ def _word_found(term: str, spoken: list[int]) -> Q:
     or the pinyin of its name (sgxk, shigongxuke: `spoken`, the ids of the versions so named)."""
     found = Q(_in_text(term))
     if _CODE.match(term):
-        found |= Q(item__code__iexact=term)
+        # Looked up on its own, like pinyin: an ORed join to the items would cost the text its index.
+        coded = list(ItemVersion.objects.filter(item__code__iexact=term).values_list("pk", flat=True))
+        if coded:
+            found |= Q(pk__in=coded)
     if spoken:
         found |= Q(pk__in=spoken)
     return found
