@@ -175,39 +175,58 @@ def _count(conditions: list[Q]):
     return reduce(operator.add, (Case(When(c, then=Value(1)), default=Value(0)) for c in conditions))
 
 
-def _near_enough(wanted: list[Wanted]) -> Q:
-    """Rows that may reach NEAR_SHARE for some query: the database counts the pieces a name holds
-    (a syllable pair is looked for as a substring, so it may count a little too many; the exact
-    score is taken afterwards on the few rows left)."""
-    condition = Q()
-    counts = {}
+def _at_least(counts: dict, name: str, conditions: list[Q], share: float) -> Q:
+    """Rows meeting at least `share` of the conditions, counted by the database as `name`."""
+    counts[name] = _count(conditions)
+    return Q(**{f"{name}__gte": math.ceil(share * len(conditions) - 1e-9)})
+
+
+def _by_characters(versions: QuerySet[ItemVersion], wanted: list[Wanted]) -> dict[int, str]:
+    """Published names holding enough of a query's two-character pieces: {id: name}."""
+    counts, condition = {}, Q()
     for index, want in enumerate(wanted):
         if want.pieces:
-            counts[f"near_c{index}"] = _count([Q(name__contains=p) for p in sorted(want.pieces)])
-            condition |= Q(**{f"near_c{index}__gte": math.ceil(NEAR_SHARE * len(want.pieces))})
+            condition |= _at_least(counts, f"near_c{index}", [Q(name__contains=p) for p in sorted(want.pieces)],
+                                   NEAR_SHARE)
+    if not counts:
+        return {}
+    return dict(versions.order_by().annotate(**counts).filter(condition).values_list("pk", "name"))
+
+
+def _by_sounds(wanted: list[Wanted]) -> list[int]:
+    """Versions whose names hold enough of a query's syllable pairs, read from the key table alone
+    (a pair is looked for as a substring, so it may count a little too many: the exact score follows)."""
+    counts, condition = {}, Q()
+    for index, want in enumerate(wanted):
         if want.sounds:
-            counts[f"near_s{index}"] = _count([Q(search_key__syllables__contains=f"{a} {b}")
-                                               for a, b in sorted(want.sounds)])
-            needed = math.ceil(NEAR_SHARE / SOUND_WEIGHT * len(want.sounds) - 1e-9)
-            condition |= Q(**{f"near_s{index}__gte": needed})
-    return counts, condition
+            condition |= _at_least(counts, f"near_s{index}",
+                                   [Q(syllables__contains=f"{a} {b}") for a, b in sorted(want.sounds)],
+                                   NEAR_SHARE / SOUND_WEIGHT)
+    if not counts:
+        return []
+    ensure_keys()
+    return list(GuideSearchKey.objects.annotate(**counts).filter(condition)
+                .values_list("version_id", flat=True)[:PINYIN_LIMIT])
 
 
 def nearest(versions: QuerySet[ItemVersion], queries: list[str]) -> list[int]:
     """Ids of the versions whose names come nearest any of the queries, best first.
 
-    The database keeps the names holding enough of a query's pieces (one scan of the published
-    versions, counting in SQL); their exact scores are taken here.
+    The database keeps the names holding enough of a query's pieces, in characters (one scan of
+    the published names) or in sounds (one scan of the pinyin keys); the few rows left are scored
+    exactly here.
     """
     wanted = [w for w in (Wanted.of(q) for q in queries) if w.usable()]
     if not wanted:
         return []
-    ensure_keys()
-    counts, condition = _near_enough(wanted)
+    names = _by_characters(versions, wanted)
+    heard = [pk for pk in _by_sounds(wanted) if pk not in names]
+    if heard:
+        names.update(versions.order_by().filter(pk__in=heard).values_list("pk", "name"))
+    sounds = dict(GuideSearchKey.objects.filter(version_id__in=list(names)).values_list("version_id", "syllables"))
     scored = []
-    rows = versions.order_by().annotate(**counts).filter(condition).values_list("pk", "name", "search_key__syllables")
-    for pk, name, sounds in rows:
-        name_sounds = tuple((sounds or "").split())
+    for pk, name in names.items():
+        name_sounds = tuple(sounds[pk].split()) if pk in sounds else syllables(name)
         best = max(w.score(name, name_sounds) for w in wanted)
         if best >= NEAR_SHARE:
             scored.append((-best, len(name), pk))
