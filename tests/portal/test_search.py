@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from shenpi.catalog.models import ItemVersion
 from shenpi.portal import guides, searchwords
 from shenpi.portal.models import GuideSearchKey, SearchSynonym
+from tests import factories as f
 
 from .test_guides import get, names
 
@@ -60,6 +61,7 @@ def test_a_dictionary_entry_needs_a_meaning_other_than_itself():
 
 def test_pinyin_initials_and_spelling_find_names_and_keys_are_made_once(portal, synonyms):
     GuideSearchKey.objects.all().delete()
+    searchwords.forget_keys()
     assert found("sgxk") == ["建筑工程施工许可证核发"]
     assert found("SGXK") == ["建筑工程施工许可证核发"]
     assert found("shigongxuke") == ["建筑工程施工许可证核发"]
@@ -69,6 +71,9 @@ def test_pinyin_initials_and_spelling_find_names_and_keys_are_made_once(portal, 
     key = GuideSearchKey.objects.get(version=portal.licence.current_version())
     assert key.initials == "jzgcsgxkzhf" and key.syllables.startswith("jian zhu gong cheng shi gong")
     assert searchwords.refresh_keys() == 0  # nothing left to make
+    # A version published later gets its key from the next search.
+    f.item(portal.dept, name="城镇燃气经营许可")
+    assert found("rqjy") == ["城镇燃气经营许可"]
     # Drafts and retired versions are not found by pinyin either.
     assert found("cgdsgxksx") == []
 
