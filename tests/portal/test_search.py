@@ -111,3 +111,15 @@ def test_filters_hold_for_rewritten_and_pinyin_queries(portal, synonyms):
     assert found("jzyqyzzbg", theme="person") == []
     assert found("jmsfz", theme="organisation") == []
     assert found("施工证", department=portal.police) == []
+
+
+def test_administrators_edit_the_dictionary_in_the_admin(admin_client, synonyms):
+    listing = admin_client.get("/admin/portal/searchsynonym/")
+    assert listing.status_code == 200 and "施工证" in listing.content.decode()
+    added = admin_client.post("/admin/portal/searchsynonym/add/", {
+        "term": "社保", "meanings": "社会保障\n社会保险", "enabled": "on", "note": "群众常用简称"})
+    assert added.status_code == 302
+    assert SearchSynonym.objects.get(term="社保").meaning_list() == ["社会保障", "社会保险"]
+    assert searchwords.variants("社保卡") == ["社保卡", "社会保障 卡", "社会保险 卡"]
+    refused = admin_client.post("/admin/portal/searchsynonym/add/", {"term": "环评", "meanings": "环评"})
+    assert refused.status_code == 200 and "对应的词不能与输入的词相同。" in refused.content.decode()
