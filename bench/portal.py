@@ -33,6 +33,9 @@ SEARCHES = (
     ("建筑 变更", "two words"),
     ("施工许可证办理", "no exact match: nearest names"),
     ("火星签证", "nothing at all"),
+    ("施工证", "synonym dictionary: 施工许可"),
+    ("sgxk", "pinyin initials"),
+    ("建筑工程施工许可证合发", "homophone typo: nearest names"),
 )
 FIELDS = ("建筑工程", "食品经营", "道路运输", "药品零售", "医疗机构", "排水", "城市道路占用", "户外广告",
           "娱乐场所", "特种设备", "危险化学品", "林木采伐", "取水", "民办学校", "养老机构", "出版物零售", "人防工程",

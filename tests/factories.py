@@ -72,7 +72,10 @@ def all_materials(it: Item) -> dict[int, dict]:
     return {m.pk: {"received": True} for m in it.current_version().materials.all()}
 
 
-def receive(clerk: User, it: Item, *, materials=None, kind=ApplicantKind.PERSON, **kw):
+def receive(clerk: User, it: Item, *, materials=None, kind=None, **kw):
+    if kind is None:  # someone the item's 服务对象 admits: a person unless only organisations may apply
+        audience = (it.current_version() or it.versions.order_by("-number").first()).audience
+        kind = ApplicantKind.ORGANISATION if audience == ItemVersion.Audience.ORGANISATION else ApplicantKind.PERSON
     applicant = services.ApplicantInput(
         kind=kind, name=kw.pop("name", "张三" if kind == ApplicantKind.PERSON else "示范建设有限公司"),
         id_number=kw.pop("id_number", PERSON_ID if kind == ApplicantKind.PERSON else ORG_USCC),

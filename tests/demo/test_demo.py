@@ -480,3 +480,23 @@ def test_the_readme_accounts_each_hold_open_work_and_the_bureau_has_stand_ins_an
         "principal", "stand_in")}
     assert ("zhujian_reviewer", "reviewer") in pairs
     assert Absence.objects.filter(user__username="zhujian_reviewer", starts_on__lte=today, ends_on__gte=today).exists()
+
+
+def test_every_items_application_form_can_be_downloaded_as_a_workbook_with_its_fields(demo):
+    from openpyxl import load_workbook
+
+    from shenpi.demo.applicationforms import FIELDS
+
+    forms = list(MaterialSpec.objects.filter(ItemVersion.published_through("version__"),
+                                             version__item__code__startswith="SF-").exclude(template="")
+                 .select_related("version"))
+    versions = ItemVersion.objects.published().filter(item__code__startswith="SF-")
+    assert {f.version_id for f in forms} == set(versions.values_list("pk", flat=True))
+    for spec in forms:
+        assert spec.name.endswith("表") or spec.name.endswith("声明书")
+        assert spec.template.name.endswith(".xlsx")
+    presale = next(f for f in forms if f.version.name == "商品房预售许可")
+    with presale.template.open("rb") as handle:
+        sheet = load_workbook(io.BytesIO(handle.read())).active
+    found = {cell for row in sheet.iter_rows(values_only=True) for cell in row if cell}
+    assert set(FIELDS["商品房预售许可"]) <= found and "统一社会信用代码" in found

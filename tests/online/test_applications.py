@@ -49,9 +49,31 @@ def test_a_draft_takes_the_applicant_and_item_facts(world):
 
 def test_items_for_one_audience_refuse_the_other(world):
     ItemVersion.objects.filter(item=world.item).update(audience=ItemVersion.Audience.PERSON)
-    with pytest.raises(InvalidInput, match="仅面向个人办理"):
+    with pytest.raises(InvalidInput, match="仅限个人申请，法人和其他组织不能申请。请使用个人账号申报"):
         services.start(world.organisation, world.item)
     assert services.start(world.applicant, world.item).status == Status.DRAFT
+
+
+def test_company_only_items_are_not_offered_to_individuals_and_refused_to_them(world):
+    ItemVersion.objects.filter(item=world.item).update(audience=ItemVersion.Audience.ORGANISATION)
+    both = f.item(world.dept, name="房屋建筑工程竣工验收备案")
+    assert set(services.applyable_items(applicant=world.applicant).values_list("pk", flat=True)) == {both.pk}
+    assert set(services.applyable_items(applicant=world.organisation).values_list("pk", flat=True)) == {
+        world.item.pk, both.pk}
+    with pytest.raises(InvalidInput) as refused:
+        services.start(world.applicant, world.item)
+    assert refused.value.fields["item"] == [
+        "“建筑工程施工许可证核发”仅限法人和其他组织申请，个人不能申请。请使用法人账号申报。"]
+    assert not OnlineApplication.objects.filter(applicant=world.applicant).exists()
+
+
+def test_a_draft_whose_item_became_company_only_is_not_submitted_by_an_individual(world):
+    app = filled(world)
+    ItemVersion.objects.filter(item=world.item).update(audience=ItemVersion.Audience.ORGANISATION)
+    with pytest.raises(InvalidInput, match="仅限法人和其他组织申请"):
+        services.submit(world.applicant, app)
+    app.refresh_from_db()
+    assert app.status == Status.DRAFT
 
 
 def test_a_draft_is_saved_as_typed_and_checked_on_submission(world):

@@ -43,7 +43,7 @@ class Portal:
     police: Department
     people: dict[str, User]
     police_people: dict[str, User]
-    licence: Item  # 建筑工程施工许可证核发, for organisations, with a template and a fee
+    licence: Item  # 建筑工程施工许可证核发, for both (a person builds a house too), with a template and a fee
     idcard: Item  # 居民身份证换领, for persons
     both: Item  # 房屋建筑工程竣工验收备案, for both
     draft: Item
@@ -76,7 +76,7 @@ def portal(db) -> Portal:
     police_people = f.staff(police)
 
     licence = f.item(dept, promised=10, statutory=20)
-    version = _set(licence, audience=ItemVersion.Audience.ORGANISATION,
+    version = _set(licence, audience=ItemVersion.Audience.BOTH,
                    conditions="已经办理该建筑工程用地批准手续；已经确定建筑施工企业。",
                    legal_basis="《中华人民共和国建筑法》第七条、第八条", free_of_charge=False,
                    fee_basis="《建设工程施工许可收费标准》（示例）", where="市民中心二楼A区住建局窗口",

@@ -71,7 +71,7 @@ def test_searching_a_guide_and_opening_the_item(live_server, page, portal):
     with page.expect_navigation():
         page.click("a.theme-person")
     expect(page.locator(".guide-name", has_text="居民身份证换领")).to_be_visible()
-    expect(page.locator(".guide-name", has_text="建筑工程施工许可证核发")).to_have_count(0)
+    expect(page.locator(".guide-name", has_text="城东区建筑业企业资质变更")).to_have_count(0)
 
 
 def test_querying_progress_from_a_notices_qr_code(live_server, page, portal):

@@ -217,3 +217,25 @@ def test_without_a_decision_nothing_is_created(org):
     response = org.client("clerk").post("/workbench/accept/", application(org.item))
     assert response.status_code == 400 and "请选择办理结果" in html(response)
     assert not Case.objects.exists()
+
+
+def test_an_individual_is_refused_for_a_company_only_item_with_a_clear_message_and_nothing_is_registered(org):
+    from shenpi.catalog.models import ItemVersion
+
+    ItemVersion.objects.filter(item=org.item).update(audience=ItemVersion.Audience.ORGANISATION,
+                                                      name="商品房预售许可")
+    client = org.client("clerk")
+    form = html(client.get(f"/workbench/accept/?item={org.item.code}"))
+    assert "仅限法人和其他组织" in form
+    assert 'value="organisation" required id="id_applicant_kind_1" checked' in form
+    response = client.post("/workbench/accept/", application(org.item, decision="accept"))
+    body = html(response)
+    assert response.status_code == 400
+    assert "“商品房预售许可”仅限法人和其他组织申请，个人不能申请。" in body
+    assert "本次未登记任何办件" in body
+    assert not Case.objects.filter(item=org.item).exists()
+    taken = client.post("/workbench/accept/", application(
+        org.item, decision="accept", applicant_kind="organisation", applicant_name="示范置业有限公司",
+        id_number=f.ORG_USCC))
+    assert taken.status_code == 302
+    assert Case.objects.get(item=org.item).applicant_kind == "organisation"

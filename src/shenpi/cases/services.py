@@ -183,6 +183,9 @@ def receive(*, actor: User, item: Item, applicant: ApplicantInput, materials: di
         raise InvalidInput("申报渠道不正确。", {"channel": ["申报渠道不正确。"]})
     version = _published_version(item)
     number, note = _validated_applicant(applicant)
+    refusal = version.audience_refusal(applicant.kind)
+    if refusal:  # 服务对象: the same rule the portal applies to accounts
+        raise InvalidInput(refusal, {"applicant_kind": [refusal]})
     materials = materials or {}
     specs = materials_of(version)
     known = {spec.pk for spec in specs}

@@ -192,6 +192,24 @@ class ItemVersion(models.Model):
         return self.promised_limit == 0
 
     @property
+    def applies_online(self) -> bool:
+        """Takes online applications (网办深度三级及以上)."""
+        return self.online_depth >= self.OnlineDepth.APPLY
+
+    @classmethod
+    def audiences_for(cls, applicant_kind: str) -> tuple[str, ...]:
+        """The audiences an applicant of this kind ("person" or "organisation") may apply under."""
+        return (applicant_kind, cls.Audience.BOTH)
+
+    def audience_refusal(self, applicant_kind: str) -> str:
+        """Why an applicant of this kind may not apply for this item (服务对象), or "" when they may."""
+        if self.audience == self.Audience.PERSON and applicant_kind != self.Audience.PERSON:
+            return f"“{self.name}”仅限个人申请，法人和其他组织不能申请。"
+        if self.audience == self.Audience.ORGANISATION and applicant_kind != self.Audience.ORGANISATION:
+            return f"“{self.name}”仅限法人和其他组织申请，个人不能申请。"
+        return ""
+
+    @property
     def extension_bound(self) -> int:
         """The most working days the law lets the head of the organ add (art. 42)."""
         return JOINT_EXTENSION if self.joint_handling else LICENCE_EXTENSION

@@ -386,6 +386,8 @@ class MaterialEntry:
     copies: int = 1
     deferrable: bool = False
     note: str = ""
+    # A form template to download (申请表): (file name, content), stored with the material.
+    template: tuple[str, bytes] | None = None
 
 
 @dataclass(frozen=True)
@@ -449,10 +451,13 @@ def build_item(code: str, department: Department, *, version: dict, materials=()
     item.full_clean()
     item.save()
     draft = add_draft(ItemVersion(item=item, **version), actor)
-    MaterialSpec.objects.bulk_create(
-        MaterialSpec(version=draft, seq=seq, name=m.name, required=m.required, form=m.form, copies=m.copies,
-                     deferrable=m.deferrable, note=m.note)
-        for seq, m in enumerate(materials, start=1))
+    specs = [MaterialSpec(version=draft, seq=seq, name=m.name, required=m.required, form=m.form, copies=m.copies,
+                          deferrable=m.deferrable, note=m.note)
+             for seq, m in enumerate(materials, start=1)]
+    for spec, entry in zip(specs, materials, strict=True):
+        if entry.template is not None:
+            spec.template.save(entry.template[0], ContentFile(entry.template[1]), save=False)
+    MaterialSpec.objects.bulk_create(specs)
     FeeStandard.objects.bulk_create(
         FeeStandard(version=draft, name=f.name, standard=f.standard, basis=f.basis, amount=f.amount) for f in fees)
     FlowStep.objects.bulk_create(

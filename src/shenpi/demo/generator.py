@@ -39,7 +39,7 @@ from shenpi.supervision.models import Alert, Level
 from shenpi.supervision.scan import scan as supervision_scan
 from shenpi.workdays.services import get_calendar
 
-from . import people, portal
+from . import applicationforms, people, portal
 from .catalogue import (
     ALL_ITEMS,
     CENTRE_ADDRESS,
@@ -208,15 +208,27 @@ def _version_fields(data: ItemData, department: Department) -> dict:
     }
 
 
+def _materials(data: ItemData, code: str, department: Department, built: bool) -> list[catalog.MaterialEntry]:
+    """The item's materials; its application form comes with a workbook to download (申请表).
+
+    An item built before keeps its own: the workbook is only made for an item being created."""
+    form = None if built else applicationforms.form_material(data)
+    entries = []
+    for index, m in enumerate(data.materials):
+        template = applicationforms.workbook(data, code, department.name) if index == form else None
+        entries.append(catalog.MaterialEntry(m.name, m.required, m.form, m.copies, m.deferrable, m.note, template))
+    return entries
+
+
 def _build_items(result: Result, departments: dict[str, Department], actor: User | None) -> list[Item]:
     codes = item_codes()
+    built = set(Item.objects.filter(code__in=codes.values()).values_list("code", flat=True))
     items = []
     for index, data in enumerate(ALL_ITEMS):
         department = departments[data.dept]
         item, created = catalog.build_item(
             codes[index], department, version=_version_fields(data, department),
-            materials=[catalog.MaterialEntry(m.name, m.required, m.form, m.copies, m.deferrable, m.note)
-                       for m in data.materials],
+            materials=_materials(data, codes[index], department, codes[index] in built),
             fees=[catalog.FeeEntry(f.name, f.standard, f.basis, f.amount) for f in data.fees],
             steps=_steps(data, departments), procedures=dict(data.procedures), actor=actor)
         result.created["items"] += created

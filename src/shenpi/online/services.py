@@ -25,7 +25,7 @@ from shenpi.applicants.models import Applicant
 from shenpi.cases import files
 from shenpi.cases import services as case_services
 from shenpi.cases.lifecycle import CORRECTION_NOTICE_DAYS
-from shenpi.cases.models import ApplicantKind, Case, Channel, ClockStop, State
+from shenpi.cases.models import Case, Channel, ClockStop, State
 from shenpi.catalog.models import Item, ItemVersion, MaterialSpec
 from shenpi.errors import Forbidden, InvalidInput, TransitionRefused
 from shenpi.notifications.services import notify
@@ -54,8 +54,9 @@ def new_number(moment) -> str:
 
 # -- what can be applied for online ----------------------------------------------------------------
 
-def applyable_items(search: str = "") -> QuerySet[Item]:
-    """Items whose published version takes online applications (网办深度三级及以上)."""
+def applyable_items(search: str = "", applicant: Applicant | None = None) -> QuerySet[Item]:
+    """Items whose published version takes online applications (网办深度三级及以上); for a signed-in
+    applicant only those their kind may apply for (an individual is not offered 商品房预售许可)."""
     published = ItemVersion.objects.current_of(OuterRef("pk"))
     items = Item.objects.annotate(
         current_name=Subquery(published.values("name")[:1]),
@@ -63,6 +64,8 @@ def applyable_items(search: str = "") -> QuerySet[Item]:
         current_limit=Subquery(published.values("promised_limit")[:1]),
         current_audience=Subquery(published.values("audience")[:1]),
     ).filter(current_depth__gte=APPLY_DEPTH)
+    if applicant is not None:
+        items = items.filter(current_audience__in=ItemVersion.audiences_for(applicant.kind))
     search = (search or "").strip()
     if search:
         items = items.filter(Q(current_name__icontains=search) | Q(code__icontains=search))
@@ -77,13 +80,13 @@ def _open_version(item: Item) -> ItemVersion:
     return version
 
 
-def _audience_refusal(version: ItemVersion, applicant: Applicant) -> str | None:
-    audience = ItemVersion.Audience
-    if version.audience == audience.PERSON and applicant.kind != ApplicantKind.PERSON:
-        return "该事项仅面向个人办理，请使用个人账号申报。"
-    if version.audience == audience.ORGANISATION and applicant.kind != ApplicantKind.ORGANISATION:
-        return "该事项仅面向法人和其他组织办理，请使用法人账号申报。"
-    return None
+def audience_refusal(version: ItemVersion, applicant: Applicant) -> str:
+    """The item's 服务对象 against the account's kind: why this account may not apply, or ""."""
+    refusal = version.audience_refusal(applicant.kind)
+    if not refusal:
+        return ""
+    account = "个人" if version.audience == ItemVersion.Audience.PERSON else "法人"
+    return f"{refusal}请使用{account}账号申报。"
 
 
 # -- the applicant's side --------------------------------------------------------------------------
@@ -107,7 +110,7 @@ def start(applicant: Applicant, item: Item, ip: str | None = None) -> OnlineAppl
     if not applicant.verified:
         raise Forbidden("请先完成手机号码验证。")
     version = _open_version(item)
-    refusal = _audience_refusal(version, applicant)
+    refusal = audience_refusal(version, applicant)
     if refusal:
         raise InvalidInput(refusal, {"item": [refusal]})
     now = clock.now()
@@ -277,6 +280,9 @@ def submit(applicant: Applicant, app: OnlineApplication | int, ip: str | None = 
     current = app.item.current_version()
     if current is None or current.pk != app.version_id or current.online_depth < APPLY_DEPTH:
         raise TransitionRefused("该事项的办事指南已更新或已停止网上申报，请按最新办事指南重新申报。")
+    refusal = audience_refusal(current, applicant)
+    if refusal:
+        raise InvalidInput(refusal, {"item": [refusal]})
     errors: dict[str, list[str]] = {}
     if not app.title.strip():
         errors["title"] = ["请填写申请事项/项目名称。"]

@@ -37,17 +37,19 @@ def _limits() -> dict:
 
 def items(request):
     search = request.GET.get("q", "").strip()
-    page = Paginator(services.applyable_items(search), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "online/items.html", {"page": page, "q": search,
-                                                 "applicant": current_applicant(request)})
+    applicant = current_applicant(request)
+    page = Paginator(services.applyable_items(search, applicant), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "online/items.html", {"page": page, "q": search, "applicant": applicant})
 
 
 def item(request, code):
     chosen = get_object_or_404(services.applyable_items(), code=code)
     version = chosen.current_version()
+    applicant = current_applicant(request)
     return render(request, "online/item.html", {
         "item": chosen, "version": version, "specs": list(version.materials.all()),
-        "applicant": current_applicant(request), "limits": _limits(),
+        "applicant": applicant, "limits": _limits(),
+        "refusal": services.audience_refusal(version, applicant) if applicant else "",
     })
 
 

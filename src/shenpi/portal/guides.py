@@ -4,7 +4,9 @@ Only published versions are public; an item whose versions are all drafts or ret
 Search is a case-insensitive substring match over the published versions' texts: Chinese needs no
 word splitting for it (施工许可 is inside 建筑工程施工许可证核发), and a few thousand items are
 scanned in a few milliseconds on SQLite and PostgreSQL alike (docs/portal.md has the figures).
-When nothing contains the words, items sharing most of their two-character pieces are offered.
+The query is also searched as the synonym dictionary rewrites it (环评 → 环境影响评价), a word of
+Latin letters also in the names' pinyin (sgxk), and when nothing holds the words the nearest names
+are offered, near in characters or in sound (shenpi.portal.searchwords).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from shenpi.catalog.hours import WindowHours, window_hours
 from shenpi.catalog.models import Department, FlowStep, Item, ItemProcedure, ItemVersion, MaterialSpec, Window
 from shenpi.workdays.services import get_calendar
 
+from . import searchwords
+
 Audience = ItemVersion.Audience
 
 # 个人办事 / 法人办事: an item for both kinds of applicant belongs to both themes.
@@ -34,7 +38,6 @@ MAX_TERMS = 5
 MAX_TERM_LENGTH = 50
 # Words split on blanks and on ASCII and full-width punctuation.
 _SPLIT = re.compile(r"[\s,，。.、;；:：!！?？'\"“”‘’()（）《》<>【】\[\]/\\|+]+")
-_CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]")
 _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 # What the search looks in, as one expression; migration 0001 indexes exactly this on PostgreSQL.
@@ -42,9 +45,6 @@ SEARCH_TEXT = ("(catalog_itemversion.name || ' ' || catalog_itemversion.result_n
                "catalog_itemversion.conditions || ' ' || catalog_itemversion.legal_basis)")
 SEARCH_COLUMNS = ("name", "result_name", "conditions", "legal_basis")
 TRIGRAM = 3  # characters a LIKE pattern needs before pg_trgm can look it up
-# Share of a query's two-character pieces an item name must hold to be offered as similar.
-SIMILAR_SHARE = 0.5
-SIMILAR_LIMIT = 20
 CATALOGUE_ORDER = ("item__department__sort", "item__department__code", "item__code")
 
 
@@ -93,15 +93,17 @@ def _escaped(term: str) -> str:
 def _in_text(term: str) -> RawSQL:
     """The search text holds the term: LIKE over one expression, which pg_trgm can index.
 
-    Chinese has no letter case, so only a term with Latin letters is compared case-insensitively
-    (UPPER on both sides, which no index serves; such terms are rare: codes, abbreviations).
+    Chinese has no letter case, so only a term with Latin letters is compared case-insensitively:
+    ILIKE on PostgreSQL, which the trigram index serves as well (pinyin such as sgxk, codes,
+    abbreviations), and SQLite's LIKE, which ignores the case of ASCII letters anyway.
     A term the trigram index cannot serve (under three characters, or any term without the
     index) is looked for in each column instead: the same rows, since a term holds no blank,
     and a scan that does not build the joined text of every version first.
     """
-    if _LATIN.search(term):
-        sql, columns = f"UPPER({SEARCH_TEXT}) LIKE UPPER(%s) ESCAPE '\\'", 1
-    elif len(term) >= TRIGRAM and connection.vendor == "postgresql":
+    postgresql = connection.vendor == "postgresql"
+    if _LATIN.search(term) and postgresql:
+        sql, columns = f"{SEARCH_TEXT} ILIKE %s ESCAPE '\\'", 1
+    elif len(term) >= TRIGRAM and postgresql:
         sql, columns = f"{SEARCH_TEXT} LIKE %s ESCAPE '\\'", 1
     else:
         sql = "(" + " OR ".join(f"catalog_itemversion.{column} LIKE %s ESCAPE '\\'"
@@ -125,65 +127,86 @@ def _all_in(field_name: str, terms: list[str]) -> Q:
     return condition
 
 
-def matching(versions: QuerySet[ItemVersion], query: str) -> QuerySet[ItemVersion]:
-    """Versions holding every word somewhere; those with the words in their name come first."""
-    terms = terms_of(query)
-    if not terms:
-        return versions
-    for term in terms:
-        if _CODE.match(term):
-            versions = versions.filter(_in_text(term)) | versions.filter(item__code__iexact=term)
-        else:
-            versions = versions.filter(_in_text(term))
-    rank = Case(
-        When(_contains("name", "".join(terms)), then=Value(0)),
-        When(_all_in("name", terms), then=Value(1)),
-        When(_all_in("result_name", terms), then=Value(2)),
-        default=Value(3), output_field=IntegerField())
-    return versions.annotate(rank=rank).order_by("rank", *CATALOGUE_ORDER)
+def _word_found(term: str, spoken: list[int]) -> Q:
+    """The version holds the word in its texts; a word of Latin letters may also be the item's code
+    or the pinyin of its name (sgxk, shigongxuke: `spoken`, the ids of the versions so named)."""
+    found = Q(_in_text(term))
+    if _CODE.match(term):
+        # Looked up on its own, like pinyin: an ORed join to the items would cost the text its index.
+        coded = list(ItemVersion.objects.filter(item__code__iexact=term).values_list("pk", flat=True))
+        if coded:
+            found |= Q(pk__in=coded)
+    if spoken:
+        found |= Q(pk__in=spoken)
+    return found
 
 
-def bigrams(text: str) -> set[str]:
-    """The two-character pieces of the Chinese runs of a text: 施工许可 → 施工, 工许, 许可."""
-    pieces = set()
-    for run in re.findall(r"[\u3400-\u9fff]+", text):
-        pieces.update(run[i:i + 2] for i in range(len(run) - 1))
-    return pieces
+def _name_holds(term: str, spoken: list[int]) -> Q:
+    held = _contains("name", term)
+    if spoken:
+        held |= Q(pk__in=spoken)  # the name in pinyin counts as the name
+    return held
 
 
-def similar(versions: QuerySet[ItemVersion], query: str) -> list[int]:
-    """Ids of items whose names share most two-character pieces with the query (施工许可证办理 → 施工许可证核发).
+def matching(versions: QuerySet[ItemVersion], *queries: str) -> QuerySet[ItemVersion]:
+    """Versions holding every word of any of the queries somewhere, in one scan, best first.
 
-    The database narrows to names holding any piece; the share is counted here on those few names.
+    The rank is the best any query gives: its whole phrase in the name (0), all its words in the name
+    (1), in the result (2), elsewhere (3); at equal rank the first query that matches decides (the
+    typed query before the dictionary's rewritings), then the catalogue's order.
     """
-    wanted = bigrams(query)
-    if len(wanted) < 2:
-        return []
-    any_piece = Q()
-    for piece in wanted:
-        any_piece |= Q(name__contains=piece)
-    scored = []
-    for pk, name in versions.filter(any_piece).values_list("pk", "name"):
-        share = len(wanted & bigrams(name)) / len(wanted)
-        if share >= SIMILAR_SHARE:
-            scored.append((-share, len(name), pk))
-    return [pk for _, _, pk in sorted(scored)[:SIMILAR_LIMIT]]
+    word_lists = [terms for terms in (terms_of(query) for query in queries) if terms]
+    if not word_lists:
+        return versions
+    found, phrase, by_name, by_result, source = Q(), Q(), Q(), Q(), []
+    for index, terms in enumerate(word_lists):
+        this = Q()
+        named, resulted = Q(), Q()
+        for term in terms:
+            # Pinyin is looked up first, in its own small table: a join ORed into the text match
+            # would keep PostgreSQL from answering the text from the trigram index.
+            spoken = searchwords.spoken_as(term) if searchwords.PINYIN_WORD.match(term) else []
+            this &= _word_found(term, spoken)
+            named &= _name_holds(term, spoken)
+            resulted &= _contains("result_name", term)
+        found |= this
+        phrase |= _contains("name", "".join(terms))
+        by_name |= named
+        by_result |= resulted
+        source.append(When(this, then=Value(index)))
+    rank = Case(When(phrase, then=Value(0)), When(by_name, then=Value(1)), When(by_result, then=Value(2)),
+                default=Value(3), output_field=IntegerField())
+    order = ["rank"]
+    annotations = {"rank": rank}
+    if len(word_lists) > 1:
+        annotations["source"] = Case(*source, default=Value(len(word_lists)), output_field=IntegerField())
+        order.append("source")
+    return versions.filter(found).annotate(**annotations).order_by(*order, *CATALOGUE_ORDER)
+
+
+def _ranked(versions: QuerySet[ItemVersion], queries: list[str]) -> list[int]:
+    if any(searchwords.PINYIN_WORD.match(term) for query in queries for term in terms_of(query)):
+        searchwords.ensure_keys()
+    return list(matching(versions, *queries).values_list("pk", flat=True))
 
 
 @dataclass
 class SearchResult:
     ids: list[int]  # every match, best first: one scan gives the count and any page
     similar: bool = False  # nothing contained the words: these are the nearest names
+    rewritten: list[str] = field(default_factory=list)  # what the synonym dictionary also searched for
 
 
 def search(filters: Filters) -> SearchResult:
     versions = filters.apply(published())
-    if filters.query:
-        versions = matching(versions, filters.query)
-    ids = list(versions.values_list("pk", flat=True))
-    if ids or not filters.query or not _CJK.search(filters.query):
-        return SearchResult(ids)
-    return SearchResult(similar(filters.apply(published()), filters.query), similar=True)
+    if not filters.query:
+        return SearchResult(list(versions.values_list("pk", flat=True)))
+    queries = searchwords.variants(filters.query)
+    ids = _ranked(versions, queries)
+    if ids:
+        return SearchResult(ids, rewritten=queries[1:])
+    near = searchwords.nearest(filters.apply(published()), queries)
+    return SearchResult(near, similar=bool(near), rewritten=queries[1:])
 
 
 @dataclass

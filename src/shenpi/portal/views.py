@@ -87,6 +87,7 @@ def guide(request):
     facets = guides.facets(filters)
     return render(request, "portal/guide.html", {
         "filters": filters, "page": page, "versions": guides.load(page.object_list), "similar": found.similar,
+        "rewritten": found.rewritten[:3],
         "themes": facets.themes, "types": facets.types,
         "department_links": _department_links(request, filters, facets.departments),
         "theme_label": guides.THEMES[filters.theme][0] if filters.theme else "",
@@ -101,6 +102,7 @@ def guide_item(request, code):
     return render(request, "portal/guide_item.html", {
         "version": version, "item": version.item, "department": version.item.department,
         "stages": guides.stages(version), "windows": guides.windows_with_hours(version.item.department),
+        "forms": [m for m in version.materials.all() if m.template],
     })
 
 

@@ -161,8 +161,13 @@ def accept(request):
     version = item.current_version()
     specs = list(version.materials.all())
     if request.method != "POST":
-        return _render_accept(request, item, version, AcceptanceForm(), material_rows(specs))
+        return _render_accept(request, item, version, AcceptanceForm(initial=_kind_for(version)), material_rows(specs))
     return _accept_submitted(request, item, version, specs)
+
+
+def _kind_for(version) -> dict:
+    """An item for one kind of applicant (服务对象) starts the form on that kind."""
+    return {} if version.audience == version.Audience.BOTH else {"applicant_kind": version.audience}
 
 
 def _render_accept(request, item, version, form, rows, *, missing_rows=None, errors=(), status=200):
