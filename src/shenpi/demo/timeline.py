@@ -320,10 +320,16 @@ class Planner:
         at = office.days_later(accepted, rng.randint(1, days) if roll < 0.8 else rng.randint(days + 1, days + 6), rng)
         if ended is not None and ended.at <= at:
             return
+        taken = {e.at for e in events}
+        while at in taken:
+            at += dt.timedelta(minutes=1)
         events.append(Event(at, "receive_deferred"))
         if completion is not None and refuse and completion.at <= at:
-            events[events.index(completion)] = Event(office.minutes_later(at, rng, 10, 90), completion.action,
-                                                     completion.params)
+            moved = office.minutes_later(at, rng, 10, 90)
+            while moved in taken:
+                moved += dt.timedelta(minutes=1)
+            events[events.index(completion)] = Event(moved, completion.action, completion.params)
+        events.sort(key=lambda e: e.at)
 
     def _budget(self, promised: int) -> float:
         """Working days the case will take: most finish early, some on the last day, a few late."""
