@@ -154,3 +154,34 @@ def test_an_item_that_allows_completion_flags_it_and_the_material_may_still_come
     material = case.materials.get(deferred=True)
     case = services.perform(case, "receive_deferred", actor=people["clerk"], params={"materials": [material.pk]})
     assert case.state == State.COMPLETED and case.materials.get(pk=material.pk).received
+
+
+def test_a_reprinted_acceptance_notice_says_what_it_said_when_issued(org):
+    _, people, it = org
+    clock.set_now(at(2026, 11, 2))
+    case = services.perform(deferred_case(people, it), "accept", actor=people["clerk"], params={"commitment": True})
+    notice = case.notices.get(kind=Notice.Kind.ACCEPTANCE)
+    before = notice_data(notice).details
+    material = case.materials.get(deferred=True)
+    clock.set_now(at(2026, 11, 3))
+    services.perform(case, "receive_deferred", actor=people["clerk"], params={"materials": [material.pk]})
+    after = notice_data(Notice.objects.get(pk=notice.pk)).details
+    assert after == before
+    assert material.name not in [m["name"] for m in after["materials"]]
+
+
+def test_the_item_rule_is_checked_and_kept_by_a_new_version(org):
+    from django.core.exceptions import ValidationError
+
+    from shenpi.catalog import services as catalog
+
+    _, people, it = org
+    version = it.current_version()
+    version.deferral_days = 0
+    with pytest.raises(ValidationError) as invalid:
+        version.full_clean()
+    assert "deferral_days" in invalid.value.message_dict
+    version.deferral_days, version.deferral_rule = 7, DeferralRule.FLAG
+    version.save()
+    draft = catalog.new_version(version, people["admin"])
+    assert (draft.deferral_days, draft.deferral_rule) == (7, DeferralRule.FLAG)
