@@ -400,6 +400,7 @@ class LifecycleMachine(RuleBasedStateMachine):
                       .values_list("case_id", flat=True))
         return [m for m in self.models if m.pk in pending]
 
+
     def attempt(self, data, states, actions: list[str], model: Model | None = None) -> None:
         states = (states,) if isinstance(states, str) else states
         candidates = self.in_states(*states)
@@ -817,7 +818,7 @@ class LifecycleMachine(RuleBasedStateMachine):
 # runs and can take minutes; the printed steps of a failing run are short enough to read as they are.
 EXPLORE = int(os.environ.get("SHENPI_EXPLORE") or 0)
 FIXED_SEED = 1
-STEPS = settings(max_examples=EXPLORE or 30, stateful_step_count=50, deadline=None, database=None,
+STEPS = settings(max_examples=EXPLORE or 40, stateful_step_count=50, deadline=None, database=None,
                  phases=[Phase.explicit, Phase.generate],
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
