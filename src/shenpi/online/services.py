@@ -296,6 +296,9 @@ def submit(applicant: Applicant, app: OnlineApplication | int, ip: str | None = 
     if missing:
         errors.setdefault("materials", []).append(f"请上传以下必需材料：{'、'.join(missing)}。")
     deferred = deferring(app)
+    earlier = app.data.get("deferral_commitment") or {}
+    # A resubmission after correction keeps the commitment already given for the same materials.
+    commitment = commitment or bool(deferred) and set(deferred) <= set(earlier.get("materials") or [])
     if deferred and not commitment:
         errors["deferral_commitment"] = [f"{'、'.join(deferred)}可容缺后补：请勾选容缺受理承诺，或上传这些材料。"]
     if app.status == Status.CORRECTING:
@@ -313,7 +316,7 @@ def submit(applicant: Applicant, app: OnlineApplication | int, ip: str | None = 
     app.updated_at = now
     app.data = {key: value for key, value in app.data.items() if key != "deferral_commitment"}
     if deferred:
-        app.data["deferral_commitment"] = {"materials": deferred, "at": now.isoformat()}
+        app.data["deferral_commitment"] = {"materials": deferred, "at": earlier.get("at") or now.isoformat()}
     app.save(update_fields=["status", "submitted_at", "first_submitted_at", "prereview_due", "updated_at", "data"])
     _record(app, Action.RESUBMIT if before == Status.CORRECTING else Action.SUBMIT, applicant.user, before, ip)
     return app
