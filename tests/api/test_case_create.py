@@ -189,8 +189,12 @@ def test_deferred_material_must_be_allowed_by_the_catalogue(org, clerk):
     body = application(org.item, decision="accept")
     body["materials"][2] = {"spec": specs[2].pk, "received": False, "deferred": True}  # 容缺 allowed
     response = clerk.post(CASES, body, format="json")
+    assert response.status_code == 400 and "commitment" in response.json()["fields"]  # no commitment
+    body["commitment"] = True
+    response = clerk.post(CASES, body, format="json")
     assert response.status_code == 201
     assert response.json()["materials"][2]["deferred"] is True
+    assert response.json()["materials"][2]["due_on"] is not None
     body["materials"][0] = {"spec": specs[0].pk, "received": False, "deferred": True}  # not allowed
     response = clerk.post(CASES, body, format="json")
     assert response.status_code == 400

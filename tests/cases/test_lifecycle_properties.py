@@ -44,6 +44,7 @@ from shenpi.cases.models import (
     CaseMaterial,
     CaseStep,
     ClockStop,
+    DeferralCommitment,
     Extension,
     Notice,
     State,
@@ -261,12 +262,16 @@ ANCHORS = [at(2026, 2, 9, 9, 30), at(2026, 2, 13, 16, 0), at(2026, 4, 28, 17, 45
 LATEST = at(2026, 12, 15)
 
 
+def outstanding(case: Case) -> list[CaseMaterial]:
+    return list(CaseMaterial.objects.filter(case=case, deferred=True, received=False))
+
+
 def snapshot(pk: int) -> tuple:
     """Everything a refused action must leave untouched."""
     return (
         list(Case.objects.filter(pk=pk).values()),
         *(list(model.objects.filter(case_id=pk).order_by("pk").values())
-          for model in (CaseStep, ClockStop, CaseEvent, Notice, Extension, CaseMaterial)),
+          for model in (CaseStep, ClockStop, CaseEvent, Notice, Extension, CaseMaterial, DeferralCommitment)),
     )
 
 
@@ -301,10 +306,13 @@ class LifecycleMachine(RuleBasedStateMachine):
         spot = data.draw(st.booleans(), label="即办件")
         it = self.org.spot if spot else self.org.main
         materials = {}
-        complete = data.draw(st.sampled_from([True, True, False]), label="all materials?")
+        complete = data.draw(st.sampled_from([True, True, False, "容缺"]), label="all materials?")
         for spec in it.current_version().materials.all():
             choices = ["received", "missing"] + (["deferred"] if spec.deferrable else [])
-            how = "received" if complete else data.draw(st.sampled_from(choices), label=spec.name)
+            if complete == "容缺":  # everything in but what the item allows to follow (容缺受理)
+                how = "deferred" if spec.deferrable else "received"
+            else:
+                how = "received" if complete else data.draw(st.sampled_from(choices), label=spec.name)
             materials[spec.pk] = {"received": how == "received", "deferred": how == "deferred"}
         case = f.receive(self.org.people["clerk"], it, materials=materials)
         flow = dict(case.version.steps.values_list("pk", "seq"))
@@ -362,6 +370,13 @@ class LifecycleMachine(RuleBasedStateMachine):
     # either way: the decision gets twice the weight too.
     weigh_up = decide
 
+    @precondition(lambda self: self.outstanding_models())
+    @rule(data=st.data())
+    def bring_deferred(self, data):
+        """容缺: the applicant brings a material accepted on commitment (办结 waits for it)."""
+        model = data.draw(st.sampled_from(self.outstanding_models()), label="case with 容缺 materials")
+        self.attempt(data, model.state, ["receive_deferred"], model)
+
     @precondition(lambda self: self.in_states(State.DECIDED))
     @rule(data=st.data())
     def complete(self, data):
@@ -392,6 +407,14 @@ class LifecycleMachine(RuleBasedStateMachine):
 
     def in_states(self, *states) -> list[Model]:
         return [m for m in self.models if m.state in states]
+
+    def outstanding_models(self) -> list[Model]:
+        sources = lifecycle.TRANSITIONS["receive_deferred"].sources
+        candidates = [m.pk for m in self.in_states(*sources)]
+        pending = set(CaseMaterial.objects.filter(case_id__in=candidates, deferred=True, received=False)
+                      .values_list("case_id", flat=True))
+        return [m for m in self.models if m.pk in pending]
+
 
     def attempt(self, data, states, actions: list[str], model: Model | None = None) -> None:
         states = (states,) if isinstance(states, str) else states
@@ -432,7 +455,8 @@ class LifecycleMachine(RuleBasedStateMachine):
                 assert isinstance(error, Conflict)
             elif not in_source:
                 assert isinstance(error, TransitionRefused) and not isinstance(error, Conflict)
-            elif not allowed and not params.get("step") and not (action == "handle_on_the_spot" and not model.spot):
+            elif not allowed and not params.get("step") and not (action == "handle_on_the_spot" and not model.spot) \
+                    and not (action == "receive_deferred" and not outstanding(case)):
                 assert isinstance(error, Forbidden), error.message
             SEEN["refused", action] += 1
             return
@@ -558,7 +582,17 @@ class LifecycleMachine(RuleBasedStateMachine):
             return {"opinion": draw(st.sampled_from(["", "符合法定条件"]))}, True
         if action == "complete":
             return {"delivery": draw(st.sampled_from(["", "邮寄送达"]))}, True
-        return {}, True  # accept, handle_on_the_spot, resume: nothing to get wrong
+        if action in ("accept", "handle_on_the_spot"):
+            # 容缺受理 needs the applicant's commitment; without materials deferred nothing can be wrong.
+            if want_valid or not outstanding(case):
+                return {"commitment": True}, True
+            return {"commitment": draw(st.sampled_from([False, "", None]))}, False
+        if action == "receive_deferred":
+            ids = [m.pk for m in outstanding(case)]
+            if want_valid and ids:
+                return {"materials": draw(st.lists(st.sampled_from(ids), min_size=1, unique=True))}, True
+            return {"materials": draw(st.sampled_from([[10**9], [], "abc"]))}, False
+        return {}, True  # resume: nothing to get wrong
 
     def step_params(self, data, case, actor, want_valid, action: str = "") -> tuple[dict, bool]:
         """Optionally name the step acted on: the actor's own active step, or (invalid) one that is not active."""
@@ -597,6 +631,10 @@ class LifecycleMachine(RuleBasedStateMachine):
         if action == "transfer":
             step = self.step_acted_on(case, actor, params, action)
             return step is not None and params.get("to") not in (None, step.assignee_id)
+        if action == "receive_deferred":
+            return bool(outstanding(case))
+        if action == "complete":
+            return not outstanding(case)  # the item's rule (default): 办结 waits for the 容缺 materials
         return True
 
     def step_acted_on(self, case: Case, actor: User, params: dict, action: str = "") -> CaseStep | None:
@@ -623,7 +661,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             assert case.state == FIXED_TARGET[action]
         elif action == "resume":
             assert case.state == model.stops[-1].resume_to
-        elif action == "extend":
+        elif action in ("extend", "receive_deferred"):
             assert case.state == before.state
         elif action == "pass":
             self.check_pass_target(case, model)
@@ -738,6 +776,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             self.check_stops(case)
             self.check_steps(case, model)
             self.check_extensions(case, model)
+            self.check_deferral(case)
             assert (case.closed_at is not None) == (case.state in CLOSED_STATES)
 
     def check_history(self, case: Case) -> None:
@@ -748,7 +787,8 @@ class LifecycleMachine(RuleBasedStateMachine):
             assert event.from_state in lifecycle.TRANSITIONS[event.action].sources
             assert event.at >= previous.at
             if event.from_state in CLOSED_STATES:
-                assert event.action == "void"
+                assert event.action == "void" or (event.action, event.from_state) == (
+                    "receive_deferred", State.COMPLETED)
         assert events[-1].to_state == case.state
         assert case.row_version == len(events) - 1
 
@@ -810,6 +850,19 @@ class LifecycleMachine(RuleBasedStateMachine):
             else:
                 assert timezone.localdate(step.due_at) == case.promised_due
 
+    def check_deferral(self, case: Case) -> None:
+        """An accepted case's 容缺 materials each have a due date the applicant committed to."""
+        deferred = list(case.materials.filter(deferred=True))
+        if case.accepted_at is None or not deferred:
+            assert not case.commitments.exists()
+            return
+        [commitment] = case.commitments.all()
+        assert commitment.materials == [m.name for m in deferred]
+        assert all(m.due_on == commitment.due_on for m in deferred)
+        assert commitment.due_on == add_workdays(timezone.localdate(case.accepted_at), case.version.deferral_days)
+        if case.state == State.COMPLETED:  # the item's rule (default): 办结 waits for every 容缺 material
+            assert all(m.received for m in deferred)
+
     def check_extensions(self, case: Case, model: Model) -> None:
         total = sum(case.extensions.values_list("days", flat=True))
         assert case.extension_days == total == model.extension <= case.version.extension_limit
@@ -820,17 +873,28 @@ class LifecycleMachine(RuleBasedStateMachine):
 # random runs instead (e.g. SHENPI_EXPLORE=500 before a release). Shrinking replays whole database-backed
 # runs and can take minutes; the printed steps of a failing run are short enough to read as they are.
 EXPLORE = int(os.environ.get("SHENPI_EXPLORE") or 0)
-FIXED_SEED = 1
-STEPS = settings(max_examples=EXPLORE or 40, stateful_step_count=50, deadline=None, database=None,
+# Fixed seeds, tried in turn until every transition has been both done and refused: one seed's runs
+# can miss a rarely drawn transition once the table grows, the next seeds' runs reach it.
+FIXED_SEEDS = (1, 2, 3, 4, 5)
+STEPS = settings(max_examples=EXPLORE or 25, stateful_step_count=50, deadline=None, database=None,
                  phases=[Phase.explicit, Phase.generate],
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+
+
+def _never_exercised() -> list[tuple[str, str]]:
+    return [(outcome, action) for action in ACTIONS for outcome in ("done", "refused") if not SEEN[outcome, action]]
 
 
 def test_random_lives_keep_the_lifecycle_invariants():
     LifecycleMachine.org = build_org()
     SEEN.clear()
-    machine = LifecycleMachine if EXPLORE else seed(FIXED_SEED)(LifecycleMachine)
-    run_state_machine_as_test(machine, settings=STEPS)
+    if EXPLORE:
+        run_state_machine_as_test(LifecycleMachine, settings=STEPS)
+    else:
+        for fixed in FIXED_SEEDS:
+            run_state_machine_as_test(seed(fixed)(LifecycleMachine), settings=STEPS)
+            if not _never_exercised():
+                break
     # Without this the machine could drift into never reaching a transition and still pass.
-    missing = [(outcome, action) for action in ACTIONS for outcome in ("done", "refused") if not SEEN[outcome, action]]
+    missing = _never_exercised()
     assert not missing, f"transitions never exercised: {missing}"

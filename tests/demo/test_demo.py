@@ -22,6 +22,7 @@ from shenpi.cases.models import (
     CaseMaterial,
     ClockStop,
     Decision,
+    DeferralCommitment,
     Extension,
     State,
 )
@@ -221,9 +222,15 @@ def test_history_has_corrections_deferred_materials_returns_suspensions_and_exte
     cases = generator.demo_cases()
     actions = Counter(CaseEvent.objects.filter(case__in=cases).values_list("action", flat=True))
     for action in ("request_correction", "supplement", "refuse", "handle_on_the_spot", "pass", "return", "suspend",
-                   "request_supplement", "resume", "extend", "grant", "deny", "complete", "withdraw", "void"):
+                   "request_supplement", "resume", "extend", "grant", "deny", "complete", "withdraw", "void",
+                   "receive_deferred"):
         assert actions[action] >= 1, action
     assert CaseMaterial.objects.filter(case__in=cases, deferred=True).exists()
+    # 容缺受理: every accepted case with a deferred material has the applicant's commitment and a due date.
+    deferred = CaseMaterial.objects.filter(case__in=cases, deferred=True, case__accepted_at__isnull=False)
+    assert not deferred.filter(due_on__isnull=True).exists()
+    assert set(deferred.values_list("case_id", flat=True)) == set(
+        DeferralCommitment.objects.filter(case__in=cases).values_list("case_id", flat=True))
     assert ClockStop.objects.filter(case__in=cases, ended_at__isnull=False, stopped_days__gt=0).exists()
     assert ClockStop.objects.filter(case__in=cases, kind__isnull=True).exists()  # 补件
     assert Extension.objects.filter(case__in=cases).exists()

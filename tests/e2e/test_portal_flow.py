@@ -182,6 +182,8 @@ def test_an_organisation_applies_online_corrects_is_served_rates_badly_and_the_d
     page.locator(".alert-success", has_text="按文件内容识别为PNG").wait_for()
     expect(page.locator(f"#material-{plan.pk}")).to_contain_text("规划许可证.png")
     shot(page, "portal-flow-02-application-with-uploads")
+    # The material allowed 容缺 follows after acceptance, on the applicant's commitment.
+    page.check("input[name=deferral_commitment]")
     with page.expect_navigation():
         page.click("button[name=submit]:has-text('提交申请')")
     page.locator(".alert-success", has_text="申请已提交").wait_for()

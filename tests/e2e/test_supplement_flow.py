@@ -89,6 +89,7 @@ def test_a_supplement_is_answered_online_and_the_completed_case_is_rated(live_se
         page.click("#app-form button:has-text('保存草稿')")
     upload(page, form.pk, "申请表.pdf", "application/pdf", pdf(2))
     upload(page, plan.pk, "规划许可证.pdf", "application/pdf", pdf(1))
+    page.check("input[name=deferral_commitment]")  # the material allowed 容缺 follows after acceptance
     with page.expect_navigation():
         page.click("button[name=submit]:has-text('提交申请')")
     page.locator(".alert-success", has_text="申请已提交").wait_for()

@@ -103,4 +103,4 @@ def filled(world: World, applicant: Applicant | None = None, *, all_materials=Fa
 
 def submitted(world: World, applicant: Applicant | None = None, **kw) -> OnlineApplication:
     applicant = applicant or world.applicant
-    return services.submit(applicant, filled(world, applicant, **kw))
+    return services.submit(applicant, filled(world, applicant, **kw), commitment=True)

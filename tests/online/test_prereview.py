@@ -73,8 +73,13 @@ def test_accepting_creates_an_online_case_with_the_uploads_attached(world):
             assert material.file.read() == upload_row.file.read()
         elif spec.required:
             assert material.deferred and not material.received  # 容缺: brought after acceptance
+            assert material.due_on is not None
         else:
             assert not material.received and not material.file
+    # The commitment the applicant ticked when submitting is on record with the case.
+    [commitment] = case.commitments.all()
+    assert commitment.signer == "示范科技有限公司" and commitment.materials == [
+        s.name for s in world.specs() if s.required and s.deferrable]
     assert [e.action for e in app.events.all()][-1] == "accept"
     [sms] = _messages("case_accepted")
     assert sms.address == "13800138000" and sms.case == case

@@ -75,8 +75,15 @@ def test_an_applicant_applies_online_page_by_page(world):
                            follow=True)
     assert "规划许可证.png（按文件内容识别为PNG）" in html(response)
 
+    # 施工图设计文件审查合格书 may follow after acceptance (容缺), on the applicant's commitment.
     response = client.post(_app_url(app, "save/"), {"title": "示范大厦工程", "contact_name": "赵六",
-                                                   "description": "", "submit": "1"}, follow=True)
+                                                   "description": "", "submit": "1"})
+    assert response.status_code == 400
+    assert "施工图设计文件审查合格书可容缺后补：请勾选容缺受理承诺" in html(response)
+    assert 'name="deferral_commitment"' in html(response)
+    response = client.post(_app_url(app, "save/"), {"title": "示范大厦工程", "contact_name": "赵六",
+                                                   "description": "", "submit": "1", "deferral_commitment": "1"},
+                           follow=True)
     body = html(response)
     assert "申请已提交，窗口将在2026年03月04日前完成预审。" in body
     assert "等待窗口预审" in body and "2026年3月4日" in body

@@ -178,7 +178,7 @@ def test_accepted_with_a_required_material_missing(org):
     deferred = f.receive(people["clerk"], it, materials={
         m.pk: ({"deferred": True} if m.deferrable else {"received": True})
         for m in it.current_version().materials.all()})
-    services.perform(deferred.pk, "accept", actor=people["clerk"])  # 容缺受理: allowed
+    services.perform(deferred.pk, "accept", actor=people["clerk"], params={"commitment": True})  # 容缺受理
     scan_at(2026, 11, 2, 10)
     assert found("proc.missing_material") == set()
     # A required material taken back after acceptance (a data fix outside the rules) is a violation.
@@ -187,6 +187,35 @@ def test_accepted_with_a_required_material_missing(org):
     services.perform(complete.pk, "pass", actor=people["handler"])
     scan_at(2026, 11, 2, 11)
     assert found("proc.missing_material") == {(Level.YELLOW, f"case:{complete.pk}")}
+
+
+def test_deferred_material_past_its_due_date_yellow_then_red_closed_once_brought(org):
+    dept, people = org
+    it = f.item(dept, promised=20, statutory=20)
+    version = it.current_version()
+    version.deferral_days = 3
+    version.save()
+    clock.set_now(at(2026, 11, 2, 9))  # Monday
+    case = f.receive(people["clerk"], it, materials={
+        m.pk: ({"deferred": True} if m.deferrable else {"received": True}) for m in version.materials.all()})
+    services.perform(case.pk, "accept", actor=people["clerk"], params={"commitment": True})
+    material = case.materials.get(deferred=True)
+    assert material.due_on == dt.date(2026, 11, 5)
+    subject = f"case:{case.pk}"
+    scan_at(2026, 11, 5, 16)  # the due day itself: not yet late
+    assert found("proc.deferred_overdue") == set()
+    scan_at(2026, 11, 6, 9)  # one working day late
+    assert found("proc.deferred_overdue") == {(Level.YELLOW, subject)}
+    alert = Alert.objects.get(rule__code="proc.deferred_overdue", status=Alert.Status.OPEN)
+    assert alert.figures["deferred"] == ["施工图设计文件审查合格书"] and alert.figures["overdue_days"] == 1
+    from shenpi.supervision.scan import describe
+    assert describe(alert).startswith("容缺材料施工图设计文件审查合格书应于2026-11-05前补交")
+    scan_at(2026, 11, 12, 9)  # 5 working days late (6, 9, 10, 11, 12 November)
+    assert found("proc.deferred_overdue") == {(Level.RED, subject)}
+    clock.set_now(at(2026, 11, 12, 10))
+    services.perform(case.pk, "receive_deferred", actor=people["clerk"], params={"materials": [material.pk]})
+    scan_at(2026, 11, 12, 11)  # an incremental scan sees the case changed
+    assert found("proc.deferred_overdue") == set()
 
 
 def test_suspension_without_reason_or_kind(org):

@@ -124,10 +124,15 @@ def test_deferral_where_the_list_allows_it_lets_the_case_be_accepted(org):
     specs = list(org.item.current_version().materials.order_by("seq"))
     deferrable = next(s for s in specs if s.deferrable)
     received = [s.pk for s in specs if s != deferrable]
-    response = org.client("clerk").post("/workbench/accept/", application(
-        org.item, decision="accept", received=received, deferred=[deferrable.pk]))
+    form = application(org.item, decision="accept", received=received, deferred=[deferrable.pk])
+    response = org.client("clerk").post("/workbench/accept/", form)
+    assert response.status_code == 400 and not Case.objects.exists()
+    assert "容缺受理须申请人书面承诺限期补交施工图设计文件审查合格书" in response.content.decode()
+    response = org.client("clerk").post("/workbench/accept/", {**form, "commitment": "on"})
     assert response.status_code == 302
-    assert Case.objects.get().materials.get(spec=deferrable).deferred
+    material = Case.objects.get().materials.get(spec=deferrable)
+    assert material.deferred and not material.received and material.due_on is not None
+    assert Case.objects.get().commitments.get().materials == [deferrable.name]
 
 
 def test_a_deferral_not_allowed_by_the_list_is_not_taken(org):

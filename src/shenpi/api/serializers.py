@@ -189,6 +189,8 @@ class CaseCreateSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, help_text="refuse：不予受理理由")
     opinion = serializers.CharField(required=False, allow_blank=True, help_text="handle_on_the_spot：办理意见")
     comment = serializers.CharField(required=False, allow_blank=True, help_text="request_correction：补正说明")
+    commitment = serializers.BooleanField(required=False, help_text=(
+        "accept / handle_on_the_spot：有容缺材料时必须为 true，表示申请人已书面承诺在事项规定的期限内补交"))
 
     def validate_materials(self, value):
         specs = [m["spec"] for m in value]
@@ -210,7 +212,12 @@ class ActionSerializer(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, help_text="request_correction / resume：说明")
     missing = MissingMaterialSerializer(many=True, required=False, help_text="request_correction：需补正的全部材料")
     materials = serializers.ListField(child=serializers.IntegerField(), required=False, help_text=(
-        "supplement：补齐的办件材料编号；request_supplement：需补交的办件材料编号（办件 materials[].id）"))
+        "supplement：补齐的办件材料编号；request_supplement：需补交的办件材料编号；"
+        "receive_deferred：申请人补交的容缺材料编号（办件 materials[].id）"))
+    commitment = serializers.BooleanField(required=False, help_text=(
+        "accept / handle_on_the_spot：有容缺材料时必须为 true，表示申请人已书面承诺在事项规定的期限内补交"))
+    commitment_signer = serializers.CharField(required=False, allow_blank=True, max_length=200,
+                                              help_text="accept：容缺受理承诺人，默认为联系人或申请人")
     step = serializers.IntegerField(required=False, allow_null=True, help_text=(
         "pass / return / transfer / request_supplement / suspend：办理的环节编号（并联时指定）"))
     to = serializers.CharField(required=False, allow_blank=True, max_length=150, help_text=(
@@ -375,7 +382,8 @@ class CaseMaterialSerializer(serializers.Serializer):
     name = serializers.CharField()
     required = serializers.BooleanField()
     received = serializers.BooleanField()
-    deferred = serializers.BooleanField(help_text="容缺后补")
+    deferred = serializers.BooleanField(help_text="容缺后补（补交后仍为 true，received 为 true）")
+    due_on = serializers.DateField(allow_null=True, help_text="容缺材料的补交期限")
     copies = serializers.IntegerField()
     received_at = serializers.DateTimeField(allow_null=True)
     content_hash = serializers.CharField(help_text="电子材料的 SM3 摘要")

@@ -206,7 +206,8 @@ class CaseListView(ApiViewMixin, generics.ListCreateAPIView):
                     actor=request.user, item=data["item"], applicant=services.ApplicantInput(**applicant),
                     materials=materials, channel=data["channel"], title=data["title"], ip=ip)
                 if data.get("decision"):
-                    params = {k: data[k] for k in ("missing", "reason", "opinion", "comment") if k in data}
+                    params = {k: data[k] for k in ("missing", "reason", "opinion", "comment", "commitment")
+                              if k in data}
                     case = services.perform(case, data["decision"], actor=request.user, params=params, ip=ip)
         except InvalidInput as error:
             raise InvalidInput(error.message, _request_field_names(error.fields)) from error

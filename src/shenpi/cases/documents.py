@@ -14,6 +14,11 @@ def _date(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
+def _received_by(material, moment) -> bool:
+    """Received when the notice was issued: a 容缺 material brought later is not listed as received."""
+    return material.received and (material.received_at is None or material.received_at <= moment)
+
+
 def _details(notice: Notice) -> dict:
     body, case, kind = notice.body, notice.case, notice.kind
     details: dict = {"received_on": _date(body.get("received_on"))}
@@ -23,7 +28,11 @@ def _details(notice: Notice) -> dict:
         details.update(accepted_on=_date(body["accepted_on"]), promised_due=_date(body["promised_due"]),
                        statutory_due=_date(body["statutory_due"]), promised_limit=case.promised_limit,
                        statutory_limit=case.statutory_limit, due_provisional=bool(body.get("due_provisional")),
-                       materials=[{"name": m.name, "copies": m.copies} for m in case.materials.all() if m.received])
+                       materials=[{"name": m.name, "copies": m.copies} for m in case.materials.all()
+                                  if _received_by(m, notice.issued_at)])
+        if body.get("deferred"):
+            details.update(deferred=[{"name": m["name"], "due": _date(m["due_on"])} for m in body["deferred"]],
+                           deferral_rule=body.get("deferral_rule") or "refuse")
     elif kind == Notice.Kind.CORRECTION:
         details["materials"] = body["missing"]
         if body.get("instruction"):

@@ -26,7 +26,18 @@ from shenpi.workdays.calendar import WorkCalendar
 from shenpi.workdays.services import office_hours
 
 from . import store
-from .models import Case, CaseEvent, CaseMaterial, CaseStep, ClockStop, Decision, Extension, Notice, State
+from .models import (
+    Case,
+    CaseEvent,
+    CaseMaterial,
+    CaseStep,
+    ClockStop,
+    Decision,
+    DeferralCommitment,
+    Extension,
+    Notice,
+    State,
+)
 
 # Days the law gives for a correction notice (art. 32) and for delivering a decision (art. 44).
 CORRECTION_NOTICE_DAYS = 5
@@ -221,6 +232,52 @@ def _active_steps(case: Case) -> list[CaseStep]:
     return store.active_steps(case.pk)
 
 
+# -- 容缺受理: materials accepted on the applicant's commitment, brought later ---------------------
+
+def outstanding_deferred(case: Case) -> list[CaseMaterial]:
+    """Materials accepted under 容缺 and not brought yet, in list order."""
+    return [m for m in case.materials.all() if m.outstanding]
+
+
+def _yes(value) -> bool:
+    return value is True or str(value).strip().lower() in ("1", "on", "true", "yes")
+
+
+def commitment_text(names: list[str], due: dt.date) -> str:
+    return (f"本人（单位）承诺于{due.year}年{due.month}月{due.day}日前补交容缺受理的申请材料：{'、'.join(names)}，"
+            "并对所补交材料的真实性负责；逾期未补交的，愿意承担相应责任。")
+
+
+def _record_deferral(act: Act) -> None:
+    """容缺受理: the applicant's written commitment and the date by which each deferred material is due,
+    counted in working days from today under the item's rule; listed on the 受理通知书."""
+    deferred = outstanding_deferred(act.case)
+    if not deferred:
+        return
+    names = [m.name for m in deferred]
+    if not _yes(act.params.get("commitment")):
+        message = f"容缺受理须申请人书面承诺限期补交{'、'.join(names)}：请确认申请人已签署容缺受理承诺书。"
+        raise InvalidInput(message, {"commitment": [message]})
+    version = act.case.version
+    due = act.calendar.add(act.today, version.deferral_days)
+    for material in deferred:
+        material.due_on = due
+        act.update(material, "due_on")
+    case = act.case
+    signer = str(act.params.get("commitment_signer") or "").strip() or case.contact_name or case.applicant_name
+    text = commitment_text(names, due)
+    act.insert(DeferralCommitment(case=case, signer=signer[:200], text=text, materials=names, due_on=due, at=act.now,
+                                  recorded_by=act.actor))
+    act.event_data["deferred"] = {"materials": names, "due_on": due.isoformat(), "days": version.deferral_days,
+                                  "signer": signer}
+
+
+def _nothing_deferred(case: Case) -> str | None:
+    if CaseMaterial.objects.filter(case=case, deferred=True, received=False).exists():
+        return None
+    return "本件没有待补交的容缺材料。"
+
+
 # -- steps --------------------------------------------------------------------------------------
 
 def _activate(act: Act, flow_steps: list[FlowStep]) -> list[CaseStep]:
@@ -311,7 +368,14 @@ def accept(act: Act) -> str:
     if not seqs:
         raise TransitionRefused("该事项版本没有配置办理流程，不能受理。请联系中心管理员。")
     _activate(act, _stage(act, seqs[0]))
-    act.notify(Notice.Kind.ACCEPTANCE)
+    _record_deferral(act)
+    deferral = act.event_data.get("deferred")
+    if deferral:
+        act.notify(Notice.Kind.ACCEPTANCE, deferred=[{"name": name, "due_on": deferral["due_on"]}
+                                                     for name in deferral["materials"]],
+                   deferral_rule=act.case.version.deferral_rule)
+    else:
+        act.notify(Notice.Kind.ACCEPTANCE)
     return State.IN_PROGRESS
 
 
@@ -365,6 +429,32 @@ def supplement(act: Act) -> str:
     return State.RECEIVED
 
 
+def receive_deferred(act: Act) -> str:
+    """容缺材料补交: the applicant brings materials accepted under 容缺; the case stays where it is."""
+    raw = act.params.get("materials") or []
+    try:
+        ids = {int(i) for i in raw} if isinstance(raw, list | tuple | set) else None
+    except (TypeError, ValueError):
+        ids = None
+    if not ids:
+        message = "请选择申请人补交的容缺材料。"
+        raise InvalidInput(message, {"materials": [message]})
+    outstanding = {m.pk: m for m in outstanding_deferred(act.case)}
+    if ids - set(outstanding):
+        message = "所选材料不是本件待补交的容缺材料。"
+        raise InvalidInput(message, {"materials": [message]})
+    brought = [outstanding[pk] for pk in sorted(ids)]
+    for material in brought:
+        material.received, material.received_at = True, act.now
+        material.copies = material.copies or (material.spec.copies if material.spec_id else 1)
+        act.update(material, "received", "received_at", "copies")
+    late = [m.name for m in brought if m.due_on is not None and m.due_on < act.today]
+    act.comment = str(act.params.get("comment") or "").strip()
+    act.event_data.update(materials=[m.name for m in brought], late=late,
+                          remaining=[m.name for pk, m in outstanding.items() if pk not in ids])
+    return act.case.state
+
+
 def refuse(act: Act) -> str:
     reason = _need_reason(act, message="不予受理必须写明理由。")
     act.case.closing_reason = reason
@@ -387,6 +477,7 @@ def handle_on_the_spot(act: Act) -> str:
     case.decision_reason = str(act.params.get("opinion") or "").strip()
     case.used_days = 0
     act.comment = case.decision_reason
+    _record_deferral(act)
     return State.COMPLETED
 
 
@@ -774,6 +865,8 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
     _t("grant", "准予许可", {_S.DECIDING}, {Role.APPROVER}, grant),
     _t("deny", "不予许可", {_S.DECIDING}, {Role.APPROVER}, deny),
     _t("complete", "送达办结", {_S.DECIDED}, {Role.CLERK, Role.APPROVER}, complete),
+    _t("receive_deferred", "容缺材料补交", {_S.IN_PROGRESS, _S.SUSPENDED, _S.DECIDING, _S.DECIDED, _S.COMPLETED},
+       {Role.CLERK}, receive_deferred, ruled_out=_nothing_deferred),
     _t("withdraw", "申请人撤回",
        {_S.RECEIVED, _S.CORRECTING, _S.IN_PROGRESS, _S.SUSPENDED, _S.DECIDING}, {Role.CLERK}, withdraw),
     _t("void", "作废", set(State) - {_S.VOIDED}, {Role.ADMIN}, void, centre_wide=True),

@@ -158,7 +158,10 @@ class CaseMaterial(models.Model):
     name = models.CharField("材料名称", max_length=200)
     required = models.BooleanField("必需", default=True)
     received = models.BooleanField("已收取", default=False)
+    # 容缺: accepted without it on the applicant's commitment; stays True once brought (received).
     deferred = models.BooleanField("容缺后补", default=False)
+    due_on = models.DateField("容缺补交期限", null=True, blank=True,
+                              help_text="受理时按事项的容缺材料补交时限（工作日）确定。")
     copies = models.PositiveSmallIntegerField("份数", default=0)
     # The electronic file: an online upload, or the window's scan of the paper (高拍仪/扫描仪),
     # checked by content (cases/files.py) and kept with its SM3 digest.
@@ -174,6 +177,11 @@ class CaseMaterial(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "办件材料"
         ordering = ["case", "spec__seq", "pk"]
+        indexes = [
+            # Supervision (proc.deferred_overdue): deferred materials still outstanding, by due date.
+            models.Index(fields=["due_on"], name="material_deferred_due",
+                         condition=models.Q(deferred=True, received=False)),
+        ]
 
     def __str__(self):
         return self.name
@@ -187,6 +195,11 @@ class CaseMaterial(models.Model):
     def kind_label(self) -> str:
         return {"application/pdf": "PDF", "image/jpeg": "JPG", "image/png": "PNG"}.get(self.content_type,
                                                                                       self.content_type)
+
+    @property
+    def outstanding(self) -> bool:
+        """Deferred under 容缺 and not brought yet."""
+        return self.deferred and not self.received
 
 
 class MaterialAccess(models.Model):
@@ -220,6 +233,27 @@ class MaterialAccess(models.Model):
 
     def __str__(self):
         return f"{self.reference} {self.file_name} {self.viewer_name}"
+
+
+
+class DeferralCommitment(models.Model):
+    """The applicant's written commitment (承诺) to bring the deferred materials by a date (容缺受理)."""
+
+    case = models.ForeignKey(Case, models.CASCADE, related_name="commitments", verbose_name="办件")
+    signer = models.CharField("承诺人", max_length=200)
+    text = models.TextField("承诺内容")
+    materials = models.JSONField("容缺材料", default=list)
+    due_on = models.DateField("补交期限")
+    at = models.DateTimeField("承诺时间")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
+                                    related_name="+", verbose_name="记录人")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "容缺受理承诺"
+        ordering = ["case", "pk"]
+
+    def __str__(self):
+        return f"{self.signer}：{self.due_on:%Y-%m-%d}前补交{'、'.join(self.materials)}"
 
 
 class CaseStep(models.Model):

@@ -134,6 +134,8 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         Field("statutory_limit", "法定时限", "limit", False),
         Field("due_provisional", "期限是否为预计", "flag", False),
         Field("materials", "已收取材料", "received", False),
+        Field("deferred", "容缺材料", "deferred", False),
+        Field("deferral_rule", "容缺材料未补齐时办结", "text", False),
     ),
     "correction": (
         Field("materials", "需补正的材料", "missing"),
@@ -280,6 +282,19 @@ def _materials(value, what: str, problem_required: bool) -> list[dict[str, Any]]
     return rows
 
 
+def _deferred(value, what: str) -> list[dict[str, Any]]:
+    """容缺 materials: each with the date by which the applicant committed to bring it."""
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence) or not value:
+        raise ValueError(f"{what}应为非空的材料清单")
+    rows = []
+    for index, item in enumerate(value, start=1):
+        if not isinstance(item, Mapping):
+            raise ValueError(f"{what}第{index}项格式不正确")
+        rows.append({"name": _text(item.get("name") or "", f"{what}第{index}项的材料名称"),
+                     "due": _date(item.get("due"), f"{what}第{index}项的补交期限")})
+    return rows
+
+
 _CHECKS: dict[str, Callable[[Any, str], Any]] = {
     "text": _text,
     "date": _date,
@@ -288,6 +303,7 @@ _CHECKS: dict[str, Callable[[Any, str], Any]] = {
     "flag": _flag,
     "missing": lambda value, what: _materials(value, what, True),
     "received": lambda value, what: _materials(value, what, False),
+    "deferred": _deferred,
 }
 
 
@@ -542,9 +558,13 @@ class Body:
         rows.append(("受理日期", cn_date(d["accepted_on"])))
         rows.append(("承诺办结期限", self.due("promised_due", d.get("promised_limit"))))
         rows.append(("法定办结期限", self.due("statutory_due", d.get("statutory_limit"))))
+        deferred = d.get("deferred")
+        # 容缺受理: the materials are not all in, so the notice must not say they are (申请材料齐全).
+        opening = ("主要申请材料齐全、符合法定形式，其余材料经你（单位）书面承诺限期补交，本机关按容缺受理办理。"
+                   f"根据{LAW}第三十二条规定，本机关决定予以受理。" if deferred else
+                   f"申请材料齐全、符合法定形式。根据{LAW}第三十二条第一款第（五）项规定，本机关决定予以受理。")
         flow: list[Flowable] = [
-            self.para(f"{self.submitted()}，申请材料齐全、符合法定形式。根据{LAW}第三十二条第一款第（五）项"
-                      "规定，本机关决定予以受理。"),
+            self.para(f"{self.submitted()}，{opening}"),
             self.gap(), self.facts(rows), self.gap(3 * mm),
         ]
         if d.get("materials"):
@@ -554,10 +574,23 @@ class Body:
                      self.materials(["序号", "材料名称", "份数", "备注"], received,
                                     [14 * mm, None, 16 * mm, 40 * mm]),
                      self.gap(3 * mm)]
+        if deferred:
+            rows = [[m["name"], cn_date(m["due"])] for m in deferred]
+            flow += [self.para("容缺受理、需要补交的申请材料如下："),
+                     self.materials(["序号", "材料名称", "补交期限"], rows, [14 * mm, None, 40 * mm]),
+                     self.gap(3 * mm), self.para(self.deferral_terms(deferred))]
         flow.append(self.para("办理期限以工作日计算，不含法定节假日；依法需要听证、检验、检测、检疫、鉴定、专家评审"
                               "的，所需时间不计算在期限内，本机关将另行书面告知。你（单位）可凭办件编号和查询密码"
                               "查询办理进度。"))
         return flow
+
+    def deferral_terms(self, deferred: list[dict]) -> str:
+        last = max(m["due"] for m in deferred)
+        if self.details.get("deferral_rule") == "flag":
+            then = "逾期未补交的，本机关将记录在案并纳入电子监察。"
+        else:
+            then = "上述材料补齐前，本机关不予办结。"
+        return f"请按承诺于{cn_date(last)}前到受理窗口补交上述材料。{then}"
 
     def correction(self) -> list[Flowable]:
         d = self.details

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from shenpi.catalog.models import DeferralRule
+from shenpi.errors import TransitionRefused
 from shenpi.notifications.services import notify
 
 from . import hooks
-from .lifecycle import Act
+from .lifecycle import Act, outstanding_deferred
 from .notices import query_url, rating_url
 
 # Action → the notification template the applicant receives.
@@ -61,3 +63,19 @@ def tell_applicant(act: Act) -> None:
     build = _CONTEXT.get(template)
     context = build(act) if build else {}
     notify(template, case=case, mobile=case.contact_phone, context=context, topic=f"case:{case.pk}", need_ids=False)
+
+
+@hooks.before("complete", "handle_on_the_spot", order=50, name="cases.deferred_materials")
+def deferred_materials_before_completion(act: Act) -> None:
+    """办结 while a material accepted under 容缺 is still outstanding: refused, or (where the item's rule
+    allows it) done with the outstanding materials recorded on the event for supervision to see."""
+    outstanding = outstanding_deferred(act.case)
+    if not outstanding:
+        return
+    names = "、".join(m.name for m in outstanding)
+    if act.case.version.deferral_rule == DeferralRule.REFUSE:
+        dues = sorted({m.due_on for m in outstanding if m.due_on})
+        due = f"（补交期限{dues[0].year}年{dues[0].month}月{dues[0].day}日）" if dues else ""
+        raise TransitionRefused(f"容缺材料尚未补交：{names}{due}。本事项规定容缺材料补齐前不予办结，"
+                                "请申请人补交后先办理“容缺材料补交”。")
+    act.event_data["deferred_outstanding"] = [m.name for m in outstanding]

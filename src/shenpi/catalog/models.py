@@ -103,6 +103,13 @@ LICENCE_LIMIT, LICENCE_EXTENSION = 20, 10
 JOINT_LIMIT, JOINT_EXTENSION = 45, 15
 
 
+class DeferralRule(models.TextChoices):
+    """What 办结 does while a material accepted under 容缺 has not been brought (per item version)."""
+
+    REFUSE = "refuse", "不予办结"
+    FLAG = "flag", "允许办结并标记"
+
+
 class ItemVersionQuerySet(models.QuerySet):
     """The one definition of an item's published (current) version, which windows receive under."""
 
@@ -168,6 +175,13 @@ class ItemVersion(models.Model):
                                                     default=OnlineDepth.APPLY)
     max_visits = models.PositiveSmallIntegerField("最多跑动次数", default=1)
     contact_phone = models.CharField("咨询电话", max_length=40, blank=True)
+    # 容缺受理: how long the applicant has to bring a deferred material, and whether 办结 waits for it.
+    deferral_days = models.PositiveIntegerField(
+        "容缺材料补交时限(工作日)", default=5,
+        help_text="容缺受理的材料，申请人承诺自受理之日起在此期限内补交（按工作日计算）。")
+    deferral_rule = models.CharField(
+        "容缺材料未补齐时办结", max_length=10, choices=DeferralRule.choices, default=DeferralRule.REFUSE,
+        help_text="容缺材料尚未补交时：不予办结，或允许办结但记录并纳入电子监察。")
     procedure_kinds = models.ManyToManyField(ProcedureKind, through="ItemProcedure", blank=True,
                                              verbose_name="允许的特别程序")
     published_at = models.DateTimeField("发布时间", null=True, blank=True)
@@ -222,6 +236,8 @@ class ItemVersion(models.Model):
             kind = "联合办理、集中办理的" if self.joint_handling else ""
             errors["extension_limit"] = (f"可延长{self.extension_limit}个工作日超过法定上限：{kind}"
                                          f"最多延长{self.extension_bound}个工作日（行政许可法第四十二条）。")
+        if self.deferral_days is not None and self.deferral_days < 1:
+            errors["deferral_days"] = "容缺材料补交时限至少为1个工作日。"
         if not self.free_of_charge and not self.fee_basis.strip():
             errors["fee_basis"] = "收费事项必须写明收费依据。"
         if errors:

@@ -146,10 +146,17 @@ class ItemData:
     joint: tuple[str, ...] = ()
     # Relative number of applications the demo generates for the item.
     weight: float = 1.0
+    # 容缺受理: what 办结 does while a deferred material is outstanding ("refuse" or "flag").
+    deferral_rule: str = "refuse"
 
     @property
     def on_the_spot(self) -> bool:
         return self.promised == 0
+
+    @property
+    def deferral_days(self) -> int:
+        """Working days to bring a deferred material: within the promised time, at most 10."""
+        return max(1, min(10, self.promised // 2))
 
 
 M = Material
@@ -219,7 +226,8 @@ ITEMS: tuple[ItemData, ...] = (
           M("施工图设计文件审查合格书", deferrable=True), M("中标通知书或直接发包批准文件", form="copy"),
           M("施工合同及监理合同", form="copy"), M("建设资金已落实承诺书"),
           M("工程质量安全监督手续", form="copy", deferrable=True), PROXY],
-         flow="3", timing="days", procedures=(("site_survey", 5),), depth=4, visits=0, weight=2.0),
+         flow="3", timing="days", procedures=(("site_survey", 5),), depth=4, visits=0, weight=2.0,
+         deferral_rule="flag"),
     item("zhujian", "商品房预售许可", "licence", "organisation",
          "《中华人民共和国城市房地产管理法》第四十五条；《城市商品房预售管理办法》第六条、第七条",
          "已交付全部土地使用权出让金，取得土地使用权证书；持有建设工程规划许可证和施工许可证；"

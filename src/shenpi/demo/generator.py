@@ -205,6 +205,7 @@ def _version_fields(data: ItemData, department: Department) -> dict:
         "free_of_charge": not data.fees, "fee_basis": "；".join(f.basis for f in data.fees),
         "result_name": data.result, "where": place, "how_to_apply": how, "online_depth": data.depth,
         "max_visits": data.visits, "contact_phone": department.phone,
+        "deferral_days": data.deferral_days, "deferral_rule": data.deferral_rule,
     }
 
 
@@ -385,6 +386,11 @@ class Player:
         elif action == "supplement":
             spec_ids = [self.specs[plan.item][i][0] for i, state in enumerate(plan.materials) if state == "m"]
             params = {"materials": list(CaseMaterial.objects.filter(case_id=case_id, spec_id__in=spec_ids)
+                                        .values_list("pk", flat=True))}
+        elif action in ("accept", "handle_on_the_spot") and "d" in plan.materials:
+            params = {**params, "commitment": True}  # 容缺受理: the applicant signed the commitment
+        elif action == "receive_deferred":
+            params = {"materials": list(CaseMaterial.objects.filter(case_id=case_id, deferred=True, received=False)
                                         .values_list("pk", flat=True))}
         elif action == "void":
             actor = self.admin

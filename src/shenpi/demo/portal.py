@@ -290,7 +290,8 @@ class PortalPlayer:
         if script.outcome == "draft":
             return
         self.set(clock.now() + dt.timedelta(minutes=6))
-        online.submit(applicant, app, ip=ip)
+        # The materials allowed 容缺 are left to follow after acceptance, on the applicant's commitment.
+        online.submit(applicant, app, ip=ip, commitment=True)
         if script.outcome == "submitted":
             return
         clerk = self.member(item.department_id, "clerk")
@@ -313,7 +314,7 @@ class PortalPlayer:
         self.set(clock.now() + dt.timedelta(hours=5))
         for spec in listed:
             online.add_upload(applicant, app, spec.pk, material_file(spec, applicant.name, version=2))
-        online.submit(applicant, app, ip=ip)
+        online.submit(applicant, app, ip=ip, commitment=True)
         self.set(self.at(max(script.days_back - 2, 0), 9, 40))
         online.accept(app, clerk, ip=clerk_ip)
 

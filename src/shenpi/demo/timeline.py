@@ -309,7 +309,36 @@ class Planner:
             t = office.minutes_later(t, rng, 5, 30)
         events.append(Event(t, "accept"))
         self.course(plan, facts, t)
+        if mode == "deferred":
+            self.bring_deferred(plan, facts, t)
         return plan
+
+    def bring_deferred(self, plan: Plan, facts: ItemFacts, accepted: dt.datetime) -> None:
+        """容缺: most applicants bring the deferred materials in time, some late, a few never; 办结 waits for
+        them where the item's rule says so (the case then stays decided, undelivered)."""
+        rng, office, events = self.rng, self.office, plan.events
+        days = facts.data.deferral_days
+        roll = rng.random()
+        ended = next((e for e in events if e.action in ("withdraw", "void")), None)
+        completion = next((e for e in events if e.action == "complete"), None)
+        refuse = facts.data.deferral_rule == "refuse"
+        if roll >= 0.92:  # never brought
+            if completion is not None and refuse:
+                events.remove(completion)
+            return
+        at = office.days_later(accepted, rng.randint(1, days) if roll < 0.8 else rng.randint(days + 1, days + 6), rng)
+        if ended is not None and ended.at <= at:
+            return
+        taken = {e.at for e in events}
+        while at in taken:
+            at += dt.timedelta(minutes=1)
+        events.append(Event(at, "receive_deferred"))
+        if completion is not None and refuse and completion.at <= at:
+            moved = office.minutes_later(at, rng, 10, 90)
+            while moved in taken:
+                moved += dt.timedelta(minutes=1)
+            events[events.index(completion)] = Event(moved, completion.action, completion.params)
+        events.sort(key=lambda e: e.at)
 
     def _budget(self, promised: int) -> float:
         """Working days the case will take: most finish early, some on the last day, a few late."""

@@ -254,6 +254,12 @@ def discard(applicant: Applicant, app: OnlineApplication | int) -> None:
     transaction.on_commit(lambda: [default_storage.delete(name) for name in names])
 
 
+def deferring(app: OnlineApplication) -> list[str]:
+    """Required materials allowed 容缺 and not uploaded: they follow after acceptance, on commitment."""
+    uploaded = current_uploads(app)
+    return [s.name for s in app.version.materials.all() if s.required and s.deferrable and s.pk not in uploaded]
+
+
 def _missing_for_submission(app: OnlineApplication) -> list[str]:
     """Required materials without a file; those allowed 容缺 may follow after acceptance."""
     uploaded = current_uploads(app)
@@ -273,8 +279,12 @@ def _not_corrected(app: OnlineApplication) -> list[str]:
 
 
 @transaction.atomic
-def submit(applicant: Applicant, app: OnlineApplication | int, ip: str | None = None) -> OnlineApplication:
-    """提交 (or 补正后重新提交): into the window's pre-review queue, due in PREREVIEW_DAYS working days."""
+def submit(applicant: Applicant, app: OnlineApplication | int, ip: str | None = None, *,
+           commitment: bool = False) -> OnlineApplication:
+    """提交 (or 补正后重新提交): into the window's pre-review queue, due in PREREVIEW_DAYS working days.
+
+    `commitment`: the applicant's commitment (容缺受理承诺) to bring the required materials allowed 容缺
+    that are not uploaded, within the item's time after acceptance; needed when there are any."""
     app = _mine(applicant, app)
     _editable(app)
     current = app.item.current_version()
@@ -291,6 +301,12 @@ def submit(applicant: Applicant, app: OnlineApplication | int, ip: str | None = 
     missing = _missing_for_submission(app)
     if missing:
         errors.setdefault("materials", []).append(f"请上传以下必需材料：{'、'.join(missing)}。")
+    deferred = deferring(app)
+    earlier = app.data.get("deferral_commitment") or {}
+    # A resubmission after correction keeps the commitment already given for the same materials.
+    commitment = commitment or bool(deferred) and set(deferred) <= set(earlier.get("materials") or [])
+    if deferred and not commitment:
+        errors["deferral_commitment"] = [f"{'、'.join(deferred)}可容缺后补：请勾选容缺受理承诺，或上传这些材料。"]
     if app.status == Status.CORRECTING:
         stale = _not_corrected(app)
         if stale:
@@ -304,7 +320,10 @@ def submit(applicant: Applicant, app: OnlineApplication | int, ip: str | None = 
     app.first_submitted_at = app.first_submitted_at or now
     app.prereview_due = get_calendar().add(timezone.localdate(now), PREREVIEW_DAYS)
     app.updated_at = now
-    app.save(update_fields=["status", "submitted_at", "first_submitted_at", "prereview_due", "updated_at"])
+    app.data = {key: value for key, value in app.data.items() if key != "deferral_commitment"}
+    if deferred:
+        app.data["deferral_commitment"] = {"materials": deferred, "at": earlier.get("at") or now.isoformat()}
+    app.save(update_fields=["status", "submitted_at", "first_submitted_at", "prereview_due", "updated_at", "data"])
     _record(app, Action.RESUBMIT if before == Status.CORRECTING else Action.SUBMIT, applicant.user, before, ip)
     return app
 
@@ -407,7 +426,10 @@ def accept(app: OnlineApplication | int, actor: User, ip: str | None = None) -> 
             applicant=case_services.ApplicantInput(
                 kind=applicant.kind, name=applicant.name, id_number=applicant.id_number, phone=applicant.mobile,
                 contact_name=str(app.data.get("contact_name") or applicant.contact_name)))
-        case = case_services.perform(case, "accept", actor=actor, ip=ip, expected_version=case.row_version)
+        # 容缺: the commitment the applicant gave when submitting (see submit) goes on record with the case.
+        commitment = {"commitment": bool(app.data.get("deferral_commitment")), "commitment_signer": applicant.name}
+        case = case_services.perform(case, "accept", actor=actor, ip=ip, params=commitment,
+                                     expected_version=case.row_version)
         _attach(case, uploads)
         before = app.status
         app.status, app.case, app.decided_at, app.decided_by = Status.ACCEPTED, case, clock.now(), actor

@@ -93,6 +93,7 @@ def _page(request, app: OnlineApplication, *, form=None, upload_errors=None, err
         "case": case,
         "errors": list(errors),
         "limits": _limits(),
+        "deferring": services.deferring(app) if app.editable else [],
         "today": clock.today(),
     }, status=status)
 
@@ -117,11 +118,13 @@ def save(request, number):
                                   contact_name=data.get("contact_name", ""), description=data["description"])
         if submitting:
             was = app.status
-            app = services.submit(request.applicant, app, ip=client_address(request))
+            app = services.submit(request.applicant, app, ip=client_address(request),
+                                  commitment=data.get("deferral_commitment", False))
     except ServiceError as error:
         put_errors(form, error)
         app.refresh_from_db()
-        return _page(request, app, form=form, errors=[error.message, *error.fields.get("materials", [])],
+        return _page(request, app, form=form, errors=[error.message, *error.fields.get("materials", []),
+                                                  *error.fields.get("deferral_commitment", [])],
                      status=error.http_status)
     if submitting:
         again = "补正材料已重新提交" if was == OnlineApplication.Status.CORRECTING else "申请已提交"

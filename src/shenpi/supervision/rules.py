@@ -192,6 +192,30 @@ def accepted_incomplete(look: Look) -> list[Finding]:
         state=State.VOIDED), Level.YELLOW)
 
 
+@rule("proc.deferred_overdue", "容缺材料逾期未补交", Category.PROCEDURE, Level.RED, params={"red_overdue_days": 5},
+      basis="容缺受理承诺；事项规定的补交时限")
+def deferred_overdue(look: Look) -> list[Finding]:
+    """容缺受理的材料超过申请人承诺的补交期限仍未补交：黄牌；超期5个工作日以上红牌。材料补交后自动解除。"""
+    overdue = (CaseMaterial.objects.filter(deferred=True, received=False, due_on__lt=look.today)
+               .exclude(case__state__in=(State.VOIDED, State.WITHDRAWN, State.REFUSED)))
+    # Due dates count in days, and the first scan of a day is a full one: a partial look needs the
+    # changed cases only (a material brought, a case voided).
+    overdue = look.in_scope(overdue, "case_id")
+    per_case: dict[int, tuple] = {}
+    for case_id, department_id, name, due in overdue.order_by("due_on", "pk").values_list(
+            "case_id", "case__department_id", "name", "due_on"):
+        first = per_case.setdefault(case_id, (department_id, due, []))
+        first[2].append(name)
+    findings = []
+    for case_id, (department_id, due, names) in per_case.items():
+        days = look.calendar.between(due, look.today)
+        level = Level.RED if days >= int(look.params["red_overdue_days"]) else Level.YELLOW
+        findings.append(Finding(_case_subject(case_id), level, department_id, case_id, None, None,
+                                {"deferral_due": due.isoformat(), "overdue_days": days, "deferred": names},
+                                handler_of_case=True))
+    return findings
+
+
 @rule("proc.suspension_unexplained", "暂停计时无理由或未说明程序", Category.PROCEDURE, Level.YELLOW, event_rule=True,
       basis="行政许可法第四十五条")
 def suspension_unexplained(look: Look) -> list[Finding]:

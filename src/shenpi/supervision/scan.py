@@ -303,6 +303,8 @@ def describe(alert: Alert) -> str:
     """The figures behind an alert, in words."""
     f = alert.figures or {}
     parts = []
+    if "deferral_due" in f:
+        parts.append(f"容缺材料{'、'.join(f.get('deferred') or [])}应于{f['deferral_due']}前补交")
     if "days_left" in f or "hours_left" in f:
         parts.append(_left(f))
     if "allotment" in f:

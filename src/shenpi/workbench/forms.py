@@ -183,6 +183,8 @@ class AcceptanceForm(forms.Form):
     correction_comment = _text("补正说明", max_length=2000, rows=2,
                                help_text="可写明补正方式、地点等，将写入一次性告知书。")
     opinion = _text("办理意见", max_length=2000, rows=2)
+    commitment = forms.BooleanField(label="申请人已签署容缺受理承诺书", required=False,
+                                    help_text="有材料按容缺受理时必须勾选：申请人书面承诺在事项规定的期限内补交。")
 
     def applicant(self) -> ApplicantInput:
         data = self.cleaned_data
@@ -195,9 +197,10 @@ class AcceptanceForm(forms.Form):
             return {"missing": missing, "comment": data["correction_comment"]}
         if decision == "refuse":
             return {"reason": data["refuse_reason"]}
+        deferral = {"commitment": data["commitment"]} if data["commitment"] else {}
         if decision == "on_the_spot":
-            return {"opinion": data["opinion"]}
-        return {}
+            return {"opinion": data["opinion"], **deferral}
+        return deferral
 
 
 # -- the action forms of the case page ----------------------------------------------------------
@@ -370,7 +373,31 @@ class SupplementForm(ActionForm):
 
 
 class AcceptForm(ActionForm):
-    pass
+    """受理 from the case page; with materials deferred (容缺), the applicant's commitment is recorded."""
+
+    commitment = forms.BooleanField(label="申请人已签署容缺受理承诺书", required=False)
+
+    def __init__(self, data=None, **kw):
+        super().__init__(data, **kw)
+        deferred = [m.name for m in self.case.materials.all() if m.outstanding]
+        if deferred:
+            self.fields["commitment"].help_text = f"容缺材料：{'、'.join(deferred)}。申请人承诺在事项规定的期限内补交。"
+        else:
+            del self.fields["commitment"]
+
+
+class ReceiveDeferredForm(ActionForm):
+    """容缺材料补交: the materials accepted under 容缺 that the applicant brings now."""
+
+    materials = forms.MultipleChoiceField(label="申请人补交的容缺材料", required=False,
+                                          widget=forms.CheckboxSelectMultiple)
+    comment = _text("说明", max_length=2000, rows=2)
+
+    def __init__(self, data=None, **kw):
+        super().__init__(data, **kw)
+        outstanding = [m for m in self.case.materials.all() if m.outstanding]
+        self.fields["materials"].choices = [
+            (m.pk, f"{m.name}（{m.due_on:%Y-%m-%d}前）" if m.due_on else m.name) for m in outstanding]
 
 
 class CorrectionForm(ActionForm):
@@ -394,6 +421,7 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
     "accept": AcceptForm,
     "request_correction": CorrectionForm,
     "supplement": SupplementForm,
+    "receive_deferred": ReceiveDeferredForm,
     "refuse": ReasonForm,
     "handle_on_the_spot": OpinionForm,
     "pass": PassForm,

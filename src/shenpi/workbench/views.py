@@ -174,6 +174,7 @@ def _render_accept(request, item, version, form, rows, *, missing_rows=None, err
     return render(request, "workbench/accept_form.html", {
         "item": item, "version": version, "form": form, "rows": rows, "missing_rows": missing_rows,
         "errors": list(errors), "show_id_note": _show_id_note(form),
+        "deferrable": any(row.spec.deferrable for row in rows),
     }, status=status)
 
 
@@ -259,6 +260,7 @@ def _case_context(request, case: Case, *, failed=None, error: ServiceError | Non
         "steps": steps,
         "materials": list(case.materials.all()),
         "stops": list(case.clock_stops.all()),
+        "commitments": list(case.commitments.select_related("recorded_by")),
         "extensions": list(Extension.objects.filter(case=case).select_related("approved_by")),
         "notices": notices,
         "new_notice": next((n for n in notices if str(n.pk) == shown), None),
