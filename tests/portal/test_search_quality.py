@@ -23,6 +23,7 @@ from shenpi.workdays import services as workdays
 QUERIES = Path(__file__).with_name("search_queries.tsv")
 TOP = 3
 TARGET = 0.95
+SEED_MIGRATIONS = ("0003_seed_search_synonyms", "0004_seed_fire_review_synonyms")
 
 
 def queries() -> list[tuple[str, str, str]]:
@@ -35,8 +36,9 @@ def queries() -> list[tuple[str, str, str]]:
 
 
 def seed_synonyms() -> None:
-    """The migration's entries, in case a test elsewhere flushed the table earlier in the session."""
-    seeded = importlib.import_module("shenpi.portal.migrations.0003_seed_search_synonyms").SYNONYMS
+    """The migrations' entries, in case a test elsewhere flushed the table earlier in the session."""
+    seeded = [entry for migration in SEED_MIGRATIONS
+              for entry in importlib.import_module(f"shenpi.portal.migrations.{migration}").SYNONYMS]
     for term, meanings in seeded:
         SearchSynonym.objects.get_or_create(term=term, defaults={"meanings": "\n".join(meanings.split("、"))})
 
