@@ -1,6 +1,8 @@
 """我的办件: an applicant sees their own applications and the cases filed under their identifier, nobody else's."""
 
+from shenpi.accounts.models import Role
 from shenpi.applicants.services import my_cases
+from shenpi.cases import services as case_services
 from shenpi.cases.models import ApplicantKind
 from shenpi.online import services
 from tests import factories as f
@@ -58,3 +60,14 @@ def test_someone_elses_case_application_and_files_do_not_exist_for_me(world):
         assert intruder.post(url, data).status_code == 404, url
     draft.refresh_from_db()
     assert draft.title == "示范大厦工程" and draft.uploads.count() == 2
+
+
+def test_my_case_shows_its_steps_but_not_hand_overs_between_staff(world):
+    handler = world.people["handler"]
+    colleague = f.user(world.dept, Role.HANDLER, full_name="孙接手")
+    case = services.accept(submitted(world), world.people["clerk"])
+    case = case_services.perform(case, "transfer", actor=handler, params={"to": colleague.pk, "reason": "外出核查"})
+    page = client_for(world.applicant).get(f"/account/cases/{case.number}/").content.decode()
+    assert "受理" in page and "审查" in page
+    assert "转办" not in page and "孙接手" not in page
+    assert case.events.filter(action="transfer").exists()

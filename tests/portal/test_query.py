@@ -5,9 +5,11 @@ import re
 import pytest
 from django.test import Client, override_settings
 
+from shenpi.accounts.models import Role
 from shenpi.cases import services
 from shenpi.cases.models import ApplicantKind
 from shenpi.portal import progress
+from tests import factories as f
 
 from .conftest import SECRET_INSTRUCTION, SECRET_OPINION, SECRET_RETURN, accepted, completed, receive
 
@@ -59,6 +61,25 @@ def test_no_staff_opinion_comment_or_name_is_shown(portal):
         assert secret not in html
     for person in people.values():
         assert person.full_name not in html and person.username not in html
+
+
+def test_a_hand_over_between_staff_is_not_in_the_public_history(portal):
+    people = portal.people
+    colleague = f.user(portal.dept, Role.HANDLER, full_name="孙接手")
+    case = accepted(portal)
+    case = services.perform(case, "transfer", actor=people["handler"],
+                            params={"to": colleague.pk, "reason": "本人外出核查，请孙接手办理"})
+    html = body(ask(case.number, case.query_code))
+    # The step under way and its department are shown; that it changed hands, and between whom, is not.
+    assert "审查（住建局）" in html and "受理" in html
+    for internal in ("转办", "孙接手", people["handler"].full_name, "本人外出核查"):
+        assert internal not in html, internal
+    assert [entry.label for entry in progress.progress(case).history] == ["收件", "受理"]
+    # Staff keep the hand-over in the case's history.
+    staff = Client()
+    staff.force_login(colleague)
+    page = staff.get(f"/workbench/cases/{case.number}/").content.decode()
+    assert "转办" in page and "孙接手" in page
 
 
 @pytest.mark.clocks

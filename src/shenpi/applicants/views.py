@@ -18,6 +18,7 @@ from django.utils.http import content_disposition_header, url_has_allowed_host_a
 from django.views.decorators.http import require_POST
 
 from shenpi.accounts import identifiers
+from shenpi.cases import lifecycle
 from shenpi.cases.documents import notice_pdf
 from shenpi.cases.models import ApplicantKind, CaseEvent, CaseStep, ClockStop, Notice, State
 from shenpi.crypto import blind_index
@@ -238,10 +239,16 @@ def case_detail(request, number):
         "steps": list(case.steps.filter(status=CaseStep.Status.ACTIVE)),
         "materials": list(case.materials.all()),
         "notices": list(case.notices.all()),
-        "events": list(CaseEvent.objects.filter(case=case).order_by("at", "pk").values(*PUBLIC_EVENT_FIELDS)),
+        "events": _public_events(case),
         "online": getattr(case, "online_application", None),
         "stop": _open_stop(case),
     })
+
+
+def _public_events(case) -> list[dict]:
+    """The case's history as the public sees it: without hand-overs between staff (转办)."""
+    events = CaseEvent.objects.filter(case=case).order_by("at", "pk").values(*PUBLIC_EVENT_FIELDS)
+    return [event for event in events if lifecycle.shown_to_public(event["action"])]
 
 
 def _open_stop(case):

@@ -115,6 +115,9 @@ class Transition:
     by_lead: bool = False
     # Whether a page offers the action at all, once allowed and authorised (转办 with nobody to hand to is not).
     offered: Callable[[Act], bool] | None = None
+    # Between staff only (转办: who handed the step to whom): the public's history leaves it out, since
+    # the applicant is entitled to the step and its department, not to the people working it.
+    internal: bool = False
 
     def refusal(self, case: Case) -> str | None:
         if case.state not in self.sources:
@@ -855,7 +858,7 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
     _t("pass", "通过", {_S.IN_PROGRESS}, _STAFF_ON_STEP, pass_step, on_step=True),
     _t("return", "退回", {_S.IN_PROGRESS}, _STAFF_ON_STEP, return_step, on_step=True),
     _t("transfer", "转办", {_S.IN_PROGRESS}, _STAFF_ON_STEP, transfer, on_step=True, by_lead=True,
-       offered=_has_colleague),
+       offered=_has_colleague, internal=True),
     _t("request_supplement", "补件(暂停计时)", {_S.IN_PROGRESS}, _STAFF_ON_STEP, request_supplement,
        on_step=True),
     _t("suspend", "特别程序(暂停计时)", {_S.IN_PROGRESS, _S.DECIDING}, _STAFF_ON_STEP, suspend, on_step=True),
@@ -891,6 +894,12 @@ APPLICANT_TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
 def transition_of(action: str) -> Transition | None:
     """The transition of any table (people's, the applicant's, the platform's): for naming events."""
     return TRANSITIONS.get(action) or APPLICANT_TRANSITIONS.get(action) or SYSTEM_TRANSITIONS.get(action)
+
+
+def shown_to_public(action: str) -> bool:
+    """Whether the public's history (progress query, the applicant's own pages) lists the event."""
+    transition = transition_of(action)
+    return transition is None or not transition.internal
 
 
 def available(case: Case) -> list[Transition]:

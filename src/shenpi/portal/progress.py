@@ -5,7 +5,8 @@ answer, the code is compared in constant time (after an SM4 decryption in both c
 tries are counted per client address in Django's cache — after SHENPI_QUERY_ATTEMPTS failures in
 SHENPI_QUERY_WINDOW_MINUTES the address must wait. What it shows is what the applicant is entitled
 to know: stage, current step and department, due dates, and the history as action names and dates.
-Staff opinions, comments and names are never read.
+Staff opinions, comments and names are never read, and hand-overs between staff (转办) are left out
+of the history: the public sees the step, not who handed it to whom.
 
 A right answer costs three statements (the code by number, the case with its active steps, the
 history), compiled once per process (see shenpi.prepared); a suspended case adds its open clock stop.
@@ -292,7 +293,8 @@ def progress(found: Case) -> Progress:
     """Everything the query page shows about a case found with its number and code."""
     rows = [_CaseRow(*row) for row in _CASE.rows(pk=found.pk)]
     case = rows[0]
-    events = [_EventRow(*row) for row in _EVENTS.rows(pk=found.pk)]
+    events = [event for event in (_EventRow(*row) for row in _EVENTS.rows(pk=found.pk))
+              if lifecycle.shown_to_public(event.action)]
     decision, reason = _decision(case)
     suspension, supplement = _suspension(case, found.pk)
     applicant = case.applicant_name if case.applicant_kind == "organisation" \
