@@ -17,6 +17,10 @@ from shenpi.workdays.models import CalendarYear
 
 PROVISIONAL_2027 = "注意：2027年尚无国务院节假日安排通知，结果按法定节假日估算（provisional）。\n"
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "holidays-2027.yaml"
+NOTICE_2026 = Path(__file__).with_name("fixtures") / "state_council_2026.txt"
+# 2027-01-01 is a Friday: the text contradicts itself and must be refused whole.
+WRONG_WEEKDAY = "国务院办公厅关于2027年部分节假日安排的通知\n一、元旦：1月1日（周三）放假1天。\n"
+BAD_TEXT_MESSAGE = "第一条（元旦）：2027年1月1日是星期五，通知写的是周三——年份是否填错？"
 
 
 def run(*args):
@@ -117,6 +121,28 @@ class TestYearsAndImport:
         assert refused.value.returncode != 0
         assert not CalendarYear.objects.filter(year=2027).exists()
 
+    def test_import_reads_the_state_council_notice_from_a_text_file(self):
+        out, err = run("import", str(NOTICE_2026))
+        assert (out, err) == ("已导入2026年节假日安排：放假 33 天，调休上班 6 天；该年度已标记为正式"
+                              "（替换了该年度原有的正式数据）。来源：国务院办公厅关于2026年部分节假日安排的通知\n", "")
+        assert CalendarYear.objects.get(year=2026).source == "国务院办公厅关于2026年部分节假日安排的通知"
+        assert run("add", "2026-09-30", "1")[0] == "2026-10-08\n"  # 国庆节 1–7 October
+
+    def test_text_under_another_extension_is_read_with_the_text_flag(self, tmp_path):
+        pasted = tmp_path / "notice.md"
+        # Without the title, the year is given on the command line.
+        pasted.write_text(NOTICE_2026.read_text(encoding="utf-8").split("\n", 1)[1], encoding="gb18030")
+        out, _ = run("import", str(pasted), "--text", "--year", "2026")
+        assert out.startswith("已导入2026年节假日安排：放假 33 天，调休上班 6 天")
+
+    def test_a_bad_notice_text_is_refused_and_changes_nothing(self, tmp_path):
+        bad = tmp_path / "2027.txt"
+        bad.write_text(WRONG_WEEKDAY, encoding="utf-8")
+        with pytest.raises(CommandError) as refused:
+            run("import", str(bad))
+        assert str(refused.value) == BAD_TEXT_MESSAGE and refused.value.returncode == 1
+        assert not CalendarYear.objects.filter(year=2027).exists()
+
     def test_seed_reports_what_it_kept(self):
         out, _ = run("seed")
         assert out.startswith("已有正式数据、未改动：2004–2026年")
@@ -142,8 +168,13 @@ REFUSALS = {
     "word hours": (["hours", "2026-09-30 16:00", "nan"], "小时数“nan”不是数字。"),
     "missing file": (["import", "/nonexistent/holidays-2027.yaml"],
                      "文件不存在：/nonexistent/holidays-2027.yaml"),
-    "unknown extension": (["import", "holidays-2027.txt"],
-                          "无法识别文件格式“holidays-2027.txt”：扩展名应为 .yaml、.yml 或 .csv。"),
+    "unknown extension": (["import", "holidays-2027.xlsx"],
+                          "无法识别文件格式“holidays-2027.xlsx”：扩展名应为 .yaml、.yml、.csv，"
+                          "或国务院办公厅通知正文 .txt。"),
+    "missing notice text": (["import", "/nonexistent/2027.txt"], "文件不存在：/nonexistent/2027.txt"),
+    "year with a yaml file": (["import", "holidays-2027.yaml", "--year", "2027"],
+                              "--year 仅用于国务院办公厅通知正文（.txt 或 --text）；YAML/CSV 文件中已写明年份。"),
+    "bad year": (["import", "notice.txt", "--year", "27"], "年份“27”格式不对，应为四位数字，例如 2027。"),
 }
 
 
@@ -162,6 +193,13 @@ def test_bad_input_on_the_console_is_one_clean_line_and_a_failure_status(args, m
     assert status == 1
     assert out == ""
     assert err == message + "\n"
+
+
+def test_a_bad_notice_text_on_the_console_is_one_line_and_a_failure_status(tmp_path):
+    # Refused while the text is read, before the database is touched.
+    bad = tmp_path / "2027.txt"
+    bad.write_text(WRONG_WEEKDAY, encoding="utf-8")
+    assert run_on_console("import", str(bad)) == (1, "", BAD_TEXT_MESSAGE + "\n")
 
 
 def test_argument_mistakes_on_the_console_are_one_line_too(capsys):

@@ -116,6 +116,12 @@ def read_source(path_or_text: str | Path, fmt: str | None) -> tuple[str, str, st
         return path_or_text, _known_format(fmt), "导入文本"
     path = Path(path_or_text)
     fmt = _known_format(fmt) if fmt else format_of(path)
+    return read_text_file(path), fmt, path.name
+
+
+def read_text_file(path: str | Path) -> str:
+    """A notice file's text, UTF-8 or GBK; a missing or unreadable file is a NoticeError."""
+    path = Path(path)
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -124,7 +130,7 @@ def read_source(path_or_text: str | Path, fmt: str | None) -> tuple[str, str, st
         raise NoticeError(f"这是一个目录，不是文件：{path}") from None
     except OSError as error:
         raise NoticeError(f"无法读取文件 {path}：{error.strerror}") from None
-    return decode(raw, path.name), fmt, path.name
+    return decode(raw, path.name)
 
 
 def _known_format(fmt: str) -> str:

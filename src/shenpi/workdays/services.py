@@ -25,6 +25,7 @@ from .notices import (
     format_of,
     parse_notice,
     read_source,
+    read_text_file,
 )
 from .statecouncil import parse_state_council_notice
 
@@ -145,6 +146,24 @@ def import_notice(path_or_text: str | Path, fmt: str | None = None) -> ImportRes
     """
     text, fmt, origin = read_source(path_or_text, fmt)
     return _import(parse_notice(text, fmt, origin))
+
+
+# The State Council's notice as published, saved as plain text (what the admin's paste form reads).
+STATE_COUNCIL_SUFFIX = ".txt"
+
+
+def is_state_council_text(path: str | Path) -> bool:
+    return Path(path).suffix.lower() == STATE_COUNCIL_SUFFIX
+
+
+def preview_notice_file(path: str | Path, year: int | None = None) -> Notice:
+    """The year a text file of the State Council's notice would store, checked, nothing written."""
+    return parse_state_council_notice(read_text_file(path), year)
+
+
+def import_notice_file(path: str | Path, year: int | None = None) -> ImportResult:
+    """Import the State Council's notice from a text file, as pasted in the admin."""
+    return _import(preview_notice_file(path, year))
 
 
 def import_uploaded_notice(filename: str, content: bytes) -> ImportResult:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 from django.db.models import Count, Q
 from django.db.models.functions import ExtractYear
@@ -19,7 +20,7 @@ from shenpi.commandline import OneLineCommand, OneLineParser, Refused
 from shenpi.workdays import services
 from shenpi.workdays.calendar import MAX_YEAR, MIN_YEAR
 from shenpi.workdays.models import CalendarDay, CalendarYear
-from shenpi.workdays.notices import NoticeError
+from shenpi.workdays.notices import FORMATS, NoticeError
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _MOMENT = re.compile(r"(\d{4}-\d{2}-\d{2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?")
@@ -65,6 +66,13 @@ def parse_count(text: str) -> int:
     if count < 0:
         raise Refused(f"工作日数不能为负数：{text}。")
     return count
+
+
+def parse_year(text: str) -> int:
+    text = text.strip()
+    if not re.fullmatch(r"\d{4}", text):
+        raise Refused(f"年份“{text}”格式不对，应为四位数字，例如 2027。")
+    return int(text)
 
 
 def parse_hours(text: str) -> Decimal:
@@ -128,8 +136,12 @@ class Command(OneLineCommand):
         hours.add_argument("start", help='起始时刻 "YYYY-MM-DD HH:MM"')
         hours.add_argument("hours", help="办公小时数（非负，可带小数）")
         actions.add_parser("years", help="各年度日历来源（正式/估算），以及今明两年是否缺少通知")
-        notice = actions.add_parser("import", help="导入某一年的节假日安排通知（.yaml/.yml/.csv）")
+        notice = actions.add_parser(
+            "import", help="导入某一年的节假日安排通知（.yaml/.yml/.csv，或国务院办公厅通知正文 .txt）")
         notice.add_argument("file", help="通知文件路径")
+        notice.add_argument("--text", action="store_true",
+                            help="文件是国务院办公厅节假日安排通知的正文（扩展名为 .txt 时无需指明）")
+        notice.add_argument("--year", help="通知正文不含标题时的年份，如 2027（仅用于通知正文）")
         seed = actions.add_parser("seed", help="从 chinesecalendar 包补录尚无正式数据的年度")
         seed.add_argument("--refresh", action="store_true",
                           help="同时用当前 chinesecalendar 重写此前由它录入的年度（导入的年度不受影响）")
@@ -189,7 +201,16 @@ class Command(OneLineCommand):
         return f"{year}  {status}  {days}  {row.source or '（未注明来源）'}{updated}"
 
     def _import(self, options):
-        result = services.import_notice(options["file"])
+        path, year = options["file"], options["year"]
+        if options["text"] or services.is_state_council_text(path):
+            result = services.import_notice_file(path, parse_year(year) if year is not None else None)
+        else:
+            if year is not None:
+                raise Refused("--year 仅用于国务院办公厅通知正文（.txt 或 --text）；YAML/CSV 文件中已写明年份。")
+            if Path(path).suffix.lower() not in FORMATS:
+                raise Refused(f"无法识别文件格式“{Path(path).name}”：扩展名应为 .yaml、.yml、.csv，"
+                              "或国务院办公厅通知正文 .txt。")
+            result = services.import_notice(path)
         replaced = "（替换了该年度原有的正式数据）" if result.replaced_official else ""
         self.stdout.write(
             f"已导入{result.year}年节假日安排：放假 {result.holidays} 天，调休上班 {result.workdays} 天；"
