@@ -11,6 +11,7 @@ from shenpi.accounts.models import Absence, Role, StandIn
 from shenpi.cases import queries, services, trail
 from shenpi.cases.models import CaseStep, State
 from shenpi.errors import Forbidden, InvalidInput, TransitionRefused
+from shenpi.notifications.models import Notification
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -69,6 +70,35 @@ def test_the_assignee_hands_the_step_to_a_colleague_and_the_trail_records_it(org
         services.perform(case, "pass", actor=people["handler"])
     case = services.perform(case, "pass", actor=people["handler2"], params={"opinion": "同意"})
     assert case.steps.get(pk=step.pk).finished_by == people["handler2"]
+
+
+def test_the_colleague_is_told_by_e_mail_who_handed_the_step_over_why_and_by_when(org):
+    dept, people, it = org
+    people["handler2"].email = "li.chengban@example.invalid"
+    people["handler2"].save()
+    case = accepted(people, it)
+    step = active(case)
+    case = services.perform(case, "transfer", actor=people["handler"],
+                            params={"to": people["handler2"].pk, "reason": "本人外出核查，请李承办办理"})
+    sent = Notification.objects.get(template="step_transferred")
+    due = timezone.localtime(step.due_at)
+    assert (sent.recipient, sent.channel, sent.address, sent.case) == (
+        people["handler2"], Notification.Channel.EMAIL, "li.chengban@example.invalid", case)
+    assert sent.subject == f"转办通知：办件 {case.number}"
+    for text in (f"李承办：张承办将办件 {case.number}（{it.current_version().name}", f"“{step.name}”环节转交您办理",
+                 f"环节期限{due.year}年{due.month}月{due.day}日 {due:%H:%M}", "转办理由：本人外出核查，请李承办办理"):
+        assert text in sent.body, text
+
+
+def test_no_message_for_a_refused_transfer_or_a_colleague_without_an_address(org):
+    dept, people, it = org
+    case = accepted(people, it)
+    with pytest.raises(InvalidInput):
+        services.perform(case, "transfer", actor=people["handler"], params={"to": people["stranger"].pk,
+                                                                           "reason": "调整"})
+    services.perform(case, "transfer", actor=people["handler"], params={"to": people["handler2"].pk,
+                                                                       "reason": "调整"})
+    assert not Notification.objects.filter(template="step_transferred").exists()
 
 
 def test_a_transfer_needs_a_reason_and_a_colleague_of_the_post(org):

@@ -5,11 +5,16 @@ delivers it after the commit): nothing is sent for an action that was rolled bac
 applicant told of every step they must know of: 受理, 补正, 不予受理, 补件 (what to bring, by when),
 特别程序 (which, why, how long: art. 45), 延期 (the reason and the new date: art. 42) and 办结 (with the
 address where the case can be rated).
+
+Staff hear of a step handed to them (转办) the same way, on the one channel staff have: e-mail to the
+address of their account (none: nothing is sent, the step is in their 待办 all the same).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+
+from django.utils import timezone
 
 from shenpi.catalog.models import DeferralRule
 from shenpi.errors import TransitionRefused
@@ -63,6 +68,16 @@ def tell_applicant(act: Act) -> None:
     build = _CONTEXT.get(template)
     context = build(act) if build else {}
     notify(template, case=case, mobile=case.contact_phone, context=context, topic=f"case:{case.pk}", need_ids=False)
+
+
+@hooks.after("transfer", order=110, name="cases.tell_colleague")
+def tell_colleague(act: Act) -> None:
+    """转办: the colleague who now holds the step is told who handed it over, why, and by when."""
+    step = act.step
+    due = timezone.localtime(step.due_at) if step.due_at else None
+    notify("step_transferred", user=step.assignee, case=act.case, topic=f"case:{act.case.pk}", need_ids=False,
+           context={"step": step.name, "sender": str(act.actor), "reason": act.comment,
+                    "due": f"{due.year}年{due.month}月{due.day}日 {due:%H:%M}" if due else ""})
 
 
 @hooks.before("complete", "handle_on_the_spot", order=50, name="cases.deferred_materials")

@@ -37,6 +37,7 @@ TEMPLATES: dict[str, MessageTemplate] = {t.code: t for t in (
     MessageTemplate("complaint_answered", "投诉答复", ("complaint_number", "answer")),
     MessageTemplate("alert_raised", "监察预警/黄牌/红牌", ("level", "rule")),
     MessageTemplate("supervision_order", "督办通知", ("order_number", "content", "reply_due")),
+    MessageTemplate("step_transferred", "转办通知", ("case", "step", "sender", "reason")),
     MessageTemplate("notify_test", "发送测试", ()),
     MessageTemplate("mobile_code", "手机验证码", ("code", "minutes", "purpose")),
 )}
