@@ -137,4 +137,16 @@ def test_the_workbench_hint_quotes_the_edited_thresholds(office):
     edit_time_rule(warn_days_left=2, warn_share_left=0.3)
     client = APIClient()
     client.force_login(people["supervisor"])
-    assert "剩余2个工作日或不足30%时限" in client.get("/workbench/").content.decode()
+    assert "剩余不超过2个工作日或30%时限，且已用去一半时限" in client.get("/workbench/").content.decode()
+
+
+@pytest.mark.parametrize(("days_left", "share_left"), [(1, 0.2), (2, 0.3), (3, 0.1), (0, 0.5), (5, 0.125)])
+def test_the_hint_says_what_the_horizon_counts(days_left, share_left):
+    """Each clause of the sentence is one condition of Horizon.days, for every allotment it covers."""
+    horizon = deadlines.Horizon(days_left, share_left)
+    used = "一半"
+    assert horizon.rule() == f"剩余不超过{days_left}个工作日或{share_left * 100:g}%时限，且已用去{used}时限"
+    for allotment in range(1, deadlines.LONGEST_ALLOTMENT + 1):
+        for left in range(allotment + 1):
+            said = (left <= days_left or left <= share_left * allotment) and allotment - left >= allotment / 2
+            assert (left <= horizon.days(allotment)) == said, (allotment, left)

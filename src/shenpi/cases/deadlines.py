@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import ClassVar
 
 from django.core.signals import request_started
 from django.db.models import Q, QuerySet
@@ -51,6 +52,8 @@ class Horizon:
 
     warn_days_left: int = 1
     warn_share_left: float = 0.2
+    # Nothing warns before this share of the allotment is used (at most the rest is left).
+    NOT_BEFORE_USED: ClassVar[Fraction] = Fraction(1, 2)
 
     @classmethod
     def of(cls, params: dict) -> Horizon:
@@ -66,14 +69,22 @@ class Horizon:
             return NEVER
         # Fraction of the decimal text: 0.29 × 100 is 29, not 28.999….
         share = Fraction(str(self.warn_share_left)) * allotment
-        return min(max(self.warn_days_left, math.floor(share)), allotment // 2)
+        return min(max(self.warn_days_left, math.floor(share)), math.floor((1 - self.NOT_BEFORE_USED) * allotment))
 
     def hours(self, allotment_hours: int) -> float:
         """Hours left from which a step limited in hours is due soon: at least one hour, at most half
         the allotment (0: never)."""
         if allotment_hours <= 0:
             return 0.0
-        return min(max(1.0, self.warn_share_left * allotment_hours), allotment_hours / 2)
+        return min(max(1.0, self.warn_share_left * allotment_hours),
+                   float((1 - self.NOT_BEFORE_USED) * allotment_hours))
+
+    def rule(self) -> str:
+        """The rule of days() in words, for the pages that explain 即将到期: due soon when at most N
+        working days or X % of the allotment are left, and at least half of it is used."""
+        used = "一半" if Fraction(1, 2) == self.NOT_BEFORE_USED else _percent(self.NOT_BEFORE_USED)
+        return (f"剩余不超过{self.warn_days_left}个工作日或{_percent(Fraction(str(self.warn_share_left)))}时限，"
+                f"且已用去{used}时限")
 
     def allotment_ranges(self) -> list[tuple[int, int | None, int]]:
         """(lowest allotment, first allotment beyond or None, working days) per warning length."""
@@ -86,6 +97,11 @@ class Horizon:
                 ranges[-1] = (ranges[-1][0], allotment, ranges[-1][2])
             ranges.append((allotment, None, days))
         return ranges
+
+
+def _percent(share: Fraction) -> str:
+    """20%, 12.5%: as many decimals as the share has, no more."""
+    return f"{float(share * 100):g}%"
 
 
 @dataclass(frozen=True)

@@ -56,7 +56,7 @@ ITEMS_PAGE_SIZE = 30
 BUCKET_HINTS = {
     "todo": "等待我办理的办件",
     "done": "我经手办理过的办件",
-    "due_soon": "剩余{days}个工作日或不足{share:.0%}时限",
+    "due_soon": "{rule}",
     "overdue": "已超过承诺或环节期限",
     "suspended": "特别程序、补件暂停计时",
 }
@@ -104,9 +104,8 @@ def locked_out(request, original_response=None, credentials=None):
 # -- home: the buckets ------------------------------------------------------------------------------
 
 def _hint(bucket: str) -> str:
-    """The bucket's explanation; 即将到期 quotes the thresholds administrators set."""
-    horizon = deadlines.thresholds().case
-    return BUCKET_HINTS[bucket].format(days=horizon.warn_days_left, share=horizon.warn_share_left)
+    """The bucket's explanation; 即将到期 states the rule as the thresholds administrators set make it."""
+    return BUCKET_HINTS[bucket].format(rule=deadlines.thresholds().case.rule())
 
 
 @staff_required
