@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 
 from django import forms
 from django.core import signing
+from django.core.files.storage import default_storage
 
 from shenpi import clock
 from shenpi.accounts import routing
@@ -387,7 +388,8 @@ class AcceptForm(ActionForm):
 
 
 class ReceiveDeferredForm(ActionForm):
-    """容缺材料补交: the materials accepted under 容缺 that the applicant brings now."""
+    """容缺材料补交: the materials accepted under 容缺 that the applicant brings now, each with the window's
+    scan (高拍仪/扫描仪) when taken: checked by content and stored like the scans at receipt."""
 
     materials = forms.MultipleChoiceField(label="申请人补交的容缺材料", required=False,
                                           widget=forms.CheckboxSelectMultiple)
@@ -395,9 +397,44 @@ class ReceiveDeferredForm(ActionForm):
 
     def __init__(self, data=None, **kw):
         super().__init__(data, **kw)
-        outstanding = [m for m in self.case.materials.all() if m.outstanding]
+        self.outstanding = [m for m in self.case.materials.all() if m.outstanding]
         self.fields["materials"].choices = [
-            (m.pk, f"{m.name}（{m.due_on:%Y-%m-%d}前）" if m.due_on else m.name) for m in outstanding]
+            (m.pk, f"{m.name}（{m.due_on:%Y-%m-%d}前）" if m.due_on else m.name) for m in self.outstanding]
+        for m in self.outstanding:
+            self.fields[f"file_{m.pk}"] = forms.FileField(
+                label=f"{m.name} 扫描件", required=False, help_text="可选：选择文件即视为已补交该材料。",
+                widget=forms.FileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}))
+        self.order_fields(["materials", *[f"file_{m.pk}" for m in self.outstanding], "comment"])
+        self.stored: list[str] = []
+        self.checked: dict = {}
+
+    def clean(self):
+        data = super().clean()
+        self.checked = {}
+        for m in self.outstanding:
+            chosen = data.get(f"file_{m.pk}")
+            if chosen:
+                try:
+                    self.checked[m.pk] = files.inspect(chosen)
+                except InvalidInput as error:
+                    self.add_error(f"file_{m.pk}", error.message)
+        return data
+
+    def params(self) -> dict:
+        params = {k: v for k, v in super().params().items() if not k.startswith("file_")}
+        if self.checked:
+            kept = {}
+            for pk, checked in self.checked.items():
+                kept[pk] = files.store(checked)
+                self.stored.append(kept[pk].path)
+            params["files"] = kept
+        return params
+
+    def discard(self) -> None:
+        """The action was refused: the scans stored for it point at nothing, so they go."""
+        for name in self.stored:
+            default_storage.delete(name)
+        self.stored = []
 
 
 class CorrectionForm(ActionForm):
@@ -442,8 +479,8 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
 NEGATIVE_ACTIONS = frozenset({"refuse", "return", "deny", "withdraw", "void"})
 
 
-def action_form(action: str, case: Case, data=None) -> ActionForm:
-    return ACTION_FORMS.get(action, ActionForm)(data, case=case, action=action)
+def action_form(action: str, case: Case, data=None, uploaded=None) -> ActionForm:
+    return ACTION_FORMS.get(action, ActionForm)(data, files=uploaded, case=case, action=action)
 
 
 # -- the department's stand-ins and absences (AB角与离岗) --------------------------------------------
