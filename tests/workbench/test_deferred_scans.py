@@ -95,3 +95,28 @@ def test_a_refused_action_deletes_the_scan_it_stored(org):
     assert answer.status_code == 409
     assert case.materials.get(pk=material.pk).outstanding
     assert stored_files() == []
+
+
+def test_a_supplement_brought_to_the_window_is_resumed_with_its_scans(org):
+    case = deferred_case(org)
+    case = services.perform(case, "pass", actor=org.people["handler"], params={"opinion": "同意"})
+    permit = case.materials.filter(received=True).first()
+    case = services.perform(case, "request_supplement", actor=org.people["reviewer"], params={
+        "reason": "复印件不清晰，另需消防意见", "materials": [{"material": permit.pk}, {"name": "消防设计审查意见书"}]})
+    assert case.state == "suspended"
+    clerk = org.client("clerk")
+    page = clerk.get(f"/workbench/cases/{case.number}/").content.decode()
+    assert "resume-file_0" in page and "resume-file_1" in page
+    content = pdf(1)
+    case.refresh_from_db()
+    answer = clerk.post(f"/workbench/cases/{case.number}/act/", {
+        "action": "resume", "row_version": case.row_version, "resume-comment": "申请人到窗口补交",
+        "resume-file_1": SimpleUploadedFile("消防意见.pdf", content, content_type="application/pdf")})
+    assert answer.status_code == 302
+    case.refresh_from_db()
+    assert case.state == "in_progress"
+    added = case.materials.get(name="消防设计审查意见书（补交）")
+    assert added.received and added.content_hash == sm3_hex(content) and added.note.startswith("窗口扫描电子材料")
+    assert case.events.get(action="resume").data["files"][0]["digest"] == sm3_hex(content)
+    assert f"/workbench/cases/{case.number}/materials/{added.pk}/" in org.client("handler").get(
+        f"/workbench/cases/{case.number}/").content.decode()

@@ -713,8 +713,33 @@ def _restart_clock(act: Act, stop: ClockStop | None) -> str:
 
 
 def resume(act: Act) -> str:
+    """恢复计时; ending a 补件 at the window, with the scans of the listed materials brought (by their place
+    in the 补件's list, checked and stored like every scan), which join the case's materials."""
     act.comment = str(act.params.get("comment") or "").strip()
-    return _restart_clock(act, open_stop(act.case))
+    stop = open_stop(act.case)
+    scans = _listed_scans(act, stop)
+    if scans:
+        own = {m.pk: m for m in act.case.materials.all()}
+        for index, scan in sorted(scans.items()):
+            _receive_file(act, stop.materials[index], scan, own, "窗口扫描电子材料（补件）")
+        act.event_data["files"] = [{"name": stop.materials[i]["name"], "file": scans[i].name,
+                                    "digest": scans[i].digest, "size": scans[i].size} for i in sorted(scans)]
+    return _restart_clock(act, stop)
+
+
+def _listed_scans(act: Act, stop: ClockStop | None) -> dict[int, StoredFile]:
+    raw = act.params.get("files") or {}
+    if not raw:
+        return {}
+    listed = (stop.materials or []) if stop is not None and stop.is_supplement else []
+    if not isinstance(raw, dict) or not all(isinstance(v, StoredFile) for v in raw.values()):
+        message = "电子材料须先经内容校验。"
+        raise InvalidInput(message, {"files": [message]})
+    indices = _material_ids(list(raw))
+    if indices is None or any(not 0 <= i < len(listed) for i in indices):
+        message = "扫描件与补件告知所列材料不符。"
+        raise InvalidInput(message, {"files": [message]})
+    return {int(k): v for k, v in raw.items()}
 
 
 def _supplied_files(act: Act, listed: list[dict]) -> dict[int, dict]:
@@ -762,15 +787,15 @@ def _as_stored(given: dict) -> StoredFile:
                       size=int(given["size"]), pages=given.get("pages"), digest=given["digest"])
 
 
-def _receive_file(act: Act, entry: dict, given: dict, own: dict) -> None:
-    """A supplied file joins the case's materials; a material received before keeps its earlier file."""
+def _receive_file(act: Act, entry: dict, given: StoredFile, own: dict, note: str = "网上补件") -> None:
+    """A file brought for a 补件 joins the case's materials; a material received before keeps its earlier file."""
     material = own.get(entry.get("material"))
     if material is not None and not material.received:
-        act.update(material, *_file_joins(act, material, _as_stored(given), "网上补件"))
+        act.update(material, *_file_joins(act, material, given, note))
         return
     row = CaseMaterial(case=act.case, spec_id=material.spec_id if material else None,
                        name=f"{entry['name']}（补交）"[:200], required=False)
-    _file_joins(act, row, _as_stored(given), "网上补件")
+    _file_joins(act, row, given, note)
     act.insert(row)
 
 
@@ -789,7 +814,7 @@ def supply(act: Act) -> str:
     files = _supplied_files(act, listed)
     own = {m.pk: m for m in act.case.materials.all()}
     for index, entry in enumerate(listed):
-        _receive_file(act, entry, files[index], own)
+        _receive_file(act, entry, _as_stored(files[index]), own)
     act.comment = str(act.params.get("comment") or "").strip()[:2000]
     act.event_data["files"] = [{"name": listed[i]["name"], "file": files[i]["name"], "digest": files[i]["digest"],
                                 "size": int(files[i]["size"])} for i in sorted(files)]
