@@ -152,7 +152,11 @@ def test_a_window_case_of_an_account_holder_is_offered_the_upload_and_told_so(wo
     # Received at the window under the account holder's own ID number.
     case = f.receive(world.people["clerk"], world.item, materials=materials, name="李四",
                      id_number=world.applicant.id_number, phone="13912345678")
+    owner = client_for(world.applicant)
+    # Not accepted yet: nothing to upload.
+    assert f"/apply/cases/{case.number}/deferred/" not in owner.get("/account/").content.decode()
     case = case_services.perform(case, "accept", actor=world.people["clerk"], params={"commitment": True})
+    assert f"/apply/cases/{case.number}/deferred/" in owner.get("/account/").content.decode()
     assert notice_data(case.notices.get(kind=Notice.Kind.ACCEPTANCE)).details["deferral_online"] is True
     material = case.materials.get(deferred=True)
     services.supply_deferred(world.applicant, case, {material.pk: upload("合格书.jpg", PNG)})

@@ -209,7 +209,9 @@ def reset_confirm(request):
 def home(request):
     """我的办件: my online applications, and the cases (online or at a window) filed under my identifier."""
     applicant = request.applicant
-    outstanding = CaseMaterial.objects.filter(case=OuterRef("pk"), deferred=True, received=False)
+    # 容缺 materials the applicant may upload now (in the states the applicant's action allows).
+    outstanding = CaseMaterial.objects.filter(case=OuterRef("pk"), deferred=True, received=False,
+                                              case__state__in=APPLICANT_TRANSITIONS["supply_deferred"].sources)
     cases = services.my_cases(applicant).annotate(deferred_outstanding=Exists(outstanding)).prefetch_related(
         Prefetch("steps", queryset=CaseStep.objects.filter(status=CaseStep.Status.ACTIVE), to_attr="active_steps"),
         Prefetch("clock_stops", queryset=ClockStop.objects.filter(ended_at__isnull=True, kind__isnull=True),
