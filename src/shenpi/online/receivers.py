@@ -18,6 +18,8 @@ def can_upload_online(case) -> bool:
 def deferred_materials_online(act: Act) -> None:
     """受理 under 容缺: the 受理通知书 also tells the applicant who can upload the deferred materials under
     我的办件 that they may do so (the effect reads the mark from the event's data)."""
+    if not act.params.get("commitment"):
+        return  # nothing deferred (or the effect refuses the acceptance): no query for an ordinary 受理
     case = act.case
     if CaseMaterial.objects.filter(case=case, deferred=True, received=False).exists() and can_upload_online(case):
         act.event_data["deferral_online"] = True
