@@ -1,6 +1,7 @@
 """容缺受理: accepted on the applicant's commitment, the deferred materials due by a date, brought later,
 and 办结 refused (or flagged, per the item's rule) while any is outstanding."""
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -185,3 +186,60 @@ def test_the_item_rule_is_checked_and_kept_by_a_new_version(org):
     version.save()
     draft = catalog.new_version(version, people["admin"])
     assert (draft.deferral_days, draft.deferral_rule) == (7, DeferralRule.FLAG)
+
+
+def test_the_window_receives_a_deferred_material_with_its_scan(org, settings, tmp_path):
+    from shenpi.cases import files
+    from shenpi.crypto import sm3_hex
+    from tests.online.conftest import pdf, upload
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    _, people, it = org
+    clock.set_now(at(2026, 11, 2))
+    case = services.perform(deferred_case(people, it), "accept", actor=people["clerk"], params={"commitment": True})
+    material = case.materials.get(deferred=True)
+    content = pdf(3)
+    stored = files.store(files.inspect(upload("合格书扫描.pdf", content)))
+    clock.set_now(at(2026, 11, 3, 9))
+    # A scan alone says the material was brought (like a scan at receipt).
+    case = services.perform(case, "receive_deferred", actor=people["clerk"], params={"files": {material.pk: stored}})
+    material.refresh_from_db()
+    assert material.received and material.deferred and material.received_at == at(2026, 11, 3, 9)
+    assert material.content_hash == sm3_hex(content) and material.pages == 3 and material.file.read() == content
+    assert material.note.startswith("窗口扫描电子材料") and material.source_label == "窗口扫描上传"
+    event = case.events.get(action="receive_deferred")
+    assert event.data["materials"] == ["施工图设计文件审查合格书"]
+    assert event.data["files"] == [{"name": "施工图设计文件审查合格书", "file": "合格书扫描.pdf",
+                                    "digest": sm3_hex(content), "size": len(content)}]
+
+
+def test_a_scan_must_be_checked_and_belong_to_an_outstanding_material(org):
+    _, people, it = org
+    clock.set_now(at(2026, 11, 2))
+    case = services.perform(deferred_case(people, it), "accept", actor=people["clerk"], params={"commitment": True})
+    material = case.materials.get(deferred=True)
+    with pytest.raises(InvalidInput, match="电子材料须先经内容校验"):
+        services.perform(case, "receive_deferred", actor=people["clerk"],
+                         params={"materials": [material.pk], "files": {material.pk: "materials/x.pdf"}})
+    assert case.materials.get(pk=material.pk).outstanding
+
+
+def test_the_acceptance_notice_offers_the_upload_only_to_who_can_use_it(org):
+    from shenpi.cases.notices import Body, Styles
+
+    _, people, it = org
+    clock.set_now(at(2026, 11, 2))
+    # Received at the window from someone without an account: the window only.
+    case = services.perform(deferred_case(people, it), "accept", actor=people["clerk"], params={"commitment": True})
+    notice = case.notices.get(kind=Notice.Kind.ACCEPTANCE)
+    assert notice.body["deferral_online"] is False
+    assert notice_data(notice).details["deferral_online"] is False
+    assert case.events.get(action="accept").data.get("deferral_online") is None
+
+    def terms(online: bool) -> str:
+        data = notice_data(notice)
+        data = dataclasses.replace(data, details={**data.details, "deferral_online": online})
+        return Body(data, Styles("Helvetica")).deferral_terms(data.details["deferred"])
+
+    assert "受理窗口补交" in terms(False) and "我的办件" not in terms(False)
+    assert "受理窗口补交上述材料，或登录网上办事大厅在“我的办件”中上传。" in terms(True)

@@ -362,6 +362,18 @@ def test_the_acceptance_notice_with_eight_materials_fits_one_page_with_its_seal(
     assert "委托代理人身份证明及授权委托书" in text and "示范市市场监督管理局（盖章）2026年9月30日" in text
 
 
+def test_an_acceptance_under_deferral_with_the_online_way_fits_one_page(tmp_path):
+    """容缺: four materials in, two to follow, the applicant told they may also upload them under 我的办件."""
+    deferred = [{"name": m["name"], "due": dt.date(2026, 10, 16)} for m in EIGHT_MATERIALS[4:6]]
+    data = make("acceptance", {**DETAILS["acceptance"], "materials": EIGHT_MATERIALS[:4], "deferred": deferred,
+                               "deferral_rule": "refuse", "deferral_online": True})
+    path = tmp_path / "deferred.pdf"
+    path.write_bytes(render_notice(data))
+    assert pages_of(path) == 1
+    text = pdf_text(path)
+    assert "“我的办件”中上传" in text and "食品安全管理人员健康证明" in text
+
+
 def test_a_list_too_long_for_one_page_still_keeps_the_seal_with_the_last_words(tmp_path):
     many = [{"name": f"第{i}号附件", "copies": 1} for i in range(1, 41)]
     path = tmp_path / "long.pdf"

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
@@ -20,7 +20,8 @@ from django.views.decorators.http import require_POST
 from shenpi.accounts import identifiers
 from shenpi.cases import lifecycle
 from shenpi.cases.documents import notice_pdf
-from shenpi.cases.models import ApplicantKind, CaseEvent, CaseStep, ClockStop, Notice, State
+from shenpi.cases.lifecycle import APPLICANT_TRANSITIONS
+from shenpi.cases.models import ApplicantKind, CaseEvent, CaseMaterial, CaseStep, ClockStop, Notice, State
 from shenpi.crypto import blind_index
 from shenpi.errors import ServiceError
 from shenpi.web import public_base_url
@@ -209,7 +210,10 @@ def reset_confirm(request):
 def home(request):
     """我的办件: my online applications, and the cases (online or at a window) filed under my identifier."""
     applicant = request.applicant
-    cases = services.my_cases(applicant).prefetch_related(
+    # 容缺 materials the applicant may upload now (in the states the applicant's action allows).
+    outstanding = CaseMaterial.objects.filter(case=OuterRef("pk"), deferred=True, received=False,
+                                              case__state__in=APPLICANT_TRANSITIONS["supply_deferred"].sources)
+    cases = services.my_cases(applicant).annotate(deferred_outstanding=Exists(outstanding)).prefetch_related(
         Prefetch("steps", queryset=CaseStep.objects.filter(status=CaseStep.Status.ACTIVE), to_attr="active_steps"),
         Prefetch("clock_stops", queryset=ClockStop.objects.filter(ended_at__isnull=True, kind__isnull=True),
                  to_attr="open_supplements"))
@@ -233,11 +237,13 @@ def _my_case(request, number: str):
 @applicant_required
 def case_detail(request, number):
     case = _my_case(request, number)
+    materials = list(case.materials.all())
     return render(request, "applicants/case.html", {
         "case": case,
         "applicant": request.applicant,
         "steps": list(case.steps.filter(status=CaseStep.Status.ACTIVE)),
-        "materials": list(case.materials.all()),
+        "materials": materials,
+        "deferred": _deferred_to_upload(case, materials),
         "notices": list(case.notices.all()),
         "events": _public_events(case),
         "online": getattr(case, "online_application", None),
@@ -249,6 +255,13 @@ def _public_events(case) -> list[dict]:
     """The case's history as the public sees it: without hand-overs between staff (转办)."""
     events = CaseEvent.objects.filter(case=case).order_by("at", "pk").values(*PUBLIC_EVENT_FIELDS)
     return [event for event in events if lifecycle.shown_to_public(event["action"])]
+
+
+def _deferred_to_upload(case, materials) -> list:
+    """容缺 materials still outstanding, when the applicant may upload them online (网上补交容缺材料)."""
+    if case.state not in APPLICANT_TRANSITIONS["supply_deferred"].sources:
+        return []
+    return [m for m in materials if m.outstanding]
 
 
 def _open_stop(case):

@@ -32,7 +32,8 @@ def _details(notice: Notice) -> dict:
                                   if _received_by(m, notice.issued_at)])
         if body.get("deferred"):
             details.update(deferred=[{"name": m["name"], "due": _date(m["due_on"])} for m in body["deferred"]],
-                           deferral_rule=body.get("deferral_rule") or "refuse")
+                           deferral_rule=body.get("deferral_rule") or "refuse",
+                           deferral_online=bool(body.get("deferral_online")))
     elif kind == Notice.Kind.CORRECTION:
         details["materials"] = body["missing"]
         if body.get("instruction"):

@@ -26,6 +26,7 @@ from shenpi.workdays.calendar import WorkCalendar
 from shenpi.workdays.services import office_hours
 
 from . import store
+from .files import StoredFile
 from .models import (
     Case,
     CaseEvent,
@@ -374,9 +375,12 @@ def accept(act: Act) -> str:
     _record_deferral(act)
     deferral = act.event_data.get("deferred")
     if deferral:
+        # Whether the applicant can upload them under 我的办件 (filed online, or an account under the
+        # applicant's identifier): set by shenpi.online's receiver before the effect, as the notice says it.
         act.notify(Notice.Kind.ACCEPTANCE, deferred=[{"name": name, "due_on": deferral["due_on"]}
                                                      for name in deferral["materials"]],
-                   deferral_rule=act.case.version.deferral_rule)
+                   deferral_rule=act.case.version.deferral_rule,
+                   deferral_online=bool(act.event_data.get("deferral_online")))
     else:
         act.notify(Notice.Kind.ACCEPTANCE)
     return State.IN_PROGRESS
@@ -432,29 +436,71 @@ def supplement(act: Act) -> str:
     return State.RECEIVED
 
 
-def receive_deferred(act: Act) -> str:
-    """容缺材料补交: the applicant brings materials accepted under 容缺; the case stays where it is."""
-    raw = act.params.get("materials") or []
+def _material_ids(raw) -> set[int] | None:
     try:
-        ids = {int(i) for i in raw} if isinstance(raw, list | tuple | set) else None
+        # A bare string would be read character by character.
+        return {int(i) for i in raw} if isinstance(raw, list | tuple | set) else None
     except (TypeError, ValueError):
-        ids = None
-    if not ids:
-        message = "请选择申请人补交的容缺材料。"
-        raise InvalidInput(message, {"materials": [message]})
+        return None
+
+
+def _deferred_files(act: Act) -> dict[int, StoredFile]:
+    """The files brought with deferred materials, by material id: checked and stored by the caller
+    (files.inspect, files.store); anything else, such as a path sent through the API, is refused."""
+    raw = act.params.get("files") or {}
+    if not isinstance(raw, dict):
+        raw = None
+    given = _material_ids(list(raw)) if raw is not None else None
+    if given is None or not all(isinstance(v, StoredFile) for v in raw.values()):
+        message = "电子材料须先经内容校验。"
+        raise InvalidInput(message, {"files": [message]})
+    return {int(k): v for k, v in raw.items()}
+
+
+def _bring_deferred(act: Act, ids: set[int], files: dict[int, StoredFile], note: str) -> None:
+    """Deferred materials arrive (at the window or online): each counts as received, with its file if one
+    came; the event says which, which were late, which are still outstanding and the files' digests."""
     outstanding = {m.pk: m for m in outstanding_deferred(act.case)}
     if ids - set(outstanding):
         message = "所选材料不是本件待补交的容缺材料。"
         raise InvalidInput(message, {"materials": [message]})
     brought = [outstanding[pk] for pk in sorted(ids)]
     for material in brought:
-        material.received, material.received_at = True, act.now
         material.copies = material.copies or (material.spec.copies if material.spec_id else 1)
-        act.update(material, "received", "received_at", "copies")
+        if material.pk in files:
+            act.update(material, *_file_joins(act, material, files[material.pk], note))
+        else:
+            material.received, material.received_at = True, act.now
+            act.update(material, "received", "received_at", "copies")
     late = [m.name for m in brought if m.due_on is not None and m.due_on < act.today]
-    act.comment = str(act.params.get("comment") or "").strip()
+    act.comment = str(act.params.get("comment") or "").strip()[:2000]
     act.event_data.update(materials=[m.name for m in brought], late=late,
                           remaining=[m.name for pk, m in outstanding.items() if pk not in ids])
+    if files:
+        act.event_data["files"] = [{"name": outstanding[pk].name, "file": files[pk].name,
+                                    "digest": files[pk].digest, "size": files[pk].size} for pk in sorted(files)]
+
+
+def receive_deferred(act: Act) -> str:
+    """容缺材料补交: the applicant brings materials accepted under 容缺, with the window's scans if taken;
+    the case stays where it is."""
+    files = _deferred_files(act)
+    ids = (_material_ids(act.params.get("materials") or []) or set()) | set(files)
+    if not ids:
+        message = "请选择申请人补交的容缺材料。"
+        raise InvalidInput(message, {"materials": [message]})
+    _bring_deferred(act, ids, files, "窗口扫描电子材料（容缺补交）")
+    return act.case.state
+
+
+def supply_deferred(act: Act) -> str:
+    """The applicant uploads deferred materials online (我的办件): each a checked file, counted at once;
+    staff see it on the case page. The case stays where it is."""
+    files = _deferred_files(act)
+    if not files:
+        message = "请选择要上传的容缺材料文件。"
+        raise InvalidInput(message, {"files": [message]})
+    _bring_deferred(act, set(files), files, "网上补交容缺材料")
     return act.case.state
 
 
@@ -670,8 +716,33 @@ def _restart_clock(act: Act, stop: ClockStop | None) -> str:
 
 
 def resume(act: Act) -> str:
+    """恢复计时; ending a 补件 at the window, with the scans of the listed materials brought (by their place
+    in the 补件's list, checked and stored like every scan), which join the case's materials."""
     act.comment = str(act.params.get("comment") or "").strip()
-    return _restart_clock(act, open_stop(act.case))
+    stop = open_stop(act.case)
+    scans = _listed_scans(act, stop)
+    if scans:
+        own = {m.pk: m for m in act.case.materials.all()}
+        for index, scan in sorted(scans.items()):
+            _receive_file(act, stop.materials[index], scan, own, "窗口扫描电子材料（补件）")
+        act.event_data["files"] = [{"name": stop.materials[i]["name"], "file": scans[i].name,
+                                    "digest": scans[i].digest, "size": scans[i].size} for i in sorted(scans)]
+    return _restart_clock(act, stop)
+
+
+def _listed_scans(act: Act, stop: ClockStop | None) -> dict[int, StoredFile]:
+    raw = act.params.get("files") or {}
+    if not raw:
+        return {}
+    listed = (stop.materials or []) if stop is not None and stop.is_supplement else []
+    if not isinstance(raw, dict) or not all(isinstance(v, StoredFile) for v in raw.values()):
+        message = "电子材料须先经内容校验。"
+        raise InvalidInput(message, {"files": [message]})
+    indices = _material_ids(list(raw))
+    if indices is None or any(not 0 <= i < len(listed) for i in indices):
+        message = "扫描件与补件告知所列材料不符。"
+        raise InvalidInput(message, {"files": [message]})
+    return {int(k): v for k, v in raw.items()}
 
 
 def _supplied_files(act: Act, listed: list[dict]) -> dict[int, dict]:
@@ -697,24 +768,37 @@ def _supplied_files(act: Act, listed: list[dict]) -> dict[int, dict]:
     return files
 
 
-def _receive_file(act: Act, entry: dict, given: dict, own: dict) -> None:
-    """A supplied file joins the case's materials; a material received before keeps its earlier file."""
-    note = f"网上补件：{given['name']}"[:300]
+_FILE_FIELDS = ("received", "received_at", "file", "file_name", "content_hash", "content_type", "size", "pages",
+                "note", "copies")
+
+
+def _file_joins(act: Act, material: CaseMaterial, given: StoredFile, note: str) -> tuple[str, ...]:
+    """The one place where a checked, stored file becomes a case material's file: received now, with its
+    name, type, size, pages and SM3 digest (a 容缺 material keeps its `deferred` mark: brought later).
+    Returns the fields set; the caller writes the row (act.update, or act.insert for a new one)."""
+    material.received, material.received_at = True, act.now
+    material.file.name, material.content_hash = given.path, given.digest
+    material.content_type, material.size = given.content_type, int(given.size)
+    material.file_name, material.pages = given.name[:200], given.pages
+    material.note = f"{note}：{given.name}"[:300]
+    material.copies = material.copies or 1
+    return _FILE_FIELDS
+
+
+def _as_stored(given: dict) -> StoredFile:
+    return StoredFile(path=given["file"], name=given["name"], content_type=given["content_type"],
+                      size=int(given["size"]), pages=given.get("pages"), digest=given["digest"])
+
+
+def _receive_file(act: Act, entry: dict, given: StoredFile, own: dict, note: str = "网上补件") -> None:
+    """A file brought for a 补件 joins the case's materials; a material received before keeps its earlier file."""
     material = own.get(entry.get("material"))
     if material is not None and not material.received:
-        material.received, material.deferred, material.received_at = True, False, act.now
-        material.file.name, material.content_hash = given["file"], given["digest"]
-        material.content_type, material.size, material.note = given["content_type"], int(given["size"]), note
-        material.file_name, material.pages = given["name"][:200], given.get("pages")
-        material.copies = material.copies or 1
-        act.update(material, "received", "deferred", "received_at", "file", "file_name", "content_hash",
-                   "content_type", "size", "pages", "note", "copies")
+        act.update(material, *_file_joins(act, material, given, note))
         return
     row = CaseMaterial(case=act.case, spec_id=material.spec_id if material else None,
-                       name=f"{entry['name']}（补交）"[:200], required=False, received=True, copies=1,
-                       content_hash=given["digest"], content_type=given["content_type"], size=int(given["size"]),
-                       file_name=given["name"][:200], pages=given.get("pages"), received_at=act.now, note=note)
-    row.file.name = given["file"]
+                       name=f"{entry['name']}（补交）"[:200], required=False)
+    _file_joins(act, row, given, note)
     act.insert(row)
 
 
@@ -733,7 +817,7 @@ def supply(act: Act) -> str:
     files = _supplied_files(act, listed)
     own = {m.pk: m for m in act.case.materials.all()}
     for index, entry in enumerate(listed):
-        _receive_file(act, entry, files[index], own)
+        _receive_file(act, entry, _as_stored(files[index]), own)
     act.comment = str(act.params.get("comment") or "").strip()[:2000]
     act.event_data["files"] = [{"name": listed[i]["name"], "file": files[i]["name"], "digest": files[i]["digest"],
                                 "size": int(files[i]["size"])} for i in sorted(files)]
@@ -888,6 +972,9 @@ SYSTEM_TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
 # being theirs (services.perform_as_applicant), never by a role; no staff page offers these.
 APPLICANT_TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
     _t("supply", "申请人网上补件", {_S.SUSPENDED}, set(), supply),
+    _t("supply_deferred", "申请人网上补交容缺材料",
+       {_S.IN_PROGRESS, _S.SUSPENDED, _S.DECIDING, _S.DECIDED, _S.COMPLETED}, set(), supply_deferred,
+       ruled_out=_nothing_deferred),
 )}
 
 

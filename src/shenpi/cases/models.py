@@ -197,6 +197,15 @@ class CaseMaterial(models.Model):
                                                                                       self.content_type)
 
     @property
+    def source_label(self) -> str:
+        """Where the file came from, as its note (written when it joined the case) says."""
+        if self.note.startswith("窗口扫描"):
+            return "窗口扫描上传"
+        if self.note.startswith("网上补"):
+            return "申请人网上补交"
+        return "网上申报上传" if self.case.channel == Channel.ONLINE else "窗口扫描上传"
+
+    @property
     def outstanding(self) -> bool:
         """Deferred under 容缺 and not brought yet."""
         return self.deferred and not self.received

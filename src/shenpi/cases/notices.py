@@ -136,6 +136,7 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         Field("materials", "已收取材料", "received", False),
         Field("deferred", "容缺材料", "deferred", False),
         Field("deferral_rule", "容缺材料未补齐时办结", "text", False),
+        Field("deferral_online", "可在“我的办件”中上传容缺材料", "flag", False),
     ),
     "correction": (
         Field("materials", "需补正的材料", "missing"),
@@ -590,7 +591,8 @@ class Body:
             then = "逾期未补交的，本机关将记录在案并纳入电子监察。"
         else:
             then = "上述材料补齐前，本机关不予办结。"
-        return f"请按承诺于{cn_date(last)}前到受理窗口补交上述材料。{then}"
+        online = "，或登录网上办事大厅在“我的办件”中上传" if self.details.get("deferral_online") else ""
+        return f"请按承诺于{cn_date(last)}前到受理窗口补交上述材料{online}。{then}"
 
     def correction(self) -> list[Flowable]:
         d = self.details

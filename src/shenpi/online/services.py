@@ -24,7 +24,7 @@ from shenpi.accounts.models import Role, User
 from shenpi.applicants.models import Applicant
 from shenpi.cases import files
 from shenpi.cases import services as case_services
-from shenpi.cases.lifecycle import CORRECTION_NOTICE_DAYS
+from shenpi.cases.lifecycle import APPLICANT_TRANSITIONS, CORRECTION_NOTICE_DAYS
 from shenpi.cases.models import Case, Channel, ClockStop, State
 from shenpi.catalog.models import Item, ItemVersion, MaterialSpec
 from shenpi.errors import Forbidden, InvalidInput, TransitionRefused
@@ -554,40 +554,89 @@ def open_supplement(case: Case) -> ClockStop | None:
     return stop if stop is not None and stop.materials and case.state == State.SUSPENDED else None
 
 
-def supply_materials(applicant: Applicant, case: Case | str, uploads: dict, *, comment: str = "",
-                     ip: str | None = None) -> Case:
-    """网上补件: a file for every material the 补件 lists, each checked by content; the case resumes.
-
-    `uploads` maps the material's place in the 补件's list to the uploaded file. The files are checked
-    and stored before the case is locked (reading 20 MB must not hold the row); if the action is
-    refused they are deleted again.
-    """
-    number = case.number if isinstance(case, Case) else str(case)
+def _checked(uploads: dict, prefix: str = "file") -> dict:
+    """Every chosen file checked by its content (files.inspect); all refusals named at once, by field."""
     errors: dict[str, list[str]] = {}
-    checked: dict[int, files.CheckedFile] = {}
-    for index, upload in sorted(uploads.items()):
+    checked: dict = {}
+    for key, upload in sorted(uploads.items()):
         if upload is None:
             continue
         try:
-            checked[index] = files.inspect(upload)
+            checked[key] = files.inspect(upload)
         except InvalidInput as error:
-            errors[f"file-{index}"] = error.fields.get("file") or [error.message]
+            errors[f"{prefix}-{key}"] = error.fields.get("file") or [error.message]
     if errors:
         raise InvalidInput("所选文件不符合要求，请重新选择。", errors)
+    return checked
+
+
+def _comment(comment: str, label: str) -> str:
     text = str(comment or "").strip()
     if len(text) > TEXT_MAX:
-        raise InvalidInput(f"补件说明不能超过{TEXT_MAX}个字。", {"comment": [f"补件说明不能超过{TEXT_MAX}个字。"]})
+        raise InvalidInput(f"{label}不能超过{TEXT_MAX}个字。", {"comment": [f"{label}不能超过{TEXT_MAX}个字。"]})
+    return text
+
+
+def _stored_then(checked: dict, perform):
+    """Store the checked files (before the case is locked: reading 20 MB must not hold the row), then
+    perform the action with them; if it is refused, the stored files are deleted again."""
     stored: list[str] = []
     try:
-        sent = {}
-        for index, one in checked.items():
-            kept = files.store(one)
-            stored.append(kept.path)
-            sent[str(index)] = {"file": kept.path, "name": kept.name, "digest": kept.digest,
-                                "content_type": kept.content_type, "size": kept.size, "pages": kept.pages}
-        return case_services.perform_as_applicant(number, "supply", user=applicant.user, id_index=applicant.id_index,
-                                                  params={"files": sent, "comment": text}, ip=ip)
+        kept = {}
+        for key, one in checked.items():
+            kept[key] = files.store(one)
+            stored.append(kept[key].path)
+        return perform(kept)
     except BaseException:
         for name in stored:
             default_storage.delete(name)
         raise
+
+
+def supply_materials(applicant: Applicant, case: Case | str, uploads: dict, *, comment: str = "",
+                     ip: str | None = None) -> Case:
+    """网上补件: a file for every material the 补件 lists, each checked by content; the case resumes.
+
+    `uploads` maps the material's place in the 补件's list to the uploaded file.
+    """
+    number = case.number if isinstance(case, Case) else str(case)
+    checked = _checked(uploads)
+    text = _comment(comment, "补件说明")
+
+    def perform(kept: dict) -> Case:
+        sent = {str(index): {"file": one.path, "name": one.name, "digest": one.digest,
+                             "content_type": one.content_type, "size": one.size, "pages": one.pages}
+                for index, one in kept.items()}
+        return case_services.perform_as_applicant(number, "supply", user=applicant.user, id_index=applicant.id_index,
+                                                  params={"files": sent, "comment": text}, ip=ip)
+
+    return _stored_then(checked, perform)
+
+
+# -- 容缺 materials uploaded after acceptance ------------------------------------------------------------
+
+def outstanding_deferred(case: Case) -> list:
+    """The materials accepted under 容缺 the applicant may upload now (in the states the action allows)."""
+    if case.state not in APPLICANT_TRANSITIONS["supply_deferred"].sources:
+        return []
+    return [m for m in case.materials.all() if m.outstanding]
+
+
+def supply_deferred(applicant: Applicant, case: Case | str, uploads: dict, *, comment: str = "",
+                    ip: str | None = None) -> Case:
+    """网上补交容缺材料: a file for one or more outstanding deferred materials (by material id), each checked
+    by content and stored; they count as received at once, through the case services' one door."""
+    number = case.number if isinstance(case, Case) else str(case)
+    chosen = {int(pk): upload for pk, upload in uploads.items() if upload is not None}
+    if not chosen:
+        message = "请至少为一项容缺材料选择文件。"
+        raise InvalidInput(message, {"files": [message]})
+    checked = _checked(chosen)
+    text = _comment(comment, "说明")
+
+    def perform(kept: dict) -> Case:
+        return case_services.perform_as_applicant(number, "supply_deferred", user=applicant.user,
+                                                  id_index=applicant.id_index,
+                                                  params={"files": kept, "comment": text}, ip=ip)
+
+    return _stored_then(checked, perform)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("items/<str:code>/", views.item, name="item"),
     path("items/<str:code>/start/", views.start, name="start"),
     path("cases/<str:number>/supplement/", views.supplement, name="supplement"),
+    path("cases/<str:number>/deferred/", views.deferred, name="deferred"),
     path("<str:number>/", views.application, name="application"),
     path("<str:number>/save/", views.save, name="save"),
     path("<str:number>/discard/", views.discard, name="discard"),

@@ -230,3 +230,35 @@ def supplement(request, number):
                                 status=error.http_status)
     messages.success(request, "补件材料已提交，办件恢复办理，办理期限自今日起继续计算。")
     return redirect("applicants:case", number=case.number)
+
+
+# -- 容缺 materials uploaded after acceptance ----------------------------------------------------------
+
+def _deferred_page(request, case, *, errors=(), field_errors=None, comment="", status=200):
+    field_errors = field_errors or {}
+    rows = [{"material": m, "errors": field_errors.get(f"file-{m.pk}", [])}
+            for m in services.outstanding_deferred(case)]
+    return render(request, "online/deferred.html", {
+        "case": case, "rows": rows, "errors": list(errors), "comment": comment, "today": clock.today(),
+        "comment_errors": field_errors.get("comment", []), "limits": _limits(),
+    }, status=status)
+
+
+@applicant_required
+def deferred(request, number):
+    """网上补交容缺材料: a file for each material accepted under 容缺 that is still outstanding."""
+    case = get_object_or_404(my_cases(request.applicant), number=number)
+    outstanding = services.outstanding_deferred(case)
+    if request.method != "POST" or not outstanding:
+        return _deferred_page(request, case)
+    uploads = {m.pk: request.FILES.get(f"file-{m.pk}") for m in outstanding}
+    comment = request.POST.get("comment", "")
+    try:
+        services.supply_deferred(request.applicant, case, uploads, comment=comment, ip=client_address(request))
+    except ServiceError as error:
+        loose = [m for key, messages_ in error.fields.items() if not key.startswith("file-") and key != "comment"
+                 for m in messages_]
+        return _deferred_page(request, case, errors=[error.message, *loose], field_errors=error.fields,
+                              comment=comment, status=error.http_status)
+    messages.success(request, "容缺材料已提交，已记入办件材料。")
+    return redirect("applicants:case", number=case.number)

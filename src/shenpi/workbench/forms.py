@@ -11,13 +11,14 @@ from dataclasses import asdict, dataclass
 
 from django import forms
 from django.core import signing
+from django.core.files.storage import default_storage
 
 from shenpi import clock
 from shenpi.accounts import routing
 from shenpi.accounts.models import Absence, Role, User
 from shenpi.cases import files, lifecycle
 from shenpi.cases.files import StoredFile
-from shenpi.cases.models import ApplicantKind, Case, CaseStep
+from shenpi.cases.models import ApplicantKind, Case, CaseStep, State
 from shenpi.cases.services import ApplicantInput
 from shenpi.catalog.models import ItemProcedure, MaterialSpec
 from shenpi.errors import InvalidInput, ServiceError
@@ -343,8 +344,59 @@ class GrantForm(ActionForm):
     opinion = _text("决定意见", max_length=2000, rows=3, initial="准予许可")
 
 
-class ResumeForm(ActionForm):
+class ScansForm(ActionForm):
+    """An action that takes the window's scans (高拍仪/扫描仪) of what the applicant brought: one optional
+    file input per entry, checked by content on validation, stored when the parameters are taken (the
+    action accepts only stored files), deleted again if the action is refused."""
+
+    def add_scans(self, entries: list[tuple[object, str]]) -> None:
+        self.scan_keys = [key for key, _ in entries]
+        for key, name in entries:
+            self.fields[f"file_{key}"] = forms.FileField(
+                label=f"{name} 扫描件", required=False, help_text="可选：窗口扫描的电子材料（PDF、JPG、PNG）。",
+                widget=forms.FileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}))
+        self.stored: list[str] = []
+        self.checked: dict = {}
+
+    def clean(self):
+        data = super().clean()
+        self.checked = {}
+        for key in self.scan_keys:
+            chosen = data.get(f"file_{key}")
+            if chosen:
+                try:
+                    self.checked[key] = files.inspect(chosen)
+                except InvalidInput as error:
+                    self.add_error(f"file_{key}", error.message)
+        return data
+
+    def params(self) -> dict:
+        params = {k: v for k, v in super().params().items() if not k.startswith("file_")}
+        if self.checked:
+            kept = {}
+            for key, checked in self.checked.items():
+                kept[key] = files.store(checked)
+                self.stored.append(kept[key].path)
+            params["files"] = kept
+        return params
+
+    def discard(self) -> None:
+        """The action was refused: the scans stored for it point at nothing, so they go."""
+        for name in self.stored:
+            default_storage.delete(name)
+        self.stored = []
+
+
+class ResumeForm(ScansForm):
+    """恢复计时; ending a 补件 that lists materials, the window's scans of those the applicant brought."""
+
     comment = _text("说明", max_length=2000, rows=2, initial="特别程序(补件)已结束，恢复计时")
+
+    def __init__(self, data=None, **kw):
+        super().__init__(data, **kw)
+        stop = lifecycle.open_stop(self.case) if self.case.state == State.SUSPENDED else None
+        listed = (stop.materials or []) if stop is not None and stop.is_supplement else []
+        self.add_scans([(index, entry["name"]) for index, entry in enumerate(listed)])
 
 
 class ExtendForm(ActionForm):
@@ -386,8 +438,9 @@ class AcceptForm(ActionForm):
             del self.fields["commitment"]
 
 
-class ReceiveDeferredForm(ActionForm):
-    """容缺材料补交: the materials accepted under 容缺 that the applicant brings now."""
+class ReceiveDeferredForm(ScansForm):
+    """容缺材料补交: the materials accepted under 容缺 that the applicant brings now, each with the window's
+    scan when taken (choosing a file alone says the material was brought)."""
 
     materials = forms.MultipleChoiceField(label="申请人补交的容缺材料", required=False,
                                           widget=forms.CheckboxSelectMultiple)
@@ -398,6 +451,8 @@ class ReceiveDeferredForm(ActionForm):
         outstanding = [m for m in self.case.materials.all() if m.outstanding]
         self.fields["materials"].choices = [
             (m.pk, f"{m.name}（{m.due_on:%Y-%m-%d}前）" if m.due_on else m.name) for m in outstanding]
+        self.add_scans([(m.pk, m.name) for m in outstanding])
+        self.order_fields(["materials", *[f"file_{m.pk}" for m in outstanding], "comment"])
 
 
 class CorrectionForm(ActionForm):
@@ -442,8 +497,8 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
 NEGATIVE_ACTIONS = frozenset({"refuse", "return", "deny", "withdraw", "void"})
 
 
-def action_form(action: str, case: Case, data=None) -> ActionForm:
-    return ACTION_FORMS.get(action, ActionForm)(data, case=case, action=action)
+def action_form(action: str, case: Case, data=None, uploaded=None) -> ActionForm:
+    return ACTION_FORMS.get(action, ActionForm)(data, files=uploaded, case=case, action=action)
 
 
 # -- the department's stand-ins and absences (AB角与离岗) --------------------------------------------

@@ -285,7 +285,7 @@ def act(request, number):
     user = request.user
     case = _visible_case(user, number)
     action = request.POST.get("action", "")
-    form = action_form(action, case, request.POST)
+    form = action_form(action, case, request.POST, request.FILES)
     posted_version = request.POST.get("row_version", "")
     last_notice = case.notices.aggregate(last=Max("pk"))["last"] or 0
     try:
@@ -296,6 +296,8 @@ def act(request, number):
         case = services.perform(case, action, actor=user, params=form.params(), ip=client_address(request),
                                 expected_version=int(posted_version))
     except ServiceError as error:
+        if hasattr(form, "discard"):
+            form.discard()
         put_errors(form, error, getattr(form, "FIELD_NAMES", {}))
         fresh = _visible_case(user, number)
         stale = error.code == "conflict" and is_htmx(request)
