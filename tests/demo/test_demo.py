@@ -320,7 +320,17 @@ def test_reset_passwords_gives_every_demo_login_one_new_password(demo, var_dir, 
 def test_supervision_watched_the_year_and_red_cards_got_orders(demo):
     from shenpi.supervision.models import Alert, Level, Order, ScanRun
 
-    assert ScanRun.objects.count() > 200  # the first scan of every day with activity, and one now
+    # Supervision watched the year: a scan before the first action of every played week, of every played
+    # day since the first of the previous month (the months the pages show first), and one now.
+    scanned = {timezone.localdate(at) for at in ScanRun.objects.values_list("as_of", flat=True)}
+    daily_from = generator.daily_scans_from(clock.now())
+    received = {timezone.localdate(at) for at in generator.demo_cases().values_list("received_at", flat=True)}
+    weeks = {day.isocalendar()[:2] for day in scanned}
+    assert {day.isocalendar()[:2] for day in received if day < daily_from} <= weeks
+    assert {day for day in received if day >= daily_from and day < timezone.localdate(clock.now()) - dt.timedelta(
+        days=14)} <= scanned  # the portal's own cases of the last two weeks come after the year's scans
+    assert len({day for day in scanned if day >= daily_from}) >= 12
+    assert timezone.localdate(clock.now()) in scanned
     levels = set(Alert.objects.values_list("level", flat=True))
     assert levels == {Level.WARNING, Level.YELLOW, Level.RED}
     assert Alert.objects.filter(status=Alert.Status.CLOSED).exists()  # warnings that escalated or ended

@@ -240,7 +240,7 @@ def _active_steps(case: Case) -> list[CaseStep]:
 
 def outstanding_deferred(case: Case) -> list[CaseMaterial]:
     """Materials accepted under 容缺 and not brought yet, in list order."""
-    return [m for m in case.materials.all() if m.outstanding]
+    return store.outstanding_materials(case.pk)
 
 
 def _yes(value) -> bool:
