@@ -720,52 +720,36 @@ def resume(act: Act) -> str:
     in the 补件's list, checked and stored like every scan), which join the case's materials."""
     act.comment = str(act.params.get("comment") or "").strip()
     stop = open_stop(act.case)
-    scans = _listed_scans(act, stop)
-    if scans:
-        own = {m.pk: m for m in act.case.materials.all()}
-        for index, scan in sorted(scans.items()):
-            _receive_file(act, stop.materials[index], scan, own, "窗口扫描电子材料（补件）")
-        act.event_data["files"] = [{"name": stop.materials[i]["name"], "file": scans[i].name,
-                                    "digest": scans[i].digest, "size": scans[i].size} for i in sorted(scans)]
+    listed = (stop.materials or []) if stop is not None and stop.is_supplement else []
+    scans = _listed_files(act, listed, "扫描件与补件告知所列材料不符。")
+    _listed_files_join(act, listed, scans, "窗口扫描电子材料（补件）")
     return _restart_clock(act, stop)
 
 
-def _listed_scans(act: Act, stop: ClockStop | None) -> dict[int, StoredFile]:
+def _listed_files(act: Act, listed: list[dict], mismatch: str) -> dict[int, StoredFile]:
+    """The files brought for a 补件, by the material's place in its list: checked and stored by the
+    caller (files.inspect, files.store); anything else, such as a path sent through the API, is refused."""
     raw = act.params.get("files") or {}
     if not raw:
         return {}
-    listed = (stop.materials or []) if stop is not None and stop.is_supplement else []
     if not isinstance(raw, dict) or not all(isinstance(v, StoredFile) for v in raw.values()):
         message = "电子材料须先经内容校验。"
         raise InvalidInput(message, {"files": [message]})
     indices = _material_ids(list(raw))
     if indices is None or any(not 0 <= i < len(listed) for i in indices):
-        message = "扫描件与补件告知所列材料不符。"
-        raise InvalidInput(message, {"files": [message]})
+        raise InvalidInput(mismatch, {"files": [mismatch]})
     return {int(k): v for k, v in raw.items()}
 
 
-def _supplied_files(act: Act, listed: list[dict]) -> dict[int, dict]:
-    """The files the applicant sent, one for every material the 补件 lists (by its place in the list)."""
-    raw = act.params.get("files")
-    if not isinstance(raw, dict):
-        raw = {}
-    files: dict[int, dict] = {}
-    for key, given in raw.items():
-        try:
-            index = int(key)
-        except (TypeError, ValueError):
-            index = -1
-        keys = ("file", "name", "digest", "content_type", "size")
-        if not (0 <= index < len(listed)) or not isinstance(given, dict) or not all(given.get(k) for k in keys):
-            message = "所交文件与补件告知所列材料不符。"
-            raise InvalidInput(message, {"files": [message]})
-        files[index] = given
-    missing = [entry["name"] for i, entry in enumerate(listed) if i not in files]
-    if missing:
-        message = f"请上传补件告知所列的全部材料：{'、'.join(missing)}。"
-        raise InvalidInput(message, {"files": [message]})
-    return files
+def _listed_files_join(act: Act, listed: list[dict], files: dict[int, StoredFile], note: str) -> None:
+    """The files of a 补件 join the case's materials; the event keeps their digests for the audit trail."""
+    if not files:
+        return
+    own = {m.pk: m for m in act.case.materials.all()}
+    for index, given in sorted(files.items()):
+        _receive_file(act, listed[index], given, own, note)
+    act.event_data["files"] = [{"name": listed[i]["name"], "file": files[i].name, "digest": files[i].digest,
+                                "size": files[i].size} for i in sorted(files)]
 
 
 _FILE_FIELDS = ("received", "received_at", "file", "file_name", "content_hash", "content_type", "size", "pages",
@@ -783,11 +767,6 @@ def _file_joins(act: Act, material: CaseMaterial, given: StoredFile, note: str) 
     material.note = f"{note}：{given.name}"[:300]
     material.copies = material.copies or 1
     return _FILE_FIELDS
-
-
-def _as_stored(given: dict) -> StoredFile:
-    return StoredFile(path=given["file"], name=given["name"], content_type=given["content_type"],
-                      size=int(given["size"]), pages=given.get("pages"), digest=given["digest"])
 
 
 def _receive_file(act: Act, entry: dict, given: StoredFile, own: dict, note: str = "网上补件") -> None:
@@ -814,13 +793,13 @@ def supply(act: Act) -> str:
     listed = stop.materials or []
     if not listed:
         raise TransitionRefused("该补件告知未列明材料清单，请按告知要求到窗口补交。")
-    files = _supplied_files(act, listed)
-    own = {m.pk: m for m in act.case.materials.all()}
-    for index, entry in enumerate(listed):
-        _receive_file(act, entry, _as_stored(files[index]), own)
+    files = _listed_files(act, listed, "所交文件与补件告知所列材料不符。")
+    missing = [entry["name"] for i, entry in enumerate(listed) if i not in files]
+    if missing:
+        message = f"请上传补件告知所列的全部材料：{'、'.join(missing)}。"
+        raise InvalidInput(message, {"files": [message]})
+    _listed_files_join(act, listed, files, "网上补件")
     act.comment = str(act.params.get("comment") or "").strip()[:2000]
-    act.event_data["files"] = [{"name": listed[i]["name"], "file": files[i]["name"], "digest": files[i]["digest"],
-                                "size": int(files[i]["size"])} for i in sorted(files)]
     return _restart_clock(act, stop)
 
 

@@ -604,11 +604,8 @@ def supply_materials(applicant: Applicant, case: Case | str, uploads: dict, *, c
     text = _comment(comment, "补件说明")
 
     def perform(kept: dict) -> Case:
-        sent = {str(index): {"file": one.path, "name": one.name, "digest": one.digest,
-                             "content_type": one.content_type, "size": one.size, "pages": one.pages}
-                for index, one in kept.items()}
         return case_services.perform_as_applicant(number, "supply", user=applicant.user, id_index=applicant.id_index,
-                                                  params={"files": sent, "comment": text}, ip=ip)
+                                                  params={"files": kept, "comment": text}, ip=ip)
 
     return _stored_then(checked, perform)
 
