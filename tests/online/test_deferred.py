@@ -4,8 +4,8 @@ counted at once with its SM3 digest through the applicant's own action; 办结 a
 import pytest
 
 from shenpi import clock
+from shenpi.cases import lifecycle, trail
 from shenpi.cases import services as case_services
-from shenpi.cases import trail
 from shenpi.cases.documents import notice_data
 from shenpi.cases.models import CaseEvent, Notice, State
 from shenpi.crypto import sm3_hex
@@ -173,6 +173,6 @@ def test_the_upload_is_refused_once_nothing_is_outstanding_or_the_case_was_withd
         services.supply_deferred(world.applicant, case, {material.pk: upload("a.pdf", pdf(1))})
     second = accepted_online(world)
     second = case_services.perform(second, "withdraw", actor=world.people["clerk"], params={"reason": "申请人撤回"})
-    assert services.outstanding_deferred(second) == []
+    assert lifecycle.deferred_to_upload(second) == []
     page = client_for(world.applicant).get(f"/apply/cases/{second.number}/deferred/").content.decode()
     assert "没有待补交的容缺材料" in page

@@ -243,7 +243,7 @@ def case_detail(request, number):
         "applicant": request.applicant,
         "steps": list(case.steps.filter(status=CaseStep.Status.ACTIVE)),
         "materials": materials,
-        "deferred": _deferred_to_upload(case, materials),
+        "deferred": lifecycle.deferred_to_upload(case, materials),
         "notices": list(case.notices.all()),
         "events": _public_events(case),
         "online": getattr(case, "online_application", None),
@@ -255,13 +255,6 @@ def _public_events(case) -> list[dict]:
     """The case's history as the public sees it: without hand-overs between staff (转办)."""
     events = CaseEvent.objects.filter(case=case).order_by("at", "pk").values(*PUBLIC_EVENT_FIELDS)
     return [event for event in events if lifecycle.shown_to_public(event["action"])]
-
-
-def _deferred_to_upload(case, materials) -> list:
-    """容缺 materials still outstanding, when the applicant may upload them online (网上补交容缺材料)."""
-    if case.state not in APPLICANT_TRANSITIONS["supply_deferred"].sources:
-        return []
-    return [m for m in materials if m.outstanding]
 
 
 def _open_stop(case):

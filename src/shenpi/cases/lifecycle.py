@@ -243,6 +243,13 @@ def outstanding_deferred(case: Case) -> list[CaseMaterial]:
     return store.outstanding_materials(case.pk)
 
 
+def deferred_to_upload(case: Case, materials: list[CaseMaterial] | None = None) -> list[CaseMaterial]:
+    """The 容缺 materials the applicant may upload now: outstanding, in the states `supply_deferred` allows."""
+    if case.state not in APPLICANT_TRANSITIONS["supply_deferred"].sources:
+        return []
+    return [m for m in (case.materials.all() if materials is None else materials) if m.outstanding]
+
+
 def _yes(value) -> bool:
     return value is True or str(value).strip().lower() in ("1", "on", "true", "yes")
 

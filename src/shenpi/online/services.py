@@ -24,7 +24,7 @@ from shenpi.accounts.models import Role, User
 from shenpi.applicants.models import Applicant
 from shenpi.cases import files
 from shenpi.cases import services as case_services
-from shenpi.cases.lifecycle import APPLICANT_TRANSITIONS, CORRECTION_NOTICE_DAYS
+from shenpi.cases.lifecycle import CORRECTION_NOTICE_DAYS
 from shenpi.cases.models import Case, Channel, ClockStop, State
 from shenpi.catalog.models import Item, ItemVersion, MaterialSpec
 from shenpi.errors import Forbidden, InvalidInput, TransitionRefused
@@ -611,13 +611,6 @@ def supply_materials(applicant: Applicant, case: Case | str, uploads: dict, *, c
 
 
 # -- 容缺 materials uploaded after acceptance ------------------------------------------------------------
-
-def outstanding_deferred(case: Case) -> list:
-    """The materials accepted under 容缺 the applicant may upload now (in the states the action allows)."""
-    if case.state not in APPLICANT_TRANSITIONS["supply_deferred"].sources:
-        return []
-    return [m for m in case.materials.all() if m.outstanding]
-
 
 def supply_deferred(applicant: Applicant, case: Case | str, uploads: dict, *, comment: str = "",
                     ip: str | None = None) -> Case:

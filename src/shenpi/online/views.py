@@ -17,7 +17,7 @@ from shenpi import clock
 from shenpi.applicants.access import applicant_required, current_applicant
 from shenpi.applicants.forms import put_errors
 from shenpi.applicants.services import my_cases
-from shenpi.cases import files
+from shenpi.cases import files, lifecycle
 from shenpi.errors import ServiceError
 from shenpi.web import client_address
 
@@ -237,7 +237,7 @@ def supplement(request, number):
 def _deferred_page(request, case, *, errors=(), field_errors=None, comment="", status=200):
     field_errors = field_errors or {}
     rows = [{"material": m, "errors": field_errors.get(f"file-{m.pk}", [])}
-            for m in services.outstanding_deferred(case)]
+            for m in lifecycle.deferred_to_upload(case)]
     return render(request, "online/deferred.html", {
         "case": case, "rows": rows, "errors": list(errors), "comment": comment, "today": clock.today(),
         "comment_errors": field_errors.get("comment", []), "limits": _limits(),
@@ -248,7 +248,7 @@ def _deferred_page(request, case, *, errors=(), field_errors=None, comment="", s
 def deferred(request, number):
     """网上补交容缺材料: a file for each material accepted under 容缺 that is still outstanding."""
     case = get_object_or_404(my_cases(request.applicant), number=number)
-    outstanding = services.outstanding_deferred(case)
+    outstanding = lifecycle.deferred_to_upload(case)
     if request.method != "POST" or not outstanding:
         return _deferred_page(request, case)
     uploads = {m.pk: request.FILES.get(f"file-{m.pk}") for m in outstanding}
