@@ -4,6 +4,8 @@ PYTHON ?= python3
 BIN     = $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# The sandboxes of outside systems (identity service, unified sign-in …) listen here: docs/sandboxes.md.
+SANDBOX_PORT ?= 8100
 # QR codes and SMS links point where the site is served unless SHENPI_PUBLIC_URL says otherwise.
 export SHENPI_SERVE_ADDRESS ?= $(HOST):$(PORT)
 # Debian packages: Chromium drives the browser tests; a TrueType CJK font renders PDF notices;
@@ -40,7 +42,9 @@ run: venv system-run migrate
 	@$(BIN)/shenpi collectstatic --noinput -v 0 & collect=$$!; $(BIN)/shenpi demo || exit 1; wait $$collect
 	@echo ""
 	@echo "Shenpi is served on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
-	$(BIN)/gunicorn shenpi.wsgi -b $(HOST):$(PORT) -w 2 --threads 4 --access-logfile - 
+	@$(BIN)/shenpi sandboxes serve --address 127.0.0.1:$(SANDBOX_PORT) & sandboxes=$$!; \
+	trap 'kill $$sandboxes 2>/dev/null' EXIT INT TERM; \
+	SHENPI_SANDBOX_URL=$${SHENPI_SANDBOX_URL:-http://127.0.0.1:$(SANDBOX_PORT)} $(BIN)/gunicorn shenpi.wsgi -b $(HOST):$(PORT) -w 2 --threads 4 --access-logfile - 
 
 # ruff, then the import contracts of pyproject.toml (layers, no cycles; docs/architecture.md).
 lint: venv

@@ -175,3 +175,24 @@ def _no_calendar_from_another_test():
     yield
     if services._cached is not before:
         services.forget_calendar()
+
+
+@pytest.fixture(scope="session")
+def _sandbox_server():
+    from shenpi.sandboxes.server import SandboxServer, load
+
+    server = SandboxServer(("127.0.0.1", 0), load())
+    server.start_in_thread()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def sandboxes(_sandbox_server, settings):
+    """Every outside system's sandbox on one local HTTP server, fresh for each test; settings point
+    at it the way `make run` does (SHENPI_SANDBOX_URL), tests then set the addresses they use."""
+    _sandbox_server.reset()
+    settings.SANDBOX_URL = _sandbox_server.base_url
+    yield _sandbox_server
+    _sandbox_server.reset()

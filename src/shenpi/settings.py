@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "shenpi.feedback",
     "shenpi.demo",
     "shenpi.notifications",
+    "shenpi.sandboxes",
 ]
 
 MIDDLEWARE = [
@@ -266,6 +267,17 @@ PUBLIC_URL_FROM_REQUEST = not PUBLIC_URL
 # The public host is served even when SHENPI_ALLOWED_HOSTS is left at its default (make run HOST=…).
 if "SHENPI_ALLOWED_HOSTS" not in os.environ and urlsplit(PUBLIC_BASE_URL).hostname not in (None, *ALLOWED_HOSTS):
     ALLOWED_HOSTS.append(urlsplit(PUBLIC_BASE_URL).hostname)
+# Outside systems (identity service, unified sign-in, …) whose own address is not set are reached at
+# their sandbox under this address: `make run` starts the sandboxes there (docs/sandboxes.md).
+SANDBOX_URL = declare("SHENPI_SANDBOX_URL", "", "Base address of the local sandboxes of outside systems "
+                      "(`make run` sets http://127.0.0.1:8100); empty in production.").rstrip("/")
+
+
+def outside_system(name: str, variable: str, help_text: str) -> str:
+    """An outside system's address: its own setting, else its sandbox when sandboxes are served, else empty."""
+    return declare(variable, "", help_text).rstrip("/") or (f"{SANDBOX_URL}/{name}" if SANDBOX_URL else "")
+
+
 CENTRE_NAME = declare("SHENPI_CENTRE_NAME", "示范市政务服务中心", "The service centre's name on pages and notices.")
 
 # The public progress query (/query/) counts failed tries per client address so nobody can enumerate cases.

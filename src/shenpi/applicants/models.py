@@ -12,6 +12,20 @@ from shenpi.cases.models import ApplicantKind
 from shenpi.crypto import EncryptedCharField
 
 
+class Assurance(models.TextChoices):
+    """How sure the platform is of who holds an account (身份认证等级)."""
+
+    UNVERIFIED = "unverified", "未验证"  # registration begun, mobile not yet verified: cannot sign in
+    REGISTERED = "registered", "注册用户"  # mobile verified
+    REAL_NAME = "real_name", "实名认证"  # name and ID number checked by an identity service
+
+
+class RealNameSource(models.TextChoices):
+    IDENTITY_SERVICE = "identity_service", "身份核验服务"
+    UNIFIED_SIGN_IN = "unified_sign_in", "统一身份认证平台"
+    WINDOW = "window", "窗口现场核验"
+
+
 class Applicant(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, models.CASCADE, related_name="applicant",
                                 verbose_name="登录账号")
@@ -27,6 +41,8 @@ class Applicant(models.Model):
     mobile_masked = models.CharField("手机号码(脱敏)", max_length=20)
     mobile_verified_at = models.DateTimeField("手机验证时间", null=True, blank=True,
                                               help_text="未验证的账号不能登录，也不占用证件号码。")
+    real_name_verified_at = models.DateTimeField("实名认证时间", null=True, blank=True)
+    real_name_source = models.CharField("实名认证方式", max_length=20, choices=RealNameSource.choices, blank=True)
     created_at = models.DateTimeField("注册时间")
 
     class Meta:
@@ -39,6 +55,16 @@ class Applicant(models.Model):
     @property
     def verified(self) -> bool:
         return self.mobile_verified_at is not None
+
+    @property
+    def assurance(self) -> str:
+        if self.real_name_verified_at is not None:
+            return Assurance.REAL_NAME
+        return Assurance.REGISTERED if self.verified else Assurance.UNVERIFIED
+
+    @property
+    def real_name_verified(self) -> bool:
+        return self.real_name_verified_at is not None
 
     @property
     def is_person(self) -> bool:

@@ -1,0 +1,14 @@
+"""Sandboxes: local stand-ins for the outside systems Shenpi talks to, each over real HTTP.
+
+Every outside system (the identity service, the province's unified sign-in, later the payment
+gateway, the courier, the province's supervision platform …) is reached through an interface with
+a production backend that speaks HTTP. Its sandbox answers the same requests from a local HTTP
+server, so callbacks, signatures, retries and time-outs are exercised for real in the tests and
+in `make run`. A sandbox never imports the platform: it only knows the wire format.
+
+All sandboxes are served by one server (`shenpi sandboxes serve`), each under its own path
+prefix: http://127.0.0.1:8100/identity/… (see docs/sandboxes.md).
+"""
+
+# name -> "module:Class" of each sandbox; the name is its path prefix on the server.
+SANDBOXES: dict[str, str] = {}
