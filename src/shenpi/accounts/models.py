@@ -14,6 +14,11 @@ class Role(models.Model):
     LIAISON = "liaison"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
+    # 三权分立 (GB/T 22239-2019 level 3): the system administrator (ADMIN) runs the platform, the
+    # security administrator manages accounts' credentials and second factors, the audit
+    # administrator reads the security audit log; no one holds two of the three.
+    SECURITY_ADMIN = "security_admin"
+    AUDIT_ADMIN = "audit_admin"
     NAMES = {
         CLERK: "窗口人员",
         HANDLER: "承办人",
@@ -22,6 +27,8 @@ class Role(models.Model):
         LIAISON: "部门联络员",
         SUPERVISOR: "监察员",
         ADMIN: "中心管理员",
+        SECURITY_ADMIN: "安全管理员",
+        AUDIT_ADMIN: "审计管理员",
     }
     # Roles that see every department's cases.
     CENTRE_WIDE = frozenset({SUPERVISOR, ADMIN})
