@@ -196,3 +196,13 @@ def sandboxes(_sandbox_server, settings):
     settings.SANDBOX_URL = _sandbox_server.base_url
     yield _sandbox_server
     _sandbox_server.reset()
+
+
+@pytest.fixture(autouse=True)
+def _no_counter_from_another_test():
+    """Rate-limit counters (shenpi.limits) live in the shared cache: each test starts without any."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

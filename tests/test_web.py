@@ -20,6 +20,50 @@ def test_no_address_is_none_rather_than_an_empty_string():
     assert client_address(RequestFactory().get("/", REMOTE_ADDR="")) is None
 
 
+def _from(remote: str, forwarded: str | None = None):
+    extra = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded is not None else {}
+    return client_address(RequestFactory().get("/", REMOTE_ADDR=remote, **extra))
+
+
+def test_behind_a_trusted_proxy_the_client_is_the_address_the_proxy_saw(settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.0/24", "192.0.2.7"]
+    # nginx appends its peer: whatever the client wrote first is left of it and never believed.
+    assert _from("10.0.0.5", "6.6.6.6, 203.0.113.9") == "203.0.113.9"
+    assert _from("192.0.2.7", "203.0.113.9, 10.0.0.8") == "203.0.113.9"  # two proxies in a row
+    assert _from("10.0.0.5", "203.0.113.9:51234") == "203.0.113.9"
+    assert _from("10.0.0.5", "[2001:db8::1]:443") == "2001:db8::1"
+
+
+def test_a_forwarded_header_from_an_untrusted_peer_is_ignored(settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.0/24"]
+    assert _from("203.0.113.9", "10.0.0.1, 198.51.100.1") == "203.0.113.9"
+
+
+def test_a_client_cannot_pose_as_another_by_spoofing_the_header_through_the_proxy(settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.5"]
+    # The client sends "X-Forwarded-For: 10.0.0.5" to look like the proxy itself: the rightmost
+    # untrusted entry, the one nginx wrote, still names it.
+    assert _from("10.0.0.5", "198.51.100.1, 10.0.0.5, 203.0.113.9") == "203.0.113.9"
+    # Junk left of the proxy's entry is not reached; junk in its place gives the proxy's address.
+    assert _from("10.0.0.5", "not-an-address, 203.0.113.9") == "203.0.113.9"
+    assert _from("10.0.0.5", "not-an-address") == "10.0.0.5"
+
+
+def test_a_request_from_the_proxy_itself_or_without_header_is_the_proxys(settings):
+    settings.TRUSTED_PROXIES = ["10.0.0.0/24"]
+    assert _from("10.0.0.5") == "10.0.0.5"
+    assert _from("10.0.0.5", "10.0.0.9") == "10.0.0.9"
+
+
+def test_a_bad_trusted_proxy_entry_is_named():
+    import pytest
+
+    from shenpi.web import trusted_networks
+
+    with pytest.raises(ValueError, match="nginx.local"):
+        trusted_networks(("10.0.0.1", "nginx.local"))
+
+
 # --- the public address (QR codes on notices, links in SMS) -------------------------------------
 
 def test_unconfigured_pages_use_the_address_they_were_requested_at(settings):

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import dj_database_url
 
 from .env import declare, flag, served_url
+from .web import trusted_networks
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(declare("SHENPI_VAR_DIR", "var",
@@ -137,11 +138,14 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = flag("SHENPI_SECURE_COOKIES", False
                                                  "Send cookies only over HTTPS (on behind TLS).")
 AXES_FAILURE_LIMIT = int(declare("SHENPI_LOGIN_FAILURES", "5", "Failed logins before an account is locked."))
 AXES_COOLOFF_TIME = float(declare("SHENPI_LOCKOUT_HOURS", "0.5", "Hours a locked account stays locked."))
-AXES_LOCKOUT_PARAMETERS = ["username"]
+# An account is locked for the address the failures came from: nobody can lock someone else's
+# account from elsewhere, and a shared government NAT is not locked as a whole. Guessing one account
+# from many addresses meets the picture code, spraying many accounts from one address the
+# per-address limits (shenpi.security.throttle).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "shenpi.web.client_address"
 AXES_VERBOSE = False
 AXES_LOCKOUT_CALLABLE = "shenpi.workbench.views.locked_out"
-# A shared government NAT must not lock out a whole building: lock per account.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -296,10 +300,41 @@ SATISFACTION_COUNTS_BASIC = flag("SHENPI_SATISFACTION_COUNTS_BASIC", True, "Coun
                                  "satisfaction rate (满意率).")
 FEEDBACK_POSTS_PER_HOUR = int(declare("SHENPI_FEEDBACK_POSTS_PER_HOUR", "10", "Questions, complaints and ratings "
                                       "accepted per client address per hour (anti-spam)."))
-_CACHE_URL = declare("SHENPI_CACHE_URL", "", "Shared cache (redis://…) holding rate-limit counters for every app "
-                     "server; empty keeps a cache in each server process.")
+_CACHE_URL = declare("SHENPI_CACHE_URL", "", "Shared cache (redis://…) holding the rate-limit counters of every "
+                     "app server; empty keeps them in files under SHENPI_VAR_DIR/cache, shared by the processes of "
+                     "this machine only (docs/operations.md).")
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}
-          if _CACHE_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+          if _CACHE_URL else {"BACKEND": "shenpi.limits.SharedFileCache", "LOCATION": str(VAR_DIR / "cache"),
+                              # Counters must not be culled while their window runs: allow many entries.
+                              "OPTIONS": {"MAX_ENTRIES": 20000, "CULL_FREQUENCY": 4}}}
+# Behind a reverse proxy every connection comes from the proxy: the client is read from X-Forwarded-For.
+TRUSTED_PROXIES = [p.strip() for p in declare(
+    "SHENPI_TRUSTED_PROXIES", "", "Comma-separated addresses or CIDR networks of the reverse proxies (nginx, "
+    "load balancers) in front of the web servers; X-Forwarded-For is believed only from them. Empty: the "
+    "connection's address is the client's.").split(",") if p.strip()]
+trusted_networks(tuple(TRUSTED_PROXIES))  # a wrong entry stops the start, naming it
+
+# Sign-in throttling beside the lockout (docs/operations.md, "Login throttling").
+LOGIN_CAPTCHA_AFTER = int(declare("SHENPI_LOGIN_CAPTCHA_AFTER", "3", "Failed logins of one account, from any "
+                                  "address, after which every login to it needs the picture code (验证码) until "
+                                  "SHENPI_LOCKOUT_HOURS have passed since the first."))
+LOGIN_ADDRESS_CAPTCHA_AFTER = int(declare("SHENPI_LOGIN_ADDRESS_CAPTCHA_AFTER", "10", "Failed logins from one "
+                                          "client address, whatever the account, per hour after which every login "
+                                          "from it needs the picture code."))
+LOGIN_ADDRESS_FAILURES = int(declare("SHENPI_LOGIN_ADDRESS_FAILURES", "50", "Failed logins from one client "
+                                     "address per hour after which it may not try again that hour (password "
+                                     "spraying)."))
+
+# Appointments and SMS (docs/appointments.md, docs/notifications.md).
+BOOKINGS_PER_ID = int(declare("SHENPI_BOOKINGS_PER_ID", "3", "Open (booked, not yet due) appointments one ID "
+                              "number may hold at once."))
+BOOKINGS_PER_MOBILE_DAY = int(declare("SHENPI_BOOKINGS_PER_MOBILE_DAY", "5", "Appointments booked with one "
+                                      "mobile number per day."))
+BOOKINGS_PER_ADDRESS_HOUR = int(declare("SHENPI_BOOKINGS_PER_ADDRESS_HOUR", "10", "Appointments booked from one "
+                                        "client address per hour."))
+SMS_PER_MOBILE_DAY = int(declare("SHENPI_SMS_PER_MOBILE_DAY", "20", "SMS messages queued to one mobile number per "
+                                 "day, across every feature and verification codes included; more are kept as "
+                                 "refused and never sent."))
 
 LOGGING = {
     "version": 1,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+import ipaddress
+
 
 def public_base_url(request=None) -> str:
     """The address printed in QR codes and links: SHENPI_PUBLIC_URL when configured, else the one
@@ -16,7 +19,60 @@ def public_base_url(request=None) -> str:
 def client_address(request) -> str | None:
     """The address recorded with an action and used to limit repeated tries.
 
-    REMOTE_ADDR only: X-Forwarded-For is written by the client and cannot be trusted unless the
-    reverse proxy rewrites REMOTE_ADDR itself.
+    The connection's address (REMOTE_ADDR), unless it is one of SHENPI_TRUSTED_PROXIES: then
+    X-Forwarded-For is read from the right, each trusted proxy's entry skipped, and the first
+    address no trusted proxy stands for is the client's. Entries left of it were written by the
+    client itself and are never believed. No trusted proxy configured: REMOTE_ADDR alone.
     """
-    return request.META.get("REMOTE_ADDR") or None
+    from django.conf import settings
+
+    remote = request.META.get("REMOTE_ADDR") or None
+    proxies = trusted_networks(tuple(settings.TRUSTED_PROXIES))
+    if remote is None or not proxies or not _trusted(_address(remote), proxies):
+        return remote
+    nearest = remote
+    for entry in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+        address = _address(entry)
+        if address is None:
+            # A trusted proxy appends only real peer addresses: junk was written further out,
+            # so the last address a trusted proxy vouched for is all that is known.
+            return nearest
+        if not _trusted(address, proxies):
+            return str(address)
+        nearest = str(address)
+    return nearest
+
+
+@functools.lru_cache(maxsize=8)
+def trusted_networks(entries: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """SHENPI_TRUSTED_PROXIES as networks (a single address is a /32 or /128); ValueError names a bad entry."""
+    networks = []
+    for entry in entries:
+        entry = entry.strip()
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+        except ValueError:
+            raise ValueError(f"SHENPI_TRUSTED_PROXIES: {entry!r} is neither an address nor a CIDR network") from None
+    return tuple(networks)
+
+
+def _trusted(address, networks) -> bool:
+    return address is not None and any(address in network for network in networks
+                                       if network.version == address.version)
+
+
+def _address(entry: str):
+    """An address as X-Forwarded-For may carry it (`1.2.3.4`, `1.2.3.4:5678`, `[2001:db8::1]:443`), or None."""
+    text = entry.strip()
+    if text.startswith("[") and "]" in text:
+        text = text[1:text.index("]")]
+    elif text.count(":") == 1:
+        text = text.split(":")[0]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    mapped = getattr(address, "ipv4_mapped", None)
+    return mapped or address

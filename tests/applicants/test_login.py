@@ -53,6 +53,7 @@ def test_next_leads_back_but_never_off_site():
 
 
 def test_five_failures_lock_the_account_even_for_the_right_password(settings):
+    settings.LOGIN_CAPTCHA_AFTER = 10  # the lockout alone, without the picture code in between
     verified(id_number=person_id())
     client = Client()
     assert settings.AXES_FAILURE_LIMIT == 5
@@ -60,17 +61,20 @@ def test_five_failures_lock_the_account_even_for_the_right_password(settings):
         response = _login(client, person_id(), "Wrong-password-1")
     assert response.status_code == 429
     body = response.content.decode()
-    assert "该账号连续5次登录失败，已被暂时锁定。请30分钟后再试" in body
+    assert "该账号从您所在的网络连续5次登录失败，已在此网络暂时锁定。请30分钟后再试" in body
     assert "<title>" in body and "申请人登录" in body  # the public site's page, not the staff login
     response = _login(Client(), person_id())
-    assert response.status_code == 429 and "已被暂时锁定" in response.content.decode()
+    assert response.status_code == 429 and "暂时锁定" in response.content.decode()
     assert "_auth_user_id" not in client.session
+    # The owner elsewhere is not locked out by whoever guessed from this address.
+    assert _login(Client(REMOTE_ADDR="198.51.100.7"), person_id())["Location"] == "/account/"
     # Another applicant is not affected.
     verified(id_number=person_id("11010519851111222"), mobile="13800001111")
     assert _login(Client(), person_id("11010519851111222"))["Location"] == "/account/"
 
 
 def test_a_password_reset_by_sms_unlocks_the_account(settings):
+    settings.LOGIN_CAPTCHA_AFTER = 10
     verified(id_number=person_id())
     for _ in range(settings.AXES_FAILURE_LIMIT):
         _login(Client(), person_id(), "Wrong-password-1")
@@ -134,3 +138,64 @@ def test_an_applicant_is_refused_by_the_admin_and_sees_no_case_in_the_api():
     assert response.status_code == 200 and case.number not in response.content.decode()
     response = client.get(f"/api/v1/cases/{case.number}/")
     assert response.status_code == 404
+
+
+# -- throttling in front of the password (shenpi.security.throttle) ----------------------------------
+
+@pytest.fixture
+def readable_captcha(monkeypatch):
+    """Every picture code reads AAAAA: the test types what a person would read off the picture."""
+    from shenpi.security import captcha
+
+    monkeypatch.setattr(captcha, "ALPHABET", "A")
+    return "aaaaa"
+
+
+def test_an_account_guessed_from_elsewhere_asks_its_owner_for_the_picture_code(settings, readable_captcha, caplog):
+    verified(id_number=person_id())
+    for n in range(settings.LOGIN_CAPTCHA_AFTER):
+        _login(Client(REMOTE_ADDR=f"203.0.113.{n + 1}"), person_id(), "Wrong-password-1")
+    owner = Client(REMOTE_ADDR="198.51.100.7")
+    response = _login(owner, person_id())
+    body = response.content.decode()
+    assert response.status_code == 400 and "请输入图中的验证码" in body
+    assert 'src="data:image/png;base64,' in body and "_auth_user_id" not in owner.session
+    with caplog.at_level("INFO", logger="shenpi.security"):
+        response = _login(owner, person_id(), captcha="WRONG")
+    assert response.status_code == 400 and "验证码不正确" in response.content.decode()
+    assert any("login.captcha_failed" in record.getMessage() for record in caplog.records)
+    response = _login(owner, person_id(), captcha=readable_captcha)
+    assert response["Location"] == "/account/"
+
+
+def test_spraying_many_accounts_from_one_address_meets_the_picture_code_then_a_wait(settings, readable_captcha,
+                                                                                   caplog):
+    settings.LOGIN_ADDRESS_CAPTCHA_AFTER, settings.LOGIN_ADDRESS_FAILURES = 3, 5
+    verified(id_number=person_id())
+    sprayer = Client(REMOTE_ADDR="203.0.113.50")
+    for n in range(3):
+        assert _login(sprayer, person_id(f"1101051985010{n:04d}"), "Spring2026!").status_code == 400
+    assert "请输入图中的验证码" in _login(sprayer, person_id("11010519850109999"), "Spring2026!").content.decode()
+    for n in range(2):  # with the picture solved the tries go on, and count
+        response = _login(sprayer, person_id(f"1101051985020{n:04d}"), "Spring2026!", captcha=readable_captcha)
+        assert "证件号码或密码不正确" in response.content.decode()
+    with caplog.at_level("INFO", logger="shenpi.security"):
+        response = _login(sprayer, person_id(), captcha=readable_captcha)  # even the right password
+    assert response.status_code == 429 and "登录失败次数过多，请一小时后再试" in response.content.decode()
+    assert any("login.throttled" in record.getMessage() for record in caplog.records)
+    # Other addresses sign in as usual.
+    assert _login(Client(REMOTE_ADDR="198.51.100.7"), person_id())["Location"] == "/account/"
+
+
+def test_behind_the_proxy_each_visitor_is_counted_on_their_own_address(settings):
+    settings.LOGIN_CAPTCHA_AFTER = 10
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]
+    verified(id_number=person_id())
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        response = _login(Client(HTTP_X_FORWARDED_FOR="203.0.113.9"), person_id(), "Wrong-password-1")
+    assert response.status_code == 429
+    # A spoofed header further left does not get the guesser out of the lockout …
+    guesser = Client(HTTP_X_FORWARDED_FOR="198.51.100.7, 203.0.113.9")
+    assert _login(guesser, person_id()).status_code == 429
+    # … and the owner behind the same proxy is not locked out.
+    assert _login(Client(HTTP_X_FORWARDED_FOR="198.51.100.7"), person_id())["Location"] == "/account/"

@@ -58,7 +58,8 @@ def test_a_person_signs_in_and_out(org):
 
 
 @override_settings(AXES_LOCKOUT_CALLABLE="shenpi.workbench.views.locked_out")
-def test_five_failed_logins_lock_the_account_with_a_chinese_message(org):
+def test_five_failed_logins_lock_the_account_with_a_chinese_message(org, settings):
+    settings.LOGIN_CAPTCHA_AFTER = 10  # the lockout alone, without the picture code in between
     client = Client()
     username = org.people["clerk"].username
     for _ in range(5):
@@ -66,8 +67,40 @@ def test_five_failed_logins_lock_the_account_with_a_chinese_message(org):
     response = client.post("/login/", {"username": username, "password": "Shenpi-test-2026"})
     assert response.status_code == 429
     body = html(response)
-    assert "已被暂时锁定" in body and "30分钟" in body
+    assert "暂时锁定" in body and "30分钟" in body
     assert "_auth_user_id" not in client.session
+    # Locked for the address the failures came from, not for the clerk at their own desk.
+    elsewhere = Client(REMOTE_ADDR="10.20.30.40")
+    assert elsewhere.post("/login/", {"username": username, "password": "Shenpi-test-2026"}).status_code == 302
+
+
+def test_a_guessed_staff_account_asks_for_the_picture_code_and_lets_its_owner_in(org, settings, monkeypatch):
+    from shenpi.security import captcha
+
+    monkeypatch.setattr(captcha, "ALPHABET", "A")
+    username = org.people["clerk"].username
+    for n in range(settings.LOGIN_CAPTCHA_AFTER):
+        Client(REMOTE_ADDR=f"203.0.113.{n + 1}").post("/login/", {"username": username, "password": "guess"})
+    owner = Client(REMOTE_ADDR="10.20.30.40")
+    response = owner.post("/login/", {"username": username, "password": "Shenpi-test-2026"})
+    body = html(response)
+    assert response.status_code == 200 and "请输入图中的验证码" in body and 'name="captcha"' in body
+    assert 'src="data:image/png;base64,' in body and "_auth_user_id" not in owner.session
+    response = owner.post("/login/", {"username": username, "password": "Shenpi-test-2026", "captcha": "aaaaa"})
+    assert response.status_code == 302 and response["Location"] == "/workbench/"
+
+
+def test_spraying_staff_accounts_from_one_address_is_refused_for_the_hour(org, settings, monkeypatch):
+    from shenpi.security import captcha
+
+    monkeypatch.setattr(captcha, "ALPHABET", "A")
+    settings.LOGIN_ADDRESS_CAPTCHA_AFTER, settings.LOGIN_ADDRESS_FAILURES = 2, 4
+    sprayer = Client(REMOTE_ADDR="203.0.113.50")
+    for name in ("a1", "a2", "a3", "a4"):
+        sprayer.post("/login/", {"username": name, "password": "Spring2026!", "captcha": "aaaaa"})
+    body = html(sprayer.post("/login/", {"username": org.people["clerk"].username,
+                                         "password": "Shenpi-test-2026", "captcha": "aaaaa"}))
+    assert "登录失败次数过多，请一小时后再试" in body and "_auth_user_id" not in sprayer.session
 
 
 @pytest.mark.parametrize("role", ROLES)

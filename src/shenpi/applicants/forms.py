@@ -66,6 +66,10 @@ class CodeForm(forms.Form):
 class LoginForm(forms.Form):
     identifier = _text("身份证号码 / 统一社会信用代码", 18, autocomplete="username", spellcheck="false")
     password = _password("密码", "current-password")
+    # Asked for only after repeated failures (shenpi.security.throttle); the page shows the picture.
+    captcha = forms.CharField(label="验证码", max_length=10, required=False,
+                              widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false",
+                                                            "autocapitalize": "characters"}))
 
 
 class ResetStartForm(forms.Form):

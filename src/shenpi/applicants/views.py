@@ -1,7 +1,9 @@
 """Applicant account pages: register, verify the mobile, sign in and out, reset the password, my cases.
 
 Sign-in failures are counted by django-axes like the staff login's (SHENPI_LOGIN_FAILURES within
-SHENPI_LOCKOUT_HOURS lock the account); the public site answers a lockout with its own page.
+SHENPI_LOCKOUT_HOURS lock the account for the address they came from); the public site answers a
+lockout with its own page. Before the password is checked, shenpi.security.throttle may ask for
+the picture code or refuse an address that tried too many accounts.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from shenpi.cases.lifecycle import APPLICANT_TRANSITIONS
 from shenpi.cases.models import ApplicantKind, CaseEvent, CaseMaterial, CaseStep, ClockStop, Notice, State
 from shenpi.crypto import blind_index
 from shenpi.errors import ServiceError
+from shenpi.security import throttle
 from shenpi.web import public_base_url
 
 from . import services
@@ -117,7 +120,7 @@ def _login_username(identifier: str, applicant: Applicant | None) -> str:
 def _locked(request, form):
     minutes = round(float(settings.AXES_COOLOFF_TIME or 0) * 60)
     wait = f"请{minutes}分钟后再试，" if minutes else ""
-    message = (f"该账号连续{settings.AXES_FAILURE_LIMIT}次登录失败，已被暂时锁定。{wait}"
+    message = (f"该账号从您所在的网络连续{settings.AXES_FAILURE_LIMIT}次登录失败，已在此网络暂时锁定。{wait}"
                "或通过“忘记密码”以手机验证码重设密码后立即登录。")
     return render(request, "applicants/login.html", {"form": form, "locked_message": message},
                   status=settings.AXES_HTTP_RESPONSE_CODE)
@@ -130,24 +133,35 @@ def _next_url(request) -> str | None:
     return None
 
 
+def _login_page(request, form, username: str = "", status: int = 200):
+    context = {"form": form, "next": _next_url(request) or "", "failure_limit": settings.AXES_FAILURE_LIMIT,
+               "captcha_image": throttle.picture(request, username)}
+    return render(request, "applicants/login.html", context, status=status)
+
+
 def login_view(request):
     form = LoginForm(request.POST or None)
-    context = {"form": form, "next": _next_url(request) or "", "failure_limit": settings.AXES_FAILURE_LIMIT}
     if request.method != "POST" or not form.is_valid():
-        return render(request, "applicants/login.html", context, status=400 if request.method == "POST" else 200)
+        return _login_page(request, form, status=400 if request.method == "POST" else 200)
     identifier, password = form.cleaned_data["identifier"], form.cleaned_data["password"]
     applicant = services.find_applicant(identifier)
     username = _login_username(identifier, applicant)
+    refused = throttle.refusal(request, username, form.cleaned_data.get("captcha"))
+    if refused is not None:
+        form.add_error(None, refused.message)
+        return _login_page(request, form, username, status=refused.status)
     if AxesProxyHandler.is_locked(request, {"username": username}):
         return _locked(request, form)
     user = authenticate(request, username=username, password=password)
+    if user is None or applicant is None:
+        throttle.failed(request, username)
     if getattr(request, "axes_locked_out", False):
         # This failure locked the account: answer with the public site's page, not the staff login's.
         request.axes_locked_out = False
         return _locked(request, form)
     if user is None or applicant is None:
         form.add_error(None, "证件号码或密码不正确。")
-        return render(request, "applicants/login.html", context, status=400)
+        return _login_page(request, form, username, status=400)
     if not applicant.verified:
         request.session[PENDING] = applicant.pk
         try:

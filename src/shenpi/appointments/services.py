@@ -19,12 +19,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from shenpi import clock
+from shenpi import clock, limits
 from shenpi.accounts import identifiers
 from shenpi.accounts.models import Role, User
 from shenpi.catalog.hours import DayHours, HoursBook, WindowHours, window_hours
@@ -46,7 +45,6 @@ SHOW_DAYS = 31
 MAX_LOOKUP_RESULTS = 50
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read out over the phone
 CODE_LENGTH = 10  # 32^10 ≈ 10^15: not guessable, and only ever shown with the mobile number
-_LOOKUP_PREFIX = "appointments:lookup-failures:"
 
 
 class TooManyLookups(TransitionRefused):
@@ -334,22 +332,16 @@ def cancel(booking: Booking) -> Booking:
 # -- finding one's bookings ------------------------------------------------------------------------
 
 def _lookup_key(ip: str | None) -> str:
-    return _LOOKUP_PREFIX + (ip or "unknown")
+    return limits.key("appointment-lookups", ip)
 
 
 def lookup_limited(ip: str | None) -> bool:
     """Failed look-ups share the progress query's limits (SHENPI_QUERY_ATTEMPTS per SHENPI_QUERY_WINDOW_MINUTES)."""
-    return (cache.get(_lookup_key(ip)) or 0) >= settings.QUERY_ATTEMPTS
+    return limits.reached(_lookup_key(ip), settings.QUERY_ATTEMPTS)
 
 
 def _count_lookup_failure(ip: str | None) -> None:
-    key, timeout = _lookup_key(ip), max(1, settings.QUERY_WINDOW_MINUTES) * 60
-    if cache.add(key, 1, timeout=timeout):
-        return
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=timeout)
+    limits.hit(_lookup_key(ip), max(1, settings.QUERY_WINDOW_MINUTES) * 60)
 
 
 def find_bookings(*, mobile: str, id_number: str = "", code: str = "", ip: str | None = None) -> list[Booking]:

@@ -3,7 +3,7 @@
 Views and the management command call these; each public operation is one transaction. Rules:
 - who may answer or follow up: the department's staff (部门联络员, 审批人, 承办人; 中心管理员 too);
   supervisors (监察员) see everything and decide appeals (申诉复核);
-- public submissions are counted per client address in Django's cache (anti-spam), and the
+- public submissions are counted per client address in the shared cache (shenpi.limits) (anti-spam), and the
   complaint tracking query counts failures like the progress query does, answering a wrong number
   and a wrong mobile with the same message;
 - deadlines are working days from the calendar, stored as dates.
@@ -18,12 +18,11 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from shenpi import clock
+from shenpi import clock, limits
 from shenpi.accounts.identifiers import IdentifierError, mask_phone, validate_mobile
 from shenpi.accounts.models import Role, User
 from shenpi.cases.models import Case, State
@@ -92,16 +91,6 @@ def _require(user: User, department_id: int) -> None:
 
 # -- anti-spam and tracking limits ---------------------------------------------------------------------
 
-def _count(key: str, seconds: int) -> int:
-    if cache.add(key, 1, timeout=seconds):
-        return 1
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=seconds)
-        return 1
-
-
 def take_post_allowance(ip: str | None) -> None:
     """One public submission from this address; refused beyond SHENPI_FEEDBACK_POSTS_PER_HOUR an hour.
 
@@ -109,18 +98,18 @@ def take_post_allowance(ip: str | None) -> None:
     """
     if ip is None:
         return
-    key = f"feedback:posts:{ip}"
-    if (cache.get(key) or 0) >= settings.FEEDBACK_POSTS_PER_HOUR:
+    key = limits.key("feedback-posts", ip)
+    if limits.reached(key, settings.FEEDBACK_POSTS_PER_HOUR):
         raise Forbidden("提交过于频繁，请一小时后再试；急事请拨打中心服务电话。")
-    _count(key, 3600)
+    limits.hit(key, 3600)
 
 
 def tracking_limited(ip: str | None) -> bool:
-    return (cache.get(f"feedback:track:{ip or 'unknown'}") or 0) >= settings.QUERY_ATTEMPTS
+    return limits.reached(limits.key("feedback-track", ip), settings.QUERY_ATTEMPTS)
 
 
 def _count_tracking_failure(ip: str | None) -> None:
-    _count(f"feedback:track:{ip or 'unknown'}", max(1, settings.QUERY_WINDOW_MINUTES) * 60)
+    limits.hit(limits.key("feedback-track", ip), max(1, settings.QUERY_WINDOW_MINUTES) * 60)
 
 
 # -- small checks ------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 Nobody may learn from it whether a number exists: a wrong number and a wrong code get the same
 answer, the code is compared in constant time (after an SM4 decryption in both cases), and failed
-tries are counted per client address in Django's cache — after SHENPI_QUERY_ATTEMPTS failures in
+tries are counted per client address in the shared cache (shenpi.limits) — after SHENPI_QUERY_ATTEMPTS failures in
 SHENPI_QUERY_WINDOW_MINUTES the address must wait. What it shows is what the applicant is entitled
 to know: stage, current step and department, due dates, and the history as action names and dates.
 Staff opinions, comments and names are never read, and hand-overs between staff (转办) are left out
@@ -22,11 +22,10 @@ from collections import namedtuple
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import BigIntegerField, CharField, FilteredRelation, Q
 from django.utils import timezone
 
-from shenpi import crypto
+from shenpi import crypto, limits
 from shenpi.accounts import identifiers
 from shenpi.cases import lifecycle
 from shenpi.cases.models import Case, CaseEvent, CaseStep, ClockStop, Decision, State
@@ -35,7 +34,6 @@ from shenpi.prepared import Param, Prepared
 
 WRONG = "办件编号或查询密码不正确，请核对受理通知书上的编号和查询密码。"
 _NUMBER = re.compile(r"^[0-9A-Z-]{6,24}$")
-_CACHE_PREFIX = "portal:query-failures:"
 
 # The stages of a case as the public sees them, and where each state stands among them.
 STAGES = ("申请收件", "受理", "审查办理", "作出决定", "送达办结")
@@ -50,7 +48,7 @@ _OTHER_LABELS = {"receive": "收件", "recompute_dues": "重新计算办理期�
 # -- the rate limit --------------------------------------------------------------------------------
 
 def _key(ip: str | None) -> str:
-    return _CACHE_PREFIX + (ip or "unknown")
+    return limits.key("query-failures", ip)
 
 
 def window_seconds() -> int:
@@ -58,18 +56,12 @@ def window_seconds() -> int:
 
 
 def is_limited(ip: str | None) -> bool:
-    return (cache.get(_key(ip)) or 0) >= settings.QUERY_ATTEMPTS
+    return limits.reached(_key(ip), settings.QUERY_ATTEMPTS)
 
 
 def count_failure(ip: str | None) -> None:
     """One more failed try; the window starts at the first failure and is not extended by later ones."""
-    key = _key(ip)
-    if cache.add(key, 1, timeout=window_seconds()):
-        return
-    try:
-        cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=window_seconds())
+    limits.hit(_key(ip), window_seconds())
 
 
 # -- finding the case ------------------------------------------------------------------------------

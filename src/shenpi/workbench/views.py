@@ -95,7 +95,7 @@ def locked_out(request, original_response=None, credentials=None):
     hours = float(settings.AXES_COOLOFF_TIME or 0)
     minutes = round(hours * 60)
     wait = f"请{minutes}分钟后再试，" if minutes else ""
-    message = (f"该账号连续{settings.AXES_FAILURE_LIMIT}次登录失败，已被暂时锁定。"
+    message = (f"该账号从您所在的网络连续{settings.AXES_FAILURE_LIMIT}次登录失败，已在此网络暂时锁定。"
                f"{wait}或联系中心管理员解锁。")
     return render(request, "workbench/login.html", {"locked_message": message},
                   status=settings.AXES_HTTP_RESPONSE_CODE)
