@@ -4,11 +4,13 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from shenpi.workbench.login import AdminLoginForm
 from shenpi.workbench.login import login_view as staff_login
 
 admin.site.site_header = f"{settings.CENTRE_NAME} · 管理后台"
 admin.site.site_title = "审批平台管理"
 admin.site.index_title = "事项、流程、日历与用户维护"
+admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
     path("login/", staff_login, name="login"),

@@ -1,8 +1,9 @@
-"""The staff login's password step, throttled (shenpi.security.throttle) in front of django-axes' lockout."""
+"""The staff and admin logins' password step, throttled (shenpi.security.throttle) in front of django-axes' lockout."""
 
 from __future__ import annotations
 
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
@@ -10,7 +11,9 @@ from django.core.exceptions import ValidationError
 from shenpi.security import throttle
 
 
-class StaffLoginForm(AuthenticationForm):
+class ThrottledLogin(forms.Form):
+    """The throttle's checks around the password check of Django's login forms."""
+
     captcha = forms.CharField(label="验证码", required=False, max_length=10, strip=True)
 
     def clean(self):
@@ -27,6 +30,14 @@ class StaffLoginForm(AuthenticationForm):
     def captcha_image(self) -> str:
         """The picture code for the next try, when one is needed (read by the template)."""
         return throttle.picture(self.request, (self.data.get("username") or "").strip() if self.is_bound else "")
+
+
+class StaffLoginForm(ThrottledLogin, AuthenticationForm):
+    pass
+
+
+class AdminLoginForm(ThrottledLogin, AdminAuthenticationForm):
+    """The admin's own login (/admin/login/), throttled like the staff login."""
 
 
 login_view = auth_views.LoginView.as_view(template_name="workbench/login.html", authentication_form=StaffLoginForm)
