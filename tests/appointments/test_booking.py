@@ -18,7 +18,8 @@ from .conftest import MOBILE, at, person
 
 def test_booking_takes_a_place_stores_personal_data_encrypted_and_writes_the_sms(world):
     slot = world.slot(at(2026, 9, 28, 9, 30))
-    booking = services.book(slot_id=slot.pk, item=world.item, person=person(1, name=" 李四 ", mobile="139 1234 5678"))
+    booking = services.book(trusted=True, slot_id=slot.pk, item=world.item,
+                            person=person(1, name=" 李四 ", mobile="139 1234 5678"))
     slot.refresh_from_db()
     assert slot.booked == 1
     assert booking.status == Booking.Status.BOOKED and booking.day == dt.date(2026, 9, 28)
@@ -40,10 +41,10 @@ def test_booking_takes_a_place_stores_personal_data_encrypted_and_writes_the_sms
 
 def test_a_slot_is_never_booked_beyond_its_capacity(world):
     slot = world.slot(at(2026, 9, 28, 9, 30), capacity=2)
-    services.book(slot_id=slot.pk, item=world.item, person=person(1))
-    services.book(slot_id=slot.pk, item=world.item, person=person(2))
+    services.book(trusted=True, slot_id=slot.pk, item=world.item, person=person(1))
+    services.book(trusted=True, slot_id=slot.pk, item=world.item, person=person(2))
     with pytest.raises(TransitionRefused, match="已约满"):
-        services.book(slot_id=slot.pk, item=world.item, person=person(3))
+        services.book(trusted=True, slot_id=slot.pk, item=world.item, person=person(3))
     slot.refresh_from_db()
     assert slot.booked == 2
     assert Booking.objects.count() == 2
@@ -58,22 +59,23 @@ def test_the_database_itself_refuses_an_overbooked_slot(world):
 
 def test_one_booking_per_id_number_per_window_and_day(world):
     morning, afternoon = world.slot(at(2026, 9, 28, 9, 30)), world.slot(at(2026, 9, 28, 14, 0))
-    first = services.book(slot_id=morning.pk, item=world.item, person=person(1))
+    first = services.book(trusted=True, slot_id=morning.pk, item=world.item, person=person(1))
     with pytest.raises(TransitionRefused, match="每人每天只能预约一次") as refused:
-        services.book(slot_id=afternoon.pk, item=world.item, person=person(1, mobile="13800138000"))
+        services.book(trusted=True, slot_id=afternoon.pk, item=world.item, person=person(1, mobile="13800138000"))
     assert "id_number" in refused.value.fields
     afternoon.refresh_from_db()
     assert afternoon.booked == 0
     # Another day, and the same day after cancelling, are fine.
-    services.book(slot_id=world.slot(at(2026, 9, 29, 9, 30)).pk, item=world.item, person=person(1))
+    services.book(trusted=True, slot_id=world.slot(at(2026, 9, 29, 9, 30)).pk, item=world.item, person=person(1))
     services.cancel(first)
-    services.book(slot_id=afternoon.pk, item=world.item, person=person(1))
+    services.book(trusted=True, slot_id=afternoon.pk, item=world.item, person=person(1))
     assert Booking.objects.filter(status=Booking.Status.BOOKED).count() == 2
 
 
 def test_the_unique_index_backs_the_duplicate_check(world):
     """Two requests of one person at once both pass the check: the index refuses the second row."""
-    booking = services.book(slot_id=world.slot(at(2026, 9, 28, 9, 30)).pk, item=world.item, person=person(1))
+    booking = services.book(trusted=True, slot_id=world.slot(at(2026, 9, 28, 9, 30)).pk, item=world.item,
+                            person=person(1))
     other = world.slot(at(2026, 9, 28, 14, 0))
     with pytest.raises(IntegrityError), transaction.atomic():
         Booking.objects.create(code="X" * 10, slot=other, window=other.window, day=booking.day, item=world.item,
@@ -92,7 +94,7 @@ def test_bad_input_is_refused_with_a_message_and_nothing_is_written(world, chang
     slot = world.slot(at(2026, 9, 28, 9, 30))
     values = {"name": "李四", "id_number": person(1).id_number, "mobile": MOBILE, **changes}
     with pytest.raises(InvalidInput) as refused:
-        services.book(slot_id=slot.pk, item=world.item, person=services.Person(**values))
+        services.book(trusted=True, slot_id=slot.pk, item=world.item, person=services.Person(**values))
     assert message in refused.value.fields[field][0]
     slot.refresh_from_db()
     assert slot.booked == 0
@@ -102,12 +104,12 @@ def test_bad_input_is_refused_with_a_message_and_nothing_is_written(world, chang
 def test_a_slot_of_another_department_or_item_cannot_be_used(world):
     theirs = world.slot(at(2026, 9, 28, 9, 30), window=world.other_window)
     with pytest.raises(InvalidInput, match="可预约的时段"):
-        services.book(slot_id=theirs.pk, item=world.item, person=person(1))
+        services.book(trusted=True, slot_id=theirs.pk, item=world.item, person=person(1))
     only_other = world.slot(at(2026, 9, 28, 9, 30), item=f_item(world))
     with pytest.raises(InvalidInput):
-        services.book(slot_id=only_other.pk, item=world.item, person=person(1))
+        services.book(trusted=True, slot_id=only_other.pk, item=world.item, person=person(1))
     mine = world.slot(at(2026, 9, 28, 10, 0), item=world.item)
-    services.book(slot_id=mine.pk, item=world.item, person=person(1))
+    services.book(trusted=True, slot_id=mine.pk, item=world.item, person=person(1))
 
 
 def f_item(world):
@@ -120,20 +122,20 @@ def test_a_slot_that_has_started_cannot_be_booked(world):
     slot = world.slot(at(2026, 9, 28, 9, 30))
     clock.set_now(at(2026, 9, 28, 9, 30))
     with pytest.raises(TransitionRefused, match="已经开始"):
-        services.book(slot_id=slot.pk, item=world.item, person=person(1))
+        services.book(trusted=True, slot_id=slot.pk, item=world.item, person=person(1))
 
 
 def test_cancelling_frees_the_place(world):
     slot = world.slot(at(2026, 9, 28, 9, 30), capacity=1)
-    booking = services.book(slot_id=slot.pk, item=world.item, person=person(1))
+    booking = services.book(trusted=True, slot_id=slot.pk, item=world.item, person=person(1))
     with pytest.raises(TransitionRefused):
-        services.book(slot_id=slot.pk, item=world.item, person=person(2))
+        services.book(trusted=True, slot_id=slot.pk, item=world.item, person=person(2))
     clock.set_now(at(2026, 9, 28, 9, 0))
     cancelled = services.cancel(booking)
     assert cancelled.status == Booking.Status.CANCELLED and cancelled.cancelled_at == at(2026, 9, 28, 9, 0)
     slot.refresh_from_db()
     assert slot.booked == 0
-    services.book(slot_id=slot.pk, item=world.item, person=person(2))
+    services.book(trusted=True, slot_id=slot.pk, item=world.item, person=person(2))
     with pytest.raises(TransitionRefused, match="已取消或已办理"):
         services.cancel(booking)
     slot.refresh_from_db()
@@ -142,7 +144,7 @@ def test_cancelling_frees_the_place(world):
 
 def test_no_cancelling_once_the_slot_has_started(world):
     slot = world.slot(at(2026, 9, 28, 9, 30))
-    booking = services.book(slot_id=slot.pk, item=world.item, person=person(1))
+    booking = services.book(trusted=True, slot_id=slot.pk, item=world.item, person=person(1))
     clock.set_now(at(2026, 9, 28, 9, 30))
     with pytest.raises(TransitionRefused, match="已经开始"):
         services.cancel(booking)
@@ -152,9 +154,9 @@ def test_no_cancelling_once_the_slot_has_started(world):
 
 
 def test_finding_bookings_by_id_or_code_always_with_the_mobile(world):
-    a = services.book(slot_id=world.slot(at(2026, 9, 28, 9, 30)).pk, item=world.item, person=person(1))
-    b = services.book(slot_id=world.slot(at(2026, 9, 29, 9, 30)).pk, item=world.item, person=person(1))
-    services.book(slot_id=world.slot(at(2026, 9, 29, 10, 0)).pk, item=world.item, person=person(2))
+    a = services.book(trusted=True, slot_id=world.slot(at(2026, 9, 28, 9, 30)).pk, item=world.item, person=person(1))
+    b = services.book(trusted=True, slot_id=world.slot(at(2026, 9, 29, 9, 30)).pk, item=world.item, person=person(1))
+    services.book(trusted=True, slot_id=world.slot(at(2026, 9, 29, 10, 0)).pk, item=world.item, person=person(2))
     assert [x.code for x in services.find_bookings(mobile=MOBILE, id_number=person(1).id_number)] == [b.code, a.code]
     assert [x.code for x in services.find_bookings(mobile=MOBILE, code=a.code.lower())] == [a.code]
     assert services.find_bookings(mobile="13800138000", id_number=person(1).id_number) == []
@@ -175,8 +177,8 @@ def test_failed_lookups_are_limited_per_address(world, settings):
 
 def test_marking_attendance(world):
     slot = world.slot(at(2026, 9, 28, 9, 30))
-    came = services.book(slot_id=slot.pk, item=world.item, person=person(1))
-    absent = services.book(slot_id=slot.pk, item=world.item, person=person(2))
+    came = services.book(trusted=True, slot_id=slot.pk, item=world.item, person=person(1))
+    absent = services.book(trusted=True, slot_id=slot.pk, item=world.item, person=person(2))
     with pytest.raises(TransitionRefused, match="日期未到"):
         services.mark(came, "attended", actor=world.clerk)
     clock.set_now(at(2026, 9, 28, 9, 0))

@@ -72,11 +72,15 @@ class Applicant(models.Model):
 
 
 class MobileCode(models.Model):
-    """A one-time code sent by SMS. Only a keyed digest of the code is kept."""
+    """A one-time code sent by SMS. Only a keyed digest of the code is kept.
+
+    Codes for an account name its applicant; codes proving a mobile for a booking have none and
+    are found by the mobile's blind index."""
 
     class Purpose(models.TextChoices):
         REGISTER = "register", "注册账号"
         RESET_PASSWORD = "reset_password", "重设密码"
+        BOOKING = "booking", "网上预约"  # no account: the code proves the mobile a booking is made with
 
     # Kept when an unfinished registration is replaced, so the sending limits still count it.
     applicant = models.ForeignKey(Applicant, models.SET_NULL, null=True, blank=True, related_name="codes",

@@ -183,25 +183,60 @@ def send_code(applicant: Applicant, purpose: str) -> MobileCode:
     with transaction.atomic():
         # One sender at a time per account, so two quick clicks cannot both pass the resend limit.
         Applicant.objects.select_for_update().filter(pk=applicant.pk).exists()
-        now = clock.now()
-        _check_sending_limits(applicant.mobile_index, now)
-        code = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
-        salt = secrets.token_hex(16)
-        row = MobileCode.objects.create(
-            applicant=applicant, purpose=purpose, mobile_index=applicant.mobile_index, salt=salt,
-            code_hash=code_digest(salt, code), sent_at=now, expires_at=now + dt.timedelta(minutes=CODE_MINUTES))
-        notify("mobile_code", user=applicant.user, mobile=applicant.mobile, topic=f"applicant:{applicant.pk}",
-               context={"code": code, "minutes": CODE_MINUTES, "purpose": Purpose(purpose).label})
+        row, messages = _new_code(applicant.mobile, applicant.mobile_index, purpose, applicant=applicant)
+    _refuse_if_not_sent(messages)
     return row
+
+
+def send_mobile_code(mobile: str, purpose: str) -> MobileCode:
+    """A code proving a mobile without an account (a booking): the same limits as an account's codes."""
+    try:
+        mobile = identifiers.validate_mobile(mobile)
+    except identifiers.IdentifierError as error:
+        raise InvalidInput(str(error), {"mobile": [str(error)]}) from None
+    with transaction.atomic():
+        row, messages = _new_code(mobile, blind_index(mobile), purpose)
+    _refuse_if_not_sent(messages)
+    return row
+
+
+def _new_code(mobile: str, mobile_index: str, purpose: str, *, applicant: Applicant | None = None):
+    now = clock.now()
+    _check_sending_limits(mobile_index, now)
+    code = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
+    salt = secrets.token_hex(16)
+    row = MobileCode.objects.create(
+        applicant=applicant, purpose=purpose, mobile_index=mobile_index, salt=salt,
+        code_hash=code_digest(salt, code), sent_at=now, expires_at=now + dt.timedelta(minutes=CODE_MINUTES))
+    messages = notify("mobile_code", user=applicant.user if applicant else None, mobile=mobile,
+                      topic=f"applicant:{applicant.pk}" if applicant else f"mobile-code:{row.pk}",
+                      context={"code": code, "minutes": CODE_MINUTES, "purpose": Purpose(purpose).label})
+    return row, messages
+
+
+def _refuse_if_not_sent(messages) -> None:
+    """After the commit (the refused message is kept): say so when the daily SMS cap kept the code back."""
+    if any(message.status == message.Status.REFUSED for message in messages):
+        message = "该手机号码今日接收短信已达上限，验证码未能发送，请明天再试。"
+        raise InvalidInput(message, {"mobile": [message]})
 
 
 def _consume(applicant: Applicant, purpose: str, code: str) -> str | None:
     """Use the latest code of this purpose; None when it matches, else why not. Call inside a transaction."""
+    row = (MobileCode.objects.select_for_update().filter(applicant=applicant, purpose=purpose)
+           .order_by("-pk").first())
+    problem = _check(row, code)
+    if problem is None:
+        row.used_at = clock.now()
+        row.save(update_fields=["used_at"])
+    return problem
+
+
+def _check(row: MobileCode | None, code: str) -> str | None:
+    """None when `code` is the row's and the row may still be used, else why not; a wrong code counts."""
     code = (code or "").strip()
     if len(code) != CODE_DIGITS or not code.isdigit():
         return f"请输入短信中的{CODE_DIGITS}位数字验证码。"
-    row = (MobileCode.objects.select_for_update().filter(applicant=applicant, purpose=purpose)
-           .order_by("-pk").first())
     now = clock.now()
     if row is None:
         return "请先获取验证码。"
@@ -216,9 +251,30 @@ def _consume(applicant: Applicant, purpose: str, code: str) -> str | None:
         row.save(update_fields=["attempts"])
         left = CODE_ATTEMPTS - row.attempts
         return f"验证码不正确，还可尝试{left}次。" if left else "验证码不正确，错误次数过多，请重新获取。"
-    row.used_at = now
-    row.save(update_fields=["used_at"])
     return None
+
+
+def checked_mobile_code(mobile: str, purpose: str, code: str) -> MobileCode:
+    """The latest code sent to this mobile for `purpose`, when `code` matches it; else InvalidInput.
+
+    The code is not used up here: the caller does that with `use_mobile_code` in the transaction of
+    what it proves, so a booking refused for another reason leaves the code good for the next try.
+    A wrong code counts as an attempt (committed before the refusal)."""
+    index = blind_index(identifiers.normalise(mobile).replace("-", ""))
+    with transaction.atomic():
+        row = (MobileCode.objects.select_for_update().filter(applicant=None, mobile_index=index, purpose=purpose)
+               .order_by("-pk").first())
+        problem = _check(row, code)
+    if problem:
+        raise InvalidInput(problem, {"code": [problem]})
+    return row
+
+
+def use_mobile_code(row: MobileCode) -> None:
+    """Mark a checked code used, inside the caller's transaction; refused when another request used it first."""
+    if not MobileCode.objects.filter(pk=row.pk, used_at__isnull=True).update(used_at=clock.now()):
+        message = "该验证码已使用，请重新获取。"
+        raise InvalidInput(message, {"code": [message]})
 
 
 # -- resetting the password ------------------------------------------------------------------------

@@ -18,6 +18,12 @@ class BookingForm(forms.Form):
     mobile = forms.CharField(label="手机号码", max_length=20, error_messages={"required": "请填写手机号码。"},
                              help_text="预约成功后，预约号以短信发送到该号码；查询、取消预约也要用它。",
                              widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "tel"}))
+    # Checked by the service: required unless a signed-in applicant books with their verified mobile.
+    code = forms.CharField(label="短信验证码", max_length=6, required=False,
+                           help_text="点击“获取验证码”，把发送到上面手机号码的6位数字填在这里。",
+                           widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}))
+
+    PERSON_FIELDS = ("name", "id_number", "mobile")
 
 
 class LookupForm(forms.Form):

@@ -26,6 +26,8 @@ from django.utils import timezone
 from shenpi import clock, limits
 from shenpi.accounts import identifiers
 from shenpi.accounts.models import Role, User
+from shenpi.applicants.models import MobileCode
+from shenpi.applicants.services import checked_mobile_code, send_mobile_code, use_mobile_code
 from shenpi.catalog.hours import DayHours, HoursBook, WindowHours, window_hours
 from shenpi.catalog.models import Item, ItemVersion, Window
 from shenpi.crypto import blind_index
@@ -36,6 +38,7 @@ from shenpi.workdays.services import get_calendar
 from .models import Booking, Slot
 
 Status = Booking.Status
+Purpose = MobileCode.Purpose
 
 MAX_PUBLISH_DAYS = 92
 MAX_CAPACITY = 50
@@ -270,8 +273,58 @@ def _duplicate(day: dt.date, window: Window) -> TransitionRefused:
     return TransitionRefused(message, {"id_number": [message]})
 
 
-def book(*, slot_id: int, item: Item, person: Person) -> Booking:
-    """预约: take a place in the slot for `item`, write the booking and its SMS, all in one transaction."""
+class TooManyBookings(TransitionRefused):
+    http_status = 429
+    code = "rate_limited"
+
+
+def _address_key(ip: str | None) -> str:
+    return limits.key("booking-address", ip)
+
+
+def _check_limits(person: Person, ip: str | None) -> None:
+    """The public's booking limits: open bookings per ID number, bookings per mobile a day, per address an hour."""
+    now = clock.now()
+    id_index, mobile_index = blind_index(person.id_number), blind_index(person.mobile)
+    open_ones = Booking.objects.filter(id_index=id_index, status=Status.BOOKED, slot__start__gt=now).count()
+    if open_ones >= settings.BOOKINGS_PER_ID:
+        message = (f"您已有{open_ones}个尚未办理的预约，每人最多同时保留{settings.BOOKINGS_PER_ID}个；"
+                   "请先办理或取消已有的预约后再预约。")
+        raise TooManyBookings(message, {"id_number": [message]})
+    day_start = timezone.make_aware(dt.datetime.combine(timezone.localdate(now), dt.time.min))
+    if (Booking.objects.filter(mobile_index=mobile_index, created_at__gte=day_start).count()
+            >= settings.BOOKINGS_PER_MOBILE_DAY):
+        message = f"该手机号码今日已预约{settings.BOOKINGS_PER_MOBILE_DAY}次，请明天再预约。"
+        raise TooManyBookings(message, {"mobile": [message]})
+    if ip is not None and limits.reached(_address_key(ip), settings.BOOKINGS_PER_ADDRESS_HOUR):
+        raise TooManyBookings("当前网络预约过于频繁，请一小时后再试；急需办理请拨打中心服务电话。")
+
+
+def _mobile_proved_by(applicant, mobile: str) -> bool:
+    """A signed-in applicant whose verified mobile is the one booked with needs no new code."""
+    return bool(applicant is not None and applicant.verified and applicant.mobile_index == blind_index(mobile))
+
+
+def request_code(person: Person, *, ip: str | None = None) -> str:
+    """获取验证码: an SMS code proving the mobile before a booking; the masked mobile it went to.
+
+    The limits are checked first, so nobody is sent a code for a booking that would be refused;
+    codes have the account codes' limits (one a minute, SHENPI… a day per mobile) and the daily SMS cap.
+    """
+    person = _checked(person)
+    _check_limits(person, ip)
+    send_mobile_code(person.mobile, Purpose.BOOKING)
+    return identifiers.mask_phone(person.mobile)
+
+
+def book(*, slot_id: int, item: Item, person: Person, code: str = "", applicant=None, ip: str | None = None,
+         trusted: bool = False) -> Booking:
+    """预约: take a place in the slot for `item`, write the booking and its SMS, all in one transaction.
+
+    The public proves the mobile with the SMS code of `request_code` (or is a signed-in applicant
+    booking with their verified mobile) and is held to the booking limits; `trusted` callers (the
+    demo loader) are neither.
+    """
     person = _checked(person)
     slot = Slot.objects.select_related("window").filter(pk=slot_id).first()
     if slot is None or not (slot.item_id == item.pk or (slot.item_id is None
@@ -283,6 +336,14 @@ def book(*, slot_id: int, item: Item, person: Person) -> Booking:
     now = clock.now()
     if slot.start <= now:
         raise TransitionRefused("该时段已经开始，不能再预约，请选择其他时段。", {"slot": ["该时段已经开始。"]})
+    proof = None
+    if not trusted:
+        _check_limits(person, ip)
+        if not _mobile_proved_by(applicant, person.mobile):
+            if not (code or "").strip():
+                message = "请先获取验证码：点击“获取验证码”，填写短信中的6位数字后再确认预约。"
+                raise InvalidInput(message, {"code": [message]})
+            proof = checked_mobile_code(person.mobile, Purpose.BOOKING, code)
     day, id_index = timezone.localdate(slot.start), blind_index(person.id_number)
     try:
         with transaction.atomic():
@@ -292,6 +353,8 @@ def book(*, slot_id: int, item: Item, person: Person) -> Booking:
                      .update(booked=F("booked") + 1))
             if not taken:
                 raise TransitionRefused("该时段已约满，请选择其他时段。", {"slot": ["该时段已约满。"]})
+            if proof is not None:
+                use_mobile_code(proof)
             booking = Booking.objects.create(
                 code=new_code(), slot=slot, window=slot.window, day=day, item=item, item_name=version.name,
                 applicant_name=person.name, id_number=person.id_number, id_index=id_index,
@@ -304,6 +367,8 @@ def book(*, slot_id: int, item: Item, person: Person) -> Booking:
     except IntegrityError:
         # The same person booking the same window and day in two requests at once: the unique index decides.
         raise _duplicate(day, slot.window) from None
+    if not trusted and ip is not None:
+        limits.hit(_address_key(ip), 3600)
     booking.slot = slot
     return booking
 

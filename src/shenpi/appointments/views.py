@@ -1,6 +1,8 @@
 """预约 pages for the public: choose an item, a window, a day and a slot; book; find, see and cancel bookings.
 
-Nobody needs an account to book. Who may see or cancel a booking: the browser session that booked
+Nobody needs an account to book, but the mobile booked with must be proved by an SMS code first
+(a signed-in applicant booking with their verified mobile needs none), and the public is held to
+the booking limits of shenpi.appointments.services. Who may see or cancel a booking: the browser session that booked
 it or proved it with the mobile number (我的预约), and a signed-in applicant for the bookings made
 with their own ID number. Anyone else gets the look-up form, never someone's booking.
 """
@@ -17,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from shenpi.applicants.access import current_applicant
 from shenpi.applicants.forms import put_errors
+from shenpi.applicants.services import CODE_MINUTES
 from shenpi.catalog.models import Window
 from shenpi.errors import ServiceError
 from shenpi.web import client_address
@@ -83,13 +86,16 @@ def slots(request, code, window, day):
     except ValueError:
         raise Http404("日期格式不对") from None
     status = 200
-    if request.method == "POST":
+    applicant = current_applicant(request)
+    if request.method == "POST" and "send_code" in request.POST:
+        form, status = _send_code(request)
+    elif request.method == "POST":
         form = BookingForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
             try:
-                booking = services.book(slot_id=data["slot"], item=chosen, person=services.Person(
-                    data["name"], data["id_number"], data["mobile"]))
+                booking = services.book(slot_id=data["slot"], item=chosen, person=_person(data), code=data["code"],
+                                        applicant=applicant, ip=client_address(request))
             except ServiceError as error:
                 put_errors(form, error)
                 status = error.http_status
@@ -100,7 +106,6 @@ def slots(request, code, window, day):
         else:
             status = 400
     else:
-        applicant = current_applicant(request)
         initial = {}
         if applicant is not None and applicant.is_person:
             initial = {"name": applicant.name, "id_number": applicant.id_number, "mobile": applicant.mobile}
@@ -108,9 +113,30 @@ def slots(request, code, window, day):
     day_slots = services.slots_of_day(chosen, counter, date)
     return render(request, "appointments/slots.html", {
         "item": chosen, "window": counter, "day": date, "slots": day_slots, "form": form,
+        "verified_mobile": applicant.mobile_masked if applicant is not None and applicant.verified else "",
         "chosen_slot": str(form["slot"].value() or ""),
         "any_free": any(s.places_left for s in day_slots),
     }, status=status)
+
+
+def _person(data) -> services.Person:
+    return services.Person(data["name"], data["id_number"], data["mobile"])
+
+
+def _send_code(request) -> tuple[BookingForm, int]:
+    """获取验证码: the person's fields must be right (the slot may still be unchosen); the form comes back filled."""
+    form = BookingForm(request.POST)
+    form.is_valid()
+    if any(name in form.errors for name in BookingForm.PERSON_FIELDS):
+        return form, 400
+    form.errors.pop("slot", None)
+    try:
+        masked = services.request_code(_person(form.cleaned_data), ip=client_address(request))
+    except ServiceError as error:
+        put_errors(form, error)
+        return form, error.http_status
+    messages.success(request, f"验证码已发送至 {masked}，请在{CODE_MINUTES}分钟内填写并确认预约。")
+    return form, 200
 
 
 # -- my bookings -------------------------------------------------------------------------------------

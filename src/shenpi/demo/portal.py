@@ -373,7 +373,8 @@ class PortalPlayer:
         if not free:
             return None
         try:
-            booking = appointments.book(slot_id=self.rng.choice(free).pk, item=self.items[name], person=who)
+            booking = appointments.book(slot_id=self.rng.choice(free).pk, item=self.items[name], person=who,
+                                           trusted=True)
         except ServiceError as error:
             self.fail(f"预约 {name}", error)
             return None

@@ -21,6 +21,8 @@ class Notification(models.Model):
         SENDING = "sending", "发送中"
         SENT = "sent", "已发送"
         FAILED = "failed", "发送失败"
+        # Over a limit when written (SHENPI_SMS_PER_MOBILE_DAY): kept with the reason, never sent.
+        REFUSED = "refused", "超限未发"
 
     channel = models.CharField("渠道", max_length=8, choices=Channel.choices)
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
@@ -39,7 +41,7 @@ class Notification(models.Model):
     attempts = models.PositiveSmallIntegerField("已尝试次数", default=0)
     next_attempt_at = models.DateTimeField("下次尝试时间",
                                            help_text="待发送：何时可以发送；发送中：超过此时刻视为投递中断，可重新领取。")
-    last_error = models.TextField("最近错误", blank=True)
+    last_error = models.TextField("最近错误", blank=True, help_text="发送失败的原因；超限未发时为未发送的原因。")
     created_at = models.DateTimeField("创建时间")
     sent_at = models.DateTimeField("发送时间", null=True, blank=True)
 

@@ -19,9 +19,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.db.models import F, QuerySet
+from django.utils import timezone
 
-from shenpi import background, clock
+from shenpi import background, clock, limits
 from shenpi.accounts.identifiers import IdentifierError, mask_phone, validate_mobile
+from shenpi.crypto import blind_index
 from shenpi.prepared import insert_row
 
 from . import backends
@@ -123,7 +125,7 @@ def notify(template: str, *, context: dict | None = None, user=None, email: str 
     """
     messages = create_notifications(template, context=context, user=user, email=email, mobile=mobile, case=case,
                                     topic=topic, need_ids=need_ids)
-    if messages:
+    if any(message.status == Status.PENDING for message in messages):
         _deliver_after_commit()
     return messages
 
@@ -145,14 +147,42 @@ def create_notifications(template: str, *, context: dict | None = None, user=Non
     rows = []
     for channel, address, masked in _addresses(user, email, mobile):
         subject, body = render(template, {**values, "channel": channel})
+        refused = _over_daily_cap(address, now) if channel == Channel.SMS else ""
         rows.append(Notification(channel=channel, recipient=user, address=address, address_masked=masked,
                                  template=template, subject=subject, body=body, case=case, topic=topic,
-                                 status=Status.PENDING, next_attempt_at=now, created_at=now))
+                                 status=Status.REFUSED if refused else Status.PENDING, last_error=refused,
+                                 next_attempt_at=now, created_at=now))
+        if refused:
+            logger.warning("短信未发送：%s %s", masked, refused)
     # Part of the caller's transaction (one of their own only in autocommit); never a commit.
     with transaction.atomic(savepoint=False):
         for row in rows:
             insert_row(row, need_pk=need_ids)
     return rows
+
+
+def _over_daily_cap(mobile: str, now: dt.datetime) -> str:
+    """Count one more SMS to this mobile today (Asia/Shanghai); the reason to refuse it once over the cap, else "".
+
+    Every feature's SMS comes through here, verification codes included, so no sender can flood a
+    phone. Counted in the shared cache when the message is written: a rolled-back message still counts.
+    """
+    day = timezone.localdate(now)
+    midnight = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
+    sent_today = limits.hit(limits.key("sms-day", day.isoformat(), blind_index(mobile)),
+                            int((midnight - now).total_seconds()) + 60)
+    if sent_today > settings.SMS_PER_MOBILE_DAY:
+        return f"该手机号码今日短信已达上限（{settings.SMS_PER_MOBILE_DAY}条），未发送。"
+    return ""
+
+
+def sms_cap_reached(mobile: str) -> bool:
+    """Whether this mobile has had its SMS of the day: a sender can say so before writing a message."""
+    number = normalise_mobile(mobile)
+    if number is None:
+        return False
+    day = timezone.localdate(clock.now())
+    return limits.reached(limits.key("sms-day", day.isoformat(), blind_index(number)), settings.SMS_PER_MOBILE_DAY)
 
 
 def resend(messages: QuerySet[Notification]) -> int:
