@@ -27,7 +27,7 @@ def test_sms_over_the_daily_cap_are_kept_as_refused_and_never_sent(settings, dja
     settings.SMS_PER_MOBILE_DAY = 3
     clock.set_now(_at(2, 9))
     with django_capture_on_commit_callbacks(execute=True):
-        for n in range(3):
+        for _ in range(3):
             services.notify("notify_test", mobile=MOBILE, email="lisi@example.com", context={"channel_name": "x"})
         over = services.notify("notify_test", mobile=f"+86 {MOBILE}", email="lisi@example.com",
                                context={"channel_name": "x"})
