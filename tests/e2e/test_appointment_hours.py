@@ -4,7 +4,7 @@ Two windows of 公安局: 户籍 (H01) serves 9:00–12:00 and 13:30–17:00, We
 (延时服务) and Saturday mornings (预约服务); 出入境 (H02) keeps the centre's default hours. Both
 published 30-minute slots for the week of Monday 12 October 2026. The citizen reads the hours on
 the item's page, finds Saturday only at H01, sees no slot in the noon break on a weekday, and books
-the Saturday morning. Screenshots go to test-artifacts/screenshots/.
+the Saturday morning with the SMS code that proves the mobile. Screenshots go to test-artifacts/screenshots/.
 """
 
 import datetime as dt
@@ -23,7 +23,7 @@ from shenpi.appointments.models import Booking
 from shenpi.catalog.models import WeeklyHours, Window
 from shenpi.workdays import services as workdays
 from tests import factories as f
-from tests.applicants.helpers import person_id
+from tests.applicants.helpers import last_code, person_id
 from tests.browser import browser_windows, shot
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -105,6 +105,14 @@ def test_no_lunch_break_slots_and_a_saturday_slot_at_the_window_that_serves_satu
         page.fill("input[name=id_number]", person_id("11010519900307021"))
         page.fill("input[name=mobile]", "13912345678")
         shot(page, "appointments-saturday-slots")
+        # The mobile is proved first: the code comes by SMS (the log backend's outbox here).
+        with page.expect_navigation():
+            page.get_by_role("button", name="获取验证码").click()
+        expect(page.locator("main")).to_contain_text("验证码已发送至 139****5678")
+        expect(page.locator("label.slot-choice", has_text="10:00–10:30").locator("input")).to_be_checked()
+        expect(page.locator("input[name=id_number]")).to_have_value(person_id("11010519900307021"))
+        page.fill("input[name=code]", last_code())
+        shot(page, "appointments-saturday-code")
         with page.expect_navigation():
             page.get_by_role("button", name="确认预约").click()
         expect(page.locator("main")).to_contain_text("预约成功")
