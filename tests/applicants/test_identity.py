@@ -22,7 +22,7 @@ from shenpi.applicants.models import Applicant, CaseClaim, IdentityReclaim, Real
 from shenpi.cases import services as case_services
 from shenpi.crypto import blind_index
 from shenpi.errors import Conflict, Forbidden, InvalidInput
-from shenpi.feedback.models import Rating
+from shenpi.feedback.models import Complaint, Rating
 from shenpi.notifications.models import Notification
 from shenpi.security import audit
 from tests import factories as f
@@ -98,10 +98,11 @@ def test_the_attack_from_the_finding_no_longer_works(identity_service, window_ca
     attacker = client_for(impostor)
     assert not _sees(attacker, case)
     for url in (f"/account/cases/{case.number}/", f"/account/cases/{case.number}/notices/{notice.pk}.pdf",
-                f"/ratings/mine/{case.number}/"):
+                f"/ratings/mine/{case.number}/", f"/complaints/mine/{case.number}/"):
         assert attacker.get(url).status_code == 404, url
     assert attacker.post(f"/ratings/mine/{case.number}/", {"level": "1", "reason": "冒名差评"}).status_code == 404
-    assert not Rating.objects.exists()
+    assert attacker.post(f"/complaints/mine/{case.number}/", {"content": "冒名投诉"}).status_code == 404
+    assert not Rating.objects.exists() and not Complaint.objects.exists()
     # Without the holder's name the identity check fails; nothing changes.
     answer = attacker.post("/account/real-name/", {"name": "王二", "id_number": OWNER_ID})
     assert answer.status_code == 400 and identity.MESSAGES[identity.Outcome.MISMATCH] in answer.content.decode()
@@ -126,6 +127,11 @@ def test_the_attack_from_the_finding_no_longer_works(identity_service, window_ca
     assert owner.real_name_source == RealNameSource.IDENTITY_SERVICE
     assert _sees(owner_client, case)
     assert owner_client.get(f"/account/cases/{case.number}/notices/{notice.pk}.pdf").status_code == 200
+    filed = owner_client.post(f"/complaints/mine/{case.number}/", {"content": "窗口办理时间过长"},
+                              REMOTE_ADDR="10.0.0.9")
+    assert filed.status_code == 200
+    complaint = Complaint.objects.get()
+    assert (complaint.case, complaint.complainant, complaint.mobile) == (case, "李四", "13912345678")
     # The impostor keeps a login but loses the binding: no ID number, no case, told by SMS.
     impostor.refresh_from_db()
     assert impostor.identity_released_at is not None and impostor.id_number == ""
