@@ -354,3 +354,19 @@ def test_an_unopened_registration_cannot_verify_by_name_alone(identity_service):
     with pytest.raises(InvalidInput):
         services.verify_real_name(verified(name="李四", id_number=OWNER_ID, mobile="13800000003"),
                                   services.RealNameInput(name="", id_number="123"))
+
+
+def test_the_unified_sign_in_confirms_a_real_name_and_reclaims_the_same_way():
+    impostor = verified(name="李四", id_number=OWNER_ID, mobile="13800000001")
+    newcomer = services.verify_registration(register(name="李四", id_number=OWNER_ID, mobile="13912345678"),
+                                            last_code("139****5678"))
+    owner = services.confirm_real_name(newcomer, source=RealNameSource.UNIFIED_SIGN_IN, name="李四",
+                                       id_number=OWNER_ID, reference="oidc-sub-1")
+    impostor.refresh_from_db()
+    assert owner.verified and owner.real_name_source == RealNameSource.UNIFIED_SIGN_IN
+    assert impostor.identity_released_at is not None
+    assert IdentityReclaim.objects.get().source == RealNameSource.UNIFIED_SIGN_IN
+    with pytest.raises(InvalidInput):
+        services.confirm_real_name(verified(name="张三", id_number=person_id("11010819921120456"),
+                                            mobile="13800000004"),
+                                   source=RealNameSource.UNIFIED_SIGN_IN, name="李四", id_number=OWNER_ID)

@@ -430,18 +430,39 @@ def verify_real_name(applicant: Applicant, data: RealNameInput, *, request=None)
         if answer.outcome is identity.Outcome.UNAVAILABLE:
             raise IdentityUnavailable(messages[answer.outcome])
         raise InvalidInput(messages[answer.outcome])
+    return _accept(applicant, checked, RealNameSource.IDENTITY_SERVICE, reference=answer.reference,
+                   authorisation=data.authorisation if checked.role == Role.AGENT else None, request=request)
+
+
+def confirm_real_name(applicant: Applicant, *, source: str, name: str, id_number: str, reference: str = "",
+                      request=None) -> Applicant:
+    """A person's name and ID number confirmed by another trusted source (the province's unified sign-in):
+    the same effect as a match of the identity service, 证件号码找回 included."""
+    if applicant.identity_released_at is not None:
+        raise Forbidden("该账号的证件号码已由持证人找回，不能再以该证件号码实名认证。")
+    number = identifiers.validate_id_number(id_number)
+    if blind_index(number) != applicant.id_index:
+        raise InvalidInput("证件号码须与注册账号时填写的一致。")
+    if applicant.real_name_verified:
+        return applicant
+    return _accept(applicant, _Checked(" ".join(name.split()), number, Role.SELF), source, reference=reference,
+                   request=request)
+
+
+def _accept(applicant: Applicant, checked: _Checked, source: str, *, reference: str = "", authorisation=None,
+            request=None) -> Applicant:
+    """Record a successful check; take the identifier back from an unverified holder (证件号码找回)."""
     with transaction.atomic():
         applicant = Applicant.objects.select_for_update().select_related("user").get(pk=applicant.pk)
         holder = _holder(applicant, lock=True)
         if holder is not None:
             if holder.real_name_verified:
                 raise Conflict(HELD_BY_VERIFIED)
-            _reclaim(holder, applicant, RealNameSource.IDENTITY_SERVICE, request=request)
-        _mark_verified(applicant, checked, RealNameSource.IDENTITY_SERVICE, reference=answer.reference,
-                       authorisation=data.authorisation if checked.role == Role.AGENT else None)
-    audit.record("identity.verified", request=request, user=applicant.user, target=target,
-                 source=RealNameSource.IDENTITY_SERVICE.value, role=checked.role,
-                 actor_id=identifiers.mask_id(checked.number), reference=answer.reference)
+            _reclaim(holder, applicant, source, request=request)
+        _mark_verified(applicant, checked, source, reference=reference, authorisation=authorisation)
+    audit.record("identity.verified", request=request, user=applicant.user, target=f"applicant:{applicant.pk}",
+                 source=str(source), role=checked.role, actor_id=identifiers.mask_id(checked.number),
+                 reference=reference)
     return applicant
 
 
