@@ -139,6 +139,8 @@ def test_the_attack_from_the_finding_no_longer_works(identity_service, window_ca
     assert list(services.my_cases(impostor)) == []
     assert not _sees(attacker, case)
     assert services.find_applicant("13800000001") == impostor
+    signed_in = Client().post("/account/login/", {"identifier": "13800000001", "password": PASSWORD})
+    assert signed_in.status_code == 302 and signed_in["Location"] == "/account/"
     [sms] = Notification.objects.filter(template="identity_reclaimed", channel="sms")
     assert sms.address == "13800000001" and "已由该证件持有人经实名认证找回" in sms.body
     reclaim = IdentityReclaim.objects.get()

@@ -66,6 +66,7 @@ class CodeForm(forms.Form):
 
 class LoginForm(forms.Form):
     identifier = _text("身份证号码 / 统一社会信用代码", 18, autocomplete="username", spellcheck="false")
+    identifier.help_text = "证件号码已由持证人找回的账号，请用手机号码登录。"
     password = _password("密码", "current-password")
 
 
