@@ -288,6 +288,9 @@ IDENTITY_APP_SECRET = declare("SHENPI_IDENTITY_APP_SECRET", "sandbox-secret", "S
                               "identity service (HMAC-SM3 over timestamp and body); the default is the sandbox's.")
 IDENTITY_TIMEOUT = float(declare("SHENPI_IDENTITY_TIMEOUT", "5", "Seconds to wait for the identity service before "
                                  "telling the applicant it is unavailable."))
+IDENTITY_FAILURES_PER_DAY = int(declare("SHENPI_IDENTITY_FAILURES_PER_DAY", "5", "Refused 实名认证 checks allowed per "
+                                        "ID number (whatever the account) within 24 hours, so names cannot be "
+                                        "guessed against a known ID number."))
 CASE_CLAIMS_PER_HOUR = int(declare("SHENPI_CASE_CLAIMS_PER_HOUR", "10", "Failed 添加办件 tries (case number + query "
                                    "code) allowed per account per hour."))
 CENTRE_NAME = declare("SHENPI_CENTRE_NAME", "示范市政务服务中心", "The service centre's name on pages and notices.")

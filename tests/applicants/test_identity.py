@@ -372,3 +372,20 @@ def test_the_unified_sign_in_confirms_a_real_name_and_reclaims_the_same_way():
         services.confirm_real_name(verified(name="张三", id_number=person_id("11010819921120456"),
                                             mobile="13800000004"),
                                    source=RealNameSource.UNIFIED_SIGN_IN, name="李四", id_number=OWNER_ID)
+
+
+def test_names_cannot_be_guessed_against_an_id_number(identity_service, settings, audited):
+    settings.IDENTITY_FAILURES_PER_DAY = 3
+    applicant = verified(name="王二", id_number=OWNER_ID, mobile="13800000001")
+    client = client_for(applicant)
+    for guess in ("李一", "李二", "李三"):
+        assert client.post("/account/real-name/", {"name": guess, "id_number": OWNER_ID}).status_code == 400
+    limited = client.post("/account/real-name/", {"name": "李四", "id_number": OWNER_ID})
+    assert limited.status_code == 429 and "窗口现场核验" in limited.content.decode()
+    assert len(identity_service.requests) == 3  # the right name was never even sent
+    # Registering again with the same ID number does not buy more guesses.
+    again = services.verify_registration(register(name="王二", id_number=OWNER_ID, mobile="13800000005"),
+                                         last_code("138****0005"))
+    with pytest.raises(services.TooManyTries):
+        services.verify_real_name(again, services.RealNameInput(name="李四", id_number=OWNER_ID))
+    assert ("identity.verify_failed", "denied") in [(a, o) for a, o, *_ in audited]

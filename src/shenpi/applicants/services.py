@@ -421,9 +421,16 @@ def verify_real_name(applicant: Applicant, data: RealNameInput, *, request=None)
     holder = _holder(applicant)
     if holder is not None and holder.real_name_verified:
         raise Conflict(HELD_BY_VERIFIED)
-    answer = _check(applicant, checked)
     target = f"applicant:{applicant.pk}"
+    failures = _failure_key(applicant)
+    if (cache.get(failures) or 0) >= settings.IDENTITY_FAILURES_PER_DAY:
+        audit.record("identity.verify_failed", request=request, user=applicant.user, target=target,
+                     outcome="denied", result="rate_limited", role=checked.role)
+        raise TooManyTries("实名认证未通过次数过多，请24小时后再试，或携带身份证件到政务服务中心窗口现场核验。")
+    answer = _check(applicant, checked)
     if not answer.matched:
+        if answer.outcome is not identity.Outcome.UNAVAILABLE:
+            _count(failures, 24 * 3600)
         audit.record("identity.verify_failed", request=request, user=applicant.user, target=target,
                      outcome="failure", result=answer.outcome.value, role=checked.role)
         messages = identity.MESSAGES if applicant.is_person else identity.ENTERPRISE_MESSAGES
@@ -464,6 +471,21 @@ def _accept(applicant: Applicant, checked: _Checked, source: str, *, reference: 
                  source=str(source), role=checked.role, actor_id=identifiers.mask_id(checked.number),
                  reference=reference)
     return applicant
+
+
+def _failure_key(applicant: Applicant) -> str:
+    # Per identifier, not per account: registering again must not buy more guesses.
+    return f"shenpi:identity-failures:{applicant.id_index}"
+
+
+def _count(key: str, seconds: int) -> None:
+    """One more in a counter whose window starts at its first count."""
+    if cache.add(key, 1, timeout=seconds):
+        return
+    try:
+        cache.incr(key)
+    except ValueError:  # expired in between
+        cache.add(key, 1, timeout=seconds)
 
 
 HELD_BY_VERIFIED = ("该证件号码已由另一账号完成实名认证，无法在线找回。如确属本人证件，"
@@ -587,11 +609,7 @@ def claim_case(applicant: Applicant, number: str, code: str, *, request=None) ->
     case = Case.objects.filter(number=number).only("pk", "number", "query_code").first() if number else None
     stored = (case.query_code or "") if case is not None else secrets.token_hex(8)
     if case is None or not code or not std_hmac.compare_digest(stored.encode(), code.encode()):
-        if not cache.add(key, 1, timeout=3600):
-            try:
-                cache.incr(key)
-            except ValueError:
-                cache.add(key, 1, timeout=3600)
+        _count(key, 3600)
         audit.record("case.claim_failed", request=request, user=applicant.user, target=target, outcome="failure",
                      number=number[:40])
         raise InvalidInput(CLAIM_WRONG, {"code": [CLAIM_WRONG]})
