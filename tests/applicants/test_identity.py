@@ -389,3 +389,13 @@ def test_names_cannot_be_guessed_against_an_id_number(identity_service, settings
     with pytest.raises(services.TooManyTries):
         services.verify_real_name(again, services.RealNameInput(name="李四", id_number=OWNER_ID))
     assert ("identity.verify_failed", "denied") in [(a, o) for a, o, *_ in audited]
+
+
+def test_registering_the_number_again_does_not_undo_a_reclaim_under_way(identity_service):
+    verified(name="王二", id_number=OWNER_ID, mobile="13800000001")
+    owner = services.verify_registration(register(name="李四", id_number=OWNER_ID, mobile="13912345678"),
+                                         last_code("139****5678"))
+    register(name="王二", id_number=OWNER_ID, mobile="13800000006")  # the impostor tries to cut it short
+    assert Applicant.objects.filter(pk=owner.pk).exists()
+    owner = services.verify_real_name(owner, services.RealNameInput(name="李四", id_number=OWNER_ID))
+    assert owner.verified and services.find_applicant(OWNER_ID) == owner

@@ -152,6 +152,8 @@ def register(registration: Registration) -> Applicant:
     index = blind_index(number)
     unfinished = Applicant.objects.select_for_update().filter(id_index=index, mobile_verified_at__isnull=True)
     for existing in unfinished.select_related("user"):
+        if mobile_proven_at(existing) is not None:
+            continue  # its registrant proved the mobile and is reclaiming the identifier: not to be undone by others
         user = existing.user
         existing.delete()
         user.delete()
