@@ -244,6 +244,10 @@ def test_the_legal_representative_verifies_the_company(identity_service):
                                                 "role": "legal_representative", "name": "张三",
                                                 "id_number": person_id("11010819921120456")})
     assert identity.ENTERPRISE_MESSAGES[identity.Outcome.MISMATCH] in wrong.content.decode()
+    impostor = client.post("/account/real-name/", {"company_name": "示范科技有限公司", "representative": "王五",
+                                                   "role": "legal_representative", "name": "王五",
+                                                   "id_number": person_id("11010819921120456")})
+    assert identity.MESSAGES[identity.Outcome.MISMATCH] in impostor.content.decode()  # the person check said no
     response = client.post("/account/real-name/", {"company_name": "示范科技有限公司", "representative": "王五",
                                                    "role": "legal_representative", "name": "王五",
                                                    "id_number": COMPANY_REP_ID})

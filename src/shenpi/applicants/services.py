@@ -396,14 +396,15 @@ def _validated_real_name(applicant: Applicant, data: RealNameInput) -> _Checked:
     return _Checked(name, number, data.role, company, representative)
 
 
-def _check(applicant: Applicant, checked: _Checked) -> identity.Answer:
-    """Ask the identity service: the acting person, then for an organisation the company and its 法定代表人."""
+def _check(applicant: Applicant, checked: _Checked) -> tuple[identity.Answer, dict]:
+    """Ask the identity service: the acting person, then for an organisation the company and its 法定代表人.
+    With the answer come the messages that fit the check that answered it."""
     service = identity.service()
     answer = service.check_person(checked.name, checked.number)
     if not answer.matched or applicant.is_person:
-        return answer
+        return answer, identity.MESSAGES
     company = service.check_enterprise(checked.company_name, applicant.id_number, checked.representative)
-    return company if not company.matched else answer
+    return (company, identity.ENTERPRISE_MESSAGES) if not company.matched else (answer, identity.MESSAGES)
 
 
 def verify_real_name(applicant: Applicant, data: RealNameInput, *, request=None) -> Applicant:
@@ -429,13 +430,12 @@ def verify_real_name(applicant: Applicant, data: RealNameInput, *, request=None)
         audit.record("identity.verify_failed", request=request, user=applicant.user, target=target,
                      outcome="denied", result="rate_limited", role=checked.role)
         raise TooManyTries("实名认证未通过次数过多，请24小时后再试，或携带身份证件到政务服务中心窗口现场核验。")
-    answer = _check(applicant, checked)
+    answer, messages = _check(applicant, checked)
     if not answer.matched:
         if answer.outcome is not identity.Outcome.UNAVAILABLE:
             _count(failures, 24 * 3600)
         audit.record("identity.verify_failed", request=request, user=applicant.user, target=target,
                      outcome="failure", result=answer.outcome.value, role=checked.role)
-        messages = identity.MESSAGES if applicant.is_person else identity.ENTERPRISE_MESSAGES
         if answer.outcome is identity.Outcome.UNAVAILABLE:
             raise IdentityUnavailable(messages[answer.outcome])
         raise InvalidInput(messages[answer.outcome])
