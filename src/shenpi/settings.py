@@ -282,6 +282,21 @@ def outside_system(name: str, variable: str, help_text: str) -> str:
     return declare(variable, "", help_text).rstrip("/") or (f"{SANDBOX_URL}/{name}" if SANDBOX_URL else "")
 
 
+# The identity service (实名核验, e.g. the public-security citizen identity check) behind 实名认证: docs/identity.md.
+IDENTITY_URL = outside_system("identity", "SHENPI_IDENTITY_URL", "Address of the identity service that checks a "
+                              "person's name and ID number and a company's name, USCC and legal representative; "
+                              "empty: its sandbox under SHENPI_SANDBOX_URL.")
+IDENTITY_APP_KEY = declare("SHENPI_IDENTITY_APP_KEY", "shenpi-sandbox", "The platform's app key at the identity "
+                           "service (the default is the sandbox's).")
+IDENTITY_APP_SECRET = declare("SHENPI_IDENTITY_APP_SECRET", "sandbox-secret", "Secret signing each request to the "
+                              "identity service (HMAC-SM3 over timestamp and body); the default is the sandbox's.")
+IDENTITY_TIMEOUT = float(declare("SHENPI_IDENTITY_TIMEOUT", "5", "Seconds to wait for the identity service before "
+                                 "telling the applicant it is unavailable."))
+IDENTITY_FAILURES_PER_DAY = int(declare("SHENPI_IDENTITY_FAILURES_PER_DAY", "5", "Refused 实名认证 checks allowed per "
+                                        "ID number (whatever the account) within 24 hours, so names cannot be "
+                                        "guessed against a known ID number."))
+CASE_CLAIMS_PER_HOUR = int(declare("SHENPI_CASE_CLAIMS_PER_HOUR", "10", "Failed 添加办件 tries (case number + query "
+                                   "code) allowed per account per hour."))
 CENTRE_NAME = declare("SHENPI_CENTRE_NAME", "示范市政务服务中心", "The service centre's name on pages and notices.")
 
 # The public progress query (/query/) counts failed tries per client address so nobody can enumerate cases.

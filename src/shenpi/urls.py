@@ -21,6 +21,7 @@ urlpatterns = [
     path("workbench/prereview/", include("shenpi.online.staff_urls")),  # 网上预审
     path("workbench/feedback/", include("shenpi.feedback.staff_urls")),  # 咨询/投诉/好差评
     path("workbench/appointments/", include("shenpi.appointments.staff_urls")),  # 预约
+    path("workbench/identity/", include("shenpi.applicants.staff_urls")),  # 窗口现场核验
     path("supervision/", include("shenpi.supervision.urls")),
     path("performance/", include("shenpi.performance.urls")),
     path("api/schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),

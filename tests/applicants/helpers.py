@@ -52,6 +52,20 @@ def verified(**kw) -> Applicant:
     return services.verify_registration(applicant, last_code(applicant.mobile_masked))
 
 
+def real_named(applicant: Applicant) -> Applicant:
+    """The account real-name verified at a window (窗口现场核验), as a clerk does after seeing the card."""
+    from tests import factories
+
+    clerk = factories.user(None, "clerk", full_name="实名核验窗口")
+    if applicant.is_person:
+        services.window_verify(applicant, staff=clerk, name=applicant.name, id_number=applicant.id_number)
+    else:
+        services.window_verify(applicant, staff=clerk, name="王五", id_number=person_id("11010519850615123"),
+                               role="legal_representative", representative="王五")
+    applicant.refresh_from_db()  # the caller's object too
+    return applicant
+
+
 def client_for(applicant: Applicant) -> Client:
     client = Client()
     client.force_login(applicant.user)

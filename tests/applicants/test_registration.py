@@ -82,13 +82,15 @@ def test_an_organisation_registers_with_its_contact_person():
     assert applicant.contact_name == "王五" and applicant.user.full_name == "示范科技有限公司"
 
 
-def test_one_account_per_identifier_once_verified():
-    verified(id_number=person_id())
-    before = _counts()
-    with pytest.raises(InvalidInput) as refused:
-        register(id_number=person_id(), mobile="13800000000")
-    assert "该证件号码已注册" in refused.value.fields["id_number"][0]
-    assert _counts() == before
+def test_one_opened_account_per_identifier_the_newcomer_must_reclaim_by_real_name():
+    holder = verified(id_number=person_id())
+    newcomer = register(id_number=person_id(), mobile="13800000000")  # no refusal: nothing is revealed
+    assert Applicant.objects.count() == 2 and not newcomer.verified
+    # The right code proves the newcomer's mobile but does not open the account: the identifier is held.
+    newcomer = services.verify_registration(newcomer, last_code("138****0000"))
+    assert not newcomer.verified and services.mobile_proven_at(newcomer) is not None
+    assert services.find_applicant(person_id()) == holder
+    assert list(Applicant.objects.filter(mobile_verified_at__isnull=False)) == [holder]
 
 
 def test_an_unfinished_registration_does_not_hold_the_identifier():

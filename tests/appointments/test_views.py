@@ -11,7 +11,7 @@ from shenpi import clock
 from shenpi.appointments import services
 from shenpi.appointments.models import Booking, Slot
 from shenpi.catalog.models import HoursException, WeeklyHours
-from tests.applicants.helpers import client_for, last_code, verified
+from tests.applicants.helpers import client_for, last_code, real_named, verified
 
 from .conftest import MOBILE, at, person
 
@@ -101,6 +101,10 @@ def test_a_signed_in_applicant_sees_and_books_with_their_own_details(world):
     assert person(5).id_number in form and "赵六" in form
     booking = services.book(trusted=True, slot_id=slot.pk, item=world.item, person=person(5, name="赵六"))
     services.book(trusted=True, slot_id=slot.pk, item=world.item, person=person(6))
+    # Bookings made elsewhere under the ID number show only once the account is real-name verified.
+    assert booking.code not in client.get(reverse("appointments:mine")).content.decode()
+    assert client.get(reverse("appointments:booking", args=[booking.code])).status_code == 302  # to the lookup
+    real_named(applicant)
     mine = client.get(reverse("appointments:mine")).content.decode()
     assert booking.code in mine and Booking.objects.exclude(pk=booking.pk).get().code not in mine
     assert client.get(reverse("appointments:booking", args=[booking.code])).status_code == 200

@@ -370,6 +370,9 @@ def test_applicant_accounts_have_verified_mobiles_and_valid_identifiers(demo):
     assert {a.kind for a in accounts} == {ApplicantKind.PERSON, ApplicantKind.ORGANISATION}
     for account in accounts:
         assert account.verified and account.user.is_active and not account.user.roles.exists()
+        # Real-name verified at a window: their window cases show under 我的办件.
+        assert account.real_name_verified and account.real_name_source == "window"
+        assert account.verifications.get().actor_id_masked
         check = identifiers.validate_id_number if account.is_person else identifiers.validate_uscc
         assert check(account.id_number) == account.id_number
         identifiers.validate_mobile(account.mobile)

@@ -14,7 +14,7 @@ from shenpi.cases import services
 from shenpi.cases.models import Case, State
 from tests import factories as f
 from tests.applicants.helpers import PASSWORD as APPLICANT_PASSWORD
-from tests.applicants.helpers import person_id, verified
+from tests.applicants.helpers import person_id, real_named, verified
 from tests.browser import PASSWORD, browser_windows, fresh_page, shot
 from tests.online.conftest import EXE, pdf
 
@@ -156,7 +156,8 @@ def test_the_applicant_uploads_the_deferred_material_online_and_the_case_complet
     people = f.staff(dept)
     item = f.item(dept)
     base = live_server.url
-    verified(name="李四", id_number=person_id(), mobile="13912345678")
+    # Real-name verified at the window: the account sees the cases filed under its ID number.
+    real_named(verified(name="李四", id_number=person_id(), mobile="13912345678"))
     # Received at the window under the account holder's ID number, accepted under 容缺.
     materials = {m.pk: ({"deferred": True} if m.deferrable else {"received": True})
                  for m in item.current_version().materials.all()}

@@ -9,7 +9,7 @@ from shenpi.cases import services as cases
 from shenpi.feedback.models import Rating
 from shenpi.notifications.models import Notification
 from tests import factories as f
-from tests.applicants.helpers import client_for, verified
+from tests.applicants.helpers import client_for, real_named, verified
 
 from .conftest import accepted, completed
 
@@ -46,7 +46,7 @@ def test_the_sms_link_opens_the_rating_of_that_case(world, settings):
 def test_my_cases_offer_the_rating_of_completed_cases_only(world):
     done = completed(world)
     open_case = cases.perform(f.receive(world.people["clerk"], world.item), "accept", actor=world.people["clerk"])
-    owner = client_for(verified(name="张三", id_number=f.PERSON_ID, mobile="13912345678"))
+    owner = client_for(real_named(verified(name="张三", id_number=f.PERSON_ID, mobile="13912345678")))
     home = owner.get("/account/").content.decode()
     assert f"/ratings/mine/{done.number}/" in home and f"/ratings/mine/{open_case.number}/" not in home
     page = owner.get(f"/account/cases/{done.number}/").content.decode()

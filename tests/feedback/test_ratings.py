@@ -14,7 +14,7 @@ from shenpi.feedback.models import Level, Rating, RatingAppeal, RatingFollowUp
 from shenpi.portal import progress
 from shenpi.workdays.services import get_calendar
 from tests import factories as f
-from tests.applicants.helpers import client_for, person_id, verified
+from tests.applicants.helpers import client_for, person_id, real_named, verified
 
 from .conftest import accepted, at, completed, freeze
 
@@ -133,6 +133,11 @@ def test_the_applicant_rates_from_my_cases(world):
     case = completed(world)
     applicant = verified(name="张三", id_number=f.PERSON_ID, mobile="13912345678")
     client = client_for(applicant)
+    # Before 实名认证 the window case is not the account's: no rating in the holder's name.
+    assert client.get(f"/ratings/mine/{case.number}/").status_code == 404
+    assert client.post(f"/ratings/mine/{case.number}/", {"level": "1"}).status_code == 404
+    assert not Rating.objects.exists()
+    real_named(applicant)
     assert "评价办件" in client.get(f"/ratings/mine/{case.number}/").content.decode()
     client.post(f"/ratings/mine/{case.number}/", {"level": "4"})
     assert Rating.objects.get().level == 4

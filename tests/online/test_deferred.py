@@ -14,7 +14,7 @@ from shenpi.online import services
 from shenpi.supervision.models import Alert
 from shenpi.supervision.scan import scan
 from tests import factories as f
-from tests.applicants.helpers import client_for
+from tests.applicants.helpers import client_for, real_named
 
 from .conftest import EXE, PNG, at, pdf, submitted, upload
 
@@ -152,6 +152,7 @@ def test_a_window_case_of_an_account_holder_is_offered_the_upload_and_told_so(wo
     # Received at the window under the account holder's own ID number.
     case = f.receive(world.people["clerk"], world.item, materials=materials, name="李四",
                      id_number=world.applicant.id_number, phone="13912345678")
+    real_named(world.applicant)  # a window case shows under 我的办件 once the account is real-name verified
     owner = client_for(world.applicant)
     # Not accepted yet: nothing to upload.
     assert f"/apply/cases/{case.number}/deferred/" not in owner.get("/account/").content.decode()

@@ -1,4 +1,5 @@
-"""我的办件: an applicant sees their own applications and the cases filed under their identifier, nobody else's."""
+"""我的办件: an applicant sees their own applications, and once real-name verified the cases filed under their
+identifier; nobody else's."""
 
 from shenpi.accounts.models import Role
 from shenpi.applicants.services import my_cases
@@ -6,7 +7,7 @@ from shenpi.cases import services as case_services
 from shenpi.cases.models import ApplicantKind
 from shenpi.online import services
 from tests import factories as f
-from tests.applicants.helpers import client_for, person_id, uscc
+from tests.applicants.helpers import client_for, person_id, real_named, uscc
 
 from .conftest import filled, submitted
 
@@ -22,6 +23,11 @@ def test_my_cases_are_mine_only(world):
                                   id_number=uscc())
     organisation_draft = filled(world, world.organisation)
 
+    # Registered only (mobile verified): what the account filed itself, not what was filed under its ID.
+    assert set(my_cases(world.applicant)) == {online_case}
+    assert set(my_cases(world.organisation)) == set()
+    real_named(world.applicant)
+    real_named(world.organisation)
     assert set(my_cases(world.applicant)) == {online_case, window_case}
     assert set(my_cases(world.organisation)) == {organisation_case}
 

@@ -13,6 +13,8 @@ urlpatterns = [
     path("logout/", views.logout_view, name="logout"),
     path("password/", views.reset_start, name="reset"),
     path("password/confirm/", views.reset_confirm, name="reset_confirm"),
+    path("real-name/", views.real_name, name="real_name"),
+    path("cases/add/", views.claim, name="claim"),
     path("cases/<str:number>/", views.case_detail, name="case"),
     path("cases/<str:number>/notices/<int:notice_id>.pdf", views.case_notice_pdf, name="notice_pdf"),
 ]

@@ -12,10 +12,12 @@ from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
+from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -30,12 +32,24 @@ from shenpi.security import throttle
 from shenpi.web import public_base_url
 
 from . import services
-from .access import applicant_required
-from .forms import CodeForm, LoginForm, RegisterForm, ResetForm, ResetStartForm, put_errors
-from .models import Applicant
+from .access import applicant_required, current_applicant
+from .forms import (
+    ClaimForm,
+    CodeForm,
+    LoginForm,
+    RealNameForm,
+    RegisterForm,
+    ResetForm,
+    ResetStartForm,
+    WindowVerifyForm,
+    put_errors,
+)
+from .models import Applicant, Assurance
 
 PENDING = "applicants:pending"
 RESETTING = "applicants:resetting"
+# The registrant whose identifier another account holds, between the mobile code and 实名认证.
+RECLAIMING = "applicants:reclaiming"
 PAGE_SIZE = 20
 # Case events the applicant sees on their case page: the stage changes, never staff opinions.
 PUBLIC_EVENT_FIELDS = ("action", "at", "from_state", "to_state", "step__name")
@@ -86,6 +100,11 @@ def verify(request):
             put_errors(form, error)
         else:
             request.session.pop(PENDING, None)
+            if not applicant.verified:
+                request.session[RECLAIMING] = applicant.pk
+                messages.info(request, "手机号码验证成功。该证件号码已绑定其他账号：如您是证件持有人本人，"
+                                       "请完成实名认证，通过后证件号码转到您的账号，原账号解除绑定（证件号码找回）。")
+                return redirect("applicants:real_name")
             login(request, applicant.user, backend="django.contrib.auth.backends.ModelBackend")
             messages.success(request, "手机号码验证成功，账号已开通。")
             return redirect("applicants:home")
@@ -234,11 +253,14 @@ def home(request):
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "applicants/home.html", {
         "applicant": applicant, "applications": _online_applications(applicant), "page": page,
+        "real_name": services.sees_identifier_cases(applicant), "Assurance": Assurance,
     })
 
 
 def _online_applications(applicant: Applicant) -> list:
     # Through the reverse relation: shenpi.online sits above this app and imports it, not the other way.
+    if applicant.identity_released_at is not None:
+        return []
     return list(applicant.applications.select_related("version", "item", "department", "case")
                 .order_by("-updated_at", "-pk"))
 
@@ -287,3 +309,104 @@ def case_notice_pdf(request, number, notice_id):
     response["Content-Disposition"] = content_disposition_header(False, filename)
     return response
 
+
+
+# -- 实名认证 and 证件号码找回 -------------------------------------------------------------------------
+
+def _verifying(request) -> Applicant | None:
+    """The signed-in applicant, or the registrant reclaiming an identifier after proving the mobile."""
+    applicant = current_applicant(request)
+    if applicant is not None:
+        return applicant
+    pk = request.session.get(RECLAIMING)
+    applicant = Applicant.objects.select_related("user").filter(pk=pk).first() if pk else None
+    return applicant if applicant is not None and services.mobile_proven_at(applicant) else None
+
+
+def real_name(request):
+    """实名认证: name and ID number checked by the identity service (for a company also its registration)."""
+    applicant = _verifying(request)
+    if applicant is None:
+        return redirect_to_login(request.get_full_path(), reverse("applicants:login"))
+    initial = {"name": applicant.name if applicant.is_person else applicant.contact_name,
+               "company_name": "" if applicant.is_person else applicant.name}
+    form = RealNameForm(request.POST or None, request.FILES or None, person=applicant.is_person, initial=initial)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            applicant = services.verify_real_name(applicant, services.RealNameInput(
+                name=data["name"], id_number=data["id_number"], role=data.get("role") or "self",
+                company_name=data.get("company_name", ""), representative=data.get("representative", ""),
+                authorisation=data.get("authorisation"), declared=bool(data.get("declared"))), request=request)
+        except ServiceError as error:
+            # The form is shown again with everything typed in kept (the file must be chosen again).
+            put_errors(form, error)
+            status = error.http_status
+        else:
+            if request.session.pop(RECLAIMING, None) is not None:
+                login(request, applicant.user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, "实名认证已通过。以您的证件号码办理的办件已显示在“我的办件”中。")
+            return redirect("applicants:home")
+    elif request.method == "POST":
+        status = 400
+    return render(request, "applicants/real_name.html", {
+        "form": form, "applicant": applicant, "reclaiming": not applicant.verified,
+        "verifications": list(applicant.verifications.all()[:5]) if applicant.verified else [],
+    }, status=status)
+
+
+@applicant_required
+def claim(request):
+    """添加办件: a case filed at a window or by someone else for me, added with its number and query code."""
+    form = ClaimForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = services.claim_case(request.applicant, form.cleaned_data["number"], form.cleaned_data["code"],
+                                       request=request)
+        except ServiceError as error:
+            put_errors(form, error)
+            status = error.http_status
+        else:
+            messages.success(request, f"办件 {case.number} 已添加到“我的办件”。")
+            return redirect("applicants:case", number=case.number)
+    elif request.method == "POST":
+        status = 400
+    return render(request, "applicants/claim.html", {"form": form, "applicant": request.applicant}, status=status)
+
+
+# -- 窗口现场核验 (staff) ---------------------------------------------------------------------------
+
+def _clerk(user) -> bool:
+    return user.is_authenticated and user.is_active and (user.is_superuser or user.has_role("clerk"))
+
+
+def window_verify(request):
+    """A clerk finds the account by its identifier and, having seen the identity card, marks it real-name verified."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    if not _clerk(request.user):
+        return render(request, "applicants/window_verify.html", {"forbidden": True}, status=403)
+    identifier = (request.POST.get("identifier") or request.GET.get("identifier") or "").strip()[:18]
+    applicant = services.find_applicant(identifier) if identifier else None
+    if applicant is not None and (not applicant.verified or applicant.identity_released_at is not None):
+        applicant = None
+    form = WindowVerifyForm(request.POST or None) if applicant else None
+    status = 200
+    if request.method == "POST" and applicant is not None and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.window_verify(applicant, staff=request.user, name=data["name"], id_number=data["id_number"],
+                                   role=data["role"], representative=data["representative"], request=request)
+        except ServiceError as error:
+            put_errors(form, error)
+            status = error.http_status
+        else:
+            messages.success(request, f"{applicant.name}的账号已完成窗口现场核验（实名认证）。")
+            return redirect(f"{reverse('identity_staff:window_verify')}?identifier={identifier}")
+    elif request.method == "POST":
+        status = 400
+    return render(request, "applicants/window_verify.html", {
+        "identifier": identifier, "applicant": applicant, "form": form,
+        "searched": bool(identifier)}, status=status)

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from shenpi.applicants.access import current_applicant
 from shenpi.applicants.forms import put_errors
-from shenpi.applicants.services import CODE_MINUTES
+from shenpi.applicants.services import CODE_MINUTES, sees_identifier_cases
 from shenpi.catalog.models import Window
 from shenpi.errors import ServiceError
 from shenpi.web import client_address
@@ -44,12 +44,14 @@ def _may_see(request, booking: Booking) -> bool:
     if booking.code in request.session.get(_OWNED, []):
         return True
     applicant = current_applicant(request)
-    return applicant is not None and applicant.is_person and applicant.id_index == booking.id_index
+    return (applicant is not None and applicant.is_person and sees_identifier_cases(applicant)
+            and applicant.id_index == booking.id_index)
 
 
 def _applicant_bookings(request) -> list[Booking] | None:
+    """Bookings under the signed-in person's ID number, once 实名认证 proved the number is theirs."""
     applicant = current_applicant(request)
-    if applicant is None or not applicant.is_person:
+    if applicant is None or not applicant.is_person or not sees_identifier_cases(applicant):
         return None
     return services.bookings_of_id_index(applicant.id_index)
 

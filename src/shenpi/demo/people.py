@@ -164,13 +164,19 @@ class DemoApplicant:
     id_number: str
     mobile: str
     contact_name: str = ""
+    # The 法定代表人's identity card, seen at the window when the account was real-name verified
+    # (the identity sandbox knows the same people: src/shenpi/sandboxes/identity_records.py).
+    representative_id: str = ""
 
 
 def demo_applicants() -> list[DemoApplicant]:
-    """The public-site logins of the demo: one resident and two companies, with verified mobiles."""
+    """The public-site logins of the demo: one resident and two companies, with verified mobiles, real-name
+    verified at a window so that their window cases show under 我的办件."""
     rng = random.Random(APPLICANT_SEED)
     return [
         DemoApplicant("person", "person", "刘建华", id_number(rng), mobile(rng)),
-        DemoApplicant("developer", "organisation", f"{CITY}恒通置业有限公司", uscc(rng), mobile(rng), "赵海燕"),
-        DemoApplicant("restaurant", "organisation", f"{CITY}鑫源餐饮管理有限公司", uscc(rng), mobile(rng), "孙丽华"),
+        DemoApplicant("developer", "organisation", f"{CITY}恒通置业有限公司", uscc(rng), mobile(rng), "赵海燕",
+                      "370283197604081989"),
+        DemoApplicant("restaurant", "organisation", f"{CITY}鑫源餐饮管理有限公司", uscc(rng), mobile(rng), "孙丽华",
+                      "370281197408186270"),
     ]

@@ -242,12 +242,23 @@ class PortalPlayer:
                     password=self.password, contact_name=data.contact_name))
                 self.set(clock.now() + dt.timedelta(minutes=1))
                 applicant = applicants.verify_registration(applicant, self.code_sent_to(applicant))
+                self.set(clock.now() + dt.timedelta(minutes=20))
+                self.verify_at_window(applicant, data)
             except ServiceError as error:
                 self.fail(f"申请人账号 {data.name}", error)
                 continue
             accounts[data.key] = applicant
             self.result.created["applicants"] += 1
         return accounts
+
+    def verify_at_window(self, applicant: Applicant, data: people.DemoApplicant) -> None:
+        """实名认证 at the window: the clerk has seen the identity card (and the company's licence)."""
+        clerk = next(user for key, user in sorted(self.staff.items()) if key.endswith("_clerk"))
+        if data.kind == ApplicantKind.PERSON:
+            applicants.window_verify(applicant, staff=clerk, name=data.name, id_number=data.id_number)
+        else:
+            applicants.window_verify(applicant, staff=clerk, name=data.contact_name, id_number=data.representative_id,
+                                     role="legal_representative", representative=data.contact_name)
 
     @staticmethod
     def code_sent_to(applicant: Applicant) -> str:

@@ -124,6 +124,27 @@ def complaint_form(request):
 
 
 @never_cache
+@applicant_required
+def complain_mine(request, number):
+    """投诉 from 我的办件, in the account holder's name: only about a case the account may see."""
+    applicant = request.applicant
+    case = get_object_or_404(my_cases(applicant), number=number)
+    complainant = applicant.contact_name or applicant.name
+    context = {"case": case, "applicant": applicant, "complainant": complainant, "form": {}, "field_errors": {},
+               "answer_days": settings.COMPLAINT_ANSWER_DAYS}
+    if request.method != "POST":
+        return render(request, "feedback/complaint_mine.html", context)
+    context["form"] = {"content": request.POST.get("content", "")}
+    data = services.ComplaintInput(subject=Complaint.Subject.CASE, complainant=complainant, mobile=applicant.mobile,
+                                   content=context["form"]["content"], case_number=case.number)
+    try:
+        complaint = services.file_complaint(data, ip=_address(request))
+    except ServiceError as error:
+        return render(request, "feedback/complaint_mine.html", _fail(context, error), status=error.http_status)
+    return render(request, "feedback/complaint_filed.html", {"complaint": complaint})
+
+
+@never_cache
 def complaint_track(request):
     context = {"number": request.GET.get("number", "")[:40]}
     if request.method != "POST":

@@ -40,6 +40,7 @@ TEMPLATES: dict[str, MessageTemplate] = {t.code: t for t in (
     MessageTemplate("step_transferred", "转办通知", ("case", "step", "sender", "reason")),
     MessageTemplate("notify_test", "发送测试", ()),
     MessageTemplate("mobile_code", "手机验证码", ("code", "minutes", "purpose")),
+    MessageTemplate("identity_reclaimed", "证件号码找回通知", ("id_masked", "mobile_masked")),
 )}
 
 

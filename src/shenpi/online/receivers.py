@@ -9,9 +9,11 @@ from shenpi.cases.models import CaseMaterial, Channel
 
 
 def can_upload_online(case) -> bool:
-    """The applicant can reach the case under 我的办件: filed online, or an opened account holds its identifier."""
+    """The applicant can reach the case under 我的办件: filed online, or a real-name verified account holds its
+    identifier (before 实名认证 an account sees only what it filed or added itself)."""
     return case.channel == Channel.ONLINE or Applicant.objects.filter(
-        id_index=case.applicant_id_index, mobile_verified_at__isnull=False).exists()
+        id_index=case.applicant_id_index, real_name_verified_at__isnull=False, identity_released_at__isnull=True,
+        mobile_verified_at__isnull=False).exists()
 
 
 @hooks.before("accept", order=60, name="online.deferral_online")

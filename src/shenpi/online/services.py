@@ -92,6 +92,9 @@ def audience_refusal(version: ItemVersion, applicant: Applicant) -> str:
 # -- the applicant's side --------------------------------------------------------------------------
 
 def applications_of(applicant: Applicant) -> QuerySet[OnlineApplication]:
+    """The account's own applications; none once its identifier was reclaimed (they were filed under it)."""
+    if applicant.identity_released_at is not None:
+        return OnlineApplication.objects.none()
     return (OnlineApplication.objects.filter(applicant=applicant)
             .select_related("version", "item", "department", "case").order_by("-updated_at", "-pk"))
 
@@ -109,6 +112,8 @@ def start(applicant: Applicant, item: Item, ip: str | None = None) -> OnlineAppl
     """A new draft for this item, with the applicant's details taken from the account."""
     if not applicant.verified:
         raise Forbidden("请先完成手机号码验证。")
+    if applicant.identity_released_at is not None:
+        raise Forbidden("该账号原绑定的证件号码已由持证人找回，不能再网上申报。")
     version = _open_version(item)
     refusal = audience_refusal(version, applicant)
     if refusal:
@@ -142,7 +147,7 @@ def _lock(app: OnlineApplication | int) -> OnlineApplication:
 
 def _mine(applicant: Applicant, app: OnlineApplication | int) -> OnlineApplication:
     app = _lock(app)
-    if app.applicant_id != applicant.pk:
+    if app.applicant_id != applicant.pk or applicant.identity_released_at is not None:
         raise Forbidden("这不是您的申请。")
     return app
 
