@@ -30,11 +30,12 @@ def wrong_check(number: str) -> str:
 
 
 def last_code(mobile_masked: str | None = None) -> str:
-    """The code in the latest SMS written to the outbox (as the log backend would show it)."""
+    """The code in the latest SMS of the outbox as it leaves for the phone (its sealed text: the
+    stored body has the code masked)."""
     messages = Notification.objects.filter(template="mobile_code", channel=Notification.Channel.SMS)
     if mobile_masked:
         messages = messages.filter(address_masked=mobile_masked)
-    body = messages.order_by("-pk").first().body
+    body = messages.order_by("-pk").first().outgoing_body()
     return re.search(r"验证码为(\d{6})", body).group(1)
 
 

@@ -190,8 +190,10 @@ def send_code(applicant: Applicant, purpose: str) -> MobileCode:
         row = MobileCode.objects.create(
             applicant=applicant, purpose=purpose, mobile_index=applicant.mobile_index, salt=salt,
             code_hash=code_digest(salt, code), sent_at=now, expires_at=now + dt.timedelta(minutes=CODE_MINUTES))
+        # The code leaves only by SMS: the outbox keeps it masked, and sealed until it expires.
         notify("mobile_code", user=applicant.user, mobile=applicant.mobile, topic=f"applicant:{applicant.pk}",
-               context={"code": code, "minutes": CODE_MINUTES, "purpose": Purpose(purpose).label})
+               context={"code": code, "minutes": CODE_MINUTES, "purpose": Purpose(purpose).label},
+               secret_until=row.expires_at)
     return row
 
 
