@@ -137,3 +137,15 @@ def test_rotation_re_encrypts_everything_and_the_old_keys_can_then_go(key_file, 
         assert handle.read() == PNG
     call_command("keys", "status")
     assert f"{second} " in capsys.readouterr().out
+
+
+def test_a_key_is_added_for_decryption_first_then_promoted(key_file, capsys):
+    first = crypto.ring().current_id
+    call_command("keys", "add")
+    [added] = set(crypto.ring().by_id) - {first}
+    assert f"新密钥 {added} 已加入" in capsys.readouterr().out
+    assert crypto.ring().current_id == first and crypto.encrypt("x").startswith(f"sm4gcm:v1:{first}:")
+    call_command("keys", "promote", added)
+    assert crypto.ring().current_id == added and first in crypto.ring().by_id
+    with pytest.raises(Exception, match="没有密钥 00000000"):
+        call_command("keys", "promote", "00000000")

@@ -128,17 +128,35 @@ def _key_file() -> dict:
     return crypto.parse_key_file(Path(settings.FIELD_KEY_FILE).read_text(), str(settings.FIELD_KEY_FILE))
 
 
-def add_key() -> str:
-    """A new current key at the head of the key file; the former current key becomes a previous one."""
+def _env_key_set() -> None:
     if settings.FIELD_KEY:
         raise crypto.KeyError_("SHENPI_FIELD_KEY 已设置：请将其改为新密钥、把旧密钥作为 key 行写入密钥文件，"
                                "再运行 shenpi keys rotate --resume。")
+
+
+def _write(found: dict, keys: list[bytes]) -> None:
+    crypto.write_key_file(Path(settings.FIELD_KEY_FILE), crypto.format_key_file(found["index"], keys, found["legacy"]))
+    crypto.forget()
+
+
+def add_key(*, current: bool = True) -> str:
+    """A new key: current (at the head of the key file, the former current key becomes a previous
+    one), or decryption-only at the end, for servers with copies of the file to learn it first."""
+    _env_key_set()
     found = _key_file()
     key = os.urandom(16)
-    crypto.write_key_file(Path(settings.FIELD_KEY_FILE),
-                          crypto.format_key_file(found["index"], [key, *found["keys"]], found["legacy"]))
-    crypto.forget()
+    _write(found, [key, *found["keys"]] if current else [*found["keys"], key])
     return crypto.key_id(key)
+
+
+def promote(identifier: str) -> None:
+    """Make a key already in the file the current one."""
+    _env_key_set()
+    found = _key_file()
+    chosen = [k for k in found["keys"] if crypto.key_id(k) == identifier]
+    if not chosen:
+        raise crypto.KeyError_(f"密钥文件中没有密钥 {identifier}。")
+    _write(found, [chosen[0], *(k for k in found["keys"] if k != chosen[0])])
 
 
 def retire() -> list[str]:
