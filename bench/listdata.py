@@ -26,12 +26,13 @@ import random
 import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from shenpi.accounts import identifiers
 from shenpi.accounts.models import Role, User
+from shenpi.api import tokens as api_tokens
 from shenpi.cases.models import ApplicantKind
 from shenpi.catalog.models import Department, FlowStep, Item, ItemVersion, Window
 from shenpi.crypto import blind_index, encrypt
@@ -73,14 +74,14 @@ def make_catalogue(rng: random.Random, departments: int = 39, items: int = 400) 
     depts = [Department.objects.create(code=f"D{i:03d}", name=DEPARTMENTS[(i - 1) % len(DEPARTMENTS)], sort=i)
              for i in range(1, departments + 1)]
     Window.objects.create(department=centre, number="W000", name="综合受理窗口")
-    tokens: dict[str, str] = {}
+    keys: dict[str, str] = {}
     for dept in depts:
         window = Window.objects.create(department=dept, number=f"W{dept.code}", name=f"{dept.name}窗口")
         for role in (Role.CLERK, Role.HANDLER, Role.REVIEWER, Role.APPROVER):
             user = org.make_user(dept, role, f"{dept.code.lower()}_{role}", f"{Role.NAMES[role]}{dept.code}",
                                  window=window if role == Role.CLERK else None)
             if role == Role.HANDLER:
-                tokens[dept.code] = Token.objects.create(user=user).key
+                keys[dept.code] = _token(user)
     supervisor = org.make_user(None, Role.SUPERVISOR, "bench_supervisor", "监察员")
     # Items are spread unevenly over departments, as catalogues are.
     weights = [1 / (i + 1) ** 0.5 for i in range(departments)]
@@ -102,7 +103,13 @@ def make_catalogue(rng: random.Random, departments: int = 39, items: int = 400) 
             steps.append(FlowStep(version=version, seq=seq, name=name, role_id=role,
                                   department=partner if seq == 2 and partner != version.item.department else None))
     FlowStep.objects.bulk_create(steps)
-    return Catalogue([d.code for d in depts], Token.objects.create(user=supervisor).key, tokens)
+    return Catalogue([d.code for d in depts], _token(supervisor, [d.code for d in depts]), keys)
+
+
+def _token(user: User, departments: list[str] = ()) -> str:
+    """A reading token (only its digest is stored, so a reused database gets new ones)."""
+    return api_tokens.create(user, name="bench", departments=departments,
+                             days=settings.API_TOKEN_MAX_DAYS)[1]
 
 
 def _lookup_tables(rng: random.Random, days_back: int) -> tuple[int, int]:
@@ -408,7 +415,7 @@ def existing_catalogue() -> Catalogue | None:
     supervisor = User.objects.filter(username="bench_supervisor").first()
     if supervisor is None:
         return None
-    handlers = Token.objects.filter(user__roles=Role.HANDLER, user__department__isnull=False).select_related(
-        "user__department")
-    tokens = {t.user.department.code: t.key for t in handlers}
-    return Catalogue(sorted(tokens), Token.objects.get(user=supervisor).key, tokens)
+    handlers = User.objects.filter(roles=Role.HANDLER, department__isnull=False, username__endswith="_handler"
+                                   ).select_related("department")
+    keys = {user.department.code: _token(user) for user in handlers}
+    return Catalogue(sorted(keys), _token(supervisor, sorted(keys)), keys)

@@ -82,3 +82,14 @@ def receive(clerk: User, it: Item, *, materials=None, kind=None, **kw):
         phone=kw.pop("phone", "13812341234"), id_note=kw.pop("id_note", ""))
     return services.receive(actor=clerk, item=it, applicant=applicant,
                             materials=all_materials(it) if materials is None else materials, **kw)
+
+
+def api_token(holder: User, *, departments=(), items=(), act: bool = True, days: int | None = None) -> str:
+    """The key of a new API token of `holder`, scoped as given (departments and items by code or
+    instance; none: the holder's own department, every item). Acting by default, as the API's
+    tests mostly act; act=False makes a read-only token."""
+    from shenpi.api import tokens
+
+    codes = [d if isinstance(d, str) else d.code for d in departments]
+    item_codes = [i if isinstance(i, str) else i.code for i in items]
+    return tokens.create(holder, name="测试调用方", departments=codes, items=item_codes, act=act, days=days)[1]

@@ -145,7 +145,7 @@ def test_insert_row_stores_what_save_stores(departments):
     assert rows["SAVED"] == rows["INSERTED"] and rows["INSERTED"]["query_code"] == original.query_code
     with connection.cursor() as cursor:
         cursor.execute("SELECT query_code FROM cases_case WHERE id = %s", [inserted.pk])
-        assert cursor.fetchone()[0].startswith("sm4:")
+        assert cursor.fetchone()[0].startswith("sm4gcm:v1:")
     notice = insert_row(Notice(case=original, kind=Notice.Kind.ACCEPTANCE, number="N-JSON", issued_at=at(2, 9),
                                body={"名单": ["甲", 2.0], "ok": True}))
     assert Notice.objects.get(pk=notice.pk).body == {"名单": ["甲", 2], "ok": True}

@@ -7,14 +7,13 @@ from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from shenpi import clock
 from shenpi.accounts.models import Role
 from shenpi.api import statements
 from shenpi.cases import services
-from shenpi.catalog.models import FlowStep
+from shenpi.catalog.models import Department, FlowStep
 from tests import factories as f
 
 CASES = "/api/v1/cases/"
@@ -31,9 +30,13 @@ def session_client(user, *, csrf: bool = False) -> APIClient:
     return client
 
 
-def token_client(user) -> APIClient:
+def token_client(user, **scope) -> APIClient:
+    """A client calling with a new token of this user (f.api_token: own department, acting, unless
+    the scope says otherwise; every department there is for someone without one, a supervisor)."""
+    if "departments" not in scope and not user.department_id:
+        scope["departments"] = list(Department.objects.all())
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {f.api_token(user, **scope)}")
     return client
 
 

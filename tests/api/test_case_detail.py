@@ -156,6 +156,7 @@ def test_detail_queries_do_not_grow_with_the_history(org, django_assert_max_num_
     p = org.people
     case = services.perform(f.receive(p["clerk"], org.item), "accept", actor=p["clerk"])
     client = token_client(p["approver"])
+    client.get(case_url(case.number))  # a token's first use in a minute also notes the time
     with django_assert_max_num_queries(40) as small:
         client.get(case_url(case.number))
     for role in ("handler", "reviewer"):

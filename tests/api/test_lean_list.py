@@ -8,7 +8,6 @@ least privilege, to the disclosure rule, and check that anything unusual is left
 import logging
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from shenpi.accounts.models import Role
@@ -170,7 +169,7 @@ def test_errors_stay_drf_s(org, cases, answered_by_lean):
     response = APIClient().get(CASES, HTTP_AUTHORIZATION="Token 0123456789abcdef")
     assert response.status_code == 401 and response.json()["code"] == "authentication_failed"
     # The key and a separator DRF does not split on (it splits the header's bytes).
-    key = Token.objects.get(user=org.people["handler"]).key
+    key = f.api_token(org.people["handler"])
     response = APIClient().get(CASES, HTTP_AUTHORIZATION=f"Token {key}\x1f")
     assert response.status_code == 401 and response.json()["code"] == "authentication_failed"
     handler = org.people["handler"]
@@ -182,7 +181,7 @@ def test_errors_stay_drf_s(org, cases, answered_by_lean):
 
 def test_a_session_wins_over_a_token_as_with_drf(org, other, cases, answered_by_lean):
     client = session_client(org.people["handler"])
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=other.people['handler']).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {f.api_token(other.people['handler'])}")
     numbers = {r["number"] for r in client.get(CASES).json()["results"]}
     assert cases["waiting"].number in numbers and cases["foreign"].number not in numbers
     assert answered_by_lean == [False]

@@ -160,3 +160,66 @@ def test_the_verify_page_shows_the_refusal_and_the_resend_limit(frozen, client):
     response = client.post("/account/verify/resend/", follow=True)
     assert "新的验证码已发送至 139****5678" in response.content.decode()
     assert client.post("/account/verify/", {"code": last_code()})["Location"] == "/account/"
+
+
+def test_the_code_is_not_readable_in_the_outbox_nor_in_the_admin(frozen, client, django_capture_on_commit_callbacks):
+    from django.contrib.auth.models import Permission
+    from django.db import connection
+    from django.urls import reverse
+
+    from shenpi.accounts.models import User
+    from shenpi.notifications import services as outbox
+    from shenpi.notifications.models import Notification
+
+    with django_capture_on_commit_callbacks():  # queued, not yet delivered
+        register()
+    code = last_code()
+    sms = Notification.objects.get(template="mobile_code")
+    assert sms.body.startswith("您的验证码为******，") and code not in sms.body and code not in sms.subject
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM notifications_notification")
+        row = " ".join(str(value) for value in cursor.fetchone())
+    assert code not in row  # the sealed copy is encrypted
+    staff = User.objects.create_user("ops", password="Shenpi-test-2026", is_staff=True)
+    staff.user_permissions.set(Permission.objects.filter(codename="view_notification"))
+    client.force_login(staff)
+    page = client.get(reverse("admin:notifications_notification_change", args=[sms.pk])).content.decode()
+    assert "验证码为******" in page and code not in page
+    # It leaves with the code, and then nothing readable of it is kept.
+    assert outbox.deliver_due().sent == 1
+    sms.refresh_from_db()
+    assert sms.status == "sent" and sms.sealed_body == "" and code not in sms.outgoing_body()
+
+
+def test_a_code_retried_after_a_failure_still_leaves_until_it_expires(frozen, settings, monkeypatch):
+    from shenpi.notifications import backends
+    from shenpi.notifications import services as outbox
+    from shenpi.notifications.models import Notification
+
+    register()
+    code = last_code()
+    sent = []
+
+    def flaky(self, message):
+        if not sent:
+            sent.append(None)
+            raise backends.DeliveryError("短信网关返回 HTTP 503")
+        sent.append(message.outgoing_body())
+
+    monkeypatch.setattr(backends.LogBackend, "send", flaky)
+    assert outbox.deliver_due().retry == 1
+    assert Notification.objects.get().sealed_body  # kept for the retry
+    _move(minutes=1)
+    assert outbox.deliver_due().sent == 1 and code in sent[-1]
+    # A second code whose every attempt fails until it expires is never sent late.
+    _move(seconds=61)
+    services.send_code(services.find_applicant(person_id()), "register")
+    sent.clear()
+    monkeypatch.setattr(backends.LogBackend, "send", lambda self, message: (_ for _ in ()).throw(
+        backends.DeliveryError("短信网关返回 HTTP 503")))
+    assert outbox.deliver_due().retry == 1
+    _move(minutes=10)
+    outcome = outbox.deliver_due()
+    assert outcome.failed == 1 and outcome.sent == 0
+    latest = Notification.objects.order_by("-pk").first()
+    assert latest.status == "failed" and latest.sealed_body == "" and latest.last_error == outbox.SEALED_EXPIRED

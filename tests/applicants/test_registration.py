@@ -41,8 +41,8 @@ def test_personal_data_is_encrypted_at_rest_and_found_by_blind_index():
     with connection.cursor() as cursor:
         cursor.execute("SELECT id_number, mobile FROM applicants_applicant WHERE id = %s", [applicant.pk])
         raw_id, raw_mobile = cursor.fetchone()
-    assert raw_id.startswith("sm4:") and person_id() not in raw_id
-    assert raw_mobile.startswith("sm4:") and "13912345678" not in raw_mobile
+    assert raw_id.startswith("sm4gcm:v1:") and person_id() not in raw_id
+    assert raw_mobile.startswith("sm4gcm:v1:") and "13912345678" not in raw_mobile
     assert Applicant.objects.get(pk=applicant.pk).id_number == person_id()
     assert applicant.id_index == blind_index(person_id())
 

@@ -30,8 +30,8 @@ def test_booking_takes_a_place_stores_personal_data_encrypted_and_writes_the_sms
     with connection.cursor() as cursor:
         cursor.execute("SELECT id_number, mobile FROM appointments_booking WHERE id = %s", [booking.pk])
         stored_id, stored_mobile = cursor.fetchone()
-    assert stored_id.startswith("sm4:") and booking.id_number not in stored_id
-    assert stored_mobile.startswith("sm4:")
+    assert stored_id.startswith("sm4gcm:v1:") and booking.id_number not in stored_id
+    assert stored_mobile.startswith("sm4gcm:v1:")
     message = Notification.objects.get(template="appointment_booked")
     assert message.channel == Notification.Channel.SMS and message.address == MOBILE
     assert message.topic == f"appointment:{booking.pk}"

@@ -181,7 +181,7 @@ def test_addresses_are_encrypted_at_rest(accepted_case):
     with connection.cursor() as cursor:
         cursor.execute("SELECT address, address_masked FROM notifications_notification WHERE id = %s", [sms.pk])
         stored, masked = cursor.fetchone()
-    assert stored.startswith("sm4:") and MOBILE not in stored
+    assert stored.startswith("sm4gcm:v1:") and MOBILE not in stored
     assert masked == "139****5678"
     assert Notification.objects.get(pk=sms.pk).address == MOBILE
 

@@ -101,7 +101,10 @@ def test_an_upload_is_stored_with_its_digest_and_replaced_in_a_draft(world, djan
         "application/pdf", 2, len(content), sm3_hex(content))
     assert first.file.name.startswith("online/") and first.file.name.endswith(".pdf")
     assert "申请表" not in first.file.name  # stored under a random name
-    assert _stored(first).read_bytes() == content
+    # Encrypted on disk (nothing of the PDF readable), the original bytes when read through the storage.
+    assert not _stored(first).read_bytes().startswith(b"%PDF") and content[:64] not in _stored(first).read_bytes()
+    with first.file.open("rb") as handle:
+        assert handle.read() == content
     with django_capture_on_commit_callbacks(execute=True):
         second = services.add_upload(world.applicant, app, spec.pk, upload("申请表（新）.pdf", PNG))
     assert second.content_type == "image/png" and second.name == "申请表（新）.png"

@@ -11,12 +11,12 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from shenpi import clock
 from shenpi.api import statements
 from shenpi.cases import deadlines, queries, services
+from shenpi.catalog.models import Department
 from shenpi.supervision.models import Alert, Level, Rule
 from shenpi.supervision.scan import scan
 from tests import factories as f
@@ -72,8 +72,8 @@ def workbench(people, bucket: str) -> set[str]:
 
 def api_flags(people, numbers) -> tuple[set[str], set[str]]:
     client = APIClient()
-    token = Token.objects.get_or_create(user=people["supervisor"])[0]
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    key = f.api_token(people["supervisor"], departments=Department.objects.all(), act=False)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     clocks = {n: client.get(f"/api/v1/cases/{n}/").json()["clock"] for n in numbers}
     listed = {row["number"] for row in client.get("/api/v1/cases/?overdue=true&page_size=100").json()["results"]}
     assert listed == {n for n, c in clocks.items() if c["overdue"]}

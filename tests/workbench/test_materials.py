@@ -64,6 +64,26 @@ def test_a_scan_is_checked_hashed_and_kept_with_the_case(org):
     assert not any(m.file for m in others)
 
 
+def test_a_scan_is_encrypted_on_disk_and_staff_get_the_original_bytes(org, settings):
+    first = specs(org.item)[0]
+    data = application(org.item, decision="accept", **{f"m{first.pk}-file": scan("身份证.png", PNG, "image/png")})
+    assert org.client("clerk").post("/workbench/accept/", data).status_code == 302
+    case = Case.objects.get()
+    material = case.materials.get(spec=first)
+    on_disk = (settings.MEDIA_ROOT / material.file.name).read_bytes()
+    assert not on_disk.startswith(b"\x89PNG") and b"IHDR" not in on_disk and PNG[16:] not in on_disk
+    assert material.content_hash == sm3_hex(PNG) and material.size == len(PNG)  # of the plain content
+    handler, url = org.client("handler"), f"/workbench/cases/{case.number}/materials/{material.pk}/"
+    assert handler.get(url).status_code == 200
+    response = handler.get(url + "file")
+    assert response.status_code == 200 and b"".join(response.streaming_content) == PNG
+    # A file stored in clear before files were encrypted is still served as it is.
+    (settings.MEDIA_ROOT / material.file.name).write_bytes(PNG)
+    assert handler.get(url).status_code == 200
+    response = handler.get(url + "file")
+    assert response.status_code == 200 and b"".join(response.streaming_content) == PNG
+
+
 def test_a_scan_means_the_paper_was_received_even_unticked(org):
     second = specs(org.item)[1]
     data = application(org.item, decision="accept", received=[s.pk for s in specs(org.item) if s != second])

@@ -46,7 +46,7 @@ from rest_framework.versioning import URLPathVersioning
 from shenpi import clock
 
 from . import presenters, queries, statements
-from .authentication import TokenAuthentication, load_token
+from .authentication import TokenAuthentication, usable_token
 from .pagination import CasePagination
 from .renderers import JSONRenderer
 
@@ -102,7 +102,8 @@ def _drf_s_own(view_class, name: str) -> bool:
 # The policy this path applies, class for class.
 IMPLEMENTED = Policy(
     # DRF tries the session first: a request with a session cookie is left to it (_caller); without
-    # one, the token is read as TokenAuthentication reads it, by the same load_token.
+    # one, the token is read as TokenAuthentication reads it, by the same load_token; a token it
+    # would refuse (revoked, expired, a superuser's) is left to it, which records the refusal.
     authentication=(SessionAuthentication, TokenAuthentication),
     # The active user of a valid token is authenticated.
     permission=(IsAuthenticated,),
@@ -330,7 +331,8 @@ class _Query:
 
 
 def _caller(request):
-    """The active user of an `Authorization: Token <key>` request without a session; else None.
+    """The usable token (with its active user) of an `Authorization: Token <key>` request without a
+    session; else None.
 
     DRF tries the session first, so a request carrying a session cookie is left to it. The header
     is split as TokenAuthentication splits it (bytes, ASCII whitespace).
@@ -340,10 +342,7 @@ def _caller(request):
     parts = get_authorization_header(request).split()
     if len(parts) != 2 or parts[0].lower() != _KEYWORD or not parts[1].isascii():
         return None
-    token = load_token(parts[1].decode())
-    if token is None or not token.user.is_active:
-        return None
-    return token.user
+    return usable_token(parts[1].decode())
 
 
 def case_list(request, view) -> HttpResponse | None:
@@ -363,14 +362,16 @@ def _answer(request, lean: StandIn) -> HttpResponse | None:
     filters = lean.filters.parse(request.GET)
     if filters is None:
         return None
-    user = _caller(request)
-    if user is None:
+    token = _caller(request)
+    if token is None:
         return None
+    user = token.user
     criteria = queries.list_criteria(filters)
     today = clock.today()
     paginator = CasePagination()
     try:
-        rows = paginator.paginate_queryset(statements.CasePage(user, criteria, today), _Query(request))
+        rows = paginator.paginate_queryset(statements.CasePage(user, criteria, today, token.scope),
+                                           _Query(request))
     except APIException:  # a cursor CasePagination refuses: DRF words the error
         return None
     if not rows and ("department" in criteria or "item" in criteria):

@@ -474,7 +474,11 @@ class CaseDetailSerializer(CaseSummarySerializer):
 
     @extend_schema_field(AllowedActionSerializer(many=True))
     def get_allowed_actions(self, case) -> list[dict]:
-        allowed = services.allowed_actions(case, self.context["request"].user)
+        request = self.context["request"]
+        scope = getattr(request.auth, "scope", None)
+        if scope is not None and not scope.act:
+            return []  # a read-only token: nothing may be done with it
+        allowed = services.allowed_actions(case, request.user)
         return [{"action": t.action, "label": t.label} for t in allowed]
 
 

@@ -64,17 +64,26 @@ _statements: dict[tuple, prepared.Statement] = {}
 _lock = threading.Lock()
 
 
-def _caller_key(user: User) -> tuple:
-    """Everything of the caller that services.visible_cases reads. The primary key is part of it, so
-    a statement is never shared between two people, whatever rule decides what they may see."""
+def _caller_key(user: User, scope) -> tuple:
+    """Everything of the caller that services.visible_cases reads, the token's scope included. The
+    primary key is part of it, so a statement is never shared between two people, whatever rule
+    decides what they may see."""
     department = user.department if user.department_id else None
     return (user.pk, user.department_id, user.is_superuser, user.role_codes(),
-            department.comprehensive if department else None)
+            department.comprehensive if department else None,
+            None if scope is None else (scope.departments, scope.items))
 
 
-def _compile(user: User, names: tuple[str, ...], overdue: bool | None, descending: bool, position: bool,
+def visible(user: User, scope=None):
+    """The cases the caller may see, narrowed to a token's scope (shenpi.api.tokens.Scope) if any."""
+    if scope is None:
+        return services.visible_cases(user)
+    return services.visible_cases(user, departments=scope.departments, items=scope.items)
+
+
+def _compile(user: User, scope, names: tuple[str, ...], overdue: bool | None, descending: bool, position: bool,
              offset: int, limit: int, alias: str) -> prepared.Statement:
-    cases = queries.filter_cases(services.visible_cases(user), today=_TODAY, overdue=overdue,
+    cases = queries.filter_cases(visible(user, scope), today=_TODAY, overdue=overdue,
                                  **{name: _PARAMS[name] for name in names})
     if position:
         cases = cases.filter(id__lt=_POSITION) if descending else cases.filter(id__gt=_POSITION)
@@ -123,14 +132,14 @@ def _with_catalogue(inner: str, compiler, descending: bool, connection) -> tuple
     return sql, columns
 
 
-def _statement(user: User, criteria: dict, descending: bool, position: bool, offset: int, limit: int,
+def _statement(user: User, scope, criteria: dict, descending: bool, position: bool, offset: int, limit: int,
                alias: str) -> prepared.Statement:
     names = tuple(sorted(name for name in criteria if name != "overdue"))
     overdue = criteria.get("overdue")
-    key = (alias, _caller_key(user), names, overdue, descending, position, offset, limit)
+    key = (alias, _caller_key(user, scope), names, overdue, descending, position, offset, limit)
     statement = _statements.get(key)
     if statement is None:
-        statement = _compile(user, names, overdue, descending, position, offset, limit, alias)
+        statement = _compile(user, scope, names, overdue, descending, position, offset, limit, alias)
         with _lock:
             if len(_statements) >= MAX_STATEMENTS:
                 _statements.clear()
@@ -145,9 +154,9 @@ def clear() -> None:
 
 
 def run(user: User, criteria: dict, today, *, descending: bool = True, position: int | None = None,
-        offset: int = 0, limit: int = 21, alias: str = DEFAULT_DB_ALIAS) -> list[dict]:
+        offset: int = 0, limit: int = 21, alias: str = DEFAULT_DB_ALIAS, scope=None) -> list[dict]:
     """The rows (dicts of queries.SUMMARY_FIELDS) of visible cases matching the criteria, by id."""
-    statement = _statement(user, criteria, descending, position is not None, offset, limit, alias)
+    statement = _statement(user, scope, criteria, descending, position is not None, offset, limit, alias)
     rows = statement.run({**criteria, "today": today, "position": position}, alias)
     names = queries.SUMMARY_FIELDS
     return [dict(zip(names, row, strict=True)) for row in rows]
@@ -158,8 +167,8 @@ class CasePage:
     order_by the cursor's ordering, filter by the cursor's position, then one slice, which runs
     the kept statement. Only what CasePagination does is supported."""
 
-    def __init__(self, user: User, criteria: dict, today):
-        self.user, self.criteria, self.today = user, criteria, today
+    def __init__(self, user: User, criteria: dict, today, scope=None):
+        self.user, self.criteria, self.today, self.scope = user, criteria, today, scope
         self.descending, self.position = True, None
 
     def order_by(self, *ordering: str) -> CasePage:
@@ -178,4 +187,4 @@ class CasePage:
     def __getitem__(self, window: slice) -> list[dict]:
         offset = window.start or 0
         return run(self.user, self.criteria, self.today, descending=self.descending, position=self.position,
-                   offset=offset, limit=window.stop - offset)
+                   offset=offset, limit=window.stop - offset, scope=self.scope)

@@ -1,6 +1,7 @@
 """The endpoints: HTTP in, a call to the services, HTTP out.
 
-Who may see a case is services.visible_cases; who may do what is services.perform /
+Who may see a case is services.visible_cases, narrowed to the scope of the token used (tokens.Scope:
+departments, items, read or act); who may do what is services.perform /
 allowed_actions; a case the caller may not see answers 404 exactly like one that does not exist.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 from django.db import transaction
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,7 +23,7 @@ from shenpi.errors import InvalidInput
 from shenpi.web import client_address
 from shenpi.workdays.services import get_calendar
 
-from . import lean, presenters, queries, statements
+from . import lean, presenters, queries, statements, tokens
 from . import serializers as s
 from .base import ApiViewMixin
 from .pagination import CasePagination, ItemPagination
@@ -37,8 +38,8 @@ def _error(description: str) -> OpenApiResponse:
 
 
 BAD_REQUEST = _error("数据有误：detail 说明原因，fields 列出出错的字段。")
-UNAUTHENTICATED = _error("未登录（会话）或未携带有效令牌（Authorization: Token …）。")
-FORBIDDEN = _error("无权办理，或以会话调用写操作时缺少 CSRF 令牌。")
+UNAUTHENTICATED = _error("未登录（会话）或未携带有效令牌（Authorization: Token …）；令牌已过期、已撤销或属于超级用户。")
+FORBIDDEN = _error("无权办理（角色、部门，或令牌只读、范围不含该事项），或以会话调用写操作时缺少 CSRF 令牌。")
 CASE_MISSING = _error("办件不存在，或您无权查看（两者不作区分）。")
 REFUSED = _error("当前状态或流程不允许该操作（refused），或办件已被他人更新（conflict）；什么也没有改变。")
 
@@ -61,6 +62,22 @@ def _id_by_code(model, code: str | None, field: str, what: str) -> int | None:
     if pk is None:
         raise ValidationError({field: [f"{what}编码“{code}”不存在。"]})
     return pk
+
+
+def _scope(request) -> tokens.Scope | None:
+    """The scope of the token the call came with; None for a session (the user's own rights only)."""
+    return getattr(request.auth, "scope", None)
+
+
+def _may_act(request, item=None) -> None:
+    """A read-only token never acts; an acting token only on the items and departments of its scope."""
+    scope = _scope(request)
+    if scope is None:
+        return
+    if not scope.act:
+        raise PermissionDenied(tokens.READ_ONLY)
+    if item is not None and not scope.allows_item(item):
+        raise PermissionDenied(tokens.OUT_OF_SCOPE)
 
 
 def _case_context(view) -> dict:
@@ -186,7 +203,7 @@ class CaseListView(ApiViewMixin, generics.ListCreateAPIView):
         today = clock.today()
         # Rows are plain dicts shaped by presenters.case_summary; CaseSummarySerializer describes
         # them in the schema (and the tests hold both to the same output).
-        rows = self.paginate_queryset(statements.CasePage(request.user, criteria, today))
+        rows = self.paginate_queryset(statements.CasePage(request.user, criteria, today, _scope(request)))
         if not rows:
             # An unknown department or item code selects nothing: answer which code is wrong.
             for field, model, what in _CODE_FILTERS:
@@ -197,6 +214,7 @@ class CaseListView(ApiViewMixin, generics.ListCreateAPIView):
         form = s.CaseCreateSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data, ip = form.validated_data, client_address(request)
+        _may_act(request, data["item"])
         applicant = {k: v for k, v in data["applicant"].items() if k in _APPLICANT_INPUT}
         materials = {m["spec"]: {k: v for k, v in m.items() if k != "spec"} for m in data["materials"]}
         try:
@@ -221,7 +239,7 @@ class _VisibleCase:
     """Looks a case up by number among those the caller may see; any other is 404."""
 
     def visible(self, queryset=None):
-        cases = services.visible_cases(self.request.user)
+        cases = statements.visible(self.request.user, _scope(self.request))
         if queryset is not None:
             cases = queryset(cases)
         case = cases.filter(number=self.kwargs["number"]).first()
@@ -276,6 +294,7 @@ class CaseActionView(ApiViewMixin, _VisibleCase, generics.GenericAPIView):
     )
     def post(self, request, *args, **kwargs):
         case = self.visible()
+        _may_act(request)
         form = s.ActionSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         services.perform(case, form.validated_data["action"], actor=request.user, params=form.params(),

@@ -263,7 +263,9 @@ def _new_code(mobile: str, mobile_index: str, purpose: str, *, applicant: Applic
         code_hash=code_digest(salt, code), sent_at=now, expires_at=now + dt.timedelta(minutes=CODE_MINUTES))
     messages = notify("mobile_code", user=applicant.user if applicant else None, mobile=mobile,
                       topic=f"applicant:{applicant.pk}" if applicant else f"mobile-code:{row.pk}",
-                      context={"code": code, "minutes": CODE_MINUTES, "purpose": Purpose(purpose).label})
+                      context={"code": code, "minutes": CODE_MINUTES, "purpose": Purpose(purpose).label},
+                      # The code leaves only by SMS: the outbox keeps it masked, and sealed until it expires.
+                      secret_until=row.expires_at)
     return row, messages
 
 

@@ -42,19 +42,35 @@ def new_query_code() -> str:
 
 # -- who may see and do what ------------------------------------------------------------------
 
-def visible_cases(user: User) -> QuerySet[Case]:
-    """Staff see their department's cases, and those with a step in their department."""
+def visible_cases(user: User, *, departments: tuple[int, ...] | None = None,
+                  items: tuple[int, ...] = ()) -> QuerySet[Case]:
+    """Staff see their department's cases, and those with a step in their department.
+
+    departments / items: an API token's scope (shenpi.api.tokens), which only narrows what the
+    user sees: cases of those departments (or with a part worked there) and, if given, of those items.
+    """
     cases = Case.objects.all()
-    if user.sees_all_departments or (user.department_id and user.department.comprehensive):
-        return cases
-    if not user.department_id:
-        return cases.none()
-    # Parts worked for other departments are flagged and indexed (step_cross_dept), so the
-    # condition stays an indexed `department_id = …` plus a cheap correlated EXISTS.
-    parts = CaseStep.objects.filter(case_id=OuterRef("pk"), department_id=user.department_id,
-                                    cross_department=True)
-    condition = Q(department_id=user.department_id) | Exists(parts)
-    return cases.filter(condition)
+    if not (user.sees_all_departments or (user.department_id and user.department.comprehensive)):
+        if not user.department_id:
+            return cases.none()
+        # Parts worked for other departments are flagged and indexed (step_cross_dept), so the
+        # condition stays an indexed `department_id = …` plus a cheap correlated EXISTS.
+        cases = cases.filter(_in_departments((user.department_id,)))
+    if departments is not None:
+        if not departments:
+            return cases.none()
+        cases = cases.filter(_in_departments(departments))
+    if items:
+        cases = cases.filter(item_id__in=items)
+    return cases
+
+
+def _in_departments(ids: tuple[int, ...]) -> Q:
+    one = len(ids) == 1
+    parts = CaseStep.objects.filter(case_id=OuterRef("pk"), cross_department=True,
+                                    **({"department_id": ids[0]} if one else {"department_id__in": ids}))
+    own = Q(department_id=ids[0]) if one else Q(department_id__in=ids)
+    return own | Exists(parts)
 
 
 def _acts_for(user: User, department_id: int) -> bool:

@@ -493,7 +493,7 @@ def generate(*, cases: int = DEFAULT_CASES, seed: int = DEFAULT_SEED, end: dt.da
 def _history_was_delivered() -> None:
     """The SMS and e-mails of the replayed year went out back then, when each was written."""
     Notification.objects.filter(status=Notification.Status.PENDING).update(
-        status=Notification.Status.SENT, sent_at=F("created_at"), attempts=1)
+        status=Notification.Status.SENT, sent_at=F("created_at"), attempts=1, sealed_body="")
 
 
 def _applicant_password(password: str | None, result: Result) -> str:

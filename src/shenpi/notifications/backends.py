@@ -39,7 +39,7 @@ class LogBackend:
         return False
 
     def send(self, message: Notification) -> None:
-        text = message.body.replace("\n", " ")
+        text = message.outgoing_body().replace("\n", " ")
         logger.info("%s → %s [%s] %s｜%s", message.get_channel_display(), message.address_masked,
                     message.template, message.subject, text)
 
@@ -67,7 +67,7 @@ class SmtpBackend:
             # Named explicitly: Django's EMAIL_BACKEND is not this channel's switch (tests set it to locmem).
             self._connection = get_connection("django.core.mail.backends.smtp.EmailBackend", fail_silently=False)
             self._connection.open()
-        email = EmailMessage(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [message.address],
+        email = EmailMessage(message.subject, message.outgoing_body(), settings.DEFAULT_FROM_EMAIL, [message.address],
                              headers={"X-Shenpi-Notification": str(message.pk)}, connection=self._connection)
         try:
             email.send(fail_silently=False)
@@ -102,7 +102,7 @@ class HttpSmsBackend:
         return False
 
     def send(self, message: Notification) -> None:
-        payload = json.dumps({"mobile": message.address, "text": message.body, "id": message.pk},
+        payload = json.dumps({"mobile": message.address, "text": message.outgoing_body(), "id": message.pk},
                              ensure_ascii=False).encode()
         headers = {"Content-Type": "application/json; charset=utf-8"}
         if settings.SMS_TOKEN:

@@ -3,10 +3,16 @@
 Subject and body are rendered when the row is written, so a later change of a template never
 alters a message already queued. Addresses (mobile numbers, e-mail addresses) are personal data:
 stored SM4-encrypted, shown masked.
+
+A message that carries a secret (a one-time code: rendering.MessageTemplate.secret) is kept with
+the secret masked in its body, which is all the admin and anyone reading the table see; the text
+that leaves, code and all, is kept encrypted beside it (`sealed_body`) only until it is sent, fails
+for good or outlives the code (`sealed_until`), and is wiped then.
 """
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from shenpi.crypto import EncryptedCharField
 
@@ -31,7 +37,10 @@ class Notification(models.Model):
     address_masked = models.CharField("地址(脱敏)", max_length=100)
     template = models.CharField("模板", max_length=40)
     subject = models.CharField("标题", max_length=200)
-    body = models.TextField("正文")
+    body = models.TextField("正文", help_text="验证码等一次性内容已遮盖。")
+    sealed_body = EncryptedCharField("待发送正文（加密）", blank=True,
+                                     help_text="含一次性内容的原文，仅在发送前保留，发送后或过期即清除。")
+    sealed_until = models.DateTimeField("一次性内容有效期至", null=True, blank=True)
     # A case is never deleted (it is voided): PROTECT keeps every message traceable to its case.
     case = models.ForeignKey("cases.Case", models.PROTECT, null=True, blank=True, related_name="notifications",
                              verbose_name="办件")
@@ -48,7 +57,13 @@ class Notification(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "通知"
         ordering = ["-id"]
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="notification_due")]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="notification_due"),
+                   # The few rows still holding a sealed text, for the pass that wipes expired ones.
+                   models.Index(fields=["sealed_until"], name="notification_sealed", condition=~Q(sealed_body=""))]
 
     def __str__(self):
         return f"{self.get_channel_display()} {self.address_masked}：{self.subject}"
+
+    def outgoing_body(self) -> str:
+        """The text as it leaves: the sealed text (with its one-time code) while kept, else the body."""
+        return self.sealed_body or self.body

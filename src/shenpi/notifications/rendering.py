@@ -23,6 +23,8 @@ class MessageTemplate:
     code: str
     name: str
     requires: tuple[str, ...]
+    # Context values never kept readable: masked in the stored body (see models.Notification).
+    secret: tuple[str, ...] = ()
 
 
 TEMPLATES: dict[str, MessageTemplate] = {t.code: t for t in (
@@ -39,7 +41,7 @@ TEMPLATES: dict[str, MessageTemplate] = {t.code: t for t in (
     MessageTemplate("supervision_order", "督办通知", ("order_number", "content", "reply_due")),
     MessageTemplate("step_transferred", "转办通知", ("case", "step", "sender", "reason")),
     MessageTemplate("notify_test", "发送测试", ()),
-    MessageTemplate("mobile_code", "手机验证码", ("code", "minutes", "purpose")),
+    MessageTemplate("mobile_code", "手机验证码", ("code", "minutes", "purpose"), secret=("code",)),
     MessageTemplate("identity_reclaimed", "证件号码找回通知", ("id_masked", "mobile_masked")),
 )}
 
@@ -55,6 +57,11 @@ def check_context(template: MessageTemplate, context: dict) -> None:
     missing = [key for key in template.requires if context.get(key) in (None, "", [], ())]
     if missing:
         raise ValueError(f"通知模板“{template.code}”缺少内容：{'、'.join(missing)}。")
+
+
+def masked(template: MessageTemplate, context: dict) -> dict:
+    """The context with each secret value replaced by as many asterisks."""
+    return {**context, **{key: "*" * len(str(context[key])) for key in template.secret if key in context}}
 
 
 def render(code: str, context: dict) -> tuple[str, str]:

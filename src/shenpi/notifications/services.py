@@ -28,7 +28,7 @@ from shenpi.prepared import insert_row
 
 from . import backends
 from .models import Notification
-from .rendering import check_context, render, template_for
+from .rendering import check_context, masked, render, template_for
 
 # The Celery task that drains the outbox (shenpi.notifications.tasks registers it under this name).
 DELIVERY_TASK = "shenpi.notifications.tasks.deliver_notifications"
@@ -42,6 +42,8 @@ FIRST_RETRY = dt.timedelta(minutes=1)
 LAST_RETRY = dt.timedelta(hours=1)
 # A claimed message not finished within its lease is taken again (the worker died while sending).
 LEASE_MARGIN = dt.timedelta(minutes=5)
+# A message with a one-time code is not sent once the code has expired (its sealed text is gone).
+SEALED_EXPIRED = "内容含一次性验证码，已过有效期，不再发送。"
 _MOBILE_PREFIXES = ("+86", "0086")
 
 
@@ -114,7 +116,8 @@ def _addresses(user, email: str | None, mobile: str | None) -> list[tuple[str, s
 # -- writing ---------------------------------------------------------------------------------------
 
 def notify(template: str, *, context: dict | None = None, user=None, email: str | None = None,
-           mobile: str | None = None, case=None, topic: str = "", need_ids: bool = True) -> list[Notification]:
+           mobile: str | None = None, case=None, topic: str = "", need_ids: bool = True,
+           secret_until: dt.datetime | None = None) -> list[Notification]:
     """Queue the message `template` to every address known and deliver it once the transaction commits.
 
     Addresses: `email` (or else the user's e-mail) and `mobile`; a case's contact phone is never
@@ -122,9 +125,11 @@ def notify(template: str, *, context: dict | None = None, user=None, email: str 
     address: nothing is queued and [] is returned. An unknown template or missing context raises
     ValueError, before anything is written. need_ids=False: the caller never reads the rows' ids, so
     inside a case action their INSERTs travel with the action's other writes (ids stay None there).
+    A template with a secret (a one-time code) needs `secret_until`: when the code expires, and with
+    it the only readable copy of the message (see models.Notification).
     """
     messages = create_notifications(template, context=context, user=user, email=email, mobile=mobile, case=case,
-                                    topic=topic, need_ids=need_ids)
+                                    topic=topic, need_ids=need_ids, secret_until=secret_until)
     if any(message.status == Status.PENDING for message in messages):
         _deliver_after_commit()
     return messages
@@ -132,9 +137,11 @@ def notify(template: str, *, context: dict | None = None, user=None, email: str 
 
 def create_notifications(template: str, *, context: dict | None = None, user=None, email: str | None = None,
                          mobile: str | None = None, case=None, topic: str = "",
-                         need_ids: bool = True) -> list[Notification]:
+                         need_ids: bool = True, secret_until: dt.datetime | None = None) -> list[Notification]:
     """The rows of notify(), without scheduling their delivery."""
     spec = template_for(template)
+    if spec.secret and secret_until is None:
+        raise ValueError(f"通知模板“{template}”含一次性内容，须给出其有效期（secret_until）。")
     values = {"centre": settings.CENTRE_NAME, "public_url": settings.PUBLIC_BASE_URL, **(context or {})}
     if case is not None:
         values["case"] = case
@@ -145,15 +152,22 @@ def create_notifications(template: str, *, context: dict | None = None, user=Non
         raise ValueError(f"关联对象标识过长：{topic[:20]}…")
     now = clock.now()
     rows = []
-    for channel, address, masked in _addresses(user, email, mobile):
+    for channel, address, address_masked in _addresses(user, email, mobile):
         subject, body = render(template, {**values, "channel": channel})
         refused = _over_daily_cap(address, now) if channel == Channel.SMS else ""
-        rows.append(Notification(channel=channel, recipient=user, address=address, address_masked=masked,
+        sealed = ""
+        if spec.secret:
+            # Kept: the text with the code masked; the real one only sealed, until it leaves.
+            subject, shown = render(template, masked(spec, {**values, "channel": channel}))
+            sealed, body = body, shown
+        rows.append(Notification(channel=channel, recipient=user, address=address, address_masked=address_masked,
                                  template=template, subject=subject, body=body, case=case, topic=topic,
+                                 sealed_body="" if refused else sealed,
+                                 sealed_until=secret_until if spec.secret and not refused else None,
                                  status=Status.REFUSED if refused else Status.PENDING, last_error=refused,
                                  next_attempt_at=now, created_at=now))
         if refused:
-            logger.warning("短信未发送：%s %s", masked, refused)
+            logger.warning("短信未发送：%s %s", address_masked, refused)
     # Part of the caller's transaction (one of their own only in autocommit); never a commit.
     with transaction.atomic(savepoint=False):
         for row in rows:
@@ -230,10 +244,15 @@ def drain(limit: int = 100, max_passes: int = 50) -> Outcome:
 
 def _deliver(candidates: QuerySet[Notification], limit: int) -> Outcome:
     outcome = Outcome(failed=_give_up_interrupted(candidates))
+    wipe_expired_secrets()
     messages = _claim(candidates, limit)
     opened: dict[str, object] = {}
     try:
         for message in messages:
+            if message.sealed_until is not None and (not message.sealed_body or message.sealed_until <= clock.now()):
+                _give_up_expired(message)
+                outcome.failed += 1
+                continue
             try:
                 backend = opened.get(message.channel)
                 if backend is None:
@@ -281,7 +300,21 @@ def _give_up_interrupted(candidates: QuerySet[Notification]) -> int:
     """Messages whose last allowed attempt was interrupted (lease over, still sending) fail for good."""
     return candidates.filter(status=Status.SENDING, next_attempt_at__lte=clock.now(),
                              attempts__gte=settings.NOTIFY_MAX_ATTEMPTS).update(
-        status=Status.FAILED, last_error="投递中断（发送进程未完成即退出），已达最大尝试次数。")
+        status=Status.FAILED, sealed_body="", last_error="投递中断（发送进程未完成即退出），已达最大尝试次数。")
+
+
+def wipe_expired_secrets() -> int:
+    """Forget the sealed text of every message whose one-time code has expired, sent or not."""
+    return (Notification.objects.filter(sealed_until__lte=clock.now()).exclude(sealed_body="")
+            .update(sealed_body=""))
+
+
+def _give_up_expired(message: Notification) -> None:
+    """A message whose one-time code expired before it left: it fails for good, nothing readable kept."""
+    _mine(message).update(status=Status.FAILED, sealed_body="", last_error=SEALED_EXPIRED)
+    message.status, message.sealed_body, message.last_error = Status.FAILED, "", SEALED_EXPIRED
+    logger.warning("通知 %s（%s → %s）未发送：%s", message.pk, message.get_channel_display(), message.address_masked,
+                   SEALED_EXPIRED)
 
 
 def _mine(message: Notification) -> QuerySet[Notification]:
@@ -291,8 +324,9 @@ def _mine(message: Notification) -> QuerySet[Notification]:
 
 def _record_sent(message: Notification) -> None:
     now = clock.now()
-    _mine(message).update(status=Status.SENT, sent_at=now, last_error="")
-    message.status, message.sent_at, message.last_error = Status.SENT, now, ""
+    # Sent: the one-time code's readable copy is not needed any more.
+    _mine(message).update(status=Status.SENT, sent_at=now, last_error="", sealed_body="")
+    message.status, message.sent_at, message.last_error, message.sealed_body = Status.SENT, now, "", ""
 
 
 def retry_delay(attempts: int) -> dt.timedelta:
@@ -307,7 +341,9 @@ def _record_failure(message: Notification, error: Exception) -> str:
         status, next_at = Status.FAILED, message.next_attempt_at
     else:
         status, next_at = Status.PENDING, now + retry_delay(message.attempts)
-    _mine(message).update(status=status, next_attempt_at=next_at, last_error=text[:2000])
+    # A retry needs the sealed text; a message that failed for good does not.
+    wipe = {"sealed_body": ""} if status == Status.FAILED else {}
+    _mine(message).update(status=status, next_attempt_at=next_at, last_error=text[:2000], **wipe)
     message.status, message.next_attempt_at, message.last_error = status, next_at, text[:2000]
     logger.warning("通知 %s（%s → %s）第 %d 次发送失败%s：%s", message.pk, message.get_channel_display(),
                    message.address_masked, message.attempts, "，不再重试" if status == Status.FAILED else "", text)
