@@ -20,6 +20,9 @@ from shenpi.catalog.models import (
 
 _seq = itertools.count(1)
 
+# The smallest file the content check takes as a PNG: a scan's signature and a little more.
+PNG_SCAN = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
 # Valid identifiers (check digits computed by GB 11643 / GB 32100).
 PERSON_ID = "11010519491231002X"
 ORG_USCC = "91350100M000100Y43"
@@ -82,3 +85,16 @@ def receive(clerk: User, it: Item, *, materials=None, kind=None, **kw):
         phone=kw.pop("phone", "13812341234"), id_note=kw.pop("id_note", ""))
     return services.receive(actor=clerk, item=it, applicant=applicant,
                             materials=all_materials(it) if materials is None else materials, **kw)
+
+
+def withdrawal_request(name: str = "撤回申请书.png", content: bytes = PNG_SCAN):
+    """The applicant's signed 撤回申请书 as the window scans it: checked by content, as if stored (no file is
+    written: the action keeps the path and digest, and tests of the files themselves upload them)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from shenpi.cases import files
+
+    checked = files.inspect(SimpleUploadedFile(name, content))
+    return files.StoredFile(path=f"materials/tests/{checked.digest[:16]}{checked.kind.extension}",
+                            name=checked.name, content_type=checked.kind.content_type, size=checked.size,
+                            pages=checked.pages, digest=checked.digest)

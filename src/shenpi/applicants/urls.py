@@ -14,5 +14,6 @@ urlpatterns = [
     path("password/", views.reset_start, name="reset"),
     path("password/confirm/", views.reset_confirm, name="reset_confirm"),
     path("cases/<str:number>/", views.case_detail, name="case"),
+    path("cases/<str:number>/withdraw/", views.withdraw, name="withdraw"),
     path("cases/<str:number>/notices/<int:notice_id>.pdf", views.case_notice_pdf, name="notice_pdf"),
 ]
