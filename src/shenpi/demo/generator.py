@@ -206,7 +206,7 @@ def _version_fields(data: ItemData, department: Department) -> dict:
         "free_of_charge": not data.fees, "fee_basis": "；".join(f.basis for f in data.fees),
         "result_name": data.result, "where": place, "how_to_apply": how, "online_depth": data.depth,
         "max_visits": data.visits, "contact_phone": department.phone,
-        "deferral_days": data.deferral_days, "deferral_rule": data.deferral_rule,
+        "deferral_days": data.deferral_days, "deferral_rule": data.deferral_rule, "publicity": data.publicity,
     }
 
 
