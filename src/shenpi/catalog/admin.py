@@ -465,9 +465,9 @@ class ItemVersionForm(forms.ModelForm):
     class Meta:
         model = ItemVersion
         fields = ["item", "name", "type", "audience", "publicity", "legal_basis", "conditions", "result_name",
-                  "statutory_limit", "promised_limit", "extension_limit", "joint_handling", "deferral_days", "deferral_rule",
-                  "free_of_charge", "fee_basis", "where", "office_hours", "how_to_apply", "online_depth", "max_visits",
-                  "contact_phone"]
+                  "statutory_limit", "promised_limit", "extension_limit", "joint_handling", "deferral_days",
+                  "deferral_rule", "free_of_charge", "fee_basis", "where", "office_hours", "how_to_apply",
+                  "online_depth", "max_visits", "contact_phone"]
 
     def clean(self):
         cleaned = super().clean()
