@@ -20,6 +20,9 @@ from shenpi.catalog.models import (
 
 _seq = itertools.count(1)
 
+# The smallest file the content check takes as a PNG: a scan's signature and a little more.
+PNG_SCAN = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
 # Valid identifiers (check digits computed by GB 11643 / GB 32100).
 PERSON_ID = "11010519491231002X"
 ORG_USCC = "91350100M000100Y43"
@@ -93,3 +96,16 @@ def api_token(holder: User, *, departments=(), items=(), act: bool = True, days:
     codes = [d if isinstance(d, str) else d.code for d in departments]
     item_codes = [i if isinstance(i, str) else i.code for i in items]
     return tokens.create(holder, name="测试调用方", departments=codes, items=item_codes, act=act, days=days)[1]
+
+
+def withdrawal_request(name: str = "撤回申请书.png", content: bytes = PNG_SCAN):
+    """The applicant's signed 撤回申请书 as the window scans it: checked by content, as if stored (no file is
+    written: the action keeps the path and digest, and tests of the files themselves upload them)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from shenpi.cases import files
+
+    checked = files.inspect(SimpleUploadedFile(name, content))
+    return files.StoredFile(path=f"materials/tests/{checked.digest[:16]}{checked.kind.extension}",
+                            name=checked.name, content_type=checked.kind.content_type, size=checked.size,
+                            pages=checked.pages, digest=checked.digest)

@@ -179,3 +179,36 @@ def test_a_step_is_handed_to_a_colleague_over_the_api_by_username(org):
     assert active[0]["assignee"]["username"] == "li_handler"
     assert history(case["number"])[-1] == "transfer"
     assert act(token_client(colleague), body, "pass", opinion="同意").status_code == 200
+
+
+def test_a_withdrawal_takes_the_scanned_request_as_a_file_upload(org, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from shenpi.cases.models import CaseMaterial
+    from shenpi.crypto import sm3_hex
+    from tests import factories as f
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    clerk = token_client(org.people["clerk"])
+    case = open_case(clerk, org.item)
+    url = case_url(case["number"], "actions/")
+
+    response = act(clerk, case, "withdraw", reason="申请人书面申请撤回")  # JSON: no file
+    assert response.status_code == 400
+    assert "撤回申请书" in response.json()["fields"]["request_file"][0]
+
+    def multipart(action="withdraw", content=f.PNG_SCAN, **extra):
+        body = {"action": action, "expected_version": case["row_version"], "reason": "申请人书面申请撤回",
+                "request_file": SimpleUploadedFile("撤回申请书.png", content, content_type="image/png"), **extra}
+        return clerk.post(url, body, format="multipart")
+
+    not_a_scan = multipart(content=b"MZ\x90\x00" + b"\x00" * 100)
+    assert not_a_scan.status_code == 400 and "不是PDF、JPG、PNG文件" in not_a_scan.json()["fields"]["request_file"][0]
+    assert multipart(action="void").status_code == 415  # multipart only for an action that takes a file
+    assert history(case["number"]) == ["receive", "accept"] and not (tmp_path / "media").exists()
+
+    done = multipart()
+    assert done.status_code == 200 and done.json()["state"] == "withdrawn"
+    scan = CaseMaterial.objects.get(case__number=case["number"], name="撤回申请书")
+    assert scan.content_hash == sm3_hex(f.PNG_SCAN) and scan.file.read() == f.PNG_SCAN
+    assert history(case["number"])[-1] == "withdraw"

@@ -133,7 +133,8 @@ def test_digests_read_back_the_same_from_the_database_whatever_the_values(org):
         case = services.perform(case, action, actor=people[role], ip=ip, params=params)
     for event in CaseEvent.objects.filter(case=case):
         content = tuple(getattr(event, column) for column in trail.CONTENT_COLUMNS)
-        assert trail.row_digest(content, event.prev_hash) == event.hash, (event.action, event.ip)
+        assert trail.row_digest(content, event.prev_hash, event.seal, event.seal_map) == event.hash, (
+            event.action, event.ip)
     assert CaseEvent.objects.filter(case=case).first().at == beijing
     assert verify()[0] == 0
 
@@ -186,19 +187,35 @@ def test_verify_reports_every_case_and_record_when_nothing_was_touched(org):
     assert (status, out.strip(), err) == (0, "审计链完整：2 个办件，8 条记录", "")
 
 
-def test_the_migration_chains_existing_events_as_the_services_do(org):
+def test_the_migration_chains_existing_events_and_the_seal_command_seals_their_cases(org):
+    """Events from before the chain (migration 0004) and before the seal (v1): chained, then sealed once."""
     case = lived_case(org)
     other = lived_case(org, start=at(2026, 3, 3))
-    before = list(CaseEvent.objects.order_by("pk").values_list("pk", "prev_hash", "hash"))
-    heads = list(Case.objects.order_by("pk").values_list("trail_head", "trail_length"))
-    sql(f"UPDATE {EVENT_TABLE} SET prev_hash = '', hash = ''")
+    sql(f"UPDATE {EVENT_TABLE} SET prev_hash = '', hash = '', seal = '', seal_map = ''")
     sql(f"UPDATE {Case._meta.db_table} SET trail_head = '', trail_length = 0")
     assert verify()[0] == 1
     migration = __import__("shenpi.cases.migrations.0004_audit_trail", fromlist=["chain_existing_events"])
     migration.chain_existing_events(apps, types.SimpleNamespace(connection=connection))
-    assert list(CaseEvent.objects.order_by("pk").values_list("pk", "prev_hash", "hash")) == before
-    assert list(Case.objects.order_by("pk").values_list("trail_head", "trail_length")) == heads
-    assert verify("--case", case.number)[0] == verify("--case", other.number)[0] == 0
+    events = list(CaseEvent.objects.filter(case=case).order_by("pk"))
+    for before, after in zip(events, events[1:], strict=False):
+        assert after.prev_hash == before.hash
+    assert Case.objects.get(pk=case.pk).trail_head == events[-1].hash
+    status, out, err = verify("--all-breaks")
+    assert status == 1 and err.count("办件未封存") == 2 and "内容被修改" not in err
+
+    out = StringIO()
+    call_command("audit", "seal", stdout=out)
+    assert out.getvalue().strip() == "已封存 2 个办件。"
+    assert verify() == (0, "审计链完整：2 个办件，16 条记录\n", "")
+    sealing = CaseEvent.objects.filter(case=other).order_by("pk").last()
+    assert (sealing.action, sealing.actor_id, sealing.from_state, sealing.to_state) == ("seal", None, "completed",
+                                                                                        "completed")
+    out = StringIO()
+    call_command("audit", "seal", stdout=out)  # sealed cases are never sealed again
+    assert out.getvalue().strip() == "已封存 0 个办件。"
+    sql(f"UPDATE {Case._meta.db_table} SET decision = 'deny' WHERE id = %s", case.pk)
+    call_command("audit", "seal", stdout=StringIO())
+    assert_break(case, sealing.pk - 1, "办件信息与封存不符", "decision")
 
 
 # -- tampering ------------------------------------------------------------------------------------
@@ -318,7 +335,7 @@ def test_two_events_with_swapped_content_are_found(org):
 def test_two_whole_rows_swapped_with_their_hashes_are_found(org):
     case = lived_case(org)
     ids = event_ids(case)
-    columns = [c for c in trail.CONTENT_COLUMNS if c != "case_id"] + ["prev_hash", "hash"]
+    columns = [c for c in trail.CONTENT_COLUMNS if c != "case_id"] + [*trail.SEAL_COLUMNS, "prev_hash", "hash"]
     rows = {pk: CaseEvent.objects.filter(pk=pk).values_list(*columns).get() for pk in (ids[3], ids[4])}
     for target, source in ((ids[3], ids[4]), (ids[4], ids[3])):
         values = list(rows[source])
@@ -334,7 +351,7 @@ def test_an_edited_and_rehashed_event_breaks_the_next_link(org):
     digest = trail.event_digest(
         case_id=case.pk, action=event.action, actor_id=event.actor_id, actor_name=event.actor_name, at=event.at,
         ip=event.ip, from_state=event.from_state, to_state=event.to_state, step_id=event.step_id,
-        comment="不同意", data=event.data, prev_hash=event.prev_hash)
+        comment="不同意", data=event.data, prev_hash=event.prev_hash, seal=event.seal, seal_map=event.seal_map)
     sql(f"UPDATE {EVENT_TABLE} SET comment = %s, hash = %s WHERE id = %s", "不同意", digest, ids[3])
     assert_break(case, ids[4], "记录被删除或替换")
 

@@ -157,10 +157,12 @@ def test_withdrawal_and_pass_on_the_same_version(org, slow_effects):
     lead, _, people = org
     case = accepted(people, f.item(lead))
     slow_effects("pass", "withdraw")
+    request = f.withdrawal_request()
     version = case.row_version
     results = race(
         lambda: services.perform(case.pk, "pass", actor=people[Role.HANDLER], expected_version=version),
-        lambda: services.perform(case.pk, "withdraw", actor=people[Role.CLERK], params={"reason": "申请人撤回"},
+        lambda: services.perform(case.pk, "withdraw", actor=people[Role.CLERK],
+                                 params={"reason": "申请人撤回", "request_file": request},
                                  expected_version=version))
     winner, loser = one_winner(results)
     assert isinstance(loser, Conflict)

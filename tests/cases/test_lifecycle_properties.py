@@ -285,6 +285,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         self._atomic.__enter__()
         self.models: list[Model] = []
         self.users = list(self.org.people.values())
+        self.withdrawal_request = f.withdrawal_request()  # one scan, stored once, for every withdrawal
 
     def teardown(self):
         transaction.set_rollback(True)
@@ -526,7 +527,11 @@ class LifecycleMachine(RuleBasedStateMachine):
         draw = data.draw
         reason = draw(REASONS, label="reason")
         if action in ("refuse", "deny", "withdraw", "void"):
-            return ({"reason": reason}, True) if want_valid else ({"reason": draw(BLANKS)}, False)
+            if not want_valid:
+                return {"reason": draw(BLANKS)}, False
+            if action == "withdraw":  # only on the applicant's signed request, scanned at the window
+                return {"reason": reason, "request_file": self.withdrawal_request}, True
+            return {"reason": reason}, True
         if action == "request_correction":
             missing = [{"name": m.name, "problem": "未提交"} for m in case.materials.all()
                        if m.required and not m.received] or [{"name": "申请表", "problem": "未签字"}]

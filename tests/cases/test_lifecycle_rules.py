@@ -477,7 +477,8 @@ def test_withdrawal_while_suspended_closes_the_stop_and_freezes_the_clock(org):
     case = perform(case, "suspend", people[Role.HANDLER], kind="expert_review", reason="专家评审", expected_days=10)
     frozen = used(case, dt.date(2026, 9, 30))
     clock.set_now(at(2026, 10, 13))
-    case = perform(case, "withdraw", people[Role.CLERK], reason="申请人书面申请撤回")
+    case = perform(case, "withdraw", people[Role.CLERK], reason="申请人书面申请撤回",
+                   request_file=f.withdrawal_request())
     assert case.state == State.WITHDRAWN and case.clock_stopped_on is None
     stop = case.clock_stops.get()
     # 8, 9, 10 (worked Saturday), 12, 13 October were stopped.
@@ -505,7 +506,8 @@ def test_voiding_cancels_every_active_part_and_keeps_an_earlier_end(org):
 
     withdrawn = accepted(people, it, at(2026, 3, 2))
     clock.set_now(at(2026, 3, 4))
-    withdrawn = perform(withdrawn, "withdraw", people[Role.CLERK], reason="申请人撤回")
+    withdrawn = perform(withdrawn, "withdraw", people[Role.CLERK], reason="申请人撤回",
+                        request_file=f.withdrawal_request())
     clock.set_now(at(2026, 3, 20))
     withdrawn = perform(withdrawn, "void", people["admin"], reason="档案清理")
     assert withdrawn.closed_at == at(2026, 3, 4)  # it ended when it was withdrawn

@@ -173,7 +173,8 @@ def test_the_upload_is_refused_once_nothing_is_outstanding_or_the_case_was_withd
     with pytest.raises(TransitionRefused, match="没有待补交的容缺材料"):
         services.supply_deferred(world.applicant, case, {material.pk: upload("a.pdf", pdf(1))})
     second = accepted_online(world)
-    second = case_services.perform(second, "withdraw", actor=world.people["clerk"], params={"reason": "申请人撤回"})
+    second = case_services.perform(second, "withdraw", actor=world.people["clerk"],
+                                   params={"reason": "申请人撤回", "request_file": f.withdrawal_request()})
     assert lifecycle.deferred_to_upload(second) == []
     page = client_for(world.applicant).get(f"/apply/cases/{second.number}/deferred/").content.decode()
     assert "没有待补交的容缺材料" in page

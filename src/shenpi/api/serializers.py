@@ -230,9 +230,13 @@ class ActionSerializer(serializers.Serializer):
                                              help_text="suspend / request_supplement：预计时长（工作日）")
     days = serializers.IntegerField(required=False, allow_null=True, help_text="extend：延长的工作日数")
     delivery = serializers.CharField(required=False, allow_blank=True, help_text="complete：送达方式，默认“窗口领取”")
+    request_file = serializers.FileField(required=False, help_text=(
+        "withdraw：申请人签字（盖章）的撤回申请书扫描件（PDF、JPG、PNG，按内容校验），必填；"
+        "此时请求须为 multipart/form-data"))
 
     def params(self) -> dict:
-        params = {k: v for k, v in self.validated_data.items() if k not in ("action", "expected_version")}
+        params = {k: v for k, v in self.validated_data.items()
+                  if k not in ("action", "expected_version", "request_file")}
         if "to" in params:  # the API names staff by username, the pages by id
             params["to_username"] = params.pop("to")
         return params

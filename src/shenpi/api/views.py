@@ -7,16 +7,18 @@ allowed_actions; a case the caller may not see answers 404 exactly like one that
 
 from __future__ import annotations
 
+from django.core.files.storage import default_storage
 from django.db import transaction
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, PermissionDenied, UnsupportedMediaType, ValidationError
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from shenpi import clock
-from shenpi.cases import services
+from shenpi.cases import files, services
 from shenpi.cases.models import Case
 from shenpi.catalog.models import Department, Item, ItemVersion
 from shenpi.errors import InvalidInput
@@ -270,8 +272,14 @@ class CaseDetailView(ApiViewMixin, _VisibleCase, generics.RetrieveAPIView):
         return self.visible(queries.case_in_full)
 
 
+# Actions whose request carries a file, sent as multipart/form-data.
+FILE_ACTIONS = frozenset({"withdraw"})
+
+
 class CaseActionView(ApiViewMixin, _VisibleCase, generics.GenericAPIView):
     serializer_class = s.ActionSerializer
+    # JSON, or multipart for an action that takes a file (the scanned 撤回申请书 of a withdrawal).
+    parser_classes = [JSONParser, MultiPartParser]
 
     def get_serializer_context(self):
         return _case_context(self)
@@ -279,11 +287,13 @@ class CaseActionView(ApiViewMixin, _VisibleCase, generics.GenericAPIView):
     @extend_schema(
         operation_id="cases_actions_create", summary="对办件执行一个操作（受理、通过、退回、暂停、延期、决定、办结……）",
         description="action 取办件详情 allowed_actions 中的一项，参数见各字段说明；expected_version 必填。"
-                    "成功返回 200 与办件全貌；被拒绝时什么也不改变。",
+                    "成功返回 200 与办件全貌；被拒绝时什么也不改变。申请人撤回（withdraw）须以 multipart/form-data "
+                    "上传申请人签字的撤回申请书扫描件（request_file）。",
         parameters=[NUMBER],
         request=s.ActionSerializer,
         responses={200: s.CaseDetailSerializer, 400: BAD_REQUEST, 401: UNAUTHENTICATED, 403: FORBIDDEN,
-                   404: CASE_MISSING, 409: REFUSED},
+                   404: CASE_MISSING, 409: REFUSED,
+                   415: _error("multipart/form-data 只用于带文件的操作（withdraw）；其余操作请用 JSON。")},
         examples=[
             OpenApiExample("环节通过", request_only=True,
                            value={"action": "pass", "opinion": "材料齐全，符合条件", "expected_version": 3}),
@@ -297,8 +307,26 @@ class CaseActionView(ApiViewMixin, _VisibleCase, generics.GenericAPIView):
         _may_act(request)
         form = s.ActionSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        services.perform(case, form.validated_data["action"], actor=request.user, params=form.params(),
-                         ip=client_address(request), expected_version=form.validated_data["expected_version"])
+        action = form.validated_data["action"]
+        if request.content_type.startswith("multipart/") and action not in FILE_ACTIONS:
+            # Multipart is for an action that takes a file; lists and objects go as JSON, whole.
+            raise UnsupportedMediaType(request.content_type,
+                                       detail=f"操作“{action}”的请求须为JSON（application/json）。")
+        params = form.params()
+        stored = None
+        if action == "withdraw" and form.validated_data.get("request_file") is not None:
+            try:
+                stored = files.store(files.inspect(form.validated_data["request_file"]))
+            except InvalidInput as error:
+                raise ValidationError({"request_file": [error.message]}) from None
+            params["request_file"] = stored
+        try:
+            services.perform(case, action, actor=request.user, params=params, ip=client_address(request),
+                             expected_version=form.validated_data["expected_version"])
+        except BaseException:
+            if stored is not None:  # refused: the scan kept for it points at nothing
+                default_storage.delete(stored.path)
+            raise
         full = queries.case_in_full(Case.objects.filter(pk=case.pk)).get()
         return Response(s.CaseDetailSerializer(full, context=self.get_serializer_context()).data)
 

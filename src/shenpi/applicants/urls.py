@@ -16,5 +16,6 @@ urlpatterns = [
     path("real-name/", views.real_name, name="real_name"),
     path("cases/add/", views.claim, name="claim"),
     path("cases/<str:number>/", views.case_detail, name="case"),
+    path("cases/<str:number>/withdraw/", views.withdraw, name="withdraw"),
     path("cases/<str:number>/notices/<int:notice_id>.pdf", views.case_notice_pdf, name="notice_pdf"),
 ]

@@ -23,13 +23,14 @@ from django.views.decorators.http import require_POST
 
 from shenpi.accounts import identifiers
 from shenpi.cases import lifecycle
+from shenpi.cases import services as case_services
 from shenpi.cases.documents import notice_pdf
 from shenpi.cases.lifecycle import APPLICANT_TRANSITIONS
 from shenpi.cases.models import ApplicantKind, CaseEvent, CaseMaterial, CaseStep, ClockStop, Notice, State
 from shenpi.crypto import blind_index
 from shenpi.errors import ServiceError
 from shenpi.security import throttle
-from shenpi.web import public_base_url
+from shenpi.web import client_address, public_base_url
 
 from . import services
 from .access import applicant_required, current_applicant
@@ -272,9 +273,18 @@ def _my_case(request, number: str):
 
 @applicant_required
 def case_detail(request, number):
-    case = _my_case(request, number)
+    return _case_page(request, _my_case(request, number))
+
+
+WITHDRAW = APPLICANT_TRANSITIONS["withdraw_online"]
+
+
+def _case_page(request, case, *, withdraw_error: str = "", reason: str = "", status: int = 200):
     materials = list(case.materials.all())
     return render(request, "applicants/case.html", {
+        "may_withdraw": WITHDRAW.refusal(case) is None,
+        "withdraw_error": withdraw_error,
+        "withdraw_reason": reason,
         "case": case,
         "applicant": request.applicant,
         "steps": list(case.steps.filter(status=CaseStep.Status.ACTIVE)),
@@ -284,7 +294,26 @@ def case_detail(request, number):
         "events": _public_events(case),
         "online": getattr(case, "online_application", None),
         "stop": _open_stop(case),
-    })
+    }, status=status)
+
+
+@applicant_required
+@require_POST
+def withdraw(request, number):
+    """申请人网上撤回: the signed-in applicant withdraws their own online case (their action is the request)."""
+    case = _my_case(request, number)
+    reason = str(request.POST.get("reason", "")).strip()[:2000]
+    applicant = request.applicant
+    try:
+        case_services.perform_as_applicant(case.number, WITHDRAW.action, user=applicant.user,
+                                           id_index=applicant.id_index, params={"reason": reason},
+                                           ip=client_address(request))
+    except ServiceError as error:
+        message = next(iter((error.fields or {}).get("reason", [])), error.message)
+        return _case_page(request, _my_case(request, number), withdraw_error=message, reason=reason,
+                          status=error.http_status)
+    messages.success(request, "您的办件已撤回，办理终止。")
+    return redirect("applicants:case", number=case.number)
 
 
 def _public_events(case) -> list[dict]:

@@ -32,6 +32,7 @@ from .models import (
     CaseEvent,
     CaseMaterial,
     CaseStep,
+    Channel,
     ClockStop,
     Decision,
     DeferralCommitment,
@@ -880,8 +881,37 @@ def _close(act: Act, reason: str) -> None:
     case.closing_reason, case.closed_at = reason, case.closed_at or act.now
 
 
+WITHDRAWAL_REQUEST = "撤回申请书"
+
+
 def withdraw(act: Act) -> str:
-    _close(act, _need_reason(act, message="撤回须记录申请人的撤回理由。"))
+    """申请人撤回 recorded by the window: only on the applicant's signed request (撤回申请书), whose scan,
+    checked by content and stored, joins the case's materials; the event keeps its digest."""
+    reason = _need_reason(act, message="撤回须记录申请人的撤回理由。")
+    scan = act.params.get("request_file")
+    if not isinstance(scan, StoredFile):
+        message = f"撤回须由申请人提出：请上传申请人签字（盖章）的{WITHDRAWAL_REQUEST}扫描件。"
+        raise InvalidInput(message, {"request_file": [message]})
+    row = CaseMaterial(case=act.case, name=WITHDRAWAL_REQUEST, required=False)
+    _file_joins(act, row, scan, f"窗口扫描{WITHDRAWAL_REQUEST}")
+    act.insert(row)
+    act.event_data["request"] = {"name": WITHDRAWAL_REQUEST, "file": scan.name, "digest": scan.digest,
+                                 "size": scan.size}
+    _close(act, reason)
+    return State.WITHDRAWN
+
+
+def _not_filed_online(case: Case) -> str | None:
+    if case.channel != Channel.ONLINE:
+        return "窗口申报的办件请持签字的撤回申请书到窗口办理撤回。"
+    return None
+
+
+def withdraw_online(act: Act) -> str:
+    """The applicant withdraws their own online case from 我的办件: their signed-in action is the request."""
+    reason = _need_reason(act, message="请填写撤回理由。")
+    act.event_data["by_applicant"] = True
+    _close(act, reason)
     return State.WITHDRAWN
 
 
@@ -905,6 +935,17 @@ def recompute_dues(act: Act) -> str:
     act.comment = "国务院节假日安排通知已导入，重新计算办理期限。"
     act.event_data.update(before=[d.isoformat() if d else None for d in before],
                           after=[case.promised_due.isoformat(), case.statutory_due.isoformat()])
+    return case.state
+
+
+def seal(act: Act) -> str:
+    """Seal a case whose latest event predates sealed events (shenpi audit seal): an event that changes
+    nothing but carries the row's seal, so that later edits of the row show (docs/audit.md)."""
+    case = act.case
+    latest = case.events.filter(hash=case.trail_head).values_list("seal", flat=True).first()
+    if latest:  # sealed meanwhile
+        raise NothingToDo
+    act.comment = "审计链升级：封存办件现有信息。"
     return case.state
 
 
@@ -951,6 +992,7 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
 SYSTEM_TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
     _t("recompute_dues", "重新计算办理期限", {_S.IN_PROGRESS, _S.SUSPENDED, _S.DECIDING, _S.DECIDED}, set(),
        recompute_dues),
+    _t("seal", "封存办件信息", set(State), set(), seal, internal=True),
 )}
 
 
@@ -958,6 +1000,8 @@ SYSTEM_TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
 # being theirs (services.perform_as_applicant), never by a role; no staff page offers these.
 APPLICANT_TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
     _t("supply", "申请人网上补件", {_S.SUSPENDED}, set(), supply),
+    _t("withdraw_online", "申请人网上撤回", {_S.IN_PROGRESS, _S.SUSPENDED, _S.DECIDING}, set(), withdraw_online,
+       ruled_out=_not_filed_online),
     _t("supply_deferred", "申请人网上补交容缺材料",
        {_S.IN_PROGRESS, _S.SUSPENDED, _S.DECIDING, _S.DECIDED, _S.COMPLETED}, set(), supply_deferred,
        ruled_out=_nothing_deferred),

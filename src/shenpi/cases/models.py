@@ -110,6 +110,9 @@ class Case(models.Model):
     trail_head = models.CharField("审计链链头", max_length=64, blank=True,
                                   help_text="最新一条办件记录的SM3摘要。")
     trail_length = models.PositiveIntegerField("审计链记录数", default=0)
+    # The seal of the latest event (trail.SEALED_FIELDS as it left the row): an action compares the row
+    # it locks with it, so an edit made behind the platform's back is written into the next event.
+    trail_seal = models.CharField("办件封存摘要", max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = verbose_name_plural = "办件"
@@ -405,6 +408,10 @@ class CaseEvent(models.Model):
     # The audit chain (shenpi.cases.trail): SM3 of this row's content and of the case's previous event.
     prev_hash = models.CharField("上一条记录摘要", max_length=64, blank=True)
     hash = models.CharField("SM3摘要", max_length=64, blank=True)
+    # The case row as this action left it (trail.SEALED_FIELDS): its SM3 seal, and a short checksum per
+    # field that names what was edited. Empty on events written before cases were sealed.
+    seal = models.CharField("办件封存摘要", max_length=64, blank=True, default="", db_default="")
+    seal_map = models.TextField("办件字段校验码", blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = verbose_name_plural = "办件记录"

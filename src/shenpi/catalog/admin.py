@@ -464,10 +464,10 @@ class ProcedureInline(admin.TabularInline):
 class ItemVersionForm(forms.ModelForm):
     class Meta:
         model = ItemVersion
-        fields = ["item", "name", "type", "audience", "legal_basis", "conditions", "result_name", "statutory_limit",
-                  "promised_limit", "extension_limit", "joint_handling", "deferral_days", "deferral_rule",
-                  "free_of_charge", "fee_basis", "where", "office_hours", "how_to_apply", "online_depth", "max_visits",
-                  "contact_phone"]
+        fields = ["item", "name", "type", "audience", "publicity", "legal_basis", "conditions", "result_name",
+                  "statutory_limit", "promised_limit", "extension_limit", "joint_handling", "deferral_days",
+                  "deferral_rule", "free_of_charge", "fee_basis", "where", "office_hours", "how_to_apply",
+                  "online_depth", "max_visits", "contact_phone"]
 
     def clean(self):
         cleaned = super().clean()
@@ -497,6 +497,7 @@ class ItemVersionAdmin(admin.ModelAdmin):
     fieldsets = [
         ("版本", {"fields": ["item", "number", "status", "published_at", "usage"]}),
         ("办事指南", {"fields": ["name", "type", "audience", "legal_basis", "conditions", "result_name"]}),
+        ("公示", {"fields": ["publicity"]}),
         ("时限(工作日)", {"fields": ["statutory_limit", "promised_limit", "extension_limit", "joint_handling"]}),
         ("容缺受理", {"fields": ["deferral_days", "deferral_rule"],
                       "description": "申请材料中标为“允许容缺”的材料，受理时申请人书面承诺限期补交。"}),

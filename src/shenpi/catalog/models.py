@@ -142,6 +142,13 @@ class ItemVersion(models.Model):
         ORGANISATION = "organisation", "法人"
         BOTH = "both", "个人和法人"
 
+    class Publicity(models.TextChoices):
+        # What the public boards (办件公示, 结果公示) show of this item's cases. A natural person is never
+        # named on them: `full` names organisations and shows individuals' cases anonymously.
+        FULL = "full", "公开（法人公示办件编号和名称，个人匿名）"
+        ANONYMOUS = "anonymous", "匿名公示（只公示事项和日期）"
+        NONE = "none", "不公示（涉及个人敏感信息）"
+
     class OnlineDepth(models.IntegerChoices):
         INFO = 1, "一级：网上公开办事指南"
         DOWNLOAD = 2, "二级：网上下载表格"
@@ -154,6 +161,10 @@ class ItemVersion(models.Model):
     name = models.CharField("事项名称", max_length=200)
     type = models.CharField("事项类型", max_length=20, choices=Type.choices, default=Type.LICENCE)
     audience = models.CharField("服务对象", max_length=20, choices=Audience.choices, default=Audience.BOTH)
+    publicity = models.CharField(
+        "办件公示", max_length=10, choices=Publicity.choices, default=Publicity.FULL, db_default=Publicity.FULL,
+        help_text="办件公示与结果公示的范围。最低生活保障、医疗救助及涉及健康、未成年人等敏感信息的事项应选“不公示”；"
+                  "自然人申请人在任何情况下都不公示姓名、证件号码和电话。")
     legal_basis = models.TextField("设定依据")
     conditions = models.TextField("申请条件", blank=True)
     statutory_limit = models.PositiveIntegerField("法定时限(工作日)", default=20)

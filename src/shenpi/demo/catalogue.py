@@ -148,6 +148,9 @@ class ItemData:
     weight: float = 1.0
     # 容缺受理: what 办结 does while a deferred material is outstanding ("refuse" or "flag").
     deferral_rule: str = "refuse"
+    # 办件公示 (ItemVersion.Publicity): "none" for items whose mere existence says something sensitive of
+    # a person (social assistance with its income and health records, marital status).
+    publicity: str = "full"
 
     @property
     def on_the_spot(self) -> bool:
@@ -696,7 +699,7 @@ ITEMS: tuple[ItemData, ...] = (
          [M("申请结婚登记声明书", note="双方在婚姻登记员面前签字"),
           M("双方居民身份证", form="original", copies=2), M("双方居民户口簿(全国通办的可不提交)", required=False),
           M("双方近期半身免冠合影照片", copies=3), M("申请结婚登记声明书")],
-         flow="3", timing="hours", depth=2, visits=1, weight=4.0),
+         flow="3", timing="hours", depth=2, visits=1, weight=4.0, publicity="none"),
     item("minzheng", "养老机构备案", "other", "organisation",
          "《中华人民共和国老年人权益保障法》第四十三条；《养老机构管理办法》(民政部令第66号)第九条",
          "设立养老机构依法登记后，向县级以上民政部门备案。",
@@ -813,7 +816,8 @@ def local_items() -> tuple[ItemData, ...]:
                 30, 20, "最低生活保障证",
                 [form_("最低生活保障"), ID_CARD, M("家庭成员户口簿", form="copy"), M("家庭收入和财产状况授权核查书"),
                  M("残疾证、病历等证明材料", required=False)],
-                flow="4", procedures=(("site_survey", 5), ("publicity", 7)), depth=3, weight=0.8))
+                flow="4", procedures=(("site_survey", 5), ("publicity", 7)), depth=3, weight=0.8,
+                publicity="none"))
         elif dept.level == "town":
             result.append(item(
                 dept.slug, "农村村民宅基地审批", "licence", "person",

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import BigIntegerField, Count, F, Q
 from django.utils import timezone
@@ -26,7 +27,7 @@ from django.utils import timezone
 from shenpi import clock
 from shenpi.accounts import routing
 from shenpi.accounts.models import Absence, Role, StandIn, User
-from shenpi.cases import queries, services
+from shenpi.cases import files, lifecycle, queries, services
 from shenpi.cases.models import Case, CaseMaterial, CaseStep, State
 from shenpi.catalog import services as catalog
 from shenpi.catalog.models import Department, FlowStep, HoursException, Item, ItemVersion, WeeklyHours, Window
@@ -205,7 +206,7 @@ def _version_fields(data: ItemData, department: Department) -> dict:
         "free_of_charge": not data.fees, "fee_basis": "；".join(f.basis for f in data.fees),
         "result_name": data.result, "where": place, "how_to_apply": how, "online_depth": data.depth,
         "max_visits": data.visits, "contact_phone": department.phone,
-        "deferral_days": data.deferral_days, "deferral_rule": data.deferral_rule,
+        "deferral_days": data.deferral_days, "deferral_rule": data.deferral_rule, "publicity": data.publicity,
     }
 
 
@@ -409,6 +410,8 @@ class Player:
         elif action == "receive_deferred":
             params = {"materials": list(CaseMaterial.objects.filter(case_id=case_id, deferred=True, received=False)
                                         .values_list("pk", flat=True))}
+        elif action == "withdraw":
+            params = {**params, "request_file": self._withdrawal_request(case_id)}
         elif action == "void":
             actor = self.admin
         elif action in ("pass", "return", "request_supplement", "suspend"):
@@ -424,6 +427,12 @@ class Player:
         elif action in ("extend", "grant", "deny"):
             actor = self._staff(item.department_id, Role.APPROVER)
         services.perform(case_id, action, actor=actor, params=params, ip=self.ip(actor))
+
+    def _withdrawal_request(self, case_id: int) -> files.StoredFile:
+        """The applicant's signed 撤回申请书 as the window scans it: a one-page PDF, checked and stored."""
+        owner = Case.objects.filter(pk=case_id).values_list("applicant_name", flat=True).get()
+        scan = ContentFile(portal.pdf_file(lifecycle.WITHDRAWAL_REQUEST, owner), name="撤回申请书.pdf")
+        return files.store(files.inspect(scan))
 
     def receive(self, plan: Plan, item: Item, clerk: User) -> None:
         materials = {}

@@ -1,10 +1,16 @@
-"""办件公示 and 结果公示: live public boards of cases and of decisions, with personal data masked.
+"""办件公示 and 结果公示: live public boards of cases and of decisions, as the item's publicity setting allows.
+
+What a row shows follows the item version's `publicity` (catalog ItemVersion.Publicity):
+- `full`: an organisation's case with its number and name; an individual's case anonymously;
+- `anonymous`: every case anonymously: the item, the department, the state and the dates — no case
+  number (a key to the progress query), no name, and no reason of a refusal or denial (it may speak
+  of the person);
+- `none`: not on the boards at all (social assistance, health, minors, marital status).
+No ID number or phone, not even masked, is ever on a public page.
 
 The boards page by keyset ("older than this row" / "newer than this row") instead of OFFSET and
 COUNT, so each page is one short walk down an index (the primary key or (department, -id) for
 cases; the completion and refusal time indexes for results), however many million cases there are.
-The masked ID number and phone are the columns stored at receipt, so no SM4 ciphertext is read or
-decrypted; a person's name is masked here (张*), an organisation's is not.
 """
 
 from __future__ import annotations
@@ -14,22 +20,23 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 
-from shenpi.accounts import identifiers
 from shenpi.cases.models import ApplicantKind, Case, Decision, State
-from shenpi.catalog.models import Department
+from shenpi.catalog.models import Department, ItemVersion
 
 PAGE_SIZE = 20
 RESULT_KINDS = {"grant": "准予许可", "deny": "不予许可", "refused": "不予受理"}
 
-_BOARD_FIELDS = ("number", "state", "applicant_kind", "applicant_name", "applicant_id_masked", "contact_phone_masked",
-                 "received_at", "accepted_at", "promised_due", "completed_at", "closed_at", "decision",
-                 "decided_at", "version__name", "version__result_name", "department__name",
-                 "department__short_name")
+_BOARD_FIELDS = ("number", "state", "applicant_kind", "applicant_name", "received_at", "accepted_at", "promised_due",
+                 "completed_at", "closed_at", "decision", "decided_at", "version__name", "version__result_name",
+                 "version__publicity", "department__name", "department__short_name")
 
 
 @dataclass
 class Row:
+    """One public row: `number` and `applicant` are empty for an anonymous one (the page shows neither)."""
+
     case: Case
+    number: str
     applicant: str
     result: str = ""
     reason: str = ""
@@ -38,6 +45,10 @@ class Row:
     @property
     def favourable(self) -> bool:
         return self.result == RESULT_KINDS["grant"]
+
+    @property
+    def anonymous(self) -> bool:
+        return not self.number
 
 
 @dataclass
@@ -54,10 +65,20 @@ class ResultPage:
     older: str | None
 
 
-def masked_applicant(case: Case) -> str:
-    if case.applicant_kind == ApplicantKind.ORGANISATION:
-        return case.applicant_name
-    return identifiers.mask_name(case.applicant_name)
+def named(case: Case) -> bool:
+    """Whether the boards show the case's number and applicant: an organisation's, under a `full` item."""
+    return case.version.publicity == ItemVersion.Publicity.FULL and case.applicant_kind == ApplicantKind.ORGANISATION
+
+
+def published(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """The cases the boards may show at all: not those of items that are not published (`none`)."""
+    return cases.exclude(version__publicity=ItemVersion.Publicity.NONE)
+
+
+def _row(case: Case, result: str = "", reason: str = "", result_at=None) -> Row:
+    if named(case):
+        return Row(case, case.number, case.applicant_name, result, reason, result_at)
+    return Row(case, "", "", result, "", result_at)
 
 
 def cursor(value) -> int | None:
@@ -91,10 +112,11 @@ def _of_department(cases: QuerySet[Case], department: Department | None) -> Quer
 
 
 def case_board(*, department: Department | None = None, before=None, after=None) -> BoardPage:
-    """Recent cases, newest first; voided registrations (errors struck out) are not public."""
-    cases = _of_department(Case.objects.exclude(state=State.VOIDED), department)
+    """Recent cases, newest first; voided registrations (errors struck out) and the cases of items not
+    published are not public."""
+    cases = _of_department(published(Case.objects.exclude(state=State.VOIDED)), department)
     rows, newer, older = _page(cases, cursor(before), cursor(after))
-    return BoardPage([Row(case, masked_applicant(case)) for case in rows], newer, older)
+    return BoardPage([_row(case) for case in rows], newer, older)
 
 
 # -- 结果公示 ---------------------------------------------------------------------------------------
@@ -157,7 +179,7 @@ def _merged(kind: str, department: Department | None, cursor, newer: bool) -> li
     rows: list[Case] = []
     for name, extra in _KIND_STREAMS[kind]:
         field, condition = _STREAMS[name]
-        cases = _of_department(Case.objects.filter(condition, extra), department)
+        cases = _of_department(published(Case.objects.filter(condition, extra)), department)
         cases = cases.select_related("version", "department").only(*_BOARD_FIELDS, "decision_reason",
                                                                      "closing_reason")
         rows += _stream(cases, field, cursor, newer)
@@ -184,6 +206,6 @@ def _result_page(rows: list[Case], *, newer: bool, older: bool) -> ResultPage:
     page = []
     for case in rows:
         result, reason = _result(case)
-        page.append(Row(case, masked_applicant(case), result, reason, result_time(case)))
+        page.append(_row(case, result, reason, result_time(case)))
     return ResultPage(page, encode_cursor(rows[0]) if newer and rows else None,
                       encode_cursor(rows[-1]) if older and rows else None)

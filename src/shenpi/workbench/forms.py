@@ -336,6 +336,43 @@ class ReasonForm(ActionForm):
         self.fields["reason"].label = self.LABELS.get(self.action, "理由")
 
 
+class WithdrawForm(ReasonForm):
+    """申请人撤回 at the window: the reason and the scan of the applicant's signed 撤回申请书, checked by
+    content on validation, stored when the parameters are taken, deleted again if the action is refused."""
+
+    request_file = forms.FileField(
+        label=f"{lifecycle.WITHDRAWAL_REQUEST}扫描件", required=False,
+        help_text="申请人签字（盖章）的撤回申请书，PDF、JPG或PNG。",
+        widget=forms.FileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}))
+
+    def __init__(self, data=None, **kw):
+        super().__init__(data, **kw)
+        self.stored: list[str] = []
+        self.checked = None
+
+    def clean(self):
+        data = super().clean()
+        chosen = data.get("request_file")
+        if chosen:
+            try:
+                self.checked = files.inspect(chosen)
+            except InvalidInput as error:
+                self.add_error("request_file", error.message)
+        return data
+
+    def params(self) -> dict:
+        params = {k: v for k, v in super().params().items() if k != "request_file"}
+        if self.checked is not None:
+            params["request_file"] = files.store(self.checked)
+            self.stored.append(params["request_file"].path)
+        return params
+
+    def discard(self) -> None:
+        for name in self.stored:
+            default_storage.delete(name)
+        self.stored = []
+
+
 class OpinionForm(ActionForm):
     opinion = _text("意见", max_length=2000, rows=3)
 
@@ -489,7 +526,7 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
     "grant": GrantForm,
     "deny": ReasonForm,
     "complete": CompleteForm,
-    "withdraw": ReasonForm,
+    "withdraw": WithdrawForm,
     "void": ReasonForm,
 }
 
