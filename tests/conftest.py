@@ -196,3 +196,11 @@ def sandboxes(_sandbox_server, settings):
     settings.SANDBOX_URL = _sandbox_server.base_url
     yield _sandbox_server
     _sandbox_server.reset()
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    """pytest-django's superuser client, signed in with both factors (a superuser must pass a second)."""
+    from tests.factories import login_staff
+
+    return login_staff(client, admin_user)

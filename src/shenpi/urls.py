@@ -4,12 +4,15 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from shenpi.accounts.views import StaffLoginView
+
 admin.site.site_header = f"{settings.CENTRE_NAME} · 管理后台"
 admin.site.site_title = "审批平台管理"
 admin.site.index_title = "事项、流程、日历与用户维护"
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="workbench/login.html"), name="login"),
+    path("login/", StaffLoginView.as_view(), name="login"),
+    path("", include("shenpi.accounts.urls")),  # the second factor: /login/verify/, /workbench/second-factor/
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("workbench/", include("shenpi.workbench.urls")),
