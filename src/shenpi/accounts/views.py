@@ -96,11 +96,14 @@ def verify(request):
             return outcome
         error = outcome
     chosen = request.POST.get("method") if request.method == "POST" else request.GET.get("method")
-    methods = [(factor, device, factor.challenge(device) if factor.name == chosen or
-                (not chosen and index == 0) else "") for index, (factor, device) in enumerate(devices)]
+    names = {factor.name for factor, _ in devices} | ({"recovery"} if recovery is not None else set())
+    chosen = chosen if chosen in names else devices[0][0].name
+    # Only the factor on show gets a challenge: each one issued voids the one before.
+    methods = [(factor, device, factor.challenge(device) if factor.name == chosen else "")
+               for factor, device in devices]
     return render(request, "accounts/verify.html", {
         "methods": methods, "recovery": recovery is not None, "error": error, "next": _next(request),
-        "chosen": chosen or devices[0][0].name, "failures_left": _failures_left(request),
+        "chosen": chosen, "failures_left": _failures_left(request),
     }, status=400 if error else 200)
 
 
@@ -110,7 +113,9 @@ def _answer(request, devices, recovery):
     if method == "recovery" and recovery is not None:
         device, check, answer = recovery, recovery.verify_token, second_factor.normalise_recovery_code(answer)
     else:
-        found = next(((factor, device) for factor, device in devices if factor.name == method), None)
+        chosen_device = request.POST.get("device", "")
+        found = next(((factor, device) for factor, device in devices if factor.name == method
+                      and chosen_device in ("", str(device.pk))), None)
         if found is None:
             return "请选择验证方式。"
         device, check = found[1], functools.partial(found[0].verify, found[1])
