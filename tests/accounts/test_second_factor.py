@@ -239,6 +239,9 @@ def test_a_recovery_code_signs_in_once(people, audited):
     assert response["Location"] == "/workbench/"
     assert "还剩9个" in client.get("/workbench/").content.decode()
     assert audited[-1][0] == "otp.recovery_used" and audited[-1][2]["left"] == 9
+    # New codes do not end the session that signed in with an old one.
+    client.post("/workbench/second-factor/recovery-codes/")
+    assert client.get("/workbench/").status_code == 200
     again = Client()
     sign_in(again, supervisor)
     response = again.post("/login/verify/", {"method": "recovery", "answer": codes[3]})

@@ -158,8 +158,11 @@ def confirm_totp(user, device_id: int, code: str, *, request=None) -> Enrolment:
 # -- recovery codes -----------------------------------------------------------------------------------
 
 def _new_recovery_codes(user) -> list[str]:
-    StaticDevice.objects.filter(user=user).delete()
-    device = StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
+    # The device stays (a session that signed in with a recovery code keeps it); its codes do not.
+    device = StaticDevice.objects.filter(user=user).first() \
+        or StaticDevice.objects.create(user=user, name=RECOVERY_DEVICE_NAME, confirmed=True)
+    StaticDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+    device.token_set.all().delete()
     codes = [StaticToken.random_token() for _ in range(RECOVERY_CODES)]
     StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
     return codes
