@@ -108,6 +108,16 @@ def factor_devices(user) -> list[tuple[SecondFactor, Device]]:
     return [(factor, device) for factor in offered() for device in factor.devices(user)]
 
 
+def check_answer(device: Device, answer: str, factor: SecondFactor | None = None) -> bool:
+    """The answer checked with the device row locked, as django_otp.verify_token does: two sign-ins
+    racing with one code (or one recovery code) cannot both pass, nor slip past the throttle."""
+    with transaction.atomic():
+        locked = type(device).objects.select_for_update().filter(pk=device.pk).first()
+        if locked is None:
+            return False
+        return factor.verify(locked, answer) if factor is not None else locked.verify_token(answer)
+
+
 def verify_is_allowed(device: Device) -> tuple[bool, str]:
     """django-otp's throttle: after a wrong answer the device waits 1, 2, 4 … seconds before the next."""
     allowed, data = device.verify_is_allowed()

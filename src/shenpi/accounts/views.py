@@ -111,18 +111,18 @@ def _answer(request, devices, recovery):
     """True when the answer passes; else the message to show, or the redirect that ends the sign-in."""
     method, answer = request.POST.get("method", ""), request.POST.get("answer", "")
     if method == "recovery" and recovery is not None:
-        device, check, answer = recovery, recovery.verify_token, second_factor.normalise_recovery_code(answer)
+        device, factor, answer = recovery, None, second_factor.normalise_recovery_code(answer)
     else:
         chosen_device = request.POST.get("device", "")
         found = next(((factor, device) for factor, device in devices if factor.name == method
                       and chosen_device in ("", str(device.pk))), None)
         if found is None:
             return "请选择验证方式。"
-        device, check = found[1], functools.partial(found[0].verify, found[1])
+        factor, device = found
     if not answer.strip():
         return "请输入验证码。" if method != "certificate" else "请粘贴UKey的签名。"
     allowed, wait = second_factor.verify_is_allowed(device)
-    if allowed and check(answer):
+    if allowed and second_factor.check_answer(device, answer, factor):
         django_otp.login(request, device)
         request.session.cycle_key()  # a new session id for the fully signed-in session
         request.session.pop(FAILURES, None)
