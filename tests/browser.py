@@ -69,6 +69,7 @@ def fresh_page(expected_errors: re.Pattern = EXPECTED_REFUSAL):
 def shot(page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.evaluate("window.scrollTo(0, 0)")  # sticky bars would otherwise show mid-page
+    page.evaluate("document.fonts.ready.then(() => true)")  # else the first page may show empty boxes
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
