@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import re
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -67,4 +69,47 @@ def fresh_page(expected_errors: re.Pattern = EXPECTED_REFUSAL):
 def shot(page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.evaluate("window.scrollTo(0, 0)")  # sticky bars would otherwise show mid-page
+    page.evaluate("document.fonts.ready.then(() => true)")  # else the first page may show empty boxes
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+# -- staff sign-in with two factors -----------------------------------------------------------------
+
+def log_in(page, base: str, user, *, landing: re.Pattern = re.compile(r"/workbench/")) -> None:
+    """Sign a member of staff in as they do it: the password, then the authenticator's code, after
+    enrolling one when the account must have a second factor and has none (docs/two-factor.md)."""
+    page.context.clear_cookies()
+    page.goto(f"{base}/login/")
+    page.fill("input[name=username]", user.username)
+    page.fill("input[name=password]", PASSWORD)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    pass_second_factor(page, user)
+    page.wait_for_url(landing)
+
+
+def pass_second_factor(page, user) -> None:
+    """On the enrolment or code page (after a password), do what the staff member does; else nothing."""
+    if "/login/enrol/" in page.url:
+        secret = base64.b32decode(page.inner_text("#enrol-secret").replace(" ", ""))
+        page.fill("#enrol-form input[name=code]", totp_code(secret))
+        with page.expect_navigation():
+            page.click("#enrol-form button[type=submit]")
+        with page.expect_navigation():
+            page.click("#recovery-continue")  # the recovery codes, shown once
+    elif "/login/verify/" in page.url:
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        device = TOTPDevice.objects.get(user=user, confirmed=True)
+        page.fill("#verify-form input[name=answer]", totp_code(device.bin_key, after=device.last_t))
+        with page.expect_navigation():
+            page.click("#verify-form button[type=submit]")
+
+
+def totp_code(key: bytes, *, after: int = -1, step: int = 30) -> str:
+    """The authenticator app's code (RFC 6238, SHA-1, 6 digits) for the first time step the server
+    accepts: now, or the next one when this one's code was spent (its tolerance is one step)."""
+    from django_otp.oath import hotp
+
+    counter = max(int(time.time()) // step, after + 1)
+    return f"{hotp(key, counter, digits=6):06d}"

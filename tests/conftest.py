@@ -206,3 +206,11 @@ def _no_counter_from_another_test():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    """pytest-django's superuser client, signed in with both factors (a superuser must pass a second)."""
+    from tests.factories import login_staff
+
+    return login_staff(client, admin_user)

@@ -89,6 +89,9 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "shenpi.accounts.apps.LoginLockoutConfig",
     "shenpi.accounts",
     "shenpi.catalog",
@@ -117,6 +120,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    # Staff who need a second factor reach no page but its own until they have passed it.
+    "shenpi.accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -171,6 +177,24 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_CLIENT_IP_CALLABLE = "shenpi.web.client_address"
 AXES_VERBOSE = False
 AXES_LOCKOUT_CALLABLE = "shenpi.workbench.views.locked_out"
+
+# Two factors for staff (GB/T 22239-2019 level 3): see docs/two-factor.md.
+SECOND_FACTOR_ROLES = frozenset(code.strip() for code in declare(
+    "SHENPI_SECOND_FACTOR_ROLES", "admin,security_admin,audit_admin,supervisor",
+    "Comma-separated staff roles that must sign in with a second factor; they enrol at their first sign-in. "
+    "Superusers and accounts that may enter the admin (is_staff) always must.").split(",") if code.strip())
+SECOND_FACTOR_ALL_STAFF = flag("SHENPI_SECOND_FACTOR_ALL_STAFF", False, "Require a second factor of every staff "
+                               "member, whatever the roles (others may always enrol of their own accord).")
+SECOND_FACTORS = tuple(name.strip() for name in declare(
+    "SHENPI_SECOND_FACTORS", "totp", "Comma-separated second factors the centre offers: `totp` (an authenticator "
+    "app) and `certificate` (a UKey whose public key the security administrator registers).").split(",")
+    if name.strip())
+SECOND_FACTOR_FAILURES = int(declare("SHENPI_SECOND_FACTOR_FAILURES", "5", "Wrong second-factor codes after which "
+                                     "the half-finished sign-in ends and the password is asked again."))
+SECOND_FACTOR_CHALLENGE_SECONDS = int(declare("SHENPI_SECOND_FACTOR_CHALLENGE_SECONDS", "120", "Seconds a UKey "
+                                              "challenge stays valid for its signature."))
+# Each wrong code doubles the wait before the device accepts another (1, 2, 4 … seconds), across sign-ins.
+OTP_TOTP_THROTTLE_FACTOR = OTP_STATIC_THROTTLE_FACTOR = 1
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -330,6 +354,7 @@ IDENTITY_FAILURES_PER_DAY = int(declare("SHENPI_IDENTITY_FAILURES_PER_DAY", "5",
 CASE_CLAIMS_PER_HOUR = int(declare("SHENPI_CASE_CLAIMS_PER_HOUR", "10", "Failed 添加办件 tries (case number + query "
                                    "code) allowed per account per hour."))
 CENTRE_NAME = declare("SHENPI_CENTRE_NAME", "示范市政务服务中心", "The service centre's name on pages and notices.")
+OTP_TOTP_ISSUER = CENTRE_NAME  # the account's label in the staff member's authenticator app
 
 # The public progress query (/query/) counts failed tries per client address so nobody can enumerate cases.
 QUERY_ATTEMPTS = int(declare("SHENPI_QUERY_ATTEMPTS", "10", "Failed progress queries allowed per client address "

@@ -4,8 +4,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from shenpi.workbench.login import AdminLoginForm
-from shenpi.workbench.login import login_view as staff_login
+from shenpi.accounts.views import StaffLoginView
+from shenpi.workbench.login import AdminLoginForm, StaffLoginForm
 
 admin.site.site_header = f"{settings.CENTRE_NAME} · 管理后台"
 admin.site.site_title = "审批平台管理"
@@ -13,7 +13,8 @@ admin.site.index_title = "事项、流程、日历与用户维护"
 admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
-    path("login/", staff_login, name="login"),
+    path("login/", StaffLoginView.as_view(authentication_form=StaffLoginForm), name="login"),
+    path("", include("shenpi.accounts.urls")),  # the second factor: /login/verify/, /workbench/second-factor/
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("workbench/", include("shenpi.workbench.urls")),

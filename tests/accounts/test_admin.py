@@ -42,7 +42,7 @@ def staff_keeper(dept):
 
 def test_a_workbench_user_cannot_reach_the_admin(client, dept):
     clerk = f.user(dept, Role.CLERK, username="clerk1")
-    client.force_login(clerk)
+    f.login_staff(client, clerk)
     for page in (reverse("admin:index"), user_url(), reverse("admin:catalog_item_changelist")):
         response = client.get(page)
         assert response.status_code == 302
@@ -58,7 +58,7 @@ def test_a_workbench_user_cannot_reach_the_admin(client, dept):
 
 def test_staff_without_admin_rights_see_nothing(client, dept):
     bare = f.user(dept, Role.HANDLER, is_staff=True)
-    client.force_login(bare)
+    f.login_staff(client, bare)
     index = client.get(reverse("admin:index"))
     assert index.status_code == 200
     assert index.context["app_list"] == []
@@ -126,7 +126,7 @@ def test_changing_a_user_keeps_the_password_and_sets_roles(admin_client, dept, w
 def test_a_staff_keeper_cannot_grant_admin_powers_or_touch_superusers(client, dept, admin_user):
     keeper = staff_keeper(dept)
     person = f.user(dept, Role.CLERK, username="zhou", full_name="周八")
-    client.force_login(keeper)
+    f.login_staff(client, keeper)
     data = {"username": "zhou", "full_name": "周八", "department": dept.pk, "roles": [Role.CLERK],
             "is_active": "on", "is_staff": "on", "is_superuser": "on", "date_joined_0": "2026-01-05",
             "date_joined_1": "09:00:00", "user_permissions": [Permission.objects.first().pk]}
@@ -164,7 +164,7 @@ def test_the_admin_keeps_stand_ins_and_absences_with_the_same_checks(client, dep
     admin = f.user(None, Role.ADMIN, is_staff=True, is_superuser=True)
     a, b = f.user(dept, Role.HANDLER), f.user(dept, Role.HANDLER)
     elsewhere = f.user(f.department("市交通运输局"), Role.HANDLER)
-    client.force_login(admin)
+    f.login_staff(client, admin)
     url = reverse("admin:accounts_standin_add")
     response = client.post(url, {"principal": a.pk, "stand_in": elsewhere.pk})
     assert response.status_code == 200 and "AB角须为同一部门的同事。" in response.content.decode()

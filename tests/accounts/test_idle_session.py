@@ -24,7 +24,7 @@ POLL = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "board-live", "HTTP_X_SHENP
 def supervisor_client():
     people = f.staff(f.department())
     client = Client()
-    client.force_login(people["supervisor"])
+    f.login_staff(client, people["supervisor"])
     return client
 
 

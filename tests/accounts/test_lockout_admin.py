@@ -5,6 +5,8 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 
+from tests.factories import login_staff
+
 pytestmark = pytest.mark.django_db
 
 ENGLISH = ["Access attempts", "Access failures", "Access logs", "Axes", "Attempt Time", "Failed Logins",
@@ -23,7 +25,7 @@ def test_a_locked_account_shows_in_chinese_in_the_admin(client, settings):
     for _ in range(6):
         client.post("/admin/login/?next=/admin/", {"username": "window1", "password": "wrong"})
     boss = user_model.objects.create_superuser("boss", "b@example.org", "x" * 16)
-    client.force_login(boss)
+    login_staff(client, boss)
     index = visible_text(client.get("/admin/"))
     attempts = visible_text(client.get("/admin/axes/accessattempt/"))
     assert "登录失败与锁定" in index and "登录失败计数（锁定）" in index and "用户与角色" in index

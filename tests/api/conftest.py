@@ -26,7 +26,7 @@ def at(y, m, d, hh=10, mm=0):
 def session_client(user, *, csrf: bool = False) -> APIClient:
     """A logged-in browser session; with csrf=True the CSRF check is enforced as in production."""
     client = APIClient(enforce_csrf_checks=csrf)
-    client.force_login(user)
+    f.login_staff(client, user)
     return client
 
 

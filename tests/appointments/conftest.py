@@ -45,7 +45,7 @@ class World:
 
     def client(self, user: User) -> Client:
         client = Client()
-        client.force_login(user)
+        f.login_staff(client, user)
         return client
 
     def slot(self, start: dt.datetime, capacity: int = 2, minutes: int = 30, item=None, window=None) -> Slot:

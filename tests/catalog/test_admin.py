@@ -239,7 +239,7 @@ def test_only_superusers_browse_cases(client, org, case):
     dept, people, it = org
     keeper = f.user(dept, "admin", is_staff=True)
     keeper.user_permissions.set(Permission.objects.filter(content_type__app_label__in=["cases", "catalog"]))
-    client.force_login(keeper)
+    f.login_staff(client, keeper)
     assert client.get(url("itemversion")).status_code == 200
     assert client.get(url("case")).status_code == 403
     assert client.get(url("case", "change", case.pk)).status_code == 403

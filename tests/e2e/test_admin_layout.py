@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 
 from shenpi.catalog.models import ItemVersion
 from tests import factories as f
-from tests.browser import PASSWORD, fresh_page, shot
+from tests.browser import PASSWORD, fresh_page, pass_second_factor, shot
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
@@ -32,13 +32,15 @@ def test_the_item_version_form_fits_a_1366_px_window(live_server):
     draft = ItemVersion.objects.filter(item=item).first()
     draft.status = ItemVersion.Status.DRAFT
     draft.save()
-    get_user_model().objects.create_superuser("catalog-admin", "c@example.org", PASSWORD)
+    boss = get_user_model().objects.create_superuser("catalog-admin", "c@example.org", PASSWORD)
     with fresh_page(FAVICON_404) as page:
         page.set_viewport_size({"width": WIDTH, "height": 800})
         page.goto(f"{live_server.url}/admin/login/")
         page.fill("input[name=username]", "catalog-admin")
         page.fill("input[name=password]", PASSWORD)
-        page.click("input[type=submit]")
+        with page.expect_navigation():
+            page.click("input[type=submit]")
+        pass_second_factor(page, boss)  # a superuser enrols an authenticator at the first sign-in
         page.goto(f"{live_server.url}/admin/catalog/itemversion/{draft.pk}/change/")
         page.locator("#itemversion_form").wait_for()
         width = page.evaluate("document.documentElement.scrollWidth")
@@ -50,13 +52,15 @@ def test_pasting_the_state_council_notice_previews_the_year_before_saving(live_s
     from shenpi.workdays.models import CalendarDay
 
     text = (Path(__file__).resolve().parents[1] / "workdays" / "fixtures" / "state_council_2026.txt").read_text()
-    get_user_model().objects.create_superuser("calendar-admin", "c@example.org", PASSWORD)
+    boss = get_user_model().objects.create_superuser("calendar-admin", "c@example.org", PASSWORD)
     with fresh_page(FAVICON_404) as page:
         page.set_viewport_size({"width": WIDTH, "height": 800})
         page.goto(f"{live_server.url}/admin/login/")
         page.fill("input[name=username]", "calendar-admin")
         page.fill("input[name=password]", PASSWORD)
-        page.click("input[type=submit]")
+        with page.expect_navigation():
+            page.click("input[type=submit]")
+        pass_second_factor(page, boss)  # a superuser enrols an authenticator at the first sign-in
         page.goto(f"{live_server.url}/admin/workdays/calendaryear/")
         page.click("a.addlink:has-text('粘贴国务院通知')")
         page.fill("textarea[name=text]", text)

@@ -4,7 +4,6 @@ received later at the window, and the case is then completed. Then the online wa
 account uploads the deferred material under 我的办件, the handler previews it, and 办结 succeeds."""
 
 import os
-import re
 import shutil
 import subprocess
 
@@ -15,7 +14,7 @@ from shenpi.cases.models import Case, State
 from tests import factories as f
 from tests.applicants.helpers import PASSWORD as APPLICANT_PASSWORD
 from tests.applicants.helpers import person_id, real_named, verified
-from tests.browser import PASSWORD, browser_windows, fresh_page, shot
+from tests.browser import browser_windows, fresh_page, log_in, shot
 from tests.online.conftest import EXE, pdf
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -29,14 +28,6 @@ DEFERRED = "施工图设计文件审查合格书"
 def page():
     with fresh_page() as page:
         yield page
-
-
-def log_in(page, base: str, user) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/workbench/"))
 
 
 def open_action(page, label: str):

@@ -9,7 +9,6 @@ for some, and the manual areas scored for every department but one. The clock is
 import datetime as dt
 import io
 import os
-import re
 from decimal import Decimal
 
 import pytest
@@ -22,7 +21,7 @@ from shenpi.performance.periods import Period
 from shenpi.performance.scoring import Scheme
 from shenpi.supervision.models import Level
 from tests import factories as f
-from tests.browser import PASSWORD, fresh_page, shot
+from tests.browser import fresh_page, log_in, shot
 from tests.performance.conftest import NOW, alert, at, make_case
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -75,14 +74,6 @@ def city():
             entries = {d.pk: (Decimal(100 - 5 * (i % 3)), "") for i, d in enumerate(departments[:-1])}
             services.enter_manual_scores(actor=supervisor, area=area, month=month, entries=entries)
     return supervisor, departments
-
-
-def log_in(page, base: str, user) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/workbench/"))
 
 
 def test_the_ranking_with_its_charts_breakdown_and_excel(live_server, page, city):

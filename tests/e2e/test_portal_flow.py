@@ -31,7 +31,8 @@ from shenpi.notifications.models import Notification
 from shenpi.online.models import OnlineApplication
 from tests import factories as f
 from tests.applicants.helpers import uscc
-from tests.browser import PASSWORD, browser_windows, shot
+from tests.browser import browser_windows, shot
+from tests.browser import log_in as staff_log_in
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls of the test are still sync.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -72,15 +73,6 @@ def new_page():
     """Opens browser windows with their own cookies: one for the applicant, one for staff."""
     with browser_windows() as open_page:
         yield open_page
-
-
-def staff_log_in(page, base: str, user) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{base}/login/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/workbench/"))
 
 
 def perform(page, label: str, fill: dict | None = None) -> None:

@@ -24,7 +24,7 @@ from shenpi.feedback.models import Complaint
 from shenpi.supervision.models import Alert, Level, Order
 from shenpi.supervision.scan import scan
 from tests import factories as f
-from tests.browser import PASSWORD, fresh_page, shot
+from tests.browser import fresh_page, log_in, shot
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls of the test are still sync.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -43,15 +43,6 @@ def page():
         yield page
 
 
-
-
-def log_in(page, base: str, user) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{base}/login/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/workbench/"))
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from shenpi.accounts.models import Role
 from shenpi.cases.models import Case, State
 from tests import factories as f
-from tests.browser import PASSWORD, fresh_page, shot
+from tests.browser import fresh_page, log_in, shot
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls of the test are still sync.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -28,14 +28,6 @@ def page():
         yield page
 
 
-
-
-def log_in(page, base: str, user) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/workbench/"))
 
 
 def log_out(page) -> None:

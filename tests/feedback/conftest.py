@@ -39,7 +39,7 @@ class World:
 
     def client(self, user: User) -> Client:
         client = Client()
-        client.force_login(user)
+        f.login_staff(client, user)
         return client
 
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 from shenpi.accounts.models import User
 from shenpi.notifications import services
 from shenpi.notifications.models import Notification
+from tests.factories import login_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +35,7 @@ def admin_user(*codenames) -> User:
 
 
 def test_the_outbox_shows_masked_addresses_and_cannot_be_edited(client, failed):
-    client.force_login(admin_user("view_notification"))
+    login_staff(client, admin_user("view_notification"))
     page = client.get(CHANGELIST).content.decode()
     assert "139****5678" in page and MOBILE not in page
     detail = client.get(reverse("admin:notifications_notification_change", args=[failed.pk])).content.decode()
@@ -50,7 +51,7 @@ def test_resend_queues_failed_messages_and_delivers_them(client, failed, accepte
     with transaction.atomic():
         [sent] = services.create_notifications("case_accepted", case=accepted_case, email="lisi@example.com")
     Notification.objects.filter(pk=sent.pk).update(status=Notification.Status.SENT)
-    client.force_login(admin_user("view_notification", "change_notification"))
+    login_staff(client, admin_user("view_notification", "change_notification"))
     assert 'value="resend"' in client.get(CHANGELIST).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(CHANGELIST, {"action": "resend", "_selected_action": [failed.pk, sent.pk]},

@@ -63,7 +63,7 @@ class World:
     @staticmethod
     def client_for(user: User) -> Client:
         client = Client()
-        client.force_login(user)
+        f.login_staff(client, user)
         return client
 
     def specs(self, item: Item | None = None):

@@ -62,7 +62,7 @@ class World:
 
     def client(self, person: User) -> Client:
         client = Client()
-        client.force_login(person)
+        f.login_staff(client, person)
         return client
 
 

@@ -77,7 +77,7 @@ def test_a_hand_over_between_staff_is_not_in_the_public_history(portal):
     assert [entry.label for entry in progress.progress(case).history] == ["收件", "受理"]
     # Staff keep the hand-over in the case's history.
     staff = Client()
-    staff.force_login(colleague)
+    f.login_staff(staff, colleague)
     page = staff.get(f"/workbench/cases/{case.number}/").content.decode()
     assert "转办" in page and "孙接手" in page
 

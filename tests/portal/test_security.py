@@ -156,7 +156,7 @@ def test_staff_actions_refuse_posts_without_the_token(world):
     case = cases.perform(f.receive(world.people["clerk"], world.item), "accept", actor=world.people["clerk"])
     app = submitted(world)
     handler = Client(enforce_csrf_checks=True)
-    handler.force_login(world.people["handler"])
+    f.login_staff(handler, world.people["handler"])
     response = handler.post(f"/workbench/cases/{case.number}/act/", {
         "action": "pass", "row_version": case.row_version, "pass-opinion": "同意"})
     assert response.status_code == 403
@@ -164,7 +164,7 @@ def test_staff_actions_refuse_posts_without_the_token(world):
     assert case.steps.get(status="active").name == "审查"
 
     clerk = Client(enforce_csrf_checks=True)
-    clerk.force_login(world.people["clerk"])
+    f.login_staff(clerk, world.people["clerk"])
     assert clerk.post(f"/workbench/prereview/{app.number}/accept/").status_code == 403
     app.refresh_from_db()
     assert app.status == OnlineApplication.Status.SUBMITTED and app.case is None

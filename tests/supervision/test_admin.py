@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from shenpi.supervision.models import Alert, Rule
+from tests.factories import login_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -13,7 +14,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def admin_client(client, django_user_model):
     user = django_user_model.objects.create_superuser("rootadmin", "root@example.gov.cn", "Shenpi-test-2026")
-    client.force_login(user)
+    login_staff(client, user)
     return client
 
 

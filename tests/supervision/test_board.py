@@ -33,7 +33,7 @@ def at(y, m, d, hh=10, mm=0) -> dt.datetime:
 
 def client_for(user) -> Client:
     client = Client()
-    client.force_login(user)
+    f.login_staff(client, user)
     return client
 
 

@@ -136,7 +136,7 @@ def test_the_workbench_hint_quotes_the_edited_thresholds(office):
     people, _ = office
     edit_time_rule(warn_days_left=2, warn_share_left=0.3)
     client = APIClient()
-    client.force_login(people["supervisor"])
+    f.login_staff(client, people["supervisor"])
     assert "剩余不超过2个工作日或30%时限，且已用去一半时限" in client.get("/workbench/").content.decode()
 
 

@@ -42,7 +42,7 @@ def pdf(name="整改报告.pdf", content=PDF) -> SimpleUploadedFile:
 
 def client_for(user) -> Client:
     client = Client()
-    client.force_login(user)
+    f.login_staff(client, user)
     return client
 
 

@@ -10,7 +10,7 @@ import pytest
 from shenpi.cases import services as case_services
 from shenpi.supervision.models import Order
 from tests import factories as f
-from tests.browser import PASSWORD, fresh_page, shot
+from tests.browser import fresh_page, log_in, shot
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
@@ -30,15 +30,6 @@ def page():
         yield page
 
 
-
-
-def log_in(page, base: str, user) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{base}/login/")
-    page.fill("input[name=username]", user.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r"/workbench/"))
 
 
 def submit(page, summary: str, fill: dict | None = None, files=None) -> None:

@@ -30,12 +30,12 @@ class Org:
 
     def client(self, role: str, **kw) -> Client:
         client = Client(**kw)
-        client.force_login(self.people[role])
+        f.login_staff(client, self.people[role])
         return client
 
     def client_for(self, user: User, **kw) -> Client:
         client = Client(**kw)
-        client.force_login(user)
+        f.login_staff(client, user)
         return client
 
 

@@ -206,7 +206,7 @@ def test_suspension_resumption_and_extension_show_on_the_clock(org):
 def test_csrf_is_enforced_on_actions(org):
     case = accepted(org)
     client = Client(enforce_csrf_checks=True)
-    client.force_login(org.people["handler"])
+    f.login_staff(client, org.people["handler"])
     before = snapshot(case)
     refused = act(client, case, "pass", opinion="同意")
     assert refused.status_code == 403
@@ -220,7 +220,7 @@ def test_csrf_is_enforced_on_actions(org):
 
 def test_csrf_is_enforced_on_the_acceptance_form(org):
     client = Client(enforce_csrf_checks=True)
-    client.force_login(org.people["clerk"])
+    f.login_staff(client, org.people["clerk"])
     response = client.post("/workbench/accept/", {"item": org.item.code, "decision": "refuse",
                                                   "refuse_reason": "不属于本机关职权范围"})
     assert response.status_code == 403

@@ -10,6 +10,7 @@ from django.urls import reverse
 from shenpi import clock
 from shenpi.workdays import services
 from shenpi.workdays.models import CalendarDay, CalendarYear
+from tests.factories import login_staff
 
 pytestmark = pytest.mark.usefixtures("seeded")
 
@@ -20,7 +21,7 @@ GOOD = "date,kind,name\n2027-10-01,holiday,国庆节\n2027-10-09,workday,国庆�
 @pytest.fixture
 def admin(client):
     user = get_user_model().objects.create_superuser("calendar-admin", "a@example.org", "x" * 16)
-    client.force_login(user)
+    login_staff(client, user)
     clock.set_now(dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.UTC))
     return client
 
@@ -76,7 +77,7 @@ def test_a_bad_upload_shows_the_reason_and_changes_nothing(admin):
 
 def test_the_import_page_needs_the_rights(client):
     staff = get_user_model().objects.create_user("clerk", password="x" * 16, is_staff=True)
-    client.force_login(staff)
+    login_staff(client, staff)
     assert client.get(reverse(IMPORT_URL)).status_code == 403
 
 

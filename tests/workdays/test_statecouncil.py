@@ -13,6 +13,7 @@ from shenpi.workdays import services
 from shenpi.workdays.models import CalendarDay, CalendarYear
 from shenpi.workdays.notices import NoticeError
 from shenpi.workdays.statecouncil import parse_state_council_notice
+from tests.factories import login_staff
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PASTE_URL = "admin:workdays_calendaryear_paste"
@@ -88,7 +89,7 @@ def test_a_year_given_must_agree_with_the_title():
 @pytest.fixture
 def admin(client, db):
     user = get_user_model().objects.create_superuser("calendar-admin", "a@example.org", "x" * 16)
-    client.force_login(user)
+    login_staff(client, user)
     clock.set_now(dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.UTC))
     return client
 
@@ -132,5 +133,5 @@ def test_a_bad_paste_is_explained_and_changes_nothing(admin):
 
 def test_only_those_who_may_import_may_paste(client, db):
     user = get_user_model().objects.create_user("viewer", "v@example.org", "x" * 16, is_staff=True)
-    client.force_login(user)
+    login_staff(client, user)
     assert client.get(reverse(PASTE_URL)).status_code == 403

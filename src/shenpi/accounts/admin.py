@@ -8,6 +8,8 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.db.models import Count
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from shenpi import clock
 
@@ -179,3 +181,11 @@ class AccessAttemptAdmin(axes_admin.AccessAttemptAdmin):
     @admin.display(description="状态")
     def status(self, obj):
         return super().status(obj)
+
+
+# django-otp's own pages would show authenticator keys and recovery codes to anyone allowed to view
+# them and let devices be added beside enrolment: second factors are managed only by their owner
+# (二次验证设置) and the security administrator (工作人员二次验证, docs/two-factor.md).
+for _model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)

@@ -8,6 +8,13 @@ class AccountsConfig(AppConfig):
     name = "shenpi.accounts"
     verbose_name = "用户与角色"
 
+    def ready(self):
+        from django.contrib.auth.signals import user_logged_in
+
+        from .middleware import reckon_at_sign_in
+
+        user_logged_in.connect(reckon_at_sign_in, dispatch_uid="shenpi.second_factor.reckon")
+
 
 class LoginLockoutConfig(AxesConfig):
     """django-axes (login failures and lockouts) under a Chinese heading in the admin."""

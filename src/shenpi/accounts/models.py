@@ -1,9 +1,16 @@
 """Staff users, their roles and department membership."""
 
 import functools
+import secrets
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+
+from . import ukey
 
 
 class Role(models.Model):
@@ -122,3 +129,48 @@ class StandIn(models.Model):
 
     def __str__(self):
         return f"{self.principal}（A角）— {self.stand_in}（B角）"
+
+
+class CertificateDevice(TimestampMixin, ThrottlingMixin, Device):
+    """A staff member's UKey (or other CA certificate holder) as the second factor.
+
+    The security administrator registers the key's public half; at sign-in the server issues a random
+    challenge, the UKey's local signer signs it and the signature is checked here against that key.
+    ECDSA over NIST P-256 with SHA-256: the `cryptography` library signs and verifies no SM2.
+    """
+
+    public_key = models.TextField("公钥（PEM）")
+    fingerprint = models.CharField("公钥指纹（SHA-256）", max_length=64)
+    challenge = models.CharField("待签名的挑战", max_length=64, blank=True)
+    challenge_valid_until = models.DateTimeField("挑战有效期至", null=True, blank=True)
+    registered_by = models.ForeignKey(User, models.SET_NULL, null=True, blank=True, related_name="+",
+                                      verbose_name="登记人")
+
+    class Meta(Device.Meta):
+        verbose_name = verbose_name_plural = "UKey数字证书"
+
+    def get_throttle_factor(self):
+        return getattr(settings, "OTP_CERTIFICATE_THROTTLE_FACTOR", 1)
+
+    def issue_challenge(self, valid_seconds: int) -> str:
+        """A fresh random challenge for the UKey to sign; the previous one no longer counts."""
+        self.challenge = secrets.token_hex(32)
+        self.challenge_valid_until = timezone.now() + timedelta(seconds=valid_seconds)
+        self.save(update_fields=["challenge", "challenge_valid_until"])
+        return self.challenge
+
+    def verify_token(self, token):
+        """token: the base64 DER ECDSA signature of the current challenge; a challenge signs in once."""
+        allowed, _ = self.verify_is_allowed()
+        if not allowed:
+            return False
+        fresh = bool(self.challenge) and self.challenge_valid_until is not None \
+            and timezone.now() <= self.challenge_valid_until
+        if fresh and ukey.signature_matches(self.public_key, self.challenge, token):
+            self.challenge, self.challenge_valid_until = "", None
+            self.throttle_reset(commit=False)
+            self.set_last_used_timestamp(commit=False)
+            self.save()
+            return True
+        self.throttle_increment(commit=True)
+        return False

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 
@@ -39,5 +38,3 @@ class StaffLoginForm(ThrottledLogin, AuthenticationForm):
 class AdminLoginForm(ThrottledLogin, AdminAuthenticationForm):
     """The admin's own login (/admin/login/), throttled like the staff login."""
 
-
-login_view = auth_views.LoginView.as_view(template_name="workbench/login.html", authentication_form=StaffLoginForm)

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from shenpi.accounts import second_factor
 from shenpi.accounts.models import Role, User
 from shenpi.demo import generator, people, portal
 
@@ -116,9 +118,19 @@ class Command(BaseCommand):
         widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
         for row in rows:
             self.stdout.write("  ".join(_pad(cell, width) for cell, width in zip(row, widths, strict=True)).rstrip())
+        # Administrators and supervisors must pass a second factor (docs/two-factor.md): at their first
+        # sign-in the demo asks them to enrol an authenticator app, as a real centre would.
+        if key_only:
+            enrol = "、".join(name for name in usernames if name in users and second_factor.is_required(users[name]))
+        else:
+            enrol = "、".join(Role.NAMES[code] for code in Role.NAMES if code in settings.SECOND_FACTOR_ROLES)
+        enrol_note = (f"{enrol}首次登录时，输入密码后须先用手机验证器扫码设置二次验证（等保三级要求），再进入系统。"
+                      if enrol else "")
         if key_only:
             self.stdout.write(f"以上账号的密码均为：{password}（工作人员账号共 {len(everyone)} 个，全部列出："
-                              "shenpi demo --accounts）")
+                              f"shenpi demo --accounts）。{enrol_note}")
+        elif enrol_note:
+            self.stdout.write(enrol_note)
 
 
 def _width(text: str) -> int:
