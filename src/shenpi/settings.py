@@ -278,6 +278,21 @@ def outside_system(name: str, variable: str, help_text: str) -> str:
     return declare(variable, "", help_text).rstrip("/") or (f"{SANDBOX_URL}/{name}" if SANDBOX_URL else "")
 
 
+# The province's unified identity platform (统一身份认证), an OpenID Connect provider: applicants sign
+# in through it (docs/unified-sign-in.md). No address: the login page offers no such button.
+UNIFIED_SIGN_IN_URL = outside_system("unified-sign-in", "SHENPI_OIDC_URL", "Issuer address of the province's "
+                                     "unified identity platform (OpenID Connect; its discovery document is under "
+                                     "/.well-known/openid-configuration); empty: its sandbox under "
+                                     "SHENPI_SANDBOX_URL, else applicants sign in with ID number and password only.")
+UNIFIED_SIGN_IN_CLIENT_ID = declare("SHENPI_OIDC_CLIENT_ID", "shenpi", "Client id registered for Shenpi with the "
+                                    "unified identity platform.")
+# The sandbox's secret stands in only while the sandbox itself is the provider.
+UNIFIED_SIGN_IN_CLIENT_SECRET = declare("SHENPI_OIDC_CLIENT_SECRET", "", "Client secret issued by the unified "
+                                        "identity platform; empty while its sandbox is used.") or (
+    "unified-sign-in-sandbox-secret" if SANDBOX_URL and not os.environ.get("SHENPI_OIDC_URL") else "")
+UNIFIED_SIGN_IN_TIMEOUT = float(declare("SHENPI_OIDC_TIMEOUT", "10", "Seconds to wait for the unified identity "
+                                        "platform's answer (discovery, token, keys, user info)."))
+
 CENTRE_NAME = declare("SHENPI_CENTRE_NAME", "示范市政务服务中心", "The service centre's name on pages and notices.")
 
 # The public progress query (/query/) counts failed tries per client address so nobody can enumerate cases.

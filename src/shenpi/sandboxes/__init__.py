@@ -11,4 +11,6 @@ prefix: http://127.0.0.1:8100/identity/… (see docs/sandboxes.md).
 """
 
 # name -> "module:Class" of each sandbox; the name is its path prefix on the server.
-SANDBOXES: dict[str, str] = {}
+SANDBOXES: dict[str, str] = {
+    "unified-sign-in": "shenpi.sandboxes.unified_sign_in:UnifiedSignIn",
+}
