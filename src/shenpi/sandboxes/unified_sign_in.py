@@ -164,7 +164,7 @@ class UnifiedSignIn(Sandbox):
             rows.append(f"<tr><td>{html.escape(identity.name)}{note}</td><td>{identity.id_card}</td>"
                         f"<td>{identity.mobile}</td><td>{buttons}</td></tr>")
         page = f"""<!doctype html><html lang="zh-CN"><meta charset="utf-8">
-<title>统一身份认证平台（沙箱）</title>
+<title>统一身份认证平台（沙箱）</title><link rel="icon" href="data:,">
 <style>body{{font-family:sans-serif;margin:2rem}}td,th{{padding:.4rem .8rem;border-bottom:1px solid #ddd}}</style>
 <h1>统一身份认证平台（沙箱）</h1>
 <p>应用 <b>{html.escape(params["client_id"])}</b> 请求获取您的身份信息。请选择登录身份：</p>
