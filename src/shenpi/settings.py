@@ -175,12 +175,17 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# A request body (API JSON, form fields; not uploaded files) larger than this is refused: the API
+# answers 413 (shenpi.api.parsers), the pages 400.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(declare("SHENPI_DATA_UPLOAD_MAX_MEMORY_SIZE", str(5 * 1024 * 1024 // 2),
+                                          "Largest request body in bytes, files excepted (Django's "
+                                          "DATA_UPLOAD_MAX_MEMORY_SIZE); the API answers 413 above it."))
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
         "shenpi.api.authentication.TokenAuthentication",  # DRF's, with roles and department in one query
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["shenpi.api.permissions.IsStaff"],  # applicants are refused
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "shenpi.api.errors.exception_handler",
     "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.URLPathVersioning",

@@ -2,7 +2,7 @@
 a department system or a list screen calling with an API token and plain filters.
 
 It stands in for CaseListView only while it applies the view's whole policy (`Policy`): the
-authentication classes (session first, then the token), the permission (an authenticated user),
+authentication classes (session first, then the token), the permission (an authenticated staff member),
 no throttle, the renderers (JSON first) and content negotiation, the pagination, and DRF's own
 request-cycle methods. Any difference, in the view or in REST_FRAMEWORK's defaults, makes it step
 aside for good, decided once per view class (`stand_in`); tests/api/test_lean_policy.py fails
@@ -38,7 +38,6 @@ from rest_framework import ISO_8601, fields
 from rest_framework.authentication import SessionAuthentication, get_authorization_header
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.settings import api_settings
 from rest_framework.versioning import URLPathVersioning
@@ -48,6 +47,7 @@ from shenpi import clock
 from . import presenters, queries, statements
 from .authentication import TokenAuthentication, load_token
 from .pagination import CasePagination
+from .permissions import IsStaff, is_staff
 from .renderers import JSONRenderer
 
 logger = logging.getLogger(__name__)
@@ -104,8 +104,8 @@ IMPLEMENTED = Policy(
     # DRF tries the session first: a request with a session cookie is left to it (_caller); without
     # one, the token is read as TokenAuthentication reads it, by the same load_token.
     authentication=(SessionAuthentication, TokenAuthentication),
-    # The active user of a valid token is authenticated.
-    permission=(IsAuthenticated,),
+    # The active user of a valid token is authenticated; a staff member's is let through (_caller).
+    permission=(IsStaff,),
     # Nothing is counted.
     throttle=(),
     # `*/*` and `application/json` select the first renderer, whose bytes the page is rendered
@@ -330,7 +330,7 @@ class _Query:
 
 
 def _caller(request):
-    """The active user of an `Authorization: Token <key>` request without a session; else None.
+    """The active staff user of an `Authorization: Token <key>` request without a session; else None.
 
     DRF tries the session first, so a request carrying a session cookie is left to it. The header
     is split as TokenAuthentication splits it (bytes, ASCII whitespace).
@@ -341,7 +341,7 @@ def _caller(request):
     if len(parts) != 2 or parts[0].lower() != _KEYWORD or not parts[1].isascii():
         return None
     token = load_token(parts[1].decode())
-    if token is None or not token.user.is_active:
+    if token is None or not token.user.is_active or not is_staff(token.user):
         return None
     return token.user
 
