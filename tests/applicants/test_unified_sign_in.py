@@ -128,6 +128,20 @@ def test_a_real_name_verified_account_is_signed_in_unchanged(provider, events):
     assert "identity.reclaimed" not in [action for action, _ in events]
 
 
+def test_a_real_name_verified_account_without_a_verified_mobile_gets_the_platform_s(provider):
+    from shenpi import clock
+
+    applicant = register(id_number=LIU, name="刘建华", mobile="13912340002")
+    applicant.real_name_verified_at, applicant.real_name_source = clock.now(), RealNameSource.WINDOW
+    applicant.save()
+    client = Client()
+    page = sign_in(client, "liujianhua:person")
+    assert page.redirect_chain[-1][0] == "/account/"
+    applicant.refresh_from_db()
+    assert applicant.verified and applicant.mobile == "18739120839"
+    assert applicant.real_name_source == RealNameSource.WINDOW  # how it was verified first stays
+
+
 @pytest.mark.parametrize("staff", ["department", "role", "superuser"])
 def test_an_identity_matching_a_staff_user_never_signs_in(provider, events, staff):
     applicant = verified(id_number=WANG, name="王小明")

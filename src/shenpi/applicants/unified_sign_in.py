@@ -274,6 +274,12 @@ def claim_account(identity: Identity) -> SignedIn:
     if not applicant.user.is_active:
         raise SignInRefused("该账号已停用，请联系政务服务中心。", "account_inactive", outcome="denied")
     if applicant.real_name_verified:
+        if not applicant.verified:
+            # Verified in person (at a window) before any mobile was: the platform's verified one serves.
+            holder = _holder(identity, now)
+            for field in ("mobile", "mobile_index", "mobile_masked", "mobile_verified_at"):
+                setattr(applicant, field, holder[field])
+            applicant.save(update_fields=["mobile", "mobile_index", "mobile_masked", "mobile_verified_at"])
         return SignedIn(applicant)
     for field, value in _holder(identity, now).items():
         setattr(applicant, field, value)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -110,6 +111,11 @@ class SandboxServer(ThreadingHTTPServer):
             with sandbox.lock:
                 sandbox.reset()
             self.behaviours[name] = Behaviour()
+
+    def handle_error(self, request, client_address):
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return  # the caller gave up waiting (a stalled sandbox's time-out): nothing went wrong here
+        super().handle_error(request, client_address)
 
     def start_in_thread(self) -> threading.Thread:
         thread = threading.Thread(target=self.serve_forever, name="sandboxes", daemon=True)
