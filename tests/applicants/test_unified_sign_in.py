@@ -164,7 +164,8 @@ def test_an_identity_matching_a_staff_user_never_signs_in(provider, events, staf
 
 @pytest.mark.parametrize("mode, message", [
     ("bad_signature", "未通过校验"), ("foreign_key", "未通过校验"), ("wrong_audience", "未通过校验"),
-    ("wrong_issuer", "未通过校验"), ("wrong_nonce", "未通过校验"), ("expired", "已过期"),
+    ("wrong_issuer", "未通过校验"), ("wrong_nonce", "未通过校验"), ("not_a_jwt", "未通过校验"),
+    ("missing", "未通过校验"), ("expired", "已过期"),
 ])
 def test_a_forged_or_stale_id_token_is_refused(provider, sandboxes, mode, message):
     client = Client()

@@ -183,6 +183,9 @@ def sign_in(request, entry: dict) -> SignedIn:
     except SuspiciousOperation as error:
         # The library's refusals: the nonce differs, no key of the JWKS matches, a wrong algorithm.
         raise SignInRefused(TOKEN_INVALID, f"token_invalid:{error}") from None
+    except (jwt.PyJWTError, KeyError, TypeError) as error:
+        # No ID token, one that is not a JWT, or a JWKS without the fields of a key.
+        raise SignInRefused(TOKEN_INVALID, f"token_unreadable:{type(error).__name__}") from None
     if result is None:
         raise SignInRefused(TOKEN_INVALID, "no_token")
     return result

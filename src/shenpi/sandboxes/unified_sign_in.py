@@ -11,7 +11,8 @@ Authorization code flow with PKCE (S256), state and nonce, as the real platform 
 - GET  /userinfo                           the same claims for a Bearer access token
 - POST /misbehave                          JSON {"id_token": MODE}: the next ID token comes out wrong, the
                                            way a forged or stale one would: bad_signature, foreign_key,
-                                           expired, wrong_audience, wrong_issuer, wrong_nonce
+                                           expired, wrong_audience, wrong_issuer, wrong_nonce,
+                                           not_a_jwt, missing (no id_token in the answer)
 
 Claims beyond OIDC's: `id_card` (居民身份证号码), `user_type` (person | company), `uscc` and
 `company_name` for a company, `real_name_verified` (the platform checked name and ID number),
@@ -41,7 +42,8 @@ from .server import Request, Response, Sandbox
 CLIENTS = {"shenpi": "unified-sign-in-sandbox-secret"}
 CODE_SECONDS = 60
 TOKEN_SECONDS = 300
-TAMPER_MODES = ("bad_signature", "foreign_key", "expired", "wrong_audience", "wrong_issuer", "wrong_nonce")
+TAMPER_MODES = ("bad_signature", "foreign_key", "expired", "wrong_audience", "wrong_issuer", "wrong_nonce", "not_a_jwt",
+                "missing")
 
 
 @dataclass(frozen=True)
@@ -258,11 +260,16 @@ class UnifiedSignIn(Sandbox):
         access_token = secrets.token_urlsafe(24)
         self.access_tokens[access_token] = grant["claims"]
         self.issued.append(claims)
-        return Response.json({"access_token": access_token, "token_type": "Bearer", "expires_in": TOKEN_SECONDS,
-                              "id_token": self._id_token(claims)})
+        answer = {"access_token": access_token, "token_type": "Bearer", "expires_in": TOKEN_SECONDS,
+                  "id_token": self._id_token(claims)}
+        if answer["id_token"] == "":
+            del answer["id_token"]
+        return Response.json(answer)
 
     def _id_token(self, claims: dict) -> str:
         mode, self.tamper = self.tamper, ""
+        if mode in ("not_a_jwt", "missing"):
+            return "" if mode == "missing" else b64url(json.dumps(claims, ensure_ascii=False).encode())
         claims = dict(claims)
         if mode == "expired":
             claims.update(iat=claims["iat"] - 2 * TOKEN_SECONDS, exp=claims["iat"] - TOKEN_SECONDS)
