@@ -59,3 +59,22 @@ def test_django_s_own_limit_met_elsewhere_is_413_too(org, monkeypatch):
 def test_a_bad_content_length_is_400(org):
     response = _post(token_client(org.people["clerk"]), "{}", CONTENT_LENGTH="many")
     assert response.status_code == 400
+
+
+def test_a_nul_character_anywhere_in_the_body_is_400(org):
+    """Valid JSON, but PostgreSQL can neither store nor compare text with NUL (it was a 500 there)."""
+    import json
+
+    client = token_client(org.people["clerk"])
+    for body in (dict(application(org.item), item="ITEM\x00"), dict(application(org.item), **{"k\x00": 1})):
+        response = _post(client, json.dumps(body))
+        assert response.status_code == 400
+        assert response.json() == {"code": "parse_error", "detail": "请求数据中不能含有空字符（\\u0000）。"}
+    assert Case.objects.count() == 0
+
+
+def test_a_nul_character_in_a_case_number_or_item_code_is_404(org):
+    client = token_client(org.people["clerk"])
+    assert client.get(CASES + "SP%00/").status_code == 404
+    assert client.post(CASES + "SP%00/actions/", {"action": "accept"}, format="json").status_code == 404
+    assert client.get("/api/v1/items/X%00/").status_code == 404

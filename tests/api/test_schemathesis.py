@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import CHECKS
@@ -28,7 +30,25 @@ REPORT = Path(__file__).resolve().parents[2] / "test-artifacts" / "schemathesis-
 EXAMPLES = int(os.environ.get("SHENPI_SCHEMATHESIS_EXAMPLES", "25"))
 
 schema = schemathesis.openapi.from_path(SCHEMA)
-app = get_wsgi_application()
+_django = get_wsgi_application()
+
+
+def app(environ, start_response):
+    """The platform's WSGI handler, keeping the test's database connection across requests.
+
+    The handler closes a connection that is not in autocommit after each request: inside a
+    test's transaction it always is, and on PostgreSQL the test's data would go with it. Django's
+    test client does the same around each request it makes."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        response = _django(environ, start_response)
+        body = b"".join(response)
+        response.close()
+        return [body]
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 generated: dict[str, int] = {}
 
 pytestmark = pytest.mark.django_db

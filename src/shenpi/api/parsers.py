@@ -6,6 +6,8 @@
   unexpected error.)
 - Depth: Python's decoder recurses once per nesting level; `[[[[…` 100,000 deep exhausts the
   stack and raised RecursionError, a 500. It is a 400 like any other malformed JSON.
+- NUL: `\u0000` in a string or key is valid JSON, but PostgreSQL stores and compares no text with
+  it (a lookup of such an item code was a 500 there): a 400, on every database alike.
 """
 
 from __future__ import annotations
@@ -39,6 +41,25 @@ class JSONParser(parsers.JSONParser):
         if request is not None:
             check_size(request)
         try:
-            return super().parse(stream, media_type, parser_context)
+            data = super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise exceptions.ParseError("JSON 嵌套层数过多，无法解析。") from None
+        if _has_nul(data):
+            raise exceptions.ParseError("请求数据中不能含有空字符（\\u0000）。")
+        return data
+
+
+def _has_nul(data) -> bool:
+    """Whether any string or key holds NUL; iterative, so a deep body cannot exhaust the stack."""
+    pending = [data]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return True
+        elif isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return False

@@ -28,6 +28,7 @@ from .base import ApiViewMixin
 from .pagination import CasePagination, ItemPagination
 from .renderers import JSONRenderer
 
+NUL = "\x00"
 CASE_NOT_FOUND = "办件不存在，或您无权查看。"
 ITEM_NOT_FOUND = "事项不存在或没有已发布的版本。"
 
@@ -112,6 +113,8 @@ class ItemDetailView(ApiViewMixin, generics.RetrieveAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_object(self):
+        if NUL in self.kwargs["code"]:  # PostgreSQL cannot even compare it; no code has one
+            raise NotFound(ITEM_NOT_FOUND)
         version = queries.item_in_full(queries.current_versions()).filter(item__code=self.kwargs["code"]).first()
         if version is None:
             raise NotFound(ITEM_NOT_FOUND)
@@ -227,6 +230,8 @@ class _VisibleCase:
     """Looks a case up by number among those the caller may see; any other is 404."""
 
     def visible(self, queryset=None):
+        if NUL in self.kwargs["number"]:  # PostgreSQL cannot even compare it; no number has one
+            raise NotFound(CASE_NOT_FOUND)
         cases = services.visible_cases(self.request.user)
         if queryset is not None:
             cases = queryset(cases)
