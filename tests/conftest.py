@@ -214,3 +214,20 @@ def admin_client(client, admin_user):
     from tests.factories import login_staff
 
     return login_staff(client, admin_user)
+
+
+UNIFIED_SIGN_IN = "unified-sign-in"
+
+
+@pytest.fixture
+def provider(sandboxes, settings):
+    """The unified identity platform's sandbox, configured the way `make run` reaches it; yields the sandbox."""
+    from shenpi.applicants import unified_sign_in
+    from shenpi.sandboxes.unified_sign_in import CLIENTS
+
+    settings.UNIFIED_SIGN_IN_URL = sandboxes.url(UNIFIED_SIGN_IN)
+    settings.UNIFIED_SIGN_IN_CLIENT_ID = "shenpi"
+    settings.UNIFIED_SIGN_IN_CLIENT_SECRET = CLIENTS["shenpi"]
+    unified_sign_in.forget_provider()
+    yield sandboxes.sandboxes[UNIFIED_SIGN_IN]
+    unified_sign_in.forget_provider()

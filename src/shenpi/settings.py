@@ -229,6 +229,11 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# A request body (API JSON, form fields; not uploaded files) larger than this is refused: the API
+# answers 413 (shenpi.api.parsers), the pages 400.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(declare("SHENPI_DATA_UPLOAD_MAX_MEMORY_SIZE", str(5 * 1024 * 1024 // 2),
+                                          "Largest request body in bytes, files excepted (Django's "
+                                          "DATA_UPLOAD_MAX_MEMORY_SIZE); the API answers 413 above it."))
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
@@ -236,7 +241,7 @@ REST_FRAMEWORK = {
         # roles and department in one query.
         "shenpi.api.authentication.TokenAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["shenpi.api.permissions.IsStaff"],  # applicants are refused
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "shenpi.api.errors.exception_handler",
     "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.URLPathVersioning",
@@ -353,6 +358,21 @@ IDENTITY_FAILURES_PER_DAY = int(declare("SHENPI_IDENTITY_FAILURES_PER_DAY", "5",
                                         "guessed against a known ID number."))
 CASE_CLAIMS_PER_HOUR = int(declare("SHENPI_CASE_CLAIMS_PER_HOUR", "10", "Failed 添加办件 tries (case number + query "
                                    "code) allowed per account per hour."))
+# The province's unified identity platform (统一身份认证), an OpenID Connect provider: applicants sign
+# in through it (docs/unified-sign-in.md). No address: the login page offers no such button.
+UNIFIED_SIGN_IN_URL = outside_system("unified-sign-in", "SHENPI_OIDC_URL", "Issuer address of the province's "
+                                     "unified identity platform (OpenID Connect; its discovery document is under "
+                                     "/.well-known/openid-configuration); empty: its sandbox under "
+                                     "SHENPI_SANDBOX_URL, else applicants sign in with ID number and password only.")
+UNIFIED_SIGN_IN_CLIENT_ID = declare("SHENPI_OIDC_CLIENT_ID", "shenpi", "Client id registered for Shenpi with the "
+                                    "unified identity platform.")
+# The sandbox's secret stands in only while the sandbox itself is the provider.
+UNIFIED_SIGN_IN_CLIENT_SECRET = declare("SHENPI_OIDC_CLIENT_SECRET", "", "Client secret issued by the unified "
+                                        "identity platform; empty while its sandbox is used.") or (
+    "unified-sign-in-sandbox-secret" if SANDBOX_URL and not os.environ.get("SHENPI_OIDC_URL") else "")
+UNIFIED_SIGN_IN_TIMEOUT = float(declare("SHENPI_OIDC_TIMEOUT", "10", "Seconds to wait for the unified identity "
+                                        "platform's answer (discovery, token, keys, user info)."))
+
 CENTRE_NAME = declare("SHENPI_CENTRE_NAME", "示范市政务服务中心", "The service centre's name on pages and notices.")
 OTP_TOTP_ISSUER = CENTRE_NAME  # the account's label in the staff member's authenticator app
 

@@ -122,3 +122,24 @@ def test_an_unexpected_failure_is_json_500_and_logged(org, monkeypatch, caplog):
     assert response.status_code == 500
     assert response.json() == {"code": "server_error", "detail": "服务器内部错误，请稍后重试或联系中心管理员。"}
     assert "database on fire" in caplog.text
+
+
+def test_an_applicant_is_refused_whatever_the_credentials(org):
+    """A public-site account is a Django user too: neither its session nor a token of it opens the API."""
+    from tests.applicants.helpers import client_for, verified
+
+    applicant = verified()
+    browser = client_for(applicant)
+    for url in (CASES + "?state=bogus", "/api/v1/items/", "/api/v1/workdays/calendar/2026/"):
+        response = browser.get(url)
+        assert response.status_code == 403, url
+        assert response.json()["detail"] == "本接口供政务服务中心工作人员和部门业务系统使用，申请人账号无权调用。"
+    token = token_client(applicant.user)
+    assert token.get(CASES).status_code == 403  # the lean path steps aside for DRF's refusal
+    assert token.post(CASES, application(org.item), format="json").status_code == 403
+    assert Case.objects.count() == 0
+
+
+def test_a_year_that_is_not_a_number_is_400(org):
+    response = token_client(org.people["clerk"]).get("/api/v1/workdays/calendar/null,null/")
+    assert response.status_code == 400 and set(response.json()["fields"]) == {"year"}

@@ -134,10 +134,11 @@ def test_an_applicant_is_refused_by_the_admin_and_sees_no_case_in_the_api():
     client = client_for(verified())
     response = client.get("/admin/")
     assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+    # The API is for staff and department systems: an applicant's session is refused outright.
     response = client.get("/api/v1/cases/")
-    assert response.status_code == 200 and case.number not in response.content.decode()
+    assert response.status_code == 403 and case.number not in response.content.decode()
     response = client.get(f"/api/v1/cases/{case.number}/")
-    assert response.status_code == 404
+    assert response.status_code == 403
 
 
 # -- throttling in front of the password (shenpi.security.throttle) ----------------------------------

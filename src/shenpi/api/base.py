@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.utils import translation
-from rest_framework.parsers import JSONParser
+
+from .parsers import JSONParser
 
 
 class ApiViewMixin:
     # Mixed into every API view, before the DRF class. (No docstring: drf-spectacular would show
     # it as the description of every operation that does not set one.)
 
-    # The API speaks JSON only; a form-encoded body answers 415 rather than half-parsed lists.
+    # The API speaks JSON only; a form-encoded body answers 415 rather than half-parsed lists. The
+    # parser refuses a body too large (413) or nested too deep (400) before it can fail midway.
     parser_classes = [JSONParser]
 
     def dispatch(self, request, *args, **kwargs):

@@ -13,6 +13,7 @@ import logging
 
 from django import urls
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -20,6 +21,8 @@ from rest_framework.views import exception_handler as drf_handler
 from rest_framework.views import set_rollback
 
 from shenpi.errors import ServiceError
+
+from .parsers import RequestTooLarge
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +96,9 @@ def exception_handler(exc, context):
         return Response(exc.as_json(), status=exc.http_status)
     if _is_csrf_failure(exc):
         exc = CsrfFailed()
+    if isinstance(exc, RequestDataTooBig):
+        # Django's own limit, met where something read request.body: the parser's 413, not a 500.
+        exc = RequestTooLarge()
     response = drf_handler(exc, context)
     if response is None:
         # An unexpected failure: logged with its traceback, answered in the same shape.

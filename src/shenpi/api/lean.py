@@ -2,7 +2,7 @@
 a department system or a list screen calling with an API token and plain filters.
 
 It stands in for CaseListView only while it applies the view's whole policy (`Policy`): the
-authentication classes (session first, then the token), the permission (an authenticated user),
+authentication classes (session first, then the token), the permission (an authenticated staff member),
 no throttle, the renderers (JSON first) and content negotiation, the pagination, and DRF's own
 request-cycle methods. Any difference, in the view or in REST_FRAMEWORK's defaults, makes it step
 aside for good, decided once per view class (`stand_in`); tests/api/test_lean_policy.py fails
@@ -38,7 +38,6 @@ from rest_framework import ISO_8601, fields
 from rest_framework.authentication import SessionAuthentication, get_authorization_header
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.settings import api_settings
 from rest_framework.versioning import URLPathVersioning
@@ -48,6 +47,7 @@ from shenpi import clock
 from . import presenters, queries, statements
 from .authentication import TokenAuthentication, usable_token
 from .pagination import CasePagination
+from .permissions import IsStaff, is_staff
 from .renderers import JSONRenderer
 
 logger = logging.getLogger(__name__)
@@ -105,8 +105,8 @@ IMPLEMENTED = Policy(
     # one, the token is read as TokenAuthentication reads it, by the same load_token; a token it
     # would refuse (revoked, expired, a superuser's) is left to it, which records the refusal.
     authentication=(SessionAuthentication, TokenAuthentication),
-    # The active user of a valid token is authenticated.
-    permission=(IsAuthenticated,),
+    # The active user of a valid token is authenticated; a staff member's is let through (_caller).
+    permission=(IsStaff,),
     # Nothing is counted.
     throttle=(),
     # `*/*` and `application/json` select the first renderer, whose bytes the page is rendered
@@ -331,8 +331,8 @@ class _Query:
 
 
 def _caller(request):
-    """The usable token (with its active user) of an `Authorization: Token <key>` request without a
-    session; else None.
+    """The usable token (with its active staff user) of an `Authorization: Token <key>` request without
+    a session; else None (DRF then answers, refusing an applicant's token with 403).
 
     DRF tries the session first, so a request carrying a session cookie is left to it. The header
     is split as TokenAuthentication splits it (bytes, ASCII whitespace).
@@ -342,7 +342,8 @@ def _caller(request):
     parts = get_authorization_header(request).split()
     if len(parts) != 2 or parts[0].lower() != _KEYWORD or not parts[1].isascii():
         return None
-    return usable_token(parts[1].decode())
+    token = usable_token(parts[1].decode())
+    return token if token is not None and is_staff(token.user) else None
 
 
 def case_list(request, view) -> HttpResponse | None:

@@ -13,7 +13,7 @@ v1 = [
     path("cases/<str:number>/actions/", views.CaseActionView.as_view(), name="case-actions"),
     path("workdays/add", views.WorkdaysAddView.as_view(), name="workdays-add"),
     path("workdays/between", views.WorkdaysBetweenView.as_view(), name="workdays-between"),
-    path("workdays/calendar/<int:year>/", views.CalendarYearView.as_view(), name="workdays-calendar"),
+    path("workdays/calendar/<str:year>/", views.CalendarYearView.as_view(), name="workdays-calendar"),
 ]
 
 app_name = "api"

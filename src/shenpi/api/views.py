@@ -31,6 +31,7 @@ from .base import ApiViewMixin
 from .pagination import CasePagination, ItemPagination
 from .renderers import JSONRenderer
 
+NUL = "\x00"
 CASE_NOT_FOUND = "办件不存在，或您无权查看。"
 ITEM_NOT_FOUND = "事项不存在或没有已发布的版本。"
 
@@ -42,6 +43,9 @@ def _error(description: str) -> OpenApiResponse:
 BAD_REQUEST = _error("数据有误：detail 说明原因，fields 列出出错的字段。")
 UNAUTHENTICATED = _error("未登录（会话）或未携带有效令牌（Authorization: Token …）；令牌已过期、已撤销或属于超级用户。")
 FORBIDDEN = _error("无权办理（角色、部门，或令牌只读、范围不含该事项），或以会话调用写操作时缺少 CSRF 令牌。")
+# Every operation: an applicant's session (public-site login) is authenticated but never let in.
+TOO_LARGE = _error("请求体超过上限（SHENPI_DATA_UPLOAD_MAX_MEMORY_SIZE，默认 2.5 MB）。")
+NOT_STAFF = _error("申请人账号无权调用本接口（仅供工作人员和部门业务系统使用）。")
 CASE_MISSING = _error("办件不存在，或您无权查看（两者不作区分）。")
 REFUSED = _error("当前状态或流程不允许该操作（refused），或办件已被他人更新（conflict）；什么也没有改变。")
 
@@ -96,7 +100,8 @@ class ItemListView(ApiViewMixin, generics.ListAPIView):
         operation_id="items_list", summary="事项目录（已发布的当前版本）",
         description="每个事项只列其当前发布的版本；按事项编码排序，游标分页（page_size 默认50，最大200）。",
         parameters=[s.ItemFilterSerializer],
-        responses={200: s.ItemSummarySerializer(many=True), 400: BAD_REQUEST, 401: UNAUTHENTICATED},
+        responses={200: s.ItemSummarySerializer(many=True), 400: BAD_REQUEST, 401: UNAUTHENTICATED,
+                   403: NOT_STAFF},
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -120,12 +125,15 @@ class ItemDetailView(ApiViewMixin, generics.RetrieveAPIView):
         description="办事指南的全部内容。收件时 materials[].spec 引用此处的 materials[].id；"
                     "暂停计时的 kind 参数取 procedures[].kind。",
         parameters=[CODE],
-        responses={200: s.ItemDetailSerializer, 401: UNAUTHENTICATED, 404: _error("事项不存在或没有已发布的版本。")},
+        responses={200: s.ItemDetailSerializer, 401: UNAUTHENTICATED, 403: NOT_STAFF,
+                   404: _error("事项不存在或没有已发布的版本。")},
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
 
     def get_object(self):
+        if NUL in self.kwargs["code"]:  # PostgreSQL cannot even compare it; no code has one
+            raise NotFound(ITEM_NOT_FOUND)
         version = queries.item_in_full(queries.current_versions()).filter(item__code=self.kwargs["code"]).first()
         if version is None:
             raise NotFound(ITEM_NOT_FOUND)
@@ -169,7 +177,8 @@ class CaseListView(ApiViewMixin, generics.ListCreateAPIView):
         description="不返回总数：沿 next / previous 链接翻页（page_size 默认20，最大100）。"
                     "列表只含概要；环节、记录等请取办件详情。",
         parameters=[s.CaseFilterSerializer],
-        responses={200: s.CaseSummarySerializer(many=True), 400: BAD_REQUEST, 401: UNAUTHENTICATED},
+        responses={200: s.CaseSummarySerializer(many=True), 400: BAD_REQUEST, 401: UNAUTHENTICATED,
+                   403: NOT_STAFF},
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -180,7 +189,7 @@ class CaseListView(ApiViewMixin, generics.ListCreateAPIView):
                     "收件与该决定要么一起成功（201，返回办件全貌），要么什么也不保存（400/403/409）。",
         request=s.CaseCreateSerializer,
         responses={201: s.CaseDetailSerializer, 400: BAD_REQUEST, 401: UNAUTHENTICATED, 403: FORBIDDEN,
-                   409: REFUSED},
+                   409: REFUSED, 413: TOO_LARGE},
         examples=[OpenApiExample("收件并受理", request_only=True, value={
             "item": "11350100MB0001-001", "channel": "window", "title": "示范大厦项目",
             "applicant": {"kind": "organisation", "name": "示范建设有限公司", "id_number": "91350100M000100Y43",
@@ -241,6 +250,8 @@ class _VisibleCase:
     """Looks a case up by number among those the caller may see; any other is 404."""
 
     def visible(self, queryset=None):
+        if NUL in self.kwargs["number"]:  # PostgreSQL cannot even compare it; no number has one
+            raise NotFound(CASE_NOT_FOUND)
         cases = statements.visible(self.request.user, _scope(self.request))
         if queryset is not None:
             cases = queryset(cases)
@@ -263,7 +274,7 @@ class CaseDetailView(ApiViewMixin, _VisibleCase, generics.RetrieveAPIView):
                     "其他有权查看的人得到脱敏值（applicant.masked 为 true，query_code 为空）。"
                     "row_version 用作操作时的 expected_version。",
         parameters=[NUMBER],
-        responses={200: s.CaseDetailSerializer, 401: UNAUTHENTICATED, 404: CASE_MISSING},
+        responses={200: s.CaseDetailSerializer, 401: UNAUTHENTICATED, 403: NOT_STAFF, 404: CASE_MISSING},
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)
@@ -292,7 +303,7 @@ class CaseActionView(ApiViewMixin, _VisibleCase, generics.GenericAPIView):
         parameters=[NUMBER],
         request=s.ActionSerializer,
         responses={200: s.CaseDetailSerializer, 400: BAD_REQUEST, 401: UNAUTHENTICATED, 403: FORBIDDEN,
-                   404: CASE_MISSING, 409: REFUSED,
+                   404: CASE_MISSING, 409: REFUSED, 413: TOO_LARGE,
                    415: _error("multipart/form-data 只用于带文件的操作（withdraw）；其余操作请用 JSON。")},
         examples=[
             OpenApiExample("环节通过", request_only=True,
@@ -339,7 +350,7 @@ class WorkdaysAddView(ApiViewMixin, APIView):
         description="行政许可法第八十二条：起算日不计入，期限至第 N 个工作日届满。"
                     "涉及尚无国务院通知的年度时 provisional 为 true。",
         parameters=[s.AddQuerySerializer],
-        responses={200: s.AddResultSerializer, 400: BAD_REQUEST, 401: UNAUTHENTICATED},
+        responses={200: s.AddResultSerializer, 400: BAD_REQUEST, 401: UNAUTHENTICATED, 403: NOT_STAFF},
     )
     def get(self, request, *args, **kwargs):
         query = _query(s.AddQuerySerializer, request)
@@ -352,7 +363,7 @@ class WorkdaysBetweenView(ApiViewMixin, APIView):
         operation_id="workdays_between", summary="两个日期之间的工作日数（起始日不计入，截止日计入）",
         description="两个日期相隔不超过20年。",
         parameters=[s.BetweenQuerySerializer],
-        responses={200: s.BetweenResultSerializer, 400: BAD_REQUEST, 401: UNAUTHENTICATED},
+        responses={200: s.BetweenResultSerializer, 400: BAD_REQUEST, 401: UNAUTHENTICATED, 403: NOT_STAFF},
     )
     def get(self, request, *args, **kwargs):
         query = _query(s.BetweenQuerySerializer, request)
@@ -369,7 +380,7 @@ class CalendarYearView(ApiViewMixin, APIView):
         description="已录入国务院通知的年度列出通知中的放假日（含周末）与调休上班日；"
                     "其他年度列出按法定节日估算放假的工作日，official 为 false。",
         parameters=[YEAR],
-        responses={200: s.CalendarYearSerializer, 400: BAD_REQUEST, 401: UNAUTHENTICATED},
+        responses={200: s.CalendarYearSerializer, 400: BAD_REQUEST, 401: UNAUTHENTICATED, 403: NOT_STAFF},
     )
     def get(self, request, *args, **kwargs):
         year = s.YearSerializer(data={"year": kwargs["year"]})

@@ -15,7 +15,7 @@ from django.contrib.auth import authenticate, login, logout
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Prefetch
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
@@ -29,10 +29,10 @@ from shenpi.cases.lifecycle import APPLICANT_TRANSITIONS
 from shenpi.cases.models import ApplicantKind, CaseEvent, CaseMaterial, CaseStep, ClockStop, Notice, State
 from shenpi.crypto import blind_index
 from shenpi.errors import ServiceError
-from shenpi.security import throttle
+from shenpi.security import audit, throttle
 from shenpi.web import client_address, public_base_url
 
-from . import services
+from . import services, unified_sign_in
 from .access import applicant_required, current_applicant
 from .forms import (
     ClaimForm,
@@ -155,7 +155,7 @@ def _next_url(request) -> str | None:
 
 def _login_page(request, form, username: str = "", status: int = 200):
     context = {"form": form, "next": _next_url(request) or "", "failure_limit": settings.AXES_FAILURE_LIMIT,
-               "captcha_image": throttle.picture(request, username)}
+               "captcha_image": throttle.picture(request, username), "unified_sign_in": unified_sign_in.configured()}
     return render(request, "applicants/login.html", context, status=status)
 
 
@@ -192,6 +192,56 @@ def login_view(request):
         return redirect("applicants:verify")
     login(request, user)
     return redirect(_next_url(request) or "applicants:home")
+
+
+# -- signing in through the unified identity platform (docs/unified-sign-in.md) -------------------------
+
+def unified_start(request):
+    """Off to the province's platform, with state, nonce and PKCE challenge kept in the session."""
+    if not unified_sign_in.configured():
+        raise Http404("未配置统一身份认证平台。")
+    try:
+        return redirect(unified_sign_in.authorization_url(request, _next_url(request)))
+    except unified_sign_in.SignInRefused as refused:
+        return _unified_refused(request, refused)
+
+
+def unified_callback(request):
+    """The platform sends the browser back here with a code (or an error) and the state."""
+    if not unified_sign_in.configured():
+        raise Http404("未配置统一身份认证平台。")
+    try:
+        entry = unified_sign_in.take_state(request)
+        error = request.GET.get("error")
+        if error == "access_denied":
+            raise unified_sign_in.SignInRefused("您已取消统一身份认证登录。", "access_denied")
+        if error or not request.GET.get("code"):
+            raise unified_sign_in.SignInRefused("统一身份认证平台未完成认证，未登录。请重新发起统一身份认证登录。",
+                                                f"provider_error:{error or 'no_code'}")
+        signed_in = unified_sign_in.sign_in(request, entry)
+    except unified_sign_in.SignInRefused as refused:
+        return _unified_refused(request, refused)
+    applicant = signed_in.applicant
+    next_url = request.session.pop("oidc_login_next", None)
+    login(request, applicant.user, backend="django.contrib.auth.backends.ModelBackend")
+    target = f"applicant:{applicant.pk}"
+    audit.record("identity.unified_sign_in", request=request, user=applicant.user, target=target, outcome="success",
+                 created=signed_in.created, reclaimed=signed_in.reclaimed, kind=applicant.kind)
+    if signed_in.reclaimed:
+        audit.record("identity.reclaimed", request=request, user=applicant.user, target=target,
+                     source=unified_sign_in.RealNameSource.UNIFIED_SIGN_IN.value)
+        messages.success(request, "已通过统一身份认证平台完成实名认证。该证件号码此前的注册信息已由您接管，"
+                                  "原密码已失效；如需以密码登录，请通过“忘记密码”设置新密码。")
+    elif signed_in.created:
+        messages.success(request, "已通过统一身份认证平台登录，账号已开通并完成实名认证。")
+    return redirect(next_url or "applicants:home")
+
+
+def _unified_refused(request, refused):
+    audit.record("identity.unified_sign_in", request=request, user=None, outcome=refused.outcome,
+                 reason=refused.reason)
+    messages.error(request, refused.message)
+    return redirect("applicants:login")
 
 
 @require_POST

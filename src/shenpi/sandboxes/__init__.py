@@ -13,4 +13,5 @@ prefix: http://127.0.0.1:8100/identity/… (see docs/sandboxes.md).
 # name -> "module:Class" of each sandbox; the name is its path prefix on the server.
 SANDBOXES: dict[str, str] = {
     "identity": "shenpi.sandboxes.identity:IdentitySandbox",
+    "unified-sign-in": "shenpi.sandboxes.unified_sign_in:UnifiedSignIn",
 }

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -113,8 +114,6 @@ class SandboxServer(ThreadingHTTPServer):
 
     def handle_error(self, request, client_address):
         """A caller that gave up (its time-out fired while the sandbox stalled) is expected, not an error."""
-        import sys
-
         if isinstance(sys.exc_info()[1], ConnectionError):
             return
         super().handle_error(request, client_address)
