@@ -18,9 +18,9 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import CHECKS
 
+from tests import factories as f
 from tests.applicants.helpers import client_for, verified
 
 from .conftest import open_case
@@ -61,7 +61,7 @@ hypothesis_settings = settings(
 
 def api_token_headers(user) -> dict[str, str]:
     """The Authorization header of an API token for this user (one place to change the token kind)."""
-    return {"Authorization": f"Token {Token.objects.get_or_create(user=user)[0].key}"}
+    return {"Authorization": f"Token {f.api_token(user)}"}
 
 
 @pytest.fixture

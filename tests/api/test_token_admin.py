@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 from shenpi.accounts.models import User
 from shenpi.api import tokens
 from shenpi.api.models import ApiToken
+from tests.factories import login_staff
 
 from .conftest import CASES
 
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 def test_the_admin_makes_a_scoped_token_shows_its_key_once_and_revokes_it(org, other, client, caplog):
     root = User.objects.create_superuser(username="root", password="Shenpi-test-2026")
-    client.force_login(root)
+    login_staff(client, root)
     caplog.set_level("INFO", logger="shenpi.security")
     response = client.post(reverse("admin:api_apitoken_add"), {
         "user": org.people["handler"].pk, "name": "住建局报表", "departments": [org.dept.pk], "items": [org.item.pk],

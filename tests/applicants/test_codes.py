@@ -9,6 +9,7 @@ from shenpi import clock
 from shenpi.applicants import services
 from shenpi.applicants.models import MobileCode
 from shenpi.errors import InvalidInput
+from tests.factories import login_staff
 
 from .helpers import last_code, person_id, register
 
@@ -182,7 +183,7 @@ def test_the_code_is_not_readable_in_the_outbox_nor_in_the_admin(frozen, client,
     assert code not in row  # the sealed copy is encrypted
     staff = User.objects.create_user("ops", password="Shenpi-test-2026", is_staff=True)
     staff.user_permissions.set(Permission.objects.filter(codename="view_notification"))
-    client.force_login(staff)
+    login_staff(client, staff)
     page = client.get(reverse("admin:notifications_notification_change", args=[sms.pk])).content.decode()
     assert "验证码为******" in page and code not in page
     # It leaves with the code, and then nothing readable of it is kept.
