@@ -19,6 +19,7 @@ urlpatterns = [
     path("workbench/appointments/", include("shenpi.appointments.staff_urls")),  # 预约
     path("supervision/", include("shenpi.supervision.urls")),
     path("performance/", include("shenpi.performance.urls")),
+    path("audit/security/", include("shenpi.security.urls")),  # 安全审计: the audit administrator's only
     path("api/schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
     # The split view serves its start-up script as a file: the CSP forbids inline scripts.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
