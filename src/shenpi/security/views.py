@@ -40,7 +40,7 @@ def audit_admin_required(view):
 
 
 def _form(request) -> SearchForm:
-    return SearchForm(request.GET or None)
+    return SearchForm(request.GET)  # no filter at all is a valid search: every event, newest first
 
 
 def _shown_filters(form: SearchForm) -> dict:
@@ -54,13 +54,12 @@ def _shown_filters(form: SearchForm) -> dict:
 def search(request):
     form = _form(request)
     page, status = None, 200
-    if form.is_bound and not form.is_valid():
+    if not form.is_valid():
         status = 400
     else:
-        if not form.is_bound:
-            form.full_clean()  # an empty search: every event, newest first
         page = Paginator(events(form), PAGE_SIZE).get_page(request.GET.get("page"))
-        record("audit.viewed", request=request, target="security_log", page=page.number, **form.filters())
+        page.object_list = list(page.object_list)  # read before this search is recorded in turn
+        record("audit.viewed", request=request, target="security_log", page=page.number, filters=form.filters())
     rows = [{"event": e, "label": label(e.action)} for e in page.object_list] if page else []
     return render(request, "security/search.html", {"form": form, "page": page, "rows": rows}, status=status)
 
@@ -68,10 +67,8 @@ def search(request):
 @audit_admin_required
 def export(request):
     form = _form(request)
-    if form.is_bound and not form.is_valid():
+    if not form.is_valid():
         return render(request, "security/search.html", {"form": form, "page": None, "rows": []}, status=400)
-    if not form.is_bound:
-        form.full_clean()
     found = events(form)
     count = found.count()
     if count > EXPORT_LIMIT:
@@ -82,7 +79,7 @@ def export(request):
     content = excel.workbook(found.iterator(chunk_size=2000), title="安全审计记录",
                              conditions=excel.conditions_line(filters, labels, count))
     # Recorded once the file is made: an export that failed was not an export.
-    record("export.security_log", request=request, target="security_log", rows=count, **form.filters())
+    record("export.security_log", request=request, target="security_log", rows=count, filters=form.filters())
     response = HttpResponse(content, content_type=excel.CONTENT_TYPE)
     name = f"安全审计记录-{timezone.localtime(clock.now()):%Y%m%d-%H%M}.xlsx"
     response["Content-Disposition"] = content_disposition_header(True, name)
