@@ -9,8 +9,8 @@ from shenpi.accounts.models import Role, StandIn
 from shenpi.security.chain import verify
 from shenpi.security.models import SecurityEvent
 from tests import factories as f
-from tests.applicants.helpers import PASSWORD as APPLICANT_PASSWORD
 from tests.api.conftest import application
+from tests.applicants.helpers import PASSWORD as APPLICANT_PASSWORD
 from tests.applicants.helpers import person_id, verified
 from tests.workbench.conftest import accepted
 from tests.workbench.test_materials import _media, scanned_case  # noqa: F401 - _media is an autouse fixture
