@@ -146,3 +146,13 @@ def test_the_retention_setting_refuses_less_than_six_months():
                                                                      "SHENPI_AUDIT_RETENTION_DAYS": "90"},
                          capture_output=True, text=True)
     assert run.returncode != 0 and "不能少于 183 天" in run.stderr
+
+
+def test_the_digest_is_the_documented_one():
+    """docs/security-audit.md's example, also `printf '%s' '<line>' | openssl dgst -sm3`."""
+    from shenpi.security.chain import digest
+
+    moment = dt.datetime(2026, 9, 24, 1, 30, 0, 123456, tzinfo=dt.UTC)
+    assert digest(at=moment, action="login.failed", outcome="failure", user_id=None, username="", address="10.20.0.9",
+                  user_agent="Mozilla/5.0", target="account:wang", detail={"via": "staff"}, prev_hash="") == \
+        "c1f6ebb6d8488a117e749badf903fb95d2b466bc4bcf1bfb8869b690a606a3a6"
