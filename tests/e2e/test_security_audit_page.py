@@ -50,7 +50,7 @@ def log_out(page) -> None:
 def test_the_audit_administrator_finds_filters_and_exports_what_happened(live_server, page, people):
     base = live_server.url
     log_in(page, base, "zhujian_clerk", "not-the-password")
-    expect(page.locator("body")).to_contain_text("不正确")
+    expect(page.locator(".alert-error")).to_be_visible()
     log_in(page, base, "zhongxin_admin")
     page.wait_for_url(re.compile(r"/workbench/"))
     expect(page.locator("nav.sidenav")).not_to_contain_text("安全审计记录")
