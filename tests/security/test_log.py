@@ -105,18 +105,31 @@ def test_verify_finds_an_edited_row_and_a_deleted_row(capsys):
     assert f"安全审计记录 #{third.pk}：内容被修改" in str(refused.value)
 
 
+def test_verify_finds_a_deleted_row_and_a_deleted_latest_row():
+    for n in range(4):
+        record("login.succeeded", target=f"account:u{n}")
+    rows = list(SecurityEvent.objects.order_by("id"))
+    _tamper(f"DELETE FROM {SecurityEvent._meta.db_table} WHERE id = {rows[1].pk}")  # noqa: S608
+    # The row after the gap no longer links, and the head counts one row more than there are.
+    assert [(b.event_id, b.problem) for b in verify().breaks] == [(rows[2].pk, "链接断开"), (None, "链头不符")]
+    _tamper(f"DELETE FROM {SecurityEvent._meta.db_table} WHERE id = {rows[3].pk}")  # noqa: S608
+    assert [(b.event_id, b.problem) for b in verify().breaks] == [(rows[2].pk, "链接断开"), (rows[2].pk, "链头不符")]
+
+
 def _tamper(sql: str) -> None:
-    """What someone with the database's owner rights could do: lift the guard, change a row."""
+    """What someone with the database's owner rights could do: lift the guard, change or delete a row."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("ALTER TABLE security_securityevent DISABLE TRIGGER security_event_append_only")
             cursor.execute(sql)
             cursor.execute("ALTER TABLE security_securityevent ENABLE TRIGGER security_event_append_only")
         else:
+            cursor.execute("INSERT INTO security_purge_permit (cutoff, reason) VALUES ('9999', 'flush')")
             cursor.execute("DROP TRIGGER security_event_no_update")
             cursor.execute(sql)
             cursor.execute("CREATE TRIGGER security_event_no_update BEFORE UPDATE ON security_securityevent "
                            "BEGIN SELECT RAISE(ABORT, '安全审计记录只可追加，不可修改或删除（UPDATE）'); END")
+            cursor.execute("DELETE FROM security_purge_permit")
 
 
 def test_retention_deletes_only_the_rows_older_than_the_period_and_the_chain_still_verifies(settings):
