@@ -24,14 +24,14 @@ pytestmark = [
 
 
 def test_events_written_at_once_are_chained_one_after_the_other(monkeypatch):
-    locked = chain.head_for_update
+    locked = chain._locked_head
 
-    def slow_head():
-        head = locked()
+    def slow_head(cursor):
+        head = locked(cursor)
         time.sleep(0.1)
         return head
 
-    monkeypatch.setattr(chain, "head_for_update", slow_head)
+    monkeypatch.setattr(chain, "_locked_head", slow_head)
     results = race(*[lambda n=n: record("login.failed", target=f"account:u{n}", outcome="failure")
                      for n in range(8)])
     assert not [r for r in results if isinstance(r, Exception)]
