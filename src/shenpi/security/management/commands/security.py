@@ -20,8 +20,11 @@ class Command(OneLineCommand):
     def _purge(self, options):
         from shenpi.security.retention import purge
 
+        from django.utils import timezone
+
         result = purge()
-        self.stdout.write(f"已删除 {result.deleted} 条早于 {result.before:%Y-%m-%d %H:%M:%S %Z} 的安全审计记录。")
+        before = timezone.localtime(result.before)
+        self.stdout.write(f"已删除 {result.deleted} 条早于 {before:%Y-%m-%d %H:%M:%S}（北京时间）的安全审计记录。")
 
     def _verify(self, options):
         from shenpi.security.chain import verify
