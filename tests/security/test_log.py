@@ -169,3 +169,47 @@ def test_the_digest_is_the_documented_one():
     assert digest(at=moment, action="login.failed", outcome="failure", user_id=None, username="", address="10.20.0.9",
                   user_agent="Mozilla/5.0", target="account:wang", detail={"via": "staff"}, prev_hash="") == \
         "c1f6ebb6d8488a117e749badf903fb95d2b466bc4bcf1bfb8869b690a606a3a6"
+
+
+def test_a_refusal_waiting_after_a_rollback_is_written_when_the_request_ends():
+    from django.core.signals import request_finished
+    from django.db import close_old_connections
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        record("identity.verify_failed", target="applicant:1", outcome="failure")
+        raise RuntimeError
+    assert not SecurityEvent.objects.exists()
+    # As the test client does: the test's own transaction must outlive the "request".
+    request_finished.disconnect(close_old_connections)
+    try:
+        request_finished.send(sender=None)
+    finally:
+        request_finished.connect(close_old_connections)
+    assert SecurityEvent.objects.get().action == "identity.verify_failed"
+
+
+def test_the_purge_command_says_what_it_deleted(settings):
+    import io
+
+    settings.AUDIT_RETENTION_DAYS = 200
+    with clock.frozen(clock.now() - dt.timedelta(days=300)):
+        record("login.succeeded")
+    out = io.StringIO()
+    call_command("security", "purge", stdout=out)
+    assert out.getvalue().startswith("已删除 1 条早于 ") and "北京时间" in out.getvalue()
+    assert list(SecurityEvent.objects.values_list("action", flat=True)) == ["audit.purged"]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite has no TRUNCATE")
+def test_postgresql_refuses_truncate():
+    record("login.succeeded")
+    with pytest.raises(DatabaseError, match="TRUNCATE"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {SecurityEvent._meta.db_table}")
+    assert SecurityEvent.objects.count() == 1
+
+
+def test_the_retention_job_is_scheduled():
+    from django.conf import settings
+
+    assert settings.CELERY_BEAT_SCHEDULE["purge-security-events"]["task"] == \
+        "shenpi.security.tasks.purge_security_events"
