@@ -18,9 +18,9 @@ class Command(OneLineCommand):
         actions.add_parser("verify", help="校验安全审计链；有断点时每处一行并以状态 1 退出")
 
     def _purge(self, options):
-        from shenpi.security.retention import purge
-
         from django.utils import timezone
+
+        from shenpi.security.retention import purge
 
         result = purge()
         before = timezone.localtime(result.before)
