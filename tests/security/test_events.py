@@ -149,3 +149,14 @@ def test_stand_ins_kept_in_the_workbench_are_recorded(org):
     paired = only("staff.stand_in_paired")
     assert (paired.user_id, paired.target, paired.detail["stand_in"]) == (
         lead.pk, f"accounts.user:{handler.pk}", colleague.username)
+
+
+def test_an_applicants_lockout_and_every_try_while_locked_are_recorded(settings):
+    applicant = verified(id_number=person_id())
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        Client().post("/account/login/", {"identifier": person_id(), "password": "Wrong-password-1"})
+    Client().post("/account/login/", {"identifier": person_id(), "password": APPLICANT_PASSWORD})
+    assert events("login.failed").count() == settings.AXES_FAILURE_LIMIT
+    locked = list(events("login.locked_out"))
+    assert len(locked) == 2 and {e.target for e in locked} == {f"account:{applicant.user.username}"}
+    assert person_id() not in str(list(SecurityEvent.objects.values_list("target", "detail")))

@@ -24,6 +24,7 @@ from shenpi.cases.lifecycle import APPLICANT_TRANSITIONS
 from shenpi.cases.models import ApplicantKind, CaseEvent, CaseMaterial, CaseStep, ClockStop, Notice, State
 from shenpi.crypto import blind_index
 from shenpi.errors import ServiceError
+from shenpi.security import audit
 from shenpi.web import public_base_url
 
 from . import services
@@ -139,6 +140,9 @@ def login_view(request):
     applicant = services.find_applicant(identifier)
     username = _login_username(identifier, applicant)
     if AxesProxyHandler.is_locked(request, {"username": username}):
+        # Refused before authenticate(), so django-axes does not signal it: recorded like the staff login's.
+        audit.record("login.locked_out", request=request, user=None, target=f"account:{username}", outcome="denied",
+                     via="applicant")
         return _locked(request, form)
     user = authenticate(request, username=username, password=password)
     if getattr(request, "axes_locked_out", False):
