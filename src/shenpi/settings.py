@@ -294,7 +294,8 @@ if AUDIT_RETENTION_DAYS < MINIMUM_RETENTION_DAYS:
                                f"（安全审计记录至少保存六个月），现为 {AUDIT_RETENTION_DAYS}。")
 AUDIT_PURGE_IN_PROCESS = flag("SHENPI_AUDIT_PURGE_IN_PROCESS", not CELERY_BROKER_URL,
                               "Run the security audit retention job in a thread of each web server process "
-                              "(the embedded default when no broker is set) every six hours; off when Celery beat runs it.")
+                              "(the embedded default when no broker is set) every six hours; off when Celery beat "
+                              "runs it.")
 
 CENTRE_NAME = declare("SHENPI_CENTRE_NAME", "示范市政务服务中心", "The service centre's name on pages and notices.")
 
