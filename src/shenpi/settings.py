@@ -6,8 +6,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from .env import declare, flag, served_url
+from .security import MINIMUM_RETENTION_DAYS
 from .web import trusted_networks
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -109,6 +111,7 @@ INSTALLED_APPS = [
     "shenpi.notifications",
     "shenpi.sandboxes",
     "shenpi.api",
+    "shenpi.security",
 ]
 
 MIDDLEWARE = [
@@ -127,6 +130,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Every 403 (staff pages, the API, the admin) is recorded in the security audit log.
+    "shenpi.security.middleware.PermissionDeniedMiddleware",
 ]
 
 ROOT_URLCONF = "shenpi.urls"
@@ -288,6 +293,8 @@ CELERY_BEAT_SCHEDULE = {
     "deliver-notifications": {"task": "shenpi.notifications.tasks.deliver_notifications", "schedule": 60.0},
     "supervise": {"task": "shenpi.supervision.tasks.supervise", "schedule": 60.0},
     "deliver-publications": {"task": "shenpi.cases.tasks.deliver_publications", "schedule": 60.0},
+    # Security audit retention: deletes only events older than SHENPI_AUDIT_RETENTION_DAYS.
+    "purge-security-events": {"task": "shenpi.security.tasks.purge_security_events", "schedule": 6 * 3600.0},
 }
 PUBLISH_MAX_ATTEMPTS = int(declare("SHENPI_PUBLISH_MAX_ATTEMPTS", "10", "Delivery attempts of a case event to an "
                                    "after-commit subscriber before it is kept as failed for an administrator to "
@@ -372,6 +379,17 @@ UNIFIED_SIGN_IN_CLIENT_SECRET = declare("SHENPI_OIDC_CLIENT_SECRET", "", "Client
     "unified-sign-in-sandbox-secret" if SANDBOX_URL and not os.environ.get("SHENPI_OIDC_URL") else "")
 UNIFIED_SIGN_IN_TIMEOUT = float(declare("SHENPI_OIDC_TIMEOUT", "10", "Seconds to wait for the unified identity "
                                         "platform's answer (discovery, token, keys, user info)."))
+# The security audit log (docs/security-audit.md): kept at least six months.
+AUDIT_RETENTION_DAYS = int(declare("SHENPI_AUDIT_RETENTION_DAYS", "365", "Days the security audit log keeps an "
+                                   f"event before `shenpi security purge` deletes it (at least "
+                                   f"{MINIMUM_RETENTION_DAYS}: six months)."))
+if AUDIT_RETENTION_DAYS < MINIMUM_RETENTION_DAYS:
+    raise ImproperlyConfigured(f"SHENPI_AUDIT_RETENTION_DAYS 不能少于 {MINIMUM_RETENTION_DAYS} 天"
+                               f"（安全审计记录至少保存六个月），现为 {AUDIT_RETENTION_DAYS}。")
+AUDIT_PURGE_IN_PROCESS = flag("SHENPI_AUDIT_PURGE_IN_PROCESS", not CELERY_BROKER_URL,
+                              "Run the security audit retention job in a thread of each web server process "
+                              "(the embedded default when no broker is set) every six hours; off when Celery beat "
+                              "runs it.")
 
 CENTRE_NAME = declare("SHENPI_CENTRE_NAME", "示范市政务服务中心", "The service centre's name on pages and notices.")
 OTP_TOTP_ISSUER = CENTRE_NAME  # the account's label in the staff member's authenticator app

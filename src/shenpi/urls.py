@@ -25,6 +25,7 @@ urlpatterns = [
     path("workbench/identity/", include("shenpi.applicants.staff_urls")),  # 窗口现场核验
     path("supervision/", include("shenpi.supervision.urls")),
     path("performance/", include("shenpi.performance.urls")),
+    path("audit/security/", include("shenpi.security.urls")),  # 安全审计: the audit administrator's only
     path("api/schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
     # The split view serves its start-up script as a file: the CSP forbids inline scripts.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),

@@ -11,3 +11,8 @@ if settings.SUPERVISE_IN_PROCESS:
     from shenpi.supervision.inprocess import start_scanner
 
     start_scanner(settings.SUPERVISE_INTERVAL, settings.SUPERVISE_SOON)
+
+if settings.AUDIT_PURGE_IN_PROCESS:
+    from shenpi.security.inprocess import start_purger
+
+    start_purger()

@@ -151,6 +151,10 @@ def test_personas_are_in_the_construction_bureau_and_admin_is_a_superuser(demo):
     admin = User.objects.get(username="admin")
     assert admin.is_superuser and admin.has_role(Role.ADMIN)
     assert User.objects.get(username="supervisor").has_role(Role.SUPERVISOR)
+    # 三权分立: the security and the audit administrator are neither administrators nor superusers.
+    auditor, security = User.objects.get(username="shenji_admin"), User.objects.get(username="anquan_admin")
+    assert auditor.role_codes() == {Role.AUDIT_ADMIN} and security.role_codes() == {Role.SECURITY_ADMIN}
+    assert not auditor.is_superuser and not auditor.is_staff and not security.is_superuser
 
 
 def test_accounts_listing_prints_every_login_with_the_password_that_works(demo, var_dir, settings):
@@ -177,9 +181,10 @@ def test_make_run_prints_only_the_logins_a_first_look_needs(demo, var_dir):
     lines = out.getvalue().splitlines()
     password = (var_dir / generator.PASSWORD_FILE).read_text().strip()
     usernames = [line.split()[0] for line in lines[1:-1]]
-    assert usernames[:6] == ["admin", "supervisor", "clerk", "handler", "reviewer", "approver"]
-    assert usernames[6:] == [applicant.id_number for applicant in people.demo_applicants()]
-    assert len(lines) < 15 and out.getvalue().count(password) == 1
+    assert usernames[:8] == ["admin", "supervisor", "clerk", "handler", "reviewer", "approver", "anquan_admin",
+                             "shenji_admin"]
+    assert usernames[8:] == [applicant.id_number for applicant in people.demo_applicants()]
+    assert len(lines) < 17 and out.getvalue().count(password) == 1
     assert "shenpi demo --accounts" in lines[-1] and str(len(people.accounts())) in lines[-1]
     # The administrator and the supervisor are told they will enrol a second factor first.
     assert "admin、supervisor首次登录时，输入密码后须先用手机验证器扫码设置二次验证" in lines[-1]

@@ -12,6 +12,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from shenpi import clock
+from shenpi.security import separation
 
 from .models import Absence, Role, StandIn, User
 
@@ -20,13 +21,20 @@ _ESCALATING_FIELDS = ["is_superuser", "groups", "user_permissions"]
 
 
 class StaffPlacementMixin:
-    """A window belongs to a department: staff sit at a window of their own department."""
+    """A window belongs to a department: staff sit at a window of their own department. No one holds
+    two of the system, security and audit administrators' roles (三权分立, shenpi.security.separation)."""
 
     def clean(self):
         cleaned = super().clean()
         department, window = cleaned.get("department"), cleaned.get("window")
         if window is not None and window.department_id != getattr(department, "pk", None):
             self.add_error("window", f"窗口“{window}”属于{window.department}，与所属部门不一致。")
+        if "roles" in cleaned:
+            # is_superuser is read-only for anyone but a superuser: then the account's own value stands.
+            superuser = cleaned.get("is_superuser", getattr(self.instance, "is_superuser", False))
+            refused = separation.conflict([role.code for role in cleaned["roles"]], is_superuser=bool(superuser))
+            if refused:
+                self.add_error("roles", refused)
         return cleaned
 
 

@@ -18,6 +18,7 @@ from rest_framework import serializers
 from shenpi.cases import lifecycle, services
 from shenpi.cases.models import ApplicantKind, CaseStep, Channel, Decision, Notice, State
 from shenpi.catalog.models import FlowStep, Item, ItemVersion, MaterialSpec
+from shenpi.security import audit
 
 from . import presenters
 
@@ -461,7 +462,12 @@ class CaseDetailSerializer(CaseSummarySerializer):
 
     @extend_schema_field(ApplicantSerializer)
     def get_applicant(self, case) -> dict:
-        return ApplicantSerializer(presenters.applicant(case, self._discloses(case))).data
+        disclosed = self._discloses(case)
+        if disclosed:
+            # Every response with the ID number and phone in full (detail, action, receipt) is recorded.
+            audit.record("personal_data.viewed", request=self.context["request"], target=f"case:{case.number}",
+                         where="api", fields=["applicant_id", "contact_phone", "query_code"])
+        return ApplicantSerializer(presenters.applicant(case, disclosed)).data
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_query_code(self, case) -> str | None:

@@ -171,6 +171,9 @@ def login_view(request):
         form.add_error(None, refused.message)
         return _login_page(request, form, username, status=refused.status)
     if AxesProxyHandler.is_locked(request, {"username": username}):
+        # Refused before authenticate(), so django-axes does not signal it: recorded like the staff login's.
+        audit.record("login.locked_out", request=request, user=None, target=f"account:{username}", outcome="denied",
+                     via="applicant")
         return _locked(request, form)
     user = authenticate(request, username=username, password=password)
     if user is None or applicant is None:

@@ -11,6 +11,7 @@ from django.db import transaction
 
 from shenpi import clock
 from shenpi.accounts.models import User
+from shenpi.security import audit
 
 from . import files
 from .models import Case, CaseMaterial, MaterialAccess
@@ -41,23 +42,31 @@ def material_of(user: User, number: str, material_id: int) -> CaseMaterial:
 
 def record_access(user: User, *, reference: str, material_name: str, file_name: str, digest: str,
                   ip: str | None, inline: bool, case: Case | None = None,
-                  material: CaseMaterial | None = None) -> MaterialAccess:
-    """The opening, committed on its own: a file is never sent without its record."""
+                  material: CaseMaterial | None = None, request=None) -> MaterialAccess:
+    """The opening, committed on its own: a file is never sent without its record.
+
+    The security audit log has it too (`material.viewed`), with the browser it was opened in.
+    """
     with transaction.atomic():
-        return MaterialAccess.objects.create(
+        access = MaterialAccess.objects.create(
             case=case, material=material, reference=reference, material_name=material_name[:200],
             file_name=file_name[:200], digest=digest, viewer=user, viewer_name=str(user)[:200], at=clock.now(),
             ip=ip or None, inline=inline)
+    audit.record("material.viewed", request=request, user=user,
+                 target=f"case:{case.number}" if case is not None else f"online_application:{reference}",
+                 reference=reference, material=material_name[:200], file=file_name[:200], digest=digest,
+                 inline=inline)
+    return access
 
 
-def open_material(user: User, number: str, material_id: int, *, ip: str | None, download: bool = False
-                  ) -> tuple[CaseMaterial, bool]:
+def open_material(user: User, number: str, material_id: int, *, ip: str | None, download: bool = False,
+                  request=None) -> tuple[CaseMaterial, bool]:
     """The material to send and whether it is shown in the page, its opening recorded."""
     material = material_of(user, number, material_id)
     inline = shows_inline(material) and not download
     record_access(user, reference=material.case.number, material_name=material.name,
                   file_name=material.shown_name, digest=material.content_hash, ip=ip, inline=inline,
-                  case=material.case, material=material)
+                  case=material.case, material=material, request=request)
     return material, inline
 
 

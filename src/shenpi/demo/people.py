@@ -131,7 +131,9 @@ def accounts() -> list[Account]:
     windows = window_numbers()
     result = [Account("admin", CENTRE, Role.ADMIN, superuser=True), Account("zhongxin_admin", CENTRE, Role.ADMIN),
               Account("supervisor", SUPERVISION, Role.SUPERVISOR),
-              Account("jiwei_supervisor", SUPERVISION, Role.SUPERVISOR)]
+              Account("jiwei_supervisor", SUPERVISION, Role.SUPERVISOR),
+              # 三权分立: the security and the audit administrator are two more people, neither an administrator.
+              Account("anquan_admin", CENTRE, Role.SECURITY_ADMIN), Account("shenji_admin", CENTRE, Role.AUDIT_ADMIN)]
     centre_windows = windows[CENTRE]
     for n, (number, _, _) in enumerate(centre_windows[:3], start=1):
         result.append(Account(f"zhongxin_clerk{'' if n == 1 else n}", CENTRE, Role.CLERK, window=number))

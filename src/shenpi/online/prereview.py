@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from shenpi import clock
 from shenpi.cases import materials
 from shenpi.errors import ServiceError
+from shenpi.security import audit
 from shenpi.web import client_address
 from shenpi.workbench.views import forbidden, staff_required
 
@@ -74,6 +75,9 @@ def _detail(request, app: OnlineApplication, *, error: ServiceError | None = Non
             # after acceptance (容缺). The clerk adds what is wrong.
             due_now = row["missing"] and not row["spec"].deferrable
             row["include"], row["problem"] = due_now, ("未提交" if row["missing"] else "")
+    # The page shows the applicant's ID number and mobile in full (the clerk checks them): recorded.
+    audit.record("personal_data.viewed", request=request, target=f"online_application:{app.number}",
+                 where="prereview", fields=["id_number", "mobile"])
     return render(request, "online/prereview_detail.html", {
         "app": app, "applicant": app.applicant, "rows": rows, "notice": notice,
         "events": list(app.events.select_related("actor")), "today": clock.today(),
@@ -131,6 +135,6 @@ def download(request, number, upload_id):
     upload = get_object_or_404(Upload.objects.select_related("spec"), pk=upload_id, application=app)
     materials.record_access(request.user, reference=app.number, material_name=upload.spec.name,
                             file_name=upload.name, digest=upload.digest, ip=client_address(request), inline=False,
-                            case=app.case)
+                            case=app.case, request=request)
     return file_response(upload)
 

@@ -16,6 +16,7 @@ from django.utils.http import content_disposition_header, urlencode
 
 from shenpi import clock
 from shenpi.catalog.models import Department
+from shenpi.security import audit
 from shenpi.workbench.views import forbidden, staff_required
 
 from . import services
@@ -189,6 +190,8 @@ def export(request):
     except (AssessmentError, NoScheme) as error:
         return _failed(request, "performance/ranking.html", error, _safe_level(request))
     response = HttpResponse(ranking_workbook(result, table), content_type=XLSX)
+    audit.record("export.performance_ranking", request=request, target=f"performance:{period.code}:{level}",
+                 period=period.code, level=level, rows=len(result.rows))
     name = f"绩效考核排名-{period.code}-{LEVELS[level]}.xlsx"
     response["Content-Disposition"] = content_disposition_header(True, name)
     return response

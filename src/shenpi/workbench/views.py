@@ -31,6 +31,7 @@ from shenpi.cases.documents import notice_pdf
 from shenpi.cases.models import Case, CaseEvent, CaseMaterial, CaseStep, Extension, Notice
 from shenpi.catalog.models import Department
 from shenpi.errors import InvalidInput, ServiceError
+from shenpi.security import audit
 from shenpi.web import client_address, public_base_url
 
 from .forms import (
@@ -275,7 +276,16 @@ def _case_context(request, case: Case, *, failed=None, error: ServiceError | Non
 @staff_required
 def case_detail(request, number):
     case = _visible_case(request.user, number)
-    return render(request, "workbench/case.html", _case_context(request, case))
+    context = _case_context(request, case)
+    if context["sees_applicant"]:
+        record_personal_data_view(request, case, "workbench")
+    return render(request, "workbench/case.html", context)
+
+
+def record_personal_data_view(request, case: Case, where: str) -> None:
+    """The case page shows the applicant's ID number and phone in full to this user: recorded."""
+    audit.record("personal_data.viewed", request=request, target=f"case:{case.number}", where=where,
+                 fields=["applicant_id", "contact_phone"])
 
 
 @staff_required
@@ -304,6 +314,8 @@ def act(request, number):
         context = _case_context(request, fresh, failed=form, error=error,
                                 form_version=int(posted_version) if stale else None)
         template = "workbench/_action_panel.html" if is_htmx(request) else "workbench/case.html"
+        if not is_htmx(request) and context["sees_applicant"]:
+            record_personal_data_view(request, fresh, "workbench")
         return render(request, template, context, status=error.http_status)
     label = lifecycle.TRANSITIONS[action].label
     messages.success(request, f"已办理：{label}。")
@@ -320,6 +332,9 @@ def notice_pdf_view(request, number, notice_id):
     case = _visible_case(request.user, number)
     notice = get_object_or_404(Notice, pk=notice_id, case=case)
     filename, pdf = notice_pdf(notice, public_base_url(request))
+    # A notice carries the applicant's particulars: each copy made is recorded.
+    audit.record("export.notice_pdf", request=request, target=f"case:{case.number}", notice=notice.pk,
+                 kind=notice.kind)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = content_disposition_header(False, filename)
     return response
@@ -356,7 +371,7 @@ def material_file(request, number, material_id):
     """
     try:
         material, inline = materials.open_material(request.user, number, material_id, ip=client_address(request),
-                                                   download=bool(request.GET.get("download")))
+                                                   download=bool(request.GET.get("download")), request=request)
     except CaseMaterial.DoesNotExist:
         raise Http404("该电子材料不存在。") from None
     try:
@@ -369,6 +384,8 @@ def material_file(request, number, material_id):
 
 # -- the department's stand-ins and absences (AB角与离岗) ----------------------------------------------
 
+STAND_IN_EVENTS = {"pair": "staff.stand_in_paired", "unpair": "staff.stand_in_unpaired",
+                   "absence": "staff.absence_recorded", "end_absence": "staff.absence_ended"}
 STAND_IN_OUTCOMES = {"pair": "已设置AB角。", "unpair": "已取消AB角。", "absence": "已登记离岗。",
                      "end_absence": "已结束离岗登记。"}
 
@@ -401,19 +418,24 @@ def stand_ins(request):
                 pair_form = PairForm(request.POST, staff=staff)
                 if not pair_form.is_valid():
                     raise InvalidInput("请选择A角和B角。")
-                routing.pair(user, by_pk[pair_form.cleaned_data["principal"]],
-                             by_pk[pair_form.cleaned_data["stand_in"]])
+                person, stand_in = by_pk[pair_form.cleaned_data["principal"]], by_pk[pair_form.cleaned_data["stand_in"]]
+                routing.pair(user, person, stand_in)
+                facts = {"stand_in": stand_in.get_username()}
             elif op == "unpair" and request.POST.get("principal") in by_pk:
-                routing.unpair(user, by_pk[request.POST["principal"]])
+                person, facts = by_pk[request.POST["principal"]], {}
+                routing.unpair(user, person)
             elif op == "absence":
                 absence_form = AbsenceForm(request.POST, staff=staff)
                 if not absence_form.is_valid():
                     raise InvalidInput("请检查填写的内容。")
                 data = absence_form.cleaned_data
-                routing.record_absence(user, by_pk[data["user"]], data["starts_on"], data["ends_on"], data["reason"])
+                person = by_pk[data["user"]]
+                routing.record_absence(user, person, data["starts_on"], data["ends_on"], data["reason"])
+                facts = {"starts_on": str(data["starts_on"]), "ends_on": str(data["ends_on"])}
             elif op == "end_absence":
                 absence = get_object_or_404(Absence.objects.select_related("user"), pk=request.POST.get("absence"),
                                             user__department_id=department_id)
+                person, facts = absence.user, {"starts_on": str(absence.starts_on), "ends_on": str(absence.ends_on)}
                 routing.end_absence(user, absence)
             else:
                 raise InvalidInput("未知的操作。")
@@ -423,6 +445,8 @@ def stand_ins(request):
             if op in ("pair", "absence"):
                 put_errors(target, failure, getattr(target, "FIELD_NAMES", {}))
         else:
+            audit.record(STAND_IN_EVENTS[op], request=request, target=f"accounts.user:{person.pk}",
+                         person=person.get_username(), **facts)
             messages.success(request, STAND_IN_OUTCOMES[op])
             query = f"?department={department_id}" if department_id != user.department_id else ""
             return redirect(reverse("workbench:stand_ins") + query)

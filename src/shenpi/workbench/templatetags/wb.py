@@ -7,6 +7,7 @@ from shenpi.accounts import identifiers
 from shenpi.accounts.models import Role
 from shenpi.cases import deadlines, lifecycle, queries
 from shenpi.cases.models import CLOSED_STATES, Case, State
+from shenpi.security import separation
 from shenpi.workdays.services import get_calendar
 
 register = template.Library()
@@ -37,6 +38,12 @@ def role_names(user) -> str:
 @register.filter
 def has_role(user, code: str) -> bool:
     return bool(getattr(user, "is_superuser", False) or (hasattr(user, "has_role") and user.has_role(code)))
+
+
+@register.filter
+def reads_security_log(user) -> bool:
+    """The audit administrator's link to the security audit log (三权分立: nobody else sees it)."""
+    return separation.reads_security_log(user)
 
 
 @register.filter

@@ -19,8 +19,9 @@ from shenpi.accounts.models import Role, User
 from shenpi.demo import generator, people, portal
 
 # The logins a first look needs: one person per role of the walk-through (README), the centre's
-# administrator and the supervisor; the applicants follow. The other staff: --accounts.
-KEY_ACCOUNTS = ("admin", "supervisor", *people.PERSONAS)
+# administrator, the supervisor, the security and the audit administrator (安全审计, 三权分立);
+# the applicants follow. The other staff: --accounts.
+KEY_ACCOUNTS = ("admin", "supervisor", *people.PERSONAS, "anquan_admin", "shenji_admin")
 
 
 class Command(BaseCommand):
