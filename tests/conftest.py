@@ -196,3 +196,18 @@ def sandboxes(_sandbox_server, settings):
     settings.SANDBOX_URL = _sandbox_server.base_url
     yield _sandbox_server
     _sandbox_server.reset()
+
+
+@pytest.fixture
+def clamd(settings):
+    """A fake ClamAV daemon on 127.0.0.1 speaking INSTREAM (tests/fake_clamd.py); settings point at it."""
+    from tests.fake_clamd import FakeClamd, serve
+
+    state = FakeClamd()
+    server = serve(state)
+    settings.CLAMD_ADDRESS = state.address
+    settings.CLAMD_TIMEOUT = 5
+    settings.CLAMD_FAIL_CLOSED = True
+    yield state
+    server.shutdown()
+    server.server_close()

@@ -168,6 +168,12 @@ STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise serves from finders too, but expe
 MEDIA_ROOT = Path(declare("SHENPI_MEDIA_ROOT", "", "Folder for uploaded materials; empty for var/media.")
                   or VAR_DIR / "media")
 MEDIA_URL = "/media/"
+# Virus scanning of every uploaded or scanned material (docs/materials.md, shenpi.security.clamd).
+CLAMD_ADDRESS = declare("SHENPI_CLAMD_ADDRESS", "", "ClamAV daemon scanning every material's file: host:port, "
+                        "tcp://host:port, unix:///path or /path; empty: no virus scan.")
+CLAMD_TIMEOUT = float(declare("SHENPI_CLAMD_TIMEOUT", "10", "Seconds to wait for clamd's connection and verdict."))
+CLAMD_FAIL_CLOSED = flag("SHENPI_CLAMD_FAIL_CLOSED", True, "Refuse files while clamd cannot be reached "
+                         "(文件安全检查暂不可用); off accepts them unscanned, with an audit event.")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
