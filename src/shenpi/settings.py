@@ -120,16 +120,21 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# Staff and applicants alike (docs/security.md, "Passwords"): 12 characters, 3 of 4 character classes,
+# not one of the last 5 passwords, nothing close to the name or ID number, no common password.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "shenpi.accounts.passwords.LengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "shenpi.accounts.passwords.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "shenpi.accounts.passwords.HistoryValidator", "OPTIONS": {"count": 5}},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "workbench:home"
 LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = int(declare("SHENPI_SESSION_SECONDS", "1800", "Idle seconds before a staff session ends."))
+SESSION_MAX_HOURS = float(declare("SHENPI_SESSION_MAX_HOURS", "8", "Hours after signing in when a session ends "
+                                  "whatever the activity (staff and applicants); 0 for no limit."))
 # Each request renews the session but a page's own polling (shenpi.accounts.middleware).
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True

@@ -1,4 +1,5 @@
-"""A staff session ends after SHENPI_SESSION_SECONDS of idleness; a page refreshing itself is not activity.
+"""A session ends after SHENPI_SESSION_SECONDS of idleness (a page refreshing itself is not activity) and
+SHENPI_SESSION_MAX_HOURS after the login whatever the activity (shenpi.accounts.sessions).
 
 Django renews the session's expiry on every request when SESSION_SAVE_EVERY_REQUEST is set, so
 the supervision board, which polls every minute, would keep an unattended screen logged in for
@@ -15,6 +16,8 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import resolve_url
 
+from . import sessions
+
 POLL_HEADER = "X-Shenpi-Poll"
 
 
@@ -23,6 +26,8 @@ class IdleSessionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        # Before AuthenticationMiddleware reads the user: an overdue login is anonymous from here on.
+        sessions.end_if_overdue(request)
         response = self.get_response(request)
         polling = request.headers.get(POLL_HEADER) == "1"
         session = getattr(request, "session", None)
