@@ -138,8 +138,22 @@ SESSION_MAX_HOURS = float(declare("SHENPI_SESSION_MAX_HOURS", "8", "Hours after 
 # Each request renews the session but a page's own polling (shenpi.accounts.middleware).
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
+# HTTPS in production (docs/operations.md, "HTTPS"): redirect, HSTS, secure cookies, the proxy's header.
+HTTPS = flag("SHENPI_HTTPS", False, "The site is served over HTTPS only: redirect plain HTTP, send HSTS, "
+             "secure cookies. Off for the embedded demo on http://.")
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = flag("SHENPI_SECURE_COOKIES", False,
-                                                 "Send cookies only over HTTPS (on behind TLS).")
+                                                 "Send cookies only over HTTPS (always on with SHENPI_HTTPS).") or HTTPS
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = int(declare("SHENPI_HSTS_SECONDS", "31536000", "Strict-Transport-Security max-age sent "
+                                  "with SHENPI_HTTPS (one year; 0 sends none).")) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = flag("SHENPI_HSTS_SUBDOMAINS", True, "HSTS covers the subdomains too.")
+SECURE_HSTS_PRELOAD = flag("SHENPI_HSTS_PRELOAD", False, "Ask for the browsers' HSTS preload list (hard to "
+                           "undo: the domain's owner decides).")
+_PROXY_SSL_HEADER = declare("SHENPI_PROXY_SSL_HEADER", "", "The header the TLS-terminating proxy sets to `https` "
+                            "(e.g. X-Forwarded-Proto); empty when TLS ends at gunicorn or no proxy is trusted. The "
+                            "proxy must overwrite it on every request.").strip()
+SECURE_PROXY_SSL_HEADER = (("HTTP_" + _PROXY_SSL_HEADER.upper().replace("-", "_"), "https")
+                           if _PROXY_SSL_HEADER else None)
 AXES_FAILURE_LIMIT = int(declare("SHENPI_LOGIN_FAILURES", "5", "Failed logins before an account is locked."))
 AXES_COOLOFF_TIME = float(declare("SHENPI_LOCKOUT_HOURS", "0.5", "Hours a locked account stays locked."))
 AXES_LOCKOUT_PARAMETERS = ["username"]
@@ -147,6 +161,10 @@ AXES_VERBOSE = False
 AXES_LOCKOUT_CALLABLE = "shenpi.workbench.views.locked_out"
 # A shared government NAT must not lock out a whole building: lock per account.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+if not SECURE_HSTS_PRELOAD:
+    # Preloading is a commitment of the whole domain (often a gov.cn one the centre does not run), made by
+    # its owner and slow to undo: off by default, so the deploy check's reminder is silenced.
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
