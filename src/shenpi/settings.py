@@ -13,7 +13,16 @@ BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(declare("SHENPI_VAR_DIR", "var",
                        "Folder for the embedded database, the generated development key and uploads "
                        "(relative to the working directory).")).resolve()
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _private(path: Path, mode: int) -> None:
+    """Nobody but the service's user reads var/: the embedded database, the key, applicants' files."""
+    if path.stat().st_uid == os.getuid() and path.stat().st_mode & 0o077:
+        path.chmod(mode)
+
+
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+_private(VAR_DIR, 0o700)
 
 
 def _development_key() -> str:
@@ -44,6 +53,12 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # SQLite creates the file with the umask's permissions (world-readable) and its -wal and -shm files
+    # with the database file's: create it 0600 first.
+    _sqlite = Path(DATABASES["default"]["NAME"])
+    if str(_sqlite) != ":memory:" and _sqlite.parent.is_dir():
+        os.close(os.open(_sqlite, os.O_CREAT | os.O_WRONLY, 0o600))
+        _private(_sqlite, 0o600)
     # WAL and a busy timeout let the demo's web server and background scans share the file.
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
@@ -191,6 +206,9 @@ STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise serves from finders too, but expe
 MEDIA_ROOT = Path(declare("SHENPI_MEDIA_ROOT", "", "Folder for uploaded materials; empty for var/media.")
                   or VAR_DIR / "media")
 MEDIA_URL = "/media/"
+# Uploaded and scanned materials (and their folders) are the service user's only, wherever MEDIA_ROOT is.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 # Virus scanning of every uploaded or scanned material (docs/materials.md, shenpi.security.clamd).
 CLAMD_ADDRESS = declare("SHENPI_CLAMD_ADDRESS", "", "ClamAV daemon scanning every material's file: host:port, "
                         "tcp://host:port, unix:///path or /path; empty: no virus scan.")
