@@ -42,6 +42,12 @@ FIELD_KEY = declare("SHENPI_FIELD_KEY", "", "SM4 key (32 hex digits) for persona
 DEBUG = flag("SHENPI_DEBUG", False, "Django debug mode. Never on in production.")
 ALLOWED_HOSTS = [h for h in declare("SHENPI_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver",
                                     "Comma-separated host names served.").split(",") if h]
+# The staff side (workbench, supervision, performance, admin, login, API and its docs) only on these hosts
+# (docs/operations.md, "Internal and public hosts").
+INTERNAL_HOSTS = [h.strip() for h in declare(
+    "SHENPI_INTERNAL_HOSTS", "", "Comma-separated host names or addresses (as in ALLOWED_HOSTS; `.example.cn` "
+    "takes subdomains) on which the staff pages, the admin, the API and its docs are served; elsewhere they "
+    "are 404. Empty: served on every host.").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o for o in declare("SHENPI_CSRF_TRUSTED_ORIGINS", "",
                                            "Comma-separated origins trusted for CSRF (https://…).").split(",") if o]
 
@@ -99,6 +105,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "shenpi.accounts.middleware.InternalHostsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "shenpi.accounts.middleware.IdleSessionMiddleware",
@@ -159,8 +166,9 @@ HTTPS = flag("SHENPI_HTTPS", False, "The site is served over HTTPS only: redirec
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = flag("SHENPI_SECURE_COOKIES", False,
                                                  "Send cookies only over HTTPS (always on with SHENPI_HTTPS).") or HTTPS
 SECURE_SSL_REDIRECT = HTTPS
-SECURE_HSTS_SECONDS = int(declare("SHENPI_HSTS_SECONDS", "31536000", "Strict-Transport-Security max-age sent "
-                                  "with SHENPI_HTTPS (one year; 0 sends none).")) if HTTPS else 0
+_HSTS_SECONDS = int(declare("SHENPI_HSTS_SECONDS", "31536000", "Strict-Transport-Security max-age sent with "
+                            "SHENPI_HTTPS (one year; 0 sends none)."))
+SECURE_HSTS_SECONDS = _HSTS_SECONDS if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = flag("SHENPI_HSTS_SUBDOMAINS", True, "HSTS covers the subdomains too.")
 SECURE_HSTS_PRELOAD = flag("SHENPI_HSTS_PRELOAD", False, "Ask for the browsers' HSTS preload list (hard to "
                            "undo: the domain's owner decides).")

@@ -20,11 +20,14 @@ class AccountsConfig(AppConfig):
         user_logged_in.connect(sessions.started, dispatch_uid="shenpi.session_started")
 
 
-def _password_saved(sender, instance, **kwargs):
+def _password_saved(sender, instance, created=False, **kwargs):
+    from shenpi.security import audit
+
     from . import passwords
 
     if getattr(instance, "_password", None) is not None:
         passwords.remember(instance)
+        audit.record("password.changed", user=instance, target=f"user:{instance.pk}", first=created)
 
 
 class LoginLockoutConfig(AxesConfig):

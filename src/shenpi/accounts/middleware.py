@@ -13,7 +13,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
+from django.http.request import split_domain_port, validate_host
 from django.shortcuts import resolve_url
 
 from . import sessions
@@ -44,3 +45,27 @@ def _to_login(response) -> bool:
     if response.status_code not in (301, 302):
         return False
     return urlsplit(response["Location"]).path == resolve_url(settings.LOGIN_URL)
+
+
+# The staff side of the platform: pages, sign-in, the admin, the API and its documentation.
+INTERNAL_PREFIXES = ("/workbench/", "/supervision/", "/performance/", "/admin/", "/login/", "/logout/", "/api/")
+
+
+class InternalHostsMiddleware:
+    """With SHENPI_INTERNAL_HOSTS set, the staff side answers only on those host names or addresses: on
+    the public site (政务服务网) its addresses are 404, as if they did not exist. Empty: served everywhere
+    (the embedded demo on one address)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        hosts = settings.INTERNAL_HOSTS
+        if hosts and request.path_info.startswith(INTERNAL_PREFIXES) and not internal(request, hosts):
+            raise Http404("not served on this host")
+        return self.get_response(request)
+
+
+def internal(request, hosts) -> bool:
+    domain, _port = split_domain_port(request.get_host())
+    return bool(domain) and validate_host(domain, hosts)
