@@ -99,6 +99,9 @@ def test_the_refusal_says_what_was_found(name, found):
     JPEG + b"\x00" * 4096,  # cameras pad after the end marker
     m.photo(),  # EXIF thumbnail with its own end marker
     m.photo() + b"\x00" * 512,
+    # A motion photo's video after the picture: compressed bytes that happen to hold the first bytes of
+    # signatures (PK\3\4, \x7fELF, MZ, <svg) without the rest.
+    m.photo() + b"\x00\x00\x00\x18ftypmp42" + b"\x91PK\x03\x04\xa7\x91\x7fELF\x00\x09MZ\x90<svgz\x88" * 64,
     PNG,
     m.png_with_text(b"Scanned by ShenpiScan 2.0"),
 ])
