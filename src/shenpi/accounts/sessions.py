@@ -3,6 +3,10 @@ however busy it has been (the idle timeout, SHENPI_SESSION_SECONDS, ends it soon
 
 Staff and applicants sign in through django.contrib.auth's login(): its user_logged_in signal stamps
 the session, and IdleSessionMiddleware ends an overdue one before anything reads the user.
+
+Both limits count in wall-clock time (django.utils.timezone.now, as Django's own session expiry does),
+not in shenpi.clock: the platform's clock is moved by tests and the demo to play out days of cases,
+which says nothing about how long somebody has been signed in.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ import datetime as dt
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 
-from shenpi import clock
+from django.utils import timezone
+
 from shenpi.security import audit
 
 LOGIN_AT = "shenpi_login_at"
@@ -20,7 +25,7 @@ LOGIN_AT = "shenpi_login_at"
 
 def started(sender, request, user, **kwargs) -> None:
     if request is not None and hasattr(request, "session"):
-        request.session[LOGIN_AT] = clock.now().timestamp()
+        request.session[LOGIN_AT] = timezone.now().timestamp()
 
 
 def end_if_overdue(request) -> bool:
@@ -28,7 +33,7 @@ def end_if_overdue(request) -> bool:
     session = getattr(request, "session", None)
     if session is None or SESSION_KEY not in session:
         return False
-    now = clock.now().timestamp()
+    now = timezone.now().timestamp()
     login_at = session.get(LOGIN_AT)
     if login_at is None:  # signed in before the limit existed: counted from now on
         session[LOGIN_AT] = now
