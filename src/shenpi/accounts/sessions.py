@@ -15,7 +15,6 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
-
 from django.utils import timezone
 
 from shenpi.security import audit
