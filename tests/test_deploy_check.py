@@ -20,8 +20,14 @@ PRODUCTION = {
 }
 
 
+def _clean_environ() -> dict[str, str]:
+    # Browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process; a production server has none of these.
+    return {k: v for k, v in os.environ.items()
+            if not k.startswith("SHENPI_") and k not in ("DATABASE_URL", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+
+
 def _check(tmp_path, **env) -> subprocess.CompletedProcess:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("SHENPI_") and k != "DATABASE_URL"}
+    environ = _clean_environ()
     environ.update(PYTHONPATH=str(SRC), SHENPI_VAR_DIR=str(tmp_path / "var"), **env)
     return subprocess.run([sys.executable, "-m", "shenpi.cli", "check", "--deploy", "--fail-level", "WARNING"],
                           env=environ, capture_output=True, text=True, timeout=120, cwd=tmp_path)
@@ -48,7 +54,7 @@ def test_https_settings(tmp_path):
     code = ("import json; from django.conf import settings as s; import django; django.setup(); print(json.dumps("
             "[s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SECURE_HSTS_PRELOAD,"
             " s.SECURE_PROXY_SSL_HEADER, s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE]))")
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("SHENPI_") and k != "DATABASE_URL"}
+    environ = _clean_environ()
     environ.update(PYTHONPATH=str(SRC), DJANGO_SETTINGS_MODULE="shenpi.settings", SHENPI_VAR_DIR=str(tmp_path),
                    **PRODUCTION)
     out = subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True, text=True, check=True,
