@@ -231,3 +231,18 @@ def provider(sandboxes, settings):
     unified_sign_in.forget_provider()
     yield sandboxes.sandboxes[UNIFIED_SIGN_IN]
     unified_sign_in.forget_provider()
+
+
+@pytest.fixture
+def clamd(settings):
+    """A fake ClamAV daemon on 127.0.0.1 speaking INSTREAM (tests/fake_clamd.py); settings point at it."""
+    from tests.fake_clamd import FakeClamd, serve
+
+    state = FakeClamd()
+    server = serve(state)
+    settings.CLAMD_ADDRESS = state.address
+    settings.CLAMD_TIMEOUT = 5
+    settings.CLAMD_FAIL_CLOSED = True
+    yield state
+    server.shutdown()
+    server.server_close()

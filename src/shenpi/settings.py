@@ -16,7 +16,16 @@ BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(declare("SHENPI_VAR_DIR", "var",
                        "Folder for the embedded database, the generated development key and uploads "
                        "(relative to the working directory).")).resolve()
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _private(path: Path, mode: int) -> None:
+    """Nobody but the service's user reads var/: the embedded database, the key, applicants' files."""
+    if path.stat().st_uid == os.getuid() and path.stat().st_mode & 0o077:
+        path.chmod(mode)
+
+
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+_private(VAR_DIR, 0o700)
 
 
 _SECRET_KEY_FILE = VAR_DIR / "secret_key"
@@ -61,6 +70,12 @@ if not FIELD_KEY_FILE.exists():
 DEBUG = flag("SHENPI_DEBUG", False, "Django debug mode. Never on in production.")
 ALLOWED_HOSTS = [h for h in declare("SHENPI_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver",
                                     "Comma-separated host names served.").split(",") if h]
+# The staff side (workbench, supervision, performance, admin, login, API and its docs) only on these hosts
+# (docs/operations.md, "Internal and public hosts").
+INTERNAL_HOSTS = [h.strip() for h in declare(
+    "SHENPI_INTERNAL_HOSTS", "", "Comma-separated host names or addresses (as in ALLOWED_HOSTS; `.example.cn` "
+    "takes subdomains) on which the staff pages, the admin, the API and its docs are served; elsewhere they "
+    "are 404. Empty: served on every host.").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o for o in declare("SHENPI_CSRF_TRUSTED_ORIGINS", "",
                                            "Comma-separated origins trusted for CSRF (https://…).").split(",") if o]
 
@@ -72,6 +87,12 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # SQLite creates the file with the umask's permissions (world-readable) and its -wal and -shm files
+    # with the database file's: create it 0600 first.
+    _sqlite = Path(DATABASES["default"]["NAME"])
+    if str(_sqlite) != ":memory:" and _sqlite.parent.is_dir():
+        os.close(os.open(_sqlite, os.O_CREAT | os.O_WRONLY, 0o600))
+        _private(_sqlite, 0o600)
     # WAL and a busy timeout let the demo's web server and background scans share the file.
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
@@ -116,6 +137,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "shenpi.accounts.middleware.InternalHostsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "shenpi.accounts.middleware.IdleSessionMiddleware",
@@ -157,21 +179,41 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
+# Staff and applicants alike (docs/security.md, "Passwords"): 12 characters, 3 of 4 character classes,
+# not one of the last 5 passwords, nothing close to the name or ID number, no common password.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "shenpi.accounts.passwords.LengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "shenpi.accounts.passwords.CharacterClassesValidator", "OPTIONS": {"min_classes": 3}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "shenpi.accounts.passwords.HistoryValidator", "OPTIONS": {"count": 5}},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "workbench:home"
 LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_AGE = int(declare("SHENPI_SESSION_SECONDS", "1800", "Idle seconds before a staff session ends."))
+SESSION_MAX_HOURS = float(declare("SHENPI_SESSION_MAX_HOURS", "8", "Hours after signing in when a session ends "
+                                  "whatever the activity (staff and applicants); 0 for no limit."))
 # Each request renews the session but a page's own polling (shenpi.accounts.middleware).
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
+# HTTPS in production (docs/operations.md, "HTTPS"): redirect, HSTS, secure cookies, the proxy's header.
+HTTPS = flag("SHENPI_HTTPS", False, "The site is served over HTTPS only: redirect plain HTTP, send HSTS, "
+             "secure cookies. Off for the embedded demo on http://.")
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = flag("SHENPI_SECURE_COOKIES", False,
-                                                 "Send cookies only over HTTPS (on behind TLS).")
+                                                 "Send cookies only over HTTPS (always on with SHENPI_HTTPS).") or HTTPS
+SECURE_SSL_REDIRECT = HTTPS
+_HSTS_SECONDS = int(declare("SHENPI_HSTS_SECONDS", "31536000", "Strict-Transport-Security max-age sent with "
+                            "SHENPI_HTTPS (one year; 0 sends none)."))
+SECURE_HSTS_SECONDS = _HSTS_SECONDS if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = flag("SHENPI_HSTS_SUBDOMAINS", True, "HSTS covers the subdomains too.")
+SECURE_HSTS_PRELOAD = flag("SHENPI_HSTS_PRELOAD", False, "Ask for the browsers' HSTS preload list (hard to "
+                           "undo: the domain's owner decides).")
+_PROXY_SSL_HEADER = declare("SHENPI_PROXY_SSL_HEADER", "", "The header the TLS-terminating proxy sets to `https` "
+                            "(e.g. X-Forwarded-Proto); empty when TLS ends at gunicorn or no proxy is trusted. The "
+                            "proxy must overwrite it on every request.").strip()
+SECURE_PROXY_SSL_HEADER = (("HTTP_" + _PROXY_SSL_HEADER.upper().replace("-", "_"), "https")
+                           if _PROXY_SSL_HEADER else None)
 AXES_FAILURE_LIMIT = int(declare("SHENPI_LOGIN_FAILURES", "5", "Failed logins before an account is locked."))
 AXES_COOLOFF_TIME = float(declare("SHENPI_LOCKOUT_HOURS", "0.5", "Hours a locked account stays locked."))
 # An account is locked for the address the failures came from: nobody can lock someone else's
@@ -201,6 +243,12 @@ SECOND_FACTOR_CHALLENGE_SECONDS = int(declare("SHENPI_SECOND_FACTOR_CHALLENGE_SE
 # Each wrong code doubles the wait before the device accepts another (1, 2, 4 … seconds), across sign-ins.
 OTP_TOTP_THROTTLE_FACTOR = OTP_STATIC_THROTTLE_FACTOR = 1
 
+SILENCED_SYSTEM_CHECKS = []
+if not SECURE_HSTS_PRELOAD:
+    # Preloading is a commitment of the whole domain (often a gov.cn one the centre does not run), made by
+    # its owner and slow to undo: off by default, so the deploy check's reminder is silenced.
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
+
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -226,6 +274,15 @@ STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise serves from finders too, but expe
 MEDIA_ROOT = Path(declare("SHENPI_MEDIA_ROOT", "", "Folder for uploaded materials; empty for var/media.")
                   or VAR_DIR / "media")
 MEDIA_URL = "/media/"
+# Uploaded and scanned materials (and their folders) are the service user's only, wherever MEDIA_ROOT is.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
+# Virus scanning of every uploaded or scanned material (docs/materials.md, shenpi.security.clamd).
+CLAMD_ADDRESS = declare("SHENPI_CLAMD_ADDRESS", "", "ClamAV daemon scanning every material's file: host:port, "
+                        "tcp://host:port, unix:///path or /path; empty: no virus scan.")
+CLAMD_TIMEOUT = float(declare("SHENPI_CLAMD_TIMEOUT", "10", "Seconds to wait for clamd's connection and verdict."))
+CLAMD_FAIL_CLOSED = flag("SHENPI_CLAMD_FAIL_CLOSED", True, "Refuse files while clamd cannot be reached "
+                         "(文件安全检查暂不可用); off accepts them unscanned, with an audit event.")
 STORAGES = {
     # Uploaded files are kept SM4-GCM-encrypted under the field key ring; read back plain.
     "default": {"BACKEND": "shenpi.crypto.EncryptedStorage"},

@@ -70,7 +70,7 @@ def test_every_wrong_field_is_named_at_once():
     assert fields["name"] == ["请填写单位名称。"]
     assert fields["contact_name"] == ["请填写联系人姓名。"]
     assert fields["mobile"] == ["手机号码应为以1开头的11位数字。"]
-    assert any("10" in m for m in fields["password"]) and len(fields["password"]) >= 2
+    assert any("至少12位" in m for m in fields["password"]) and len(fields["password"]) >= 2
     assert "id_number" not in fields
     assert Applicant.objects.count() == 0
 

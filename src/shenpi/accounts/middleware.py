@@ -1,6 +1,7 @@
-"""Staff sessions: idleness ends them, and those that need a second factor reach nothing before it.
+"""Sessions: idleness and age end them, and those that need a second factor reach nothing before it.
 
-A staff session ends after SHENPI_SESSION_SECONDS of idleness; a page refreshing itself is not activity.
+A session ends after SHENPI_SESSION_SECONDS of idleness (a page refreshing itself is not activity) and
+SHENPI_SESSION_MAX_HOURS after the login whatever the activity (shenpi.accounts.sessions).
 
 Django renews the session's expiry on every request when SESSION_SAVE_EVERY_REQUEST is set, so
 the supervision board, which polls every minute, would keep an unattended screen logged in for
@@ -14,11 +15,12 @@ from __future__ import annotations
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
-from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http.request import split_domain_port, validate_host
 from django.shortcuts import resolve_url
 from django.urls import reverse
 
-from . import second_factor
+from . import second_factor, sessions
 
 POLL_HEADER = "X-Shenpi-Poll"
 
@@ -28,6 +30,8 @@ class IdleSessionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        # Before AuthenticationMiddleware reads the user: an overdue login is anonymous from here on.
+        sessions.end_if_overdue(request)
         response = self.get_response(request)
         polling = request.headers.get(POLL_HEADER) == "1"
         session = getattr(request, "session", None)
@@ -103,3 +107,27 @@ def second_factor_url(user, next_url: str) -> str:
 def _exempt(path: str) -> bool:
     """The sign-in pages themselves, signing out, and static files."""
     return path.startswith((reverse("login"), reverse("logout"), settings.STATIC_URL))
+
+
+# The staff side of the platform: pages, sign-in, the admin, the API and its documentation.
+INTERNAL_PREFIXES = ("/workbench/", "/supervision/", "/performance/", "/admin/", "/login/", "/logout/", "/api/")
+
+
+class InternalHostsMiddleware:
+    """With SHENPI_INTERNAL_HOSTS set, the staff side answers only on those host names or addresses: on
+    the public site (政务服务网) its addresses are 404, as if they did not exist. Empty: served everywhere
+    (the embedded demo on one address)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        hosts = settings.INTERNAL_HOSTS
+        if hosts and request.path_info.startswith(INTERNAL_PREFIXES) and not internal(request, hosts):
+            raise Http404("not served on this host")
+        return self.get_response(request)
+
+
+def internal(request, hosts) -> bool:
+    domain, _port = split_domain_port(request.get_host())
+    return bool(domain) and validate_host(domain, hosts)

@@ -174,3 +174,18 @@ class CertificateDevice(TimestampMixin, ThrottlingMixin, Device):
             return True
         self.throttle_increment(commit=True)
         return False
+
+
+class PasswordHistory(models.Model):
+    """The hash of a password a user has had (never the password): a new one may not repeat the last five."""
+
+    user = models.ForeignKey(User, models.CASCADE, related_name="password_history", verbose_name="用户")
+    password = models.CharField("密码哈希", max_length=128)
+    created_at = models.DateTimeField("设置时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "历史密码"
+        indexes = [models.Index(fields=["user", "-created_at"], name="password_history_recent")]
+
+    def __str__(self):
+        return f"{self.user} @ {self.created_at:%Y-%m-%d %H:%M}"

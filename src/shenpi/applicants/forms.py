@@ -44,7 +44,8 @@ class RegisterForm(forms.Form):
     def __init__(self, *args, kind: str = ApplicantKind.PERSON, **kwargs):
         super().__init__(*args, **kwargs)
         self.kind = kind
-        self.fields["password"].help_text = "至少10位，不能全为数字，不能与姓名或证件号码相近。"
+        self.fields["password"].help_text = ("至少12位，包含大写字母、小写字母、数字、符号中的至少3类，"
+                                             "不能与姓名或证件号码相近。")
         if kind == ApplicantKind.ORGANISATION:
             self.fields["name"].label = "单位名称"
             self.fields["name"].widget.attrs["autocomplete"] = "organization"

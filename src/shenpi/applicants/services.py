@@ -23,7 +23,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from shenpi import clock
-from shenpi.accounts import identifiers
+from shenpi.accounts import identifiers, passwords
 from shenpi.accounts.models import User
 from shenpi.cases.models import ApplicantKind, Case
 from shenpi.crypto import blind_index
@@ -347,7 +347,7 @@ def start_password_reset(identifier: str, mobile: str) -> Applicant | None:
 def reset_password(applicant: Applicant | None, code: str, password: str) -> Applicant:
     """A new password against the code; the login lockout of the account is lifted with it."""
     try:
-        validate_password(password or "", applicant.user if applicant else None)
+        passwords.validate_except_history(password or "", applicant.user if applicant else None)
     except ValidationError as error:
         raise InvalidInput("新密码不符合要求。", {"password": list(error.messages)}) from None
     if applicant is None:
@@ -357,6 +357,10 @@ def reset_password(applicant: Applicant | None, code: str, password: str) -> App
         problem = _consume(applicant, Purpose.RESET_PASSWORD, code)
         if problem is None:
             user = applicant.user
+            try:  # only now that the code is right: the answer says something about the account's past
+                passwords.validate_history(password, user)
+            except ValidationError as error:  # the code stays valid: the transaction is rolled back
+                raise InvalidInput("新密码不符合要求。", {"password": list(error.messages)}) from None
             user.set_password(password)
             user.save(update_fields=["password"])
             _unlock(user.username)

@@ -3,7 +3,8 @@
 The one check for every electronic material: an applicant's online upload (shenpi.online) and the
 window's scan of a paper material (高拍仪 or scanner, attached at receipt). The name and the type
 the browser claims are never trusted: a PNG named .pdf is taken as the PNG it is, an executable
-renamed .pdf is refused. A checked file is kept under a random name with its SM3 digest.
+renamed .pdf is refused. What else the file carries — scripts, attachments, a second format, a virus —
+is checked by shenpi.cases.content. A checked file is kept under a random name with its SM3 digest.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from shenpi import clock
+from shenpi.cases import content as content_check
 from shenpi.crypto import sm3_hex
 from shenpi.errors import InvalidInput
+from shenpi.security import audit
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 MAX_PDF_PAGES = 200
@@ -53,6 +56,7 @@ class CheckedFile:
     kind: FileKind
     pages: int | None
     digest: str
+    removed: tuple[str, ...] = ()  # active content taken out of a PDF (shenpi.cases.content), in Chinese
 
     @property
     def size(self) -> int:
@@ -85,11 +89,22 @@ def inspect(upload) -> CheckedFile:
     if not content:
         _refuse(f"“{original}”是空文件，请重新选择。")
     kind = next((k for k in KINDS if content.startswith(k.signature)), None)
+    if kind is None and b"%PDF-" in content[:content_check.EDGE]:
+        # Readers tolerate bytes before the header, which is how a file is a PDF and something else at once.
+        _refuse(f"“{original}”在PDF文件头之前含有其他数据，不是单纯的PDF文件，请重新生成后上传。")
     if kind is None:
         _refuse(f"“{original}”不是{ACCEPTED}文件（按文件内容识别，与扩展名无关），请转换为{ACCEPTED}格式后上传。")
     pages = _pdf_pages(content, original) if kind.content_type == "application/pdf" else None
-    return CheckedFile(content=content, name=_shown_name(original, kind), original=original, kind=kind, pages=pages,
-                       digest=sm3_hex(content))
+    try:
+        cleaned = content_check.examine(content, kind.content_type)
+    except content_check.Refused as refused:
+        audit.record("upload.refused", outcome="denied", target=original, kind=kind.content_type,
+                     reason=refused.message)
+        _refuse(refused.message if refused.unnamed else f"“{original}”{refused.message}")
+    if cleaned.removed:
+        audit.record("upload.active_content_removed", target=original, removed=cleaned.removed)
+    return CheckedFile(content=cleaned.content, name=_shown_name(original, kind), original=original, kind=kind,
+                       pages=pages, digest=sm3_hex(cleaned.content), removed=tuple(cleaned.removed))
 
 
 def _read(upload, original: str, limit: str) -> bytes:

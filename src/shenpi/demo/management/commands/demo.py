@@ -12,6 +12,8 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from shenpi.accounts import second_factor
@@ -43,14 +45,17 @@ class Command(BaseCommand):
         if options["accounts"] or options["key_accounts"]:
             self.print_accounts(key_only=options["key_accounts"])
             return
+        if options["password"] is not None:
+            try:
+                validate_password(options["password"])
+            except ValidationError as error:
+                raise CommandError("".join(error.messages)) from None
         if options["reset_passwords"]:
             password, count = generator.reset_passwords(options["password"])
             self.stdout.write(f"已为 {count} 个演示账号设置新密码：{password}")
             return
         if options["cases"] < 0:
             raise CommandError("--cases 不能为负数。")
-        if options["password"] is not None and len(options["password"]) < 10:
-            raise CommandError("密码至少10位。")
         began = time.perf_counter()
         result = generator.generate(cases=options["cases"], seed=options["seed"], password=options["password"])
         elapsed = time.perf_counter() - began
