@@ -16,6 +16,7 @@ from shenpi.demo import generator
 from shenpi.errors import InvalidInput
 from tests import factories as f
 from tests.applicants.helpers import last_code, person_id, verified
+from tests.factories import login_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -84,8 +85,7 @@ def admin_client_and_user():
     user = f.user(f.department(), "admin")
     user.is_staff = user.is_superuser = True
     user.save()
-    client = Client()
-    client.force_login(user)
+    client = login_staff(Client(), user)
     return client, user
 
 

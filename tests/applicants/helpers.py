@@ -47,7 +47,7 @@ _phone = _Phone()
 
 
 @contextmanager
-def _listening():
+def listening():
     logger = logging.getLogger("shenpi.notifications")
     level = logger.level
     logger.addHandler(_phone)
@@ -75,7 +75,7 @@ def last_code(mobile_masked: str | None = None) -> str:
 def register(*, kind=ApplicantKind.PERSON, name=None, id_number=None, mobile="13912345678",
              password=PASSWORD, contact_name="") -> Applicant:
     person = kind == ApplicantKind.PERSON
-    with _listening():
+    with listening():
         return services.register(services.Registration(
             kind=kind, name=name or ("李四" if person else "示范科技有限公司"),
             id_number=id_number or (person_id() if person else uscc()), mobile=mobile, password=password,

@@ -23,7 +23,7 @@ from shenpi.appointments.models import Booking
 from shenpi.catalog.models import WeeklyHours, Window
 from shenpi.workdays import services as workdays
 from tests import factories as f
-from tests.applicants.helpers import last_code, person_id
+from tests.applicants.helpers import last_code, listening, person_id
 from tests.browser import browser_windows, shot
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -106,7 +106,7 @@ def test_no_lunch_break_slots_and_a_saturday_slot_at_the_window_that_serves_satu
         page.fill("input[name=mobile]", "13912345678")
         shot(page, "appointments-saturday-slots")
         # The mobile is proved first: the code comes by SMS (the log backend's outbox here).
-        with page.expect_navigation():
+        with listening(), page.expect_navigation():  # the live server sends the SMS at once
             page.get_by_role("button", name="获取验证码").click()
         expect(page.locator("main")).to_contain_text("验证码已发送至 139****5678")
         expect(page.locator("label.slot-choice", has_text="10:00–10:30").locator("input")).to_be_checked()

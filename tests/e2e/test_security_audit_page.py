@@ -15,6 +15,7 @@ from shenpi.accounts.models import Role
 from shenpi.security.models import SecurityEvent
 from tests import factories as f
 from tests.browser import PASSWORD, fresh_page, shot
+from tests.browser import log_in as sign_in
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
@@ -51,15 +52,13 @@ def test_the_audit_administrator_finds_filters_and_exports_what_happened(live_se
     base = live_server.url
     log_in(page, base, "zhujian_clerk", "not-the-password")
     expect(page.locator(".alert-error")).to_be_visible()
-    log_in(page, base, "zhongxin_admin")
-    page.wait_for_url(re.compile(r"/workbench/"))
+    sign_in(page, base, people["admin"])  # the password, then the second factor it must enrol
     expect(page.locator("nav.sidenav")).not_to_contain_text("安全审计记录")
     page.goto(f"{base}/audit/security/")
     expect(page.locator("main")).to_contain_text("超级用户不能查阅（三权分立）")
     log_out(page)
 
-    log_in(page, base, "shenji_admin")
-    page.wait_for_url(re.compile(r"/workbench/"))
+    sign_in(page, base, people["auditor"])
     page.click("nav.sidenav >> text=安全审计记录")
     page.wait_for_url(re.compile(r"/audit/security/"))
     table = page.locator("#security-events")

@@ -15,6 +15,9 @@ from tests.fake_clamd import EICAR
 from . import malicious as m
 from .conftest import JPEG, PNG, pdf, upload
 
+# A refused or cleaned upload is recorded in the security audit log.
+pytestmark = pytest.mark.django_db
+
 
 def _refusal(uploaded) -> str:
     with pytest.raises(InvalidInput) as refused:

@@ -10,7 +10,7 @@ from shenpi.cases.models import CaseEvent, State
 from shenpi.errors import Forbidden, InvalidInput, TransitionRefused
 from shenpi.online import services
 from tests import factories as f
-from tests.applicants.helpers import client_for, person_id, verified
+from tests.applicants.helpers import client_for, person_id, real_named, verified
 
 from .conftest import at, submitted
 
@@ -56,7 +56,9 @@ def test_only_the_applicant_and_only_an_online_case_in_progress(world):
                                            id_index=stranger.id_index, params={"reason": "不办了"})
     assert client_for(stranger).post(f"/account/cases/{case.number}/withdraw/", {"reason": "不办了"}).status_code == 404
 
-    # A case received at the window, though filed under the applicant's identifier: the signed request, at the window.
+    # A case received at the window, though filed under the applicant's identifier (seen once the account
+    # is real-name verified): the signed request, at the window.
+    real_named(world.applicant)
     window = case_services.perform(f.receive(world.people["clerk"], world.item, id_number=world.applicant.id_number,
                                              name=world.applicant.name), "accept", actor=world.people["clerk"])
     with pytest.raises(TransitionRefused, match="撤回申请书"):

@@ -12,6 +12,7 @@ from tests import factories as f
 from tests.api.conftest import application
 from tests.applicants.helpers import PASSWORD as APPLICANT_PASSWORD
 from tests.applicants.helpers import person_id, verified
+from tests.factories import login_staff
 from tests.workbench.conftest import accepted
 from tests.workbench.test_materials import _media, scanned_case  # noqa: F401 - _media is an autouse fixture
 
@@ -30,6 +31,7 @@ def only(action: str) -> SecurityEvent:
 
 
 def test_staff_login_success_failure_lockout_and_logout(org, settings):
+    settings.LOGIN_CAPTCHA_AFTER = 100  # the lockout itself, without the picture code in between
     clerk = org.people["clerk"]
     client = Client(REMOTE_ADDR="10.20.0.9", HTTP_USER_AGENT="Chromium 测试")
     client.post("/login/", {"username": clerk.username, "password": "wrong"})
@@ -41,12 +43,12 @@ def test_staff_login_success_failure_lockout_and_logout(org, settings):
     assert (signed_in.user_id, signed_in.username, signed_in.user_agent) == (clerk.pk, clerk.username, "Chromium 测试")
     client.post("/logout/")
     assert only("logout").user_id == clerk.pk
-    for _ in range(settings.AXES_FAILURE_LIMIT - 1):  # one failure is counted already
-        Client().post("/login/", {"username": clerk.username, "password": "wrong"})
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):  # one failure is counted already (per account and address)
+        Client(REMOTE_ADDR="10.20.0.9").post("/login/", {"username": clerk.username, "password": "wrong"})
     locked = only("login.locked_out")
     assert (locked.outcome, locked.target) == ("denied", f"account:{clerk.username}")
     # Every try while locked is recorded too.
-    Client().post("/login/", {"username": clerk.username, "password": STAFF_PASSWORD})
+    Client(REMOTE_ADDR="10.20.0.9").post("/login/", {"username": clerk.username, "password": STAFF_PASSWORD})
     assert events("login.locked_out").count() == 2
     assert verify().breaks == []
 
@@ -74,7 +76,7 @@ def test_refusals_of_staff_pages_the_api_and_the_admin_are_recorded_with_the_use
     assert api.post("/api/v1/cases/", application(org.item), format="json").status_code == 403
     staff_without_rights = f.user(None, username="staffer", is_staff=True)
     admin_client = Client()
-    admin_client.force_login(staff_without_rights)
+    login_staff(admin_client, staff_without_rights)
     assert admin_client.get("/admin/accounts/user/").status_code == 403
     denied = list(events("permission.denied"))
     assert [(e.username, e.target, e.outcome, e.detail["reason"]) for e in denied] == [
@@ -119,7 +121,7 @@ def test_a_notice_pdf_is_recorded_as_an_export(org):
 def test_every_admin_change_is_recorded_when_it_commits(org, django_capture_on_commit_callbacks):
     boss = get_user_model().objects.create_superuser("boss", "b@example.org", "x" * 16)
     client = Client()
-    client.force_login(boss)
+    login_staff(client, boss)
     clerk = org.people["clerk"]
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/admin/accounts/absence/add/", {
@@ -152,6 +154,7 @@ def test_stand_ins_kept_in_the_workbench_are_recorded(org):
 
 
 def test_an_applicants_lockout_and_every_try_while_locked_are_recorded(settings):
+    settings.LOGIN_CAPTCHA_AFTER = 100  # the lockout itself, without the picture code in between
     applicant = verified(id_number=person_id())
     for _ in range(settings.AXES_FAILURE_LIMIT):
         Client().post("/account/login/", {"identifier": person_id(), "password": "Wrong-password-1"})

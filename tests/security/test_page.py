@@ -17,6 +17,7 @@ from shenpi.security import separation
 from shenpi.security.audit import record
 from shenpi.security.models import SecurityEvent
 from tests import factories as f
+from tests.factories import login_staff
 
 pytestmark = pytest.mark.django_db
 PAGE = "/audit/security/"
@@ -24,7 +25,7 @@ PAGE = "/audit/security/"
 
 def client_for(user) -> Client:
     client = Client(REMOTE_ADDR="10.9.9.9")
-    client.force_login(user)
+    login_staff(client, user)
     return client
 
 
