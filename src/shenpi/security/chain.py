@@ -10,7 +10,6 @@ oldest rows, the hash of the last one it deleted). The format mirrors the case t
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import json
 from collections.abc import Iterator
 from contextlib import nullcontext
@@ -18,6 +17,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 
+from shenpi.canonical import canonical_ip, plain_data, utc_moment
 from shenpi.crypto import sm3_hex
 
 from .models import SecurityChain, SecurityEvent
@@ -25,42 +25,6 @@ from .models import SecurityChain, SecurityEvent
 FORMAT = "shenpi-security-event-v1"
 _CANONICAL_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
 CONTENT_FIELDS = ("at", "action", "outcome", "user_id", "username", "address", "user_agent", "target", "detail")
-
-
-def utc_moment(moment: dt.datetime) -> str:
-    """2026-09-24T01:30:00.000000Z: UTC with microseconds, what both databases store exactly."""
-    if moment.tzinfo is None:
-        raise ValueError("安全审计记录的时间必须带时区。")
-    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")[:-6] + "Z"
-
-
-def canonical_ip(ip: str | None) -> str | None:
-    """IPv4 dotted; IPv6 fully expanded (8 × 4 lowercase hex digits), whatever form a database returns."""
-    if not ip:
-        return None
-    try:
-        address = ipaddress.ip_address(str(ip))
-    except ValueError:
-        return str(ip)
-    if address.version == 4:
-        return str(address)
-    digits = address.packed.hex()
-    return ":".join(digits[i:i + 4] for i in range(0, 32, 4))
-
-
-def plain_data(data) -> dict:
-    """Detail as it reads back from either database: JSON types, string keys, whole floats as integers."""
-    return _plain(json.loads(json.dumps(data or {}, default=str)))
-
-
-def _plain(value):
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2 ** 53:
-        return int(value)
-    if isinstance(value, dict):
-        return {str(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    return value
 
 
 def digest(*, at: dt.datetime, action: str, outcome: str, user_id: int | None, username: str, address: str | None,
@@ -110,7 +74,7 @@ def append(rows: list[dict]) -> list[SecurityEvent]:
         previous, length = found
         events = []
         for row in rows:
-            row = {**row, "detail": plain_data(row["detail"])}
+            row = {**row, "detail": plain_data(row["detail"], default=str)}
             event = SecurityEvent(**row, prev_hash=previous)
             event.hash = previous = row_digest(row, event.prev_hash)
             events.append(event)
