@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-import io
-import unicodedata
-
 from django.conf import settings
 from django.utils import timezone
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
+from openpyxl.styles import Alignment
 
 from shenpi import clock
+from shenpi.spreadsheets import saved, titled_table
 
 from .indicators import LEVELS
 from .measures import MEASURES
 from .present import DASH, INDICATOR_COLUMNS, number, ranking_header, ranking_values
 from .services import IndicatorTable, Ranking
 
-_TITLE_FONT = Font(bold=True, size=16)
-_NOTE_FONT = Font(size=10, color="555555")
-_HEAD_FONT = Font(bold=True, color="FFFFFF")
 # Title, conditions, then the column heads.
-_HEAD_ROW = 3
-_HEAD_FILL = PatternFill("solid", fgColor="1D4F91")
 
 
 def ranking_workbook(ranking: Ranking, table: IndicatorTable) -> bytes:
@@ -31,8 +23,8 @@ def ranking_workbook(ranking: Ranking, table: IndicatorTable) -> bytes:
     sheet = book.active
     sheet.title = "考核排名"
     conditions = _conditions(ranking)
-    _table(sheet, f"{ranking.period.label}{LEVELS[ranking.level]}绩效考核排名", conditions,
-           ranking_header(ranking), [ranking_values(ranking, row) for row in ranking.rows])
+    titled_table(sheet, f"{ranking.period.label}{LEVELS[ranking.level]}绩效考核排名", conditions,
+                 ranking_header(ranking), [ranking_values(ranking, row) for row in ranking.rows], frozen_columns=2)
     indicators = book.create_sheet("考核指标")
     head = ["名称"] + ([] if table.level == "department" else ["所属部门"])
     rows = []
@@ -42,12 +34,10 @@ def ranking_workbook(ranking: Ranking, table: IndicatorTable) -> bytes:
     if table.total is not None:
         rows.append(["合计", *[number(column.get(table.total), column.kind) for column in INDICATOR_COLUMNS]])
     units = {"rate": "(%)", "days": "", "count": ""}
-    _table(indicators, f"{ranking.period.label}{LEVELS[table.level]}考核指标", conditions,
-           [*head, *[c.label + units[c.kind] for c in INDICATOR_COLUMNS]], rows)
+    titled_table(indicators, f"{ranking.period.label}{LEVELS[table.level]}考核指标", conditions,
+                 [*head, *[c.label + units[c.kind] for c in INDICATOR_COLUMNS]], rows, frozen_columns=2)
     _scheme_sheet(book.create_sheet("考核方案"), ranking)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return saved(book)
 
 
 def _conditions(ranking: Ranking) -> str:
@@ -60,51 +50,6 @@ def _conditions(ranking: Ranking) -> str:
         parts.append(f"{len(ranking.incomplete)}个{LEVELS[ranking.level]}人工评分未录入完整，未录入项按0分计")
     parts.append(f"导出时间：{timezone.localtime(clock.now()):%Y-%m-%d %H:%M}")
     return "　".join(parts)
-
-
-def _width(value) -> int:
-    """Characters a cell shows, a Chinese character counting two."""
-    if value is None:
-        return 0
-    if isinstance(value, float):
-        value = f"{value:.2f}"
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(value))
-
-
-def _table(sheet, title: str, conditions: str, header: list[str], rows: list[list]) -> None:
-    columns = len(header)
-    last = get_column_letter(columns)
-    sheet.append([title])
-    sheet.merge_cells(f"A1:{last}1")
-    sheet["A1"].font, sheet["A1"].alignment = _TITLE_FONT, Alignment(horizontal="center", vertical="center")
-    sheet.row_dimensions[1].height = 30
-    sheet.append([conditions])
-    sheet.merge_cells(f"A2:{last}2")
-    sheet["A2"].font, sheet["A2"].alignment = _NOTE_FONT, Alignment(horizontal="left", vertical="center",
-                                                                     wrap_text=True)
-    sheet.row_dimensions[2].height = 32
-    sheet.append(header)
-    for cell in sheet[_HEAD_ROW]:
-        cell.font, cell.fill = _HEAD_FONT, _HEAD_FILL
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    sheet.row_dimensions[_HEAD_ROW].height = 36
-    for row in rows:
-        # An empty cell would read as zero to anyone summing the column: "—" says there is no figure.
-        sheet.append([DASH if value is None else value for value in row])
-    for row in sheet.iter_rows(min_row=_HEAD_ROW + 1, max_row=_HEAD_ROW + len(rows)):
-        for cell in row:
-            if isinstance(cell.value, float):
-                cell.number_format = "0.00"
-    sheet.freeze_panes = f"C{_HEAD_ROW + 1}"
-    if rows:
-        sheet.auto_filter.ref = f"A{_HEAD_ROW}:{last}{len(rows) + _HEAD_ROW}"
-    for index, title_text in enumerate(header, start=1):
-        # Wide enough for the longest value, and for the heading on at most two lines.
-        longest = max([_width(r[index - 1]) for r in rows if index - 1 < len(r)] or [0])
-        wanted = max(longest + 2, (_width(title_text) + 1) // 2 + 2, 6)
-        sheet.column_dimensions[get_column_letter(index)].width = min(wanted, 40)
-    sheet.page_setup.orientation = "landscape"
-    sheet.print_title_rows = f"{_HEAD_ROW}:{_HEAD_ROW}"
 
 
 def _scheme_sheet(sheet, ranking: Ranking) -> None:

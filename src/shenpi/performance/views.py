@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header, urlencode
 
-from shenpi import clock
+from shenpi import clock, spreadsheets
 from shenpi.catalog.models import Department
 from shenpi.security import audit
 from shenpi.workbench.views import forbidden, staff_required
@@ -28,7 +28,7 @@ from .present import INDICATOR_COLUMNS, points_label, text
 from .scoring import NoScheme, Scheme
 from .services import AssessmentError
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+XLSX = spreadsheets.CONTENT_TYPE
 
 
 def _assessor(view):

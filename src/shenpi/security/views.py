@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 
-from shenpi import clock
+from shenpi import clock, spreadsheets
 
 from . import excel, separation
 from .actions import label
@@ -80,7 +80,7 @@ def export(request):
                              conditions=excel.conditions_line(filters, labels, count))
     # Recorded once the file is made: an export that failed was not an export.
     record("export.security_log", request=request, target="security_log", rows=count, filters=form.filters())
-    response = HttpResponse(content, content_type=excel.CONTENT_TYPE)
+    response = HttpResponse(content, content_type=spreadsheets.CONTENT_TYPE)
     name = f"安全审计记录-{timezone.localtime(clock.now()):%Y%m%d-%H%M}.xlsx"
     response["Content-Disposition"] = content_disposition_header(True, name)
     return response
