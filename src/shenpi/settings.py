@@ -411,10 +411,11 @@ def outside_system(name: str, variable: str, help_text: str) -> str:
 IDENTITY_URL = outside_system("identity", "SHENPI_IDENTITY_URL", "Address of the identity service that checks a "
                               "person's name and ID number and a company's name, USCC and legal representative; "
                               "empty: its sandbox under SHENPI_SANDBOX_URL.")
-IDENTITY_APP_KEY = declare("SHENPI_IDENTITY_APP_KEY", "shenpi-sandbox", "The platform's app key at the identity "
-                           "service (the default is the sandbox's).")
-IDENTITY_APP_SECRET = declare("SHENPI_IDENTITY_APP_SECRET", "sandbox-secret", "Secret signing each request to the "
-                              "identity service (HMAC-SM3 over timestamp and body); the default is the sandbox's.")
+IDENTITY_APP_KEY = declare("SHENPI_IDENTITY_APP_KEY", "", "The platform's app key at the identity service; empty "
+                           "while its sandbox is used (the sandbox's own).")
+IDENTITY_APP_SECRET = declare("SHENPI_IDENTITY_APP_SECRET", "", "Secret signing each request to the identity service "
+                              "(HMAC-SM3 over timestamp and body); empty while its sandbox is used (the sandbox's "
+                              "own).")
 IDENTITY_TIMEOUT = float(declare("SHENPI_IDENTITY_TIMEOUT", "5", "Seconds to wait for the identity service before "
                                  "telling the applicant it is unavailable."))
 IDENTITY_FAILURES_PER_DAY = int(declare("SHENPI_IDENTITY_FAILURES_PER_DAY", "5", "Refused 实名认证 checks allowed per "

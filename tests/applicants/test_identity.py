@@ -403,3 +403,13 @@ def test_registering_the_number_again_does_not_undo_a_reclaim_under_way(identity
     assert Applicant.objects.filter(pk=owner.pk).exists()
     owner = services.verify_real_name(owner, services.RealNameInput(name="李四", id_number=OWNER_ID))
     assert owner.verified and services.find_applicant(OWNER_ID) == owner
+
+
+def test_a_real_service_without_the_app_secret_is_not_called(settings, sandboxes):
+    """The sandbox's own key stands in only for the sandbox: production has no default secret."""
+    from shenpi.applicants import identity
+
+    settings.IDENTITY_URL, settings.IDENTITY_APP_SECRET = "https://idcheck.example.gov.cn/api", ""
+    assert identity.service().url == ""
+    settings.IDENTITY_URL = ""
+    assert identity.service().url == f"{sandboxes.base_url}/identity" and identity.service().app_secret
