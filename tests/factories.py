@@ -127,3 +127,8 @@ def withdrawal_request(name: str = "撤回申请书.png", content: bytes = PNG_S
     return files.StoredFile(path=f"materials/tests/{checked.digest[:16]}{checked.kind.extension}",
                             name=checked.name, content_type=checked.kind.content_type, size=checked.size,
                             pages=checked.pages, digest=checked.digest)
+
+
+def stored_scan(name: str = "材料.png", content: bytes = PNG_SCAN):
+    """A scanned material as the window keeps it, checked by content (no file written, as above)."""
+    return withdrawal_request(name if "." in name else f"{name}.png", content)

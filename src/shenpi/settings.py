@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "shenpi.catalog",
     "shenpi.workdays",
     "shenpi.cases",
+    "shenpi.joint",
     "shenpi.supervision",
     "shenpi.performance",
     "shenpi.workbench",

@@ -58,6 +58,10 @@ class User(AbstractUser):
                                related_name="staff", verbose_name="所在窗口")
     roles = models.ManyToManyField(Role, blank=True, verbose_name="角色")
     on_duty = models.BooleanField("在岗", default=True)
+    # For the few notices a person in charge must have at once (绿色通道 cases accepted): staff hear of
+    # everything else by e-mail (shenpi.notifications).
+    mobile = models.CharField("工作手机", max_length=20, blank=True, default="", db_default="",
+                              help_text="接收绿色通道受理等短信提醒。")
 
     class Meta:
         verbose_name = verbose_name_plural = "工作人员"

@@ -50,6 +50,7 @@ class ReadOnlyInline(ReadOnlyForSuperusers, admin.TabularInline):
 
 class MaterialInline(ReadOnlyInline):
     model = CaseMaterial
+    fk_name = "case"
     fields = ["name", "required", "received", "deferred", "copies", "received_at", "file_name", "content_hash"]
 
 

@@ -60,6 +60,9 @@ class Case(models.Model):
     window = models.ForeignKey("catalog.Window", models.SET_NULL, null=True, blank=True, verbose_name="受理窗口")
     channel = models.CharField("申报渠道", max_length=10, choices=Channel.choices, default=Channel.WINDOW)
     title = models.CharField("申请事项/项目名称", max_length=200, blank=True)
+    # 投资项目统一代码 of the project the case belongs to (shenpi.joint): fixed at receipt.
+    project_code = models.CharField("项目代码", max_length=24, blank=True, default="", db_default="",
+                                    db_index=True)
     state = models.CharField("状态", max_length=12, choices=State.choices, default=State.RECEIVED)
 
     # The applicant as stated on the application; personal data is encrypted at rest.
@@ -176,6 +179,11 @@ class CaseMaterial(models.Model):
     pages = models.PositiveIntegerField("页数", null=True, blank=True, help_text="PDF文件的页数。")
     received_at = models.DateTimeField("收取时间", null=True, blank=True)
     note = models.CharField("说明", max_length=300, blank=True)
+    # 审批结果共享: a result of an earlier case (its decision letter or licence) received as this
+    # material without the applicant bringing it again.
+    source_case = models.ForeignKey(Case, models.SET_NULL, null=True, blank=True,
+                                    related_name="reused_as", verbose_name="来源办件")
+    source_document = models.CharField("来源文书", max_length=200, blank=True, default="", db_default="")
 
     class Meta:
         verbose_name = verbose_name_plural = "办件材料"
@@ -202,6 +210,8 @@ class CaseMaterial(models.Model):
     @property
     def source_label(self) -> str:
         """Where the file came from, as its note (written when it joined the case) says."""
+        if self.source_case_id:
+            return "审批结果共享"
         if self.note.startswith("窗口扫描"):
             return "窗口扫描上传"
         if self.note.startswith("网上补"):

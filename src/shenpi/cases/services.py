@@ -184,13 +184,15 @@ def _published_version(item: Item) -> ItemVersion:
 @transaction.atomic
 def receive(*, actor: User, item: Item, applicant: ApplicantInput, materials: dict[int, dict] | None = None,
             channel: str = Channel.WINDOW, window: Window | None = None, title: str = "",
-            ip: str | None = None, received_at=None) -> Case:
+            ip: str | None = None, received_at=None, project_code: str = "") -> Case:
     """收件: register an application with the materials received, checked against the item's list.
 
     `materials` maps a MaterialSpec id to {"received": bool, "copies": int, "deferred": bool, "file":
     files.StoredFile} — the file is the window's scan of the paper, already checked and stored.
     `received_at`: when the application reached the organ, if earlier than now (an online submission
-    pre-reviewed later); the art. 32 deadlines count from it.
+    pre-reviewed later); the art. 32 deadlines count from it. `project_code`: the 投资项目统一代码 of
+    the project the case belongs to (shenpi.joint checks it, and may shorten the promised limit of a
+    green-channel project's case or receive earlier results as materials, before the case is written).
     """
     if not (actor.is_superuser or actor.has_role(Role.CLERK)):
         raise Forbidden("收件须由窗口人员办理。")
@@ -224,6 +226,7 @@ def receive(*, actor: User, item: Item, applicant: ApplicantInput, materials: di
     case = Case(
         query_code=new_query_code(), item=item, version=version, department_id=item.department_id,
         window=window or actor.window, channel=channel, title=title.strip(), state=State.RECEIVED,
+        project_code=project_code.strip(),
         applicant_kind=applicant.kind, applicant_name=applicant.name.strip(), applicant_id=number,
         applicant_id_index=blind_index(number), applicant_id_masked=identifiers.mask_id(number),
         applicant_id_note=note, contact_name=applicant.contact_name.strip(), contact_phone=applicant.phone,
@@ -253,13 +256,17 @@ def receive(*, actor: User, item: Item, applicant: ApplicantInput, materials: di
 def _material(case: Case, spec, given: dict, now) -> CaseMaterial:
     """One row of the list as received; a scanned file (高拍仪) means the paper was there."""
     scan: files.StoredFile | None = given.get("file")
-    received = bool(given.get("received") or scan)
+    source: Case | None = given.get("source_case")
+    received = bool(given.get("received") or scan or source)
     material = CaseMaterial(
         case=case, spec=spec, name=spec.name, required=spec.required, received=received,
         deferred=bool(given.get("deferred")) and not received,
         copies=int(given.get("copies") or (spec.copies if received else 0)),
         received_at=now if received else None,
     )
+    if source is not None and scan is None:
+        material.source_case, material.source_document = source, str(given.get("source_document") or "")[:200]
+        material.note = f"审批结果共享：{source.number} {material.source_document}"[:300]
     if scan is not None:
         material.file.name = scan.path
         material.file_name, material.content_type, material.size = scan.name, scan.content_type, scan.size
@@ -349,7 +356,8 @@ def _record(act: lifecycle.Act, ip: str | None, unchanged: list) -> None:
 
 
 _FIXED_AT_RECEIPT = frozenset({
-    "id", "number", "query_code", "item", "version", "department", "window", "channel", "title", "applicant_kind",
+    "id", "number", "query_code", "item", "version", "department", "window", "channel", "title", "project_code",
+    "applicant_kind",
     "applicant_name", "applicant_id", "applicant_id_index", "applicant_id_masked", "applicant_id_note",
     "contact_name", "contact_phone", "contact_phone_masked", "received_at", "received_by", "correction_due",
 })

@@ -170,6 +170,9 @@ class ItemVersion(models.Model):
     statutory_limit = models.PositiveIntegerField("法定时限(工作日)", default=20)
     promised_limit = models.PositiveIntegerField("承诺时限(工作日)", default=10,
                                                  help_text="0 表示即办件，当场办结。")
+    shortest_limit = models.PositiveIntegerField(
+        "最短承诺时限(工作日)", default=1, db_default=1,
+        help_text="绿色通道等压缩承诺时限时不得少于此数（如法定公示期、技术审查所需的最少工作日）。")
     extension_limit = models.PositiveIntegerField(
         "可延长时限(工作日)", default=10,
         help_text="经本行政机关负责人批准可延长的最多工作日(行政许可法第四十二条：一般10日，联合办理15日)。")

@@ -43,6 +43,8 @@ TEMPLATES: dict[str, MessageTemplate] = {t.code: t for t in (
     MessageTemplate("notify_test", "发送测试", ()),
     MessageTemplate("mobile_code", "手机验证码", ("code", "minutes", "purpose"), secret=("code",)),
     MessageTemplate("identity_reclaimed", "证件号码找回通知", ("id_masked", "mobile_masked")),
+    MessageTemplate("green_channel_accepted", "绿色通道受理提醒", ("case", "project", "due")),
+    MessageTemplate("joint_review_invited", "联审邀请", ("review_number", "title", "due")),
 )}
 
 
