@@ -23,6 +23,7 @@ urlpatterns = [
     path("workbench/feedback/", include("shenpi.feedback.staff_urls")),  # 咨询/投诉/好差评
     path("workbench/appointments/", include("shenpi.appointments.staff_urls")),  # 预约
     path("workbench/identity/", include("shenpi.applicants.staff_urls")),  # 窗口现场核验
+    path("workbench/projects/", include("shenpi.joint.urls")),  # 项目、阶段并联审批、网上联审、重点项目
     path("supervision/", include("shenpi.supervision.urls")),
     path("performance/", include("shenpi.performance.urls")),
     path("audit/security/", include("shenpi.security.urls")),  # 安全审计: the audit administrator's only

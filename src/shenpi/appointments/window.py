@@ -16,9 +16,9 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from shenpi import clock
+from shenpi.accounts.access import forbidden, staff_required
 from shenpi.accounts.models import User
 from shenpi.errors import ServiceError
-from shenpi.workbench.views import forbidden, staff_required
 
 from . import services
 from .forms import PublishForm

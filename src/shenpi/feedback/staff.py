@@ -16,9 +16,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from shenpi import clock
+from shenpi.accounts.access import forbidden, staff_required
 from shenpi.errors import ServiceError
 from shenpi.security import audit
-from shenpi.workbench.views import forbidden, staff_required
 
 from . import services
 from .models import Complaint, RatingAppeal, RatingFollowUp

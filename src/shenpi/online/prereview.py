@@ -15,11 +15,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from shenpi import clock
+from shenpi.accounts.access import forbidden, staff_required
 from shenpi.cases import materials
 from shenpi.errors import ServiceError
 from shenpi.security import audit
 from shenpi.web import client_address
-from shenpi.workbench.views import forbidden, staff_required
 
 from . import services
 from .models import OnlineApplication, Upload

@@ -15,9 +15,9 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header, urlencode
 
 from shenpi import clock, spreadsheets
+from shenpi.accounts.access import forbidden, staff_required
 from shenpi.catalog.models import Department
 from shenpi.security import audit
-from shenpi.workbench.views import forbidden, staff_required
 
 from . import services
 from .excel import ranking_workbook

@@ -16,10 +16,10 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from shenpi import clock
+from shenpi.accounts.access import forbidden, is_htmx, staff_required
 from shenpi.cases.models import Case
 from shenpi.catalog.models import Department
 from shenpi.errors import ServiceError
-from shenpi.workbench.views import forbidden, is_htmx, staff_required
 
 from . import alerts as services
 from .models import Alert, Category, Flag, Level, Rule

@@ -17,11 +17,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from shenpi import clock
+from shenpi.accounts.access import forbidden, is_htmx, staff_required
 from shenpi.cases.models import Case
 from shenpi.catalog.models import Department
 from shenpi.errors import InvalidInput, ServiceError
 from shenpi.workbench.forms import put_errors
-from shenpi.workbench.views import forbidden, is_htmx, staff_required
 from shenpi.workdays.services import get_calendar
 
 from . import orders as services

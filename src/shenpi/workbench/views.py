@@ -6,12 +6,9 @@ visible_cases); a view never repeats those rules, it only shows their answers.
 
 from __future__ import annotations
 
-import functools
-
 from csp.decorators import csp_replace
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Max, Prefetch, Q, prefetch_related_objects
@@ -25,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from shenpi import clock
 from shenpi.accounts import routing
+from shenpi.accounts.access import forbidden, is_htmx, staff_required
 from shenpi.accounts.models import Absence
 from shenpi.cases import deadlines, lifecycle, materials, queries, services
 from shenpi.cases.documents import notice_pdf
@@ -67,28 +65,6 @@ ACCEPT_OUTCOMES = {
     "refuse": "已出具不予受理通知书，办件编号 {number}。",
     "on_the_spot": "即办件已当场办结，办件编号 {number}。",
 }
-
-
-def is_htmx(request) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def forbidden(request, message: str):
-    return render(request, "workbench/forbidden.html", {"message": message}, status=403)
-
-
-def staff_required(view):
-    """Signed-in staff only: accounts without a role (future applicant accounts) are kept out."""
-
-    @functools.wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        user = request.user
-        if not (user.is_superuser or user.role_codes()):
-            return forbidden(request, "您的账号尚未分配工作角色，请联系中心管理员。")
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def locked_out(request, original_response=None, credentials=None):
