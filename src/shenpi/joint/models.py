@@ -305,7 +305,9 @@ class ReviewInvitation(models.Model):
     department = models.ForeignKey("catalog.Department", models.PROTECT, related_name="+", verbose_name="受邀部门")
     verdict = models.CharField("结论", max_length=12, choices=Verdict.choices, blank=True)
     opinion = models.TextField("意见", blank=True)
+    # The first posting (what lateness is judged by); a revision before the conclusion sets revised_at.
     posted_at = models.DateTimeField("提交时间", null=True, blank=True)
+    revised_at = models.DateTimeField("修改时间", null=True, blank=True)
     posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
                                   related_name="+", verbose_name="提交人")
 
@@ -327,6 +329,9 @@ class ReviewDocument(models.Model):
     content_hash = models.CharField("SM3摘要", max_length=64)
     size = models.PositiveIntegerField("大小(字节)")
     pages = models.PositiveIntegerField("页数")
+    # [[width, height], …] of each page in PDF points, as shown (rotation applied): the room draws
+    # the marks over the page image at the page's own proportions.
+    page_sizes = models.JSONField("页面尺寸", default=list, blank=True)
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name="上传人")
     added_at = models.DateTimeField("上传时间")
 

@@ -14,6 +14,7 @@ NAMES = {
     "export.performance_ranking": "导出绩效考核排名",
     "export.security_log": "导出安全审计记录",
     "export.notice_pdf": "打印文书（PDF）",
+    "export.joint_review_pdf": "打印联审意见书（PDF）",
     "admin.added": "管理后台新增",
     "admin.changed": "管理后台修改",
     "admin.deleted": "管理后台删除",
