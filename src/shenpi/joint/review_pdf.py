@@ -117,7 +117,7 @@ def render_review(review: JointReview) -> bytes:
             late_rows.append(index)
         rows.append([p(str(index)), p(invitation.department.name), p(verdict), p(opinion),
                      p(when, late_cell if late else cell)])
-    story.append(grid(rows, [10 * mm, 38 * mm, 24 * mm, None, 33 * mm]))
+    story.append(grid(rows, [12 * mm, 36 * mm, 26 * mm, None, 33 * mm]))
     if late_rows:
         names = "、".join(invitations[i - 1].department.name for i in late_rows)
         story.append(Spacer(1, 2 * mm))
@@ -126,12 +126,14 @@ def render_review(review: JointReview) -> bytes:
     story.append(p("二、图纸标注意见", heading))
     marks = []
     for document in review.documents.order_by("pk"):
+        numbers: dict[int, int] = {}
         for mark in document.annotations.select_related("department", "author").order_by("page", "pk"):
-            marks.append([p(document.name), p(f"第{mark.page}页"), p(mark.department.name),
+            numbers[mark.page] = number = numbers.get(mark.page, 0) + 1  # as the room numbers the page's pins
+            marks.append([p(document.name), p(f"第{mark.page}页\n标注{number}"), p(mark.department.name),
                           p(mark.comment), p(_moment(mark.at))])
     if marks:
         header = [p("图纸"), p("页码"), p("部门"), p("批注"), p("时间")]
-        story.append(grid([header, *marks], [34 * mm, 14 * mm, 36 * mm, None, 28 * mm]))
+        story.append(grid([header, *marks], [32 * mm, 18 * mm, 34 * mm, None, 31 * mm]))
     else:
         story.append(p("无。", body))
 

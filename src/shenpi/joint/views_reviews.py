@@ -25,7 +25,7 @@ from shenpi.errors import ServiceError
 from shenpi.security import audit
 
 from . import pages, reviews
-from .models import JointReview, ReviewDocument, ReviewInvitation, Stage
+from .models import Annotation, JointReview, ReviewDocument, ReviewInvitation, Stage
 from .review_pdf import render_review, review_filename
 
 DEFAULT_LIMIT_DAYS = 5
@@ -191,9 +191,18 @@ def _room(request, review: JointReview, *, opinion_form=None, conclude_form=None
                                    else None)
     if may_conclude and conclude_form is None:
         conclude_form = ConcludeForm()
-    counts = {d.pk: d.annotations.count() for d in documents}
+    all_marks = list(Annotation.objects.filter(document__review=review)
+                     .select_related("department", "author", "document").order_by("document_id", "page", "pk"))
+    per_page: dict[tuple[int, int], int] = {}
+    for mark in all_marks:  # numbered per page, as the pins are
+        key = (mark.document_id, mark.page)
+        per_page[key] = mark.number = per_page.get(key, 0) + 1
     for d in documents:
-        d.mark_count = counts[d.pk]
+        d.mark_count = sum(n for (doc, _), n in per_page.items() if doc == d.pk)
+    marked_pages = {p for (doc, p) in per_page if document is not None and doc == document.pk}
+    by_department: OrderedDict = OrderedDict()
+    for mark in sorted(all_marks, key=lambda m: (m.department.sort, m.department_id, m.document_id, m.page, m.pk)):
+        by_department.setdefault(mark.department, []).append(mark)
     context = {
         "review": review, "invitations": invitations, "documents": documents, "mine": mine,
         "late": [i.department for i in invitations if i.late], "leading": reviews.in_lead(user, review),
@@ -201,6 +210,7 @@ def _room(request, review: JointReview, *, opinion_form=None, conclude_form=None
         "may_post": may_post, "may_annotate": reviews.may_annotate(user, review), "may_conclude": may_conclude,
         "opinion_form": opinion_form if may_post else None, "conclude_form": conclude_form if may_conclude else None,
         "error": error, "silent": [i.department for i in invitations if not i.posted_at],
+        "marks_by_department": list(by_department.items()), "marked_pages": marked_pages,
     }
     return render(request, "joint/review.html", context, status=status)
 
