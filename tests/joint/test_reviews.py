@@ -15,9 +15,10 @@ from reportlab.lib.pagesizes import A3, landscape
 from reportlab.pdfgen import canvas
 
 from shenpi import clock
+from shenpi.cases import files
 from shenpi.errors import Forbidden, InvalidInput, TransitionRefused
 from shenpi.joint import reviews
-from shenpi.joint.models import Annotation, JointReview, ReviewInvitation
+from shenpi.joint.models import Annotation, JointReview, ReviewInvitation, SharedMaterial
 from shenpi.joint.review_pdf import render_review
 from shenpi.notifications.models import Notification
 from shenpi.workdays.services import get_calendar
@@ -120,6 +121,23 @@ def test_drawings_are_pdf_only_by_content(world):
         _open(world, documents=[SimpleUploadedFile("坏.pdf", b"%PDF-1.7 broken")])
     assert "documents" in refused.value.fields
     assert not JointReview.objects.exists()
+
+
+def test_the_stage_s_shared_drawings_are_reviewed_without_uploading_them_again(world):
+    stage = world.open()
+    stored = files.store(files.inspect(drawing("总平面图.pdf", pages=3)), folder="stages")
+    plan = SharedMaterial.objects.create(stage=stage, name="建设工程设计方案总平面图", file=stored.path,
+                                         file_name=stored.name, content_hash=stored.digest,
+                                         content_type=stored.content_type, size=stored.size, pages=stored.pages)
+    scan = stage.shared_materials.exclude(pk=plan.pk).first()  # a PNG scan
+    with pytest.raises(InvalidInput) as refused:
+        _open(world, stage=stage, documents=[], shared=[scan])
+    assert "不是PDF" in refused.value.fields["shared"][0]
+    review = _open(world, stage=stage, documents=[drawing("立面图.pdf", pages=1)], shared=[plan])
+    shown = {d.name: d for d in review.documents.all()}
+    assert set(shown) == {"立面图.pdf", "总平面图.pdf"}
+    assert shown["总平面图.pdf"].pages == 3 and shown["总平面图.pdf"].file.name == plan.file.name
+    assert len(shown["总平面图.pdf"].page_sizes) == 3
 
 
 def test_each_department_posts_one_opinion_and_revises_it_until_the_conclusion(world):

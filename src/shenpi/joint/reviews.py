@@ -30,7 +30,7 @@ from shenpi.notifications.services import notify
 from shenpi.workdays.services import get_calendar
 
 from . import pages
-from .models import Annotation, JointReview, ReviewDocument, ReviewInvitation, Stage
+from .models import Annotation, JointReview, ReviewDocument, ReviewInvitation, SharedMaterial, Stage
 
 MAX_LIMIT_DAYS = 30
 MAX_DOCUMENTS = 10
@@ -177,9 +177,37 @@ def _invited(departments: Iterable, lead: Department) -> list[Department]:
     return chosen
 
 
+def _shared_drawings(stage: Stage | None, chosen: Iterable) -> list[tuple[SharedMaterial, list[list[float]]]]:
+    """The stage's shared materials brought into the room as they are (PDFs only): no upload again."""
+    chosen = list(chosen or ())
+    if not chosen:
+        return []
+    if stage is None:
+        _refuse("shared", "只有阶段联审可以选用阶段的共享材料。")
+    ids = [m.pk if isinstance(m, SharedMaterial) else m for m in chosen]
+    found = {m.pk: m for m in stage.shared_materials.filter(pk__in=[i for i in ids if str(i).isdigit()])}
+    result = []
+    for pk in dict.fromkeys(ids):
+        material = found.get(int(pk)) if str(pk).isdigit() else None
+        if material is None:
+            _refuse("shared", "所选材料不是本阶段的共享材料。")
+        if material.content_type != PDF or not material.file:
+            _refuse("shared", f"“{material.name}”不是PDF文件，联审图纸材料只接受PDF文件。")
+        try:
+            with material.file.open("rb") as handle:
+                sizes = pages.page_sizes(handle.read())
+        except Exception:  # missing from the storage or not laid out by PDFium
+            _refuse("shared", f"“{material.name}”无法显示，请另行上传。")
+        result.append((material, sizes))
+    return result
+
+
 def open_review(actor: User, *, stage: Stage | None = None, case: Case | None = None, title: str,
-                departments: Iterable, limit_days, documents: Sequence = ()) -> JointReview:
-    """发起网上联审 on a stage or a case: the invited departments' liaisons and approvers are told by e-mail."""
+                departments: Iterable, limit_days, documents: Sequence = (), shared: Iterable = ()) -> JointReview:
+    """发起网上联审 on a stage or a case: the invited departments' liaisons and approvers are told by e-mail.
+
+    documents: uploaded drawings (PDF); shared: the stage's shared materials (PDF) to review as they are.
+    """
     if (stage is None) == (case is None):
         _refuse("subject", "联审须针对一个阶段或一个办件发起。")
     if not may_open(actor, stage, case):
@@ -203,6 +231,9 @@ def open_review(actor: User, *, stage: Stage | None = None, case: Case | None = 
         raise InvalidInput("联审信息有误，请核对。", errors)
     invited = _invited(departments, lead)
     checked = _check_documents(list(documents or ()))
+    reused = _shared_drawings(stage, shared)
+    if len(checked) + len(reused) > MAX_DOCUMENTS:
+        _refuse("documents", f"每次联审最多{MAX_DOCUMENTS}份图纸材料。")
     now = clock.now()
     due_on = get_calendar().add(timezone.localdate(now), days)
     stored = [(c, files.store(c.checked, folder="reviews")) for c in checked]
@@ -222,6 +253,11 @@ def open_review(actor: User, *, stage: Stage | None = None, case: Case | None = 
             ReviewDocument.objects.create(
                 review=review, name=saved.name, file=saved.path, content_hash=saved.digest, size=saved.size,
                 pages=saved.pages or len(item.sizes), page_sizes=item.sizes, added_by=actor, added_at=now)
+        for material, sizes in reused:
+            ReviewDocument.objects.create(
+                review=review, name=material.file_name or material.name, file=material.file.name,
+                content_hash=material.content_hash, size=material.size, pages=material.pages or len(sizes),
+                page_sizes=sizes, added_by=actor, added_at=now)
         ReviewInvitation.objects.bulk_create(ReviewInvitation(review=review, department=d) for d in invited)
         context = {"review_number": review.number, "title": title, "lead": lead.name,
                    "due": f"{due_on.year}年{due_on.month}月{due_on.day}日"}

@@ -25,7 +25,7 @@ from shenpi.errors import ServiceError
 from shenpi.security import audit
 
 from . import pages, reviews
-from .models import Annotation, JointReview, ReviewDocument, ReviewInvitation, Stage
+from .models import Annotation, JointReview, ReviewDocument, ReviewInvitation, SharedMaterial, Stage
 from .review_pdf import render_review, review_filename
 
 DEFAULT_LIMIT_DAYS = 5
@@ -39,9 +39,17 @@ class OpenForm(forms.Form):
     limit_days = forms.IntegerField(label="联审时限（工作日）", initial=DEFAULT_LIMIT_DAYS, required=False,
                                     help_text=f"自今日起按工作日计算，1至{reviews.MAX_LIMIT_DAYS}个工作日。")
 
-    def __init__(self, *args, lead: Department, **kwargs):
+    shared = forms.ModelMultipleChoiceField(label="选用阶段共享材料（PDF）", queryset=SharedMaterial.objects.none(),
+                                            required=False, widget=forms.CheckboxSelectMultiple,
+                                            help_text="申请人已提交的图纸，无需再次上传。")
+
+    def __init__(self, *args, lead: Department, stage: Stage | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["departments"].queryset = Department.objects.exclude(pk=lead.pk).order_by("sort", "code")
+        if stage is not None:
+            self.fields["shared"].queryset = stage.shared_materials.filter(content_type=reviews.PDF).order_by("pk")
+        else:
+            del self.fields["shared"]
 
 
 class OpinionForm(forms.Form):
@@ -123,9 +131,9 @@ def review_new(request):
     context = {"stage": stage, "case": case, "lead": lead, "error": None, "loose": [],
                "max_documents": reviews.MAX_DOCUMENTS}
     if request.method != "POST":
-        context["form"] = OpenForm(lead=lead, initial=_suggested(stage, case))
+        context["form"] = OpenForm(lead=lead, stage=stage, initial=_suggested(stage, case))
         return render(request, "joint/review_new.html", context)
-    form = OpenForm(request.POST, lead=lead)
+    form = OpenForm(request.POST, lead=lead, stage=stage)
     context["form"] = form
     if not form.is_valid():
         return render(request, "joint/review_new.html", context, status=400)
@@ -133,7 +141,8 @@ def review_new(request):
     try:
         review = reviews.open_review(user, stage=stage, case=case, title=data["title"],
                                      departments=list(data["departments"]), limit_days=data["limit_days"] or 0,
-                                     documents=request.FILES.getlist("documents"))
+                                     documents=request.FILES.getlist("documents"),
+                                     shared=list(data.get("shared") or ()))
     except ServiceError as error:
         context.update(error=error, loose=_put(form, error))
         return render(request, "joint/review_new.html", context, status=error.http_status)
