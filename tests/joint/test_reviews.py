@@ -253,6 +253,8 @@ def test_the_room_through_its_pages(world, client):
     stage = world.open()
     lead = world.people[0]["handler"]
     f.login_staff(client, lead)
+    unknown = client.get(reverse("joint:review_new") + "?subject=JD2026000000XXXX", follow=True)
+    assert "未找到该阶段或办件" in unknown.content.decode()
     new = reverse("joint:review_new") + f"?stage={stage.number}"
     form = client.get(new)
     assert form.status_code == 200 and world.departments[1].name in form.content.decode()

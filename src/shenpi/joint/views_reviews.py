@@ -103,12 +103,11 @@ def _subject(request) -> tuple[Stage | None, Case | None]:
     if subject:
         stage_number, case_number = (subject, "") if subject.startswith("JD") else ("", subject)
     if stage_number:
-        return get_object_or_404(Stage.objects.select_related("lead_department", "project"),
-                                 number=stage_number.strip()), None
+        return Stage.objects.select_related("lead_department", "project").filter(
+            number=stage_number.strip()).first(), None
     if case_number:
-        return None, get_object_or_404(Case.objects.select_related("department", "version"),
-                                       number=case_number.strip())
-    raise Http404
+        return None, Case.objects.select_related("department", "version").filter(number=case_number.strip()).first()
+    return None, None
 
 
 def _suggested(stage: Stage | None, case: Case | None) -> dict:
@@ -124,6 +123,9 @@ def _suggested(stage: Stage | None, case: Case | None) -> dict:
 @staff_required
 def review_new(request):
     stage, case = _subject(request)
+    if stage is None and case is None:
+        messages.error(request, "未找到该阶段或办件，请核对编号（阶段编号以JD开头）。")
+        return redirect("joint:reviews")
     user = request.user
     if not reviews.may_open(user, stage, case):
         return forbidden(request, "网上联审须由牵头部门（阶段的牵头部门或办件的承办部门）发起。")
