@@ -148,8 +148,9 @@ def test_a_bundle_takes_an_applicant_instead_of_a_project(client, world):
     for seq, item in enumerate(world.items[:2], start=1):
         StageItem.objects.create(template=bundle, item=item, seq=seq)
     f.login_staff(client, world.clerk)
-    data = {"template": bundle.pk, "answered": "1", "applicant_kind": "organisation", "applicant_name": "示范科技有限公司",
-            "id_number": f.ORG_USCC, "contact_name": "李四", "phone": "13812341234"}
+    data = {"template": bundle.pk, "answered": "1", "applicant_kind": "organisation",
+            "applicant_name": "示范科技有限公司", "id_number": f.ORG_USCC, "contact_name": "李四",
+            "phone": "13812341234"}
     for name, _ in services.materials_needed(bundle, {}):
         data[_material_key(name)] = SimpleUploadedFile("a.png", f.PNG_SCAN, content_type="image/png")
     response = client.post(reverse("joint:stage_new"), data)

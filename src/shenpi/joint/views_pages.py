@@ -114,7 +114,8 @@ class ProjectForm(forms.Form):
     district = forms.ModelChoiceField(label="所在区县", queryset=Department.objects.all(), required=False)
     total_investment = forms.CharField(label="总投资(万元)", max_length=20, required=False)
     kind = forms.ChoiceField(label="项目类型(管理)", choices=ProjectKind.choices)
-    industry = forms.CharField(label="行业代码", max_length=2, required=False, help_text="国民经济行业分类大类，如 47。")
+    industry = forms.CharField(label="行业代码", max_length=2, required=False,
+                               help_text="国民经济行业分类大类，如 47。")
     project_type = forms.ModelChoiceField(label="审批类型", queryset=ProjectType.objects.all(), required=False)
     lead_department = forms.ModelChoiceField(label="牵头部门", queryset=Department.objects.all(), required=False)
     key_project = forms.BooleanField(label="重点项目", required=False)
@@ -187,7 +188,8 @@ def project_new(request):
                 raise InvalidInput("请检查填写的内容。")
             lead = form.cleaned_data["lead_department"]
             if lead is not None and not may_register(user, lead.pk):
-                raise InvalidInput("您只能登记本部门牵头的项目。", {"lead_department": ["您只能登记本部门牵头的项目。"]})
+                message = "您只能登记本部门牵头的项目。"
+                raise InvalidInput(message, {"lead_department": [message]})
             project = services.register_project(actor=user, data=form.project_input())
         except ServiceError as failure:
             error, status = failure, failure.http_status
