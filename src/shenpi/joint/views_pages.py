@@ -354,8 +354,9 @@ def stage_new(request):
     if not may_open(user):
         return forbidden(request, "阶段申报须由综合窗口、牵头部门窗口人员或中心管理员受理。")
     data = request.POST if request.method == "POST" else request.GET
-    templates = list(StageTemplate.objects.filter(active=True).select_related("project_type", "lead_department"))
-    template = next((t for t in templates if str(t.pk) == data.get("template", "")), None)
+    every = list(StageTemplate.objects.filter(active=True).select_related("project_type", "lead_department"))
+    template = next((t for t in every if str(t.pk) == data.get("template", "")), None)
+    templates = [t for t in every if may_open(user, t)]
     code = data.get("project", "").strip()
     found_project = services.project_of(code) if code else None
     errors: list[str] = []
