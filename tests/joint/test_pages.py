@@ -12,7 +12,7 @@ from django.urls import reverse
 from shenpi.cases import services as cases
 from shenpi.cases.models import State
 from shenpi.joint import services
-from shenpi.joint.models import Project, Stage, StageItem, StageTemplate
+from shenpi.joint.models import Project, ResultFeed, Stage, StageItem, StageTemplate
 from shenpi.joint.views_pages import _material_key
 from tests import factories as f
 
@@ -223,3 +223,26 @@ def test_the_case_page_names_its_project_and_stage(client, world):
     assert "所属项目/阶段" in body
     assert reverse("joint:project", args=[project.code]) in body
     assert reverse("joint:stage", args=[stage.number]) in body
+
+
+def test_a_reused_result_shows_where_it_came_from(client, world):
+    project = world.project()
+    first = world.open(project)
+    source = first.parts.select_related("case").first().case
+    cases.perform(source, "pass", actor=world.people[0]["handler"])
+    cases.perform(source, "grant", actor=world.people[0]["approver"])
+    later = StageTemplate.objects.create(code="gov-building-2", name="工程建设许可阶段",
+                                         project_type=world.project_type, seq=2,
+                                         lead_department=world.departments[1], promised_total=15)
+    StageItem.objects.create(template=later, item=world.items[1], seq=1)
+    fed = next(name for name, _ in services.materials_needed(later, {}) if name != "项目申请表")
+    ResultFeed.objects.create(template=later, source_item=world.items[0], material_name=fed)
+    second = services.open_stage(actor=world.clerk, template=later, applicant=world.applicant(), project=project,
+                                 shared={"项目申请表": f.stored_scan("项目申请表")})
+    case = second.parts.select_related("case").get().case
+    f.login_staff(client, world.people[1]["handler"])
+    body = client.get(reverse("workbench:case", args=[case.number])).content.decode()
+    assert "审批结果共享" in body
+    assert reverse("workbench:case", args=[source.number]) in body
+    project_page = client.get(reverse("joint:project", args=[project.code])).content.decode()
+    assert f"取自 <a class=\"mono\" href=\"{reverse('workbench:case', args=[source.number])}\">" in project_page

@@ -390,7 +390,8 @@ def stage_new(request):
                 if not applicant_form.is_valid():
                     raise InvalidInput("请检查填写的内容。")
                 stage = services.open_stage(
-                    actor=user, template=template, applicant=applicant, project=found_project, answers=answers,
+                    actor=user, template=template, applicant=applicant,
+                    project=found_project if template.kind == StageTemplate.Kind.STAGE else None, answers=answers,
                     form={"contact_name": applicant.contact_name, "phone": applicant.phone,
                           "note": request.POST.get("note", "").strip()[:500]},
                     shared=shared, channel=Channel.WINDOW, ip=client_address(request))
