@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from shenpi.cases.models import State
-from shenpi.joint.models import Project, Stage
+from shenpi.joint.models import Project, Stage, StageItem
 from tests import factories as f
 from tests.browser import browser_windows, log_in, shot
 from tests.joint.conftest import world  # noqa: F401  (the fixture: three departments and a stage template)
@@ -27,6 +27,10 @@ def _media(settings, tmp_path):
 
 def test_one_window_one_form_and_three_departments_in_parallel(live_server, world):  # noqa: F811
     base = live_server.url
+    # The third item (环评) applies only when the form's question is answered yes.
+    world.template.questions = [{"key": "eia", "label": "是否需要环境影响评价"}]
+    world.template.save()
+    StageItem.objects.filter(template=world.template, item=world.items[2]).update(condition="eia")
     with browser_windows() as open_page:
         window = open_page()
 
@@ -53,6 +57,9 @@ def test_one_window_one_form_and_three_departments_in_parallel(live_server, worl
             window.click("#stage-pick button[type=submit]")
         window.fill("#stage-form input[name=contact_name]", "王经理")
         window.fill("#stage-form input[name=phone]", "13812341234")
+        expect(window.locator("#stage-item-list li")).to_have_count(2)
+        window.check("input[name=q-eia]")  # the items and materials follow the answer (htmx)
+        expect(window.locator("#stage-item-list li")).to_have_count(3)
         uploads = window.locator("#stage-materials input[type=file]")
         assert uploads.count() == 4  # the shared 项目申请表 once, and each item's own material
         for index in range(uploads.count()):
