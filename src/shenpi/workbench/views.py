@@ -29,6 +29,7 @@ from shenpi.cases.documents import notice_pdf
 from shenpi.cases.models import Case, CaseEvent, CaseMaterial, CaseStep, Extension, Notice
 from shenpi.catalog.models import Department
 from shenpi.errors import InvalidInput, ServiceError
+from shenpi.joint.models import StagePart
 from shenpi.security import audit
 from shenpi.web import client_address, public_base_url
 
@@ -234,7 +235,8 @@ def _case_context(request, case: Case, *, failed=None, error: ServiceError | Non
         "clock": queries.clock_facts(case, today),
         "sees_applicant": queries.sees_applicant(user, case),
         "steps": steps,
-        "materials": list(case.materials.all()),
+        "materials": list(case.materials.select_related("source_case")),
+        "stage_part": StagePart.objects.filter(case=case).select_related("stage").first(),
         "stops": list(case.clock_stops.all()),
         "commitments": list(case.commitments.select_related("recorded_by")),
         "extensions": list(Extension.objects.filter(case=case).select_related("approved_by")),
