@@ -1,10 +1,14 @@
 """一件事一次办 online: one form and one material list, pre-reviewed by the comprehensive window, opened as one
 stage (one case per item, all at once, channel 网上申报), followed by the applicant as one progress."""
 
+import time
+
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from shenpi import clock
+from shenpi.accounts.models import Role
 from shenpi.cases.models import Case, Channel, State
 from shenpi.errors import Forbidden, InvalidInput, TransitionRefused
 from shenpi.joint import services as joint
@@ -14,6 +18,7 @@ from shenpi.online import stage_services as services
 from shenpi.online.models import StageApplication
 from tests import factories as f
 from tests.applicants.helpers import client_for, real_named, verified
+from tests.concurrency import race
 
 from .bundles import APPLICATION_FORM, ARTICLES, INVOICE, build, project_type
 from .conftest import EXE, at, pdf, upload
@@ -292,3 +297,35 @@ def test_a_project_stage_is_applied_for_by_the_projects_owner_only(bundle):
     stage = services.accept(app, bundle.clerk)
     case = stage.parts.get().case
     assert stage.project == project and case.project_code == project.code and case.channel == Channel.ONLINE
+
+
+def test_the_guide_asks_a_registered_account_for_real_name_first(bundle):
+    client = client_for(bundle.registered)
+    page = client.get("/apply/bundles/").content.decode()
+    assert "须先" in page and "/account/real-name/" in page
+    response = client.post(f"/apply/bundles/{bundle.template.code}/start/", follow=True)
+    assert "实名认证" in response.content.decode() and not StageApplication.objects.exists()
+    assert "real-name-needed" not in client_for(bundle.founder).get("/apply/bundles/").content.decode()
+
+
+# -- two window clerks at the same moment (PostgreSQL row locks) ------------------------------------
+
+@pytest.mark.skipif(not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"),
+                    reason="SQLite serialises writers by its file lock; row locks are tested on PostgreSQL")
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_clerks_accepting_at_once_open_one_stage(monkeypatch):
+    bundle = build()
+    app = _submitted(bundle)
+    second = f.user(bundle.window, Role.CLERK, full_name="综合窗口二")
+    locking = services._lock
+
+    def slow_lock(target):
+        locked = locking(target)
+        time.sleep(0.4)  # both would read 待预审 without the row lock
+        return locked
+
+    monkeypatch.setattr(services, "_lock", slow_lock)
+    results = race(lambda: services.accept(app.pk, bundle.clerk), lambda: services.accept(app.pk, second))
+    lost = [r for r in results if isinstance(r, Exception)]
+    assert len(lost) == 1 and isinstance(lost[0], TransitionRefused), results
+    assert Stage.objects.count() == 1 and Case.objects.count() == 3
