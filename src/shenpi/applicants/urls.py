@@ -17,6 +17,7 @@ urlpatterns = [
     path("password/confirm/", views.reset_confirm, name="reset_confirm"),
     path("real-name/", views.real_name, name="real_name"),
     path("cases/add/", views.claim, name="claim"),
+    path("stages/<str:number>/", views.stage_detail, name="stage"),
     path("cases/<str:number>/", views.case_detail, name="case"),
     path("cases/<str:number>/withdraw/", views.withdraw, name="withdraw"),
     path("cases/<str:number>/notices/<int:notice_id>.pdf", views.case_notice_pdf, name="notice_pdf"),

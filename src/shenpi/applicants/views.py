@@ -32,7 +32,7 @@ from shenpi.errors import ServiceError
 from shenpi.security import audit, throttle
 from shenpi.web import client_address, public_base_url
 
-from . import services, unified_sign_in
+from . import services, stages, unified_sign_in
 from .access import applicant_required, current_applicant
 from .forms import (
     ClaimForm,
@@ -304,11 +304,28 @@ def home(request):
         Prefetch("steps", queryset=CaseStep.objects.filter(status=CaseStep.Status.ACTIVE), to_attr="active_steps"),
         Prefetch("clock_stops", queryset=ClockStop.objects.filter(ended_at__isnull=True, kind__isnull=True),
                  to_attr="open_supplements"))
-    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(cases.select_related("stage_part__stage"), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "applicants/home.html", {
         "applicant": applicant, "applications": _online_applications(applicant), "page": page,
         "real_name": services.sees_identifier_cases(applicant), "Assurance": Assurance,
+        "stage_applications": _stage_applications(applicant), "stages": list(stages.my_stages(applicant)[:20]),
     })
+
+
+def _stage_applications(applicant: Applicant) -> list:
+    """一件事/阶段 applied for online not yet opened (drafts, waiting, corrections, refusals)."""
+    if applicant.identity_released_at is not None:
+        return []
+    return list(applicant.stage_applications.filter(stage__isnull=True).select_related("template", "project")
+                .order_by("-updated_at", "-pk"))
+
+
+@applicant_required
+def stage_detail(request, number):
+    """一件事/阶段的整体进度: one progress for the stage; a stage none of whose cases I see does not exist."""
+    stage = get_object_or_404(stages.my_stages(request.applicant), number=number)
+    return render(request, "applicants/stage.html", {"applicant": request.applicant,
+                                                     **stages.progress(stage, request.applicant)})
 
 
 def _online_applications(applicant: Applicant) -> list:

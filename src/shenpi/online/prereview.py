@@ -21,7 +21,7 @@ from shenpi.errors import ServiceError
 from shenpi.security import audit
 from shenpi.web import client_address
 
-from . import services
+from . import services, stage_services
 from .models import OnlineApplication, Upload
 from .views import file_response
 
@@ -52,6 +52,9 @@ def queue(request):
         "page": page, "status": status, "status_label": services.QUEUES[status],
         "tabs": [(code, label, counts[code]) for code, label in services.QUEUES.items()],
         "today": clock.today(), "prereview_days": services.PREREVIEW_DAYS,
+        # The comprehensive window also pre-reviews 一件事/阶段 applications, on their companion page.
+        "stage_waiting": (stage_services.prereview_scope(request.user).filter(status=Status.SUBMITTED).count()
+                          if stage_services.may_prereview_stages(request.user) else None),
     })
 
 
