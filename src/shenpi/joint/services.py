@@ -196,10 +196,11 @@ def _stage_total(template: StageTemplate, green: bool, items: list[StageItem]) -
 def open_stage(*, actor: User, template: StageTemplate, applicant: cases.ApplicantInput,
                project: Project | None = None, answers: dict | None = None, form: dict | None = None,
                shared: dict[str, StoredFile] | None = None, channel: str = Channel.WINDOW,
-               ip: str | None = None) -> Stage:
+               ip: str | None = None, received_at=None) -> Stage:
     """一窗受理: one form and one set of shared materials open one case per included item, each received
     and accepted in its department at once; the stage's clock starts with them. Anything refused (a
-    material missing, an item not published, the clerk not allowed) opens nothing."""
+    material missing, an item not published, the clerk not allowed) opens nothing. `received_at`: when the
+    organ received an online application (art. 32), if earlier than now: the parts and the stage count from it."""
     if not template.active:
         raise InvalidInput("该阶段模板已停用。", {"template": ["该阶段模板已停用。"]})
     if template.kind == StageTemplate.Kind.STAGE:
@@ -223,7 +224,7 @@ def open_stage(*, actor: User, template: StageTemplate, applicant: cases.Applica
         raise InvalidInput(message, {"materials": [message]})
     now = clock.now()
     calendar = get_calendar()
-    today = timezone.localdate(now)
+    today = timezone.localdate(received_at or now)
     green = bool(project and project.green_channel)
     settings_row = joint_settings()
     stage = Stage(
@@ -246,7 +247,8 @@ def open_stage(*, actor: User, template: StageTemplate, applicant: cases.Applica
             raise InvalidInput(f"事项“{stage_item.item}”没有已发布的版本，不能受理。", {"template": ["事项未发布。"]})
         given = {spec.pk: {"file": shared[spec.name]} for spec in materials_of(version) if spec.name in shared}
         case = cases.receive(actor=actor, item=stage_item.item, applicant=applicant, materials=given,
-                             channel=channel, title=title, ip=ip, project_code=project.code if project else "")
+                             channel=channel, title=title, ip=ip, project_code=project.code if project else "",
+                             received_at=received_at)
         StagePart.objects.create(stage=stage, case=case, item=stage_item.item,
                                  department_id=stage_item.item.department_id, required=stage_item.required)
         cases.perform(case, "accept", actor=actor, ip=ip)

@@ -338,7 +338,11 @@ def submit(applicant: Applicant, app: OnlineApplication | int, ip: str | None = 
 def legal_receipt(app: OnlineApplication):
     """When the organ received the application (行政许可法 art. 32): the first submission, unless a
     correction notice went out within 5 working days of it — then the corrected submission."""
-    notice = CorrectionNotice.objects.filter(application=app).first()
+    return receipt_after(app, CorrectionNotice.objects.filter(application=app).first())
+
+
+def receipt_after(app, notice):
+    """legal_receipt() of any online application (single item or stage) given its correction notice."""
     if notice is None:
         return app.first_submitted_at
     deadline = get_calendar().add(timezone.localdate(app.first_submitted_at), CORRECTION_NOTICE_DAYS)

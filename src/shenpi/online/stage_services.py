@@ -34,7 +34,16 @@ from shenpi.notifications.services import notify
 from shenpi.workdays.services import get_calendar
 
 from .models import ApplicationEvent, StageApplication, StageApplicationEvent, StageCorrectionNotice, StageUpload
-from .services import _NUMBER_ALPHABET, PREREVIEW_DAYS, PROBLEM_MAX, TEXT_MAX, TITLE_MAX, _acts_for_all, may_prereview
+from .services import (
+    _NUMBER_ALPHABET,
+    PREREVIEW_DAYS,
+    PROBLEM_MAX,
+    TEXT_MAX,
+    TITLE_MAX,
+    _acts_for_all,
+    may_prereview,
+    receipt_after,
+)
 
 Status = StageApplication.Status
 Action = ApplicationEvent.Action
@@ -451,9 +460,11 @@ def accept(app: StageApplication | int, actor: User, ip: str | None = None) -> S
                   for name, u in uploads.items() if name in needed}
         form = {"application": app.number, "title": app.title, "contact_name": app.data.get("contact_name", ""),
                 "description": app.data.get("description", "")}
+        notice = StageCorrectionNotice.objects.filter(application=app).first()
         stage = joint.open_stage(actor=actor, template=app.template, applicant=_applicant_input(app.applicant, app),
                                  project=app.project, answers=app.answers, form=form, shared=shared,
-                                 channel=Channel.ONLINE, ip=ip)
+                                 channel=Channel.ONLINE, ip=ip,
+                                 received_at=receipt_after(app, notice))
         before = app.status
         app.status, app.stage, app.decided_at, app.decided_by = Status.ACCEPTED, stage, clock.now(), actor
         app.save(update_fields=["status", "stage", "decided_at", "decided_by"])
