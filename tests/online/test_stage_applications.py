@@ -127,7 +127,9 @@ def test_accepting_opens_every_case_at_once_online_with_the_uploads_shared(bundl
     app.refresh_from_db()
     assert (app.status, app.stage, app.decided_by) == (Status.ACCEPTED, stage, bundle.clerk)
     assert stage.online_application == app and stage.project is None and stage.state == Stage.State.OPEN
-    assert stage.promised_total == 2 and stage.promised_due.isoformat() == "2026-03-05"
+    # Counted from the submission (2 March), when the organ received it (art. 32), not from the acceptance.
+    assert stage.accept_date.isoformat() == "2026-03-02"
+    assert stage.promised_total == 2 and stage.promised_due.isoformat() == "2026-03-04"
     assert stage.form["application"] == app.number
     cases = [part.case for part in stage.parts.select_related("case").order_by("pk")]
     assert [c.item for c in cases] == bundle.items
