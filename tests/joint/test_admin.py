@@ -73,8 +73,8 @@ def test_questions_must_be_a_list_of_keys_and_labels_and_conditions_name_one(adm
     unknown = admin_client.post(url("stagetemplate", "change", template.pk),
                                 base | {"questions": '[{"key": "fire", "label": "是否为特殊建设工程"}]'})
     assert "不是本阶段的情形问题" in unknown.text
-    good = admin_client.post(url("stagetemplate", "change", template.pk),
-                             base | {"questions": '[{"key": "civil_air_defence", "label": " 是否需要建设防空地下室 "}]'})
+    question = '[{"key": "civil_air_defence", "label": " 是否需要建设防空地下室 "}]'
+    good = admin_client.post(url("stagetemplate", "change", template.pk), base | {"questions": question})
     assert good.status_code == 302, good.text
     template.refresh_from_db()
     assert template.questions == [{"key": "civil_air_defence", "label": "是否需要建设防空地下室"}]

@@ -114,7 +114,8 @@ class ProjectTypeAdmin(admin.ModelAdmin):
 class StageTemplateForm(forms.ModelForm):
     class Meta:
         model = StageTemplate
-        fields = "__all__"
+        fields = ["code", "name", "kind", "project_type", "seq", "lead_department", "promised_total", "audience",
+                  "active", "questions", "description"]
 
     def clean_questions(self):
         questions = self.cleaned_data.get("questions")
@@ -130,7 +131,8 @@ class StageTemplateForm(forms.ModelForm):
                 raise forms.ValidationError(problem)
             key, label = question["key"], question["label"]
             if not isinstance(key, str) or not _KEY.match(key):
-                raise forms.ValidationError(f"情形问题的 key“{key}”应为小写字母开头的字母、数字或下划线（至多40个字符）。")
+                raise forms.ValidationError(
+                    f"情形问题的 key“{key}”应为小写字母开头的字母、数字或下划线（至多40个字符）。")
             if not isinstance(label, str) or not label.strip():
                 raise forms.ValidationError(f"情形问题“{key}”缺少问题文字（label）。")
             if key in seen:
@@ -158,7 +160,8 @@ class StageItemFormSet(BaseInlineFormSet):
                 continue
             condition = (form.cleaned_data.get("condition") or "").strip()
             if condition and condition not in keys:
-                form.add_error("condition", f"“{condition}”不是本阶段的情形问题（可选：{'、'.join(sorted(keys)) or '无'}）。")
+                known = "、".join(sorted(keys)) or "无"
+                form.add_error("condition", f"“{condition}”不是本阶段的情形问题（可选：{known}）。")
 
 
 class StageItemInline(admin.TabularInline):
