@@ -91,3 +91,12 @@ def test_every_project_case_carries_its_code_and_was_opened_at_the_comprehensive
         assert stage_cases <= set(cases.values_list("pk", flat=True))
     assert Project.objects.filter(issued_here=False).count() == 1
     assert projects.demo_projects().filter(key_project=True).count() == 2
+
+
+def test_the_green_channel_project_is_on_time_and_the_command_says_what_is_late(demo):
+    today = clock.today()
+    green = Stage.objects.get(project__green_channel=True)
+    assert green.promised_due >= today
+    assert not green.parts.filter(case__state=State.IN_PROGRESS, case__promised_due__lt=today).exists()
+    line = projects.summary()
+    assert line.startswith("项目 4（重点项目 2，绿色通道 1）") and line.endswith("其中超过承诺时限 1")

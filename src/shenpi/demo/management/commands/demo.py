@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from shenpi.accounts import second_factor
 from shenpi.accounts.models import Role, User
-from shenpi.demo import generator, people, portal
+from shenpi.demo import generator, people, portal, projects
 
 # The logins a first look needs: one person per role of the walk-through (README), the centre's
 # administrator, the supervisor, the security and the audit administrator (安全审计, 三权分立);
@@ -94,6 +94,7 @@ class Command(BaseCommand):
         out(f"今日：即将到期 {s.due_soon}，已超期 {s.overdue}（其中超期3个工作日以上 {s.long_overdue}）")
         if s.todo:
             out("演示账号待办：" + "，".join(f"{name} {n}" for name, n in s.todo.items()))
+        out(projects.summary())
         for label, text in s.portal.items():
             out(f"{label}：{text}")
 
