@@ -28,9 +28,10 @@ from shenpi.cases.models import (
 )
 from shenpi.catalog.models import Department, FeeStandard, FlowStep, Item, ItemVersion, MaterialSpec, Window
 from shenpi.crypto import blind_index
-from shenpi.demo import generator, people
+from shenpi.demo import generator, people, projects
 from shenpi.demo.catalogue import DEPARTMENTS_BY_SLUG
 from shenpi.feedback.models import Complaint, Level, Question, Rating, RatingFollowUp
+from shenpi.joint.models import Project, Stage, StageTemplate
 from shenpi.online.models import OnlineApplication, Upload
 from shenpi.supervision.models import Alert
 from shenpi.workdays.services import get_calendar
@@ -59,7 +60,10 @@ def test_every_planned_action_was_accepted_by_the_services_and_the_clock_runs_ag
     # Cases went through the services: each has the receive event and its actor recorded.
     # ... and so were the online applications the window accepted.
     accepted = OnlineApplication.objects.filter(status=OnlineApplication.Status.ACCEPTED).count()
-    assert CaseEvent.objects.filter(action="receive", actor__isnull=False).count() == CASES + accepted
+    # ... and so were the projects' and bundles' cases, opened by the comprehensive window.
+    joint = projects.joint_cases().count()
+    assert joint > 0
+    assert CaseEvent.objects.filter(action="receive", actor__isnull=False).count() == CASES + accepted + joint
 
 
 # -- catalogue -----------------------------------------------------------------------------------
@@ -285,7 +289,8 @@ def test_running_the_command_again_changes_nothing_and_says_so(demo):
                 Case.objects.count(), CaseEvent.objects.count(), Window.objects.count(),
                 OnlineApplication.objects.count(), Upload.objects.count(), Slot.objects.count(),
                 Booking.objects.count(), Question.objects.count(), Complaint.objects.count(),
-                Rating.objects.count(), Alert.objects.count())
+                Rating.objects.count(), Alert.objects.count(), Project.objects.count(), Stage.objects.count(),
+                StageTemplate.objects.count())
 
     before = counts()
     out = io.StringIO()
@@ -302,7 +307,8 @@ def test_running_the_command_again_changes_nothing_and_says_so(demo):
 
 def test_summary_counts_what_is_there(demo):
     summary = generator.summary()
-    assert sum(summary.states.values()) == CASES + OnlineApplication.objects.filter(case__isnull=False).count()
+    assert sum(summary.states.values()) == (CASES + OnlineApplication.objects.filter(case__isnull=False).count()
+                                            + projects.joint_cases().count())
     assert summary.states["已作废"] >= 1 and summary.states["补正中"] >= 1
     assert summary.departments["市级"] >= 15 and summary.items == demo_items().count()
     assert summary.users["监察员"] >= 1 and summary.users["中心管理员"] >= 1

@@ -840,6 +840,44 @@ def local_items() -> tuple[ItemData, ...]:
 
 ALL_ITEMS: tuple[ItemData, ...] = ITEMS + local_items()
 
+# Items that only stages and bundles apply for (shenpi.demo.projects): the year of single cases does
+# not draw them (weight 0), so adding them leaves that year as it was; their codes follow ALL_ITEMS'.
+STAGE_ITEMS: tuple[ItemData, ...] = (
+    item("fagai", "政府投资项目建议书审批", "licence", "organisation",
+         "《政府投资条例》第九条、第十条；《中央预算内直接投资项目管理办法》第八条",
+         "列入国民经济和社会发展规划、政府投资年度计划或项目储备库的政府投资项目，"
+         "项目建议书已对项目建设的必要性、主要建设内容、拟建地点、投资估算和资金筹措作出说明。",
+         20, 10, "项目建议书批复",
+         [form_("政府投资项目建议书审批"), M("项目建议书审批请示文件"), M("项目建议书", copies=3),
+          M("项目资金来源承诺或财政资金安排意见", form="copy"), M("项目选址初步意见", required=False)],
+         flow="4b", timing="days", procedures=(("expert_review", 15),), weight=0.0),
+    item("shuiwu", "发票领用", "other", "organisation",
+         "《中华人民共和国发票管理办法》第十五条、第十六条；《中华人民共和国发票管理办法实施细则》第十五条",
+         "已办理税务登记信息确认、需要领用发票的单位和个人。",
+         5, 1, "发票领用簿",
+         [M("发票领用申请表"), M("经办人身份证件", form="copy"),
+          M("发票专用章印模", note="新办企业在企业开办中一并刻制")],
+         flow="3", timing="hours", depth=4, visits=0, weight=0.0),
+    item("renshe", "单位参加社会保险登记", "public_service", "organisation",
+         "《中华人民共和国社会保险法》第五十七条；《社会保险费征缴暂行条例》第七条；《社会保险登记管理暂行办法》",
+         "用人单位自成立之日起三十日内，向当地社会保险经办机构申请办理社会保险登记。",
+         15, 1, "社会保险登记证明",
+         [M("社会保险登记表"), M("法定代表人身份证明", form="copy"), M("单位银行开户信息", form="copy")],
+         flow="3", timing="hours", depth=4, visits=0, weight=0.0),
+)
+
+
+def stage_item_codes() -> dict[int, str]:
+    """The codes of STAGE_ITEMS (by index), numbered on after each department's items in ALL_ITEMS."""
+    counters: dict[str, int] = {}
+    for data in ALL_ITEMS:
+        counters[data.dept] = counters.get(data.dept, 0) + 1
+    codes = {}
+    for index, data in enumerate(STAGE_ITEMS):
+        counters[data.dept] = counters.get(data.dept, 0) + 1
+        codes[index] = f"{DEPARTMENTS_BY_SLUG[data.dept].code}-{counters[data.dept]:03d}"
+    return codes
+
 
 def item_codes() -> dict[int, str]:
     """A stable code per item (同一事项、同一编码): department code and the item's place in it."""

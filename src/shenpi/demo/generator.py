@@ -40,7 +40,7 @@ from shenpi.supervision.models import Alert, Level
 from shenpi.supervision.scan import scan as supervision_scan
 from shenpi.workdays.services import get_calendar
 
-from . import applicationforms, people, portal
+from . import applicationforms, people, portal, projects
 from .catalogue import (
     ALL_ITEMS,
     CENTRE_ADDRESS,
@@ -48,9 +48,11 @@ from .catalogue import (
     DEPARTMENTS,
     DEPARTMENTS_BY_SLUG,
     FLOWS,
+    STAGE_ITEMS,
     ItemData,
     item_codes,
     phone_of,
+    stage_item_codes,
 )
 from .timeline import Plan, Planner
 
@@ -223,19 +225,22 @@ def _materials(data: ItemData, code: str, department: Department, built: bool) -
 
 
 def _build_items(result: Result, departments: dict[str, Department], actor: User | None) -> list[Item]:
-    codes = item_codes()
-    built = set(Item.objects.filter(code__in=codes.values()).values_list("code", flat=True))
+    """The catalogue's items (their order is the year's plan's item index), then the items only stages
+    and bundles apply for."""
+    codes, stage_codes = item_codes(), stage_item_codes()
+    built = set(Item.objects.filter(code__in=[*codes.values(), *stage_codes.values()]).values_list("code", flat=True))
     items = []
-    for index, data in enumerate(ALL_ITEMS):
+    for data, code in [*((d, codes[i]) for i, d in enumerate(ALL_ITEMS)),
+                       *((d, stage_codes[i]) for i, d in enumerate(STAGE_ITEMS))]:
         department = departments[data.dept]
         item, created = catalog.build_item(
-            codes[index], department, version=_version_fields(data, department),
-            materials=_materials(data, codes[index], department, codes[index] in built),
+            code, department, version=_version_fields(data, department),
+            materials=_materials(data, code, department, code in built),
             fees=[catalog.FeeEntry(f.name, f.standard, f.basis, f.amount) for f in data.fees],
             steps=_steps(data, departments), procedures=dict(data.procedures), actor=actor)
         result.created["items"] += created
         items.append(item)
-    return items
+    return items[:len(ALL_ITEMS)]
 
 
 # -- the staff ----------------------------------------------------------------------------------
@@ -488,6 +493,11 @@ def generate(*, cases: int = DEFAULT_CASES, seed: int = DEFAULT_SEED, end: dt.da
                 began = time.perf_counter()
                 portal.PortalPlayer(end, seed, _applicant_password(password, result), result).play()
                 result.seconds["portal"] = time.perf_counter() - began
+                played = True
+            if cases > 0 and demo_cases().exists() and not projects.demo_projects().exists():
+                began = time.perf_counter()
+                projects.play(end, seed, result)
+                result.seconds["projects"] = time.perf_counter() - began
                 played = True
             if played:
                 # Supervision looks at today once everything is in place: cases, applications, feedback.

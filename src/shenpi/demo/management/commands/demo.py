@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from shenpi.accounts import second_factor
 from shenpi.accounts.models import Role, User
-from shenpi.demo import generator, people, portal
+from shenpi.demo import generator, people, portal, projects
 
 # The logins a first look needs: one person per role of the walk-through (README), the centre's
 # administrator, the supervisor, the security and the audit administrator (安全审计, 三权分立);
@@ -65,12 +65,14 @@ class Command(BaseCommand):
                 ("stand_ins", "AB角"), ("absences", "离岗登记"), ("cases", "办件"),
                 ("applicants", "申请人账号"), ("applications", "网上申报"), ("slots", "预约时段"), ("bookings", "预约"),
                 ("questions", "咨询"), ("complaints", "投诉"), ("ratings", "评价"), ("answers", "整改说明"),
-                ("manual_scores", "人工评分"))
+                ("manual_scores", "人工评分"), ("projects", "项目"), ("stages", "并联审批阶段和一件事"))
                 if result.created[key])
             self.stdout.write(self.style.SUCCESS(f"已生成演示数据：{made}（用时 {elapsed:.1f} 秒）。"))
             if "cases" in result.seconds:
                 self.stdout.write(f"  其中办件 {result.seconds['cases']:.1f} 秒，共执行 "
                                   f"{sum(result.actions.values())} 次受理和办理操作。")
+            if "projects" in result.seconds:
+                self.stdout.write(f"  其中项目并联审批和企业开办 {result.seconds['projects']:.1f} 秒。")
             if "portal" in result.seconds:
                 self.stdout.write(f"  其中网上申报、预约、咨询投诉和评价 {result.seconds['portal']:.1f} 秒。")
         else:
@@ -92,6 +94,7 @@ class Command(BaseCommand):
         out(f"今日：即将到期 {s.due_soon}，已超期 {s.overdue}（其中超期3个工作日以上 {s.long_overdue}）")
         if s.todo:
             out("演示账号待办：" + "，".join(f"{name} {n}" for name, n in s.todo.items()))
+        out(projects.summary())
         for label, text in s.portal.items():
             out(f"{label}：{text}")
 
