@@ -207,10 +207,14 @@ class InvitationSerializer(serializers.Serializer):
         return invitation.get_verdict_display() if invitation.verdict else "尚未提交"
 
     def get_late(self, invitation) -> bool:
-        due = invitation.review.due_on
-        if invitation.posted_at is None:
-            return invitation.review.state == JointReview.State.OPEN and self.context["today"] > due
-        return timezone.localdate(invitation.posted_at) > due
+        review = invitation.review
+        if invitation.posted_at is not None:
+            answered = timezone.localdate(invitation.posted_at)
+        elif review.concluded_at is not None:  # concluded without it: late if the due day had passed
+            answered = timezone.localdate(review.concluded_at)
+        else:
+            answered = self.context["today"]
+        return answered > review.due_on
 
 
 class ReviewDocumentSerializer(serializers.Serializer):

@@ -134,7 +134,7 @@ class ProjectListView(ApiViewMixin, generics.ListCreateAPIView):
             projects = projects.filter(code__startswith=criteria["code"].strip())
         if criteria.get("q"):
             q = criteria["q"].strip()
-            projects = projects.filter(name__icontains=q) | projects.filter(owner_name__icontains=q)
+            projects = projects.filter(Q(name__icontains=q) | Q(owner_name__icontains=q))
         return projects
 
     def create(self, request, *args, **kwargs):
