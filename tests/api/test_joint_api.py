@@ -120,6 +120,8 @@ def test_one_call_shows_the_whole_project_in_a_fixed_number_of_queries(world, dj
     JointReview.objects.create(number="LS20260921A2", case=second.parts.get().case, title="图审",
                                lead_department=world.departments[1], opened_by=world.people[1]["handler"],
                                opened_at=clock.now(), limit_days=3, due_on=dt.date(2026, 9, 24))
+    lone = cases.receive(actor=world.clerk, item=world.items[2], applicant=world.applicant(), materials={},
+                         channel="window", title="单独申报", project_code=project.code)
     clock.set_now(at(2026, 9, 28, 9))  # past the first review's due day
     with django_assert_max_num_queries(len(one_stage.captured_queries)):
         body = clerk.get(f"{PROJECTS}{project.code}/").json()
@@ -129,6 +131,7 @@ def test_one_call_shows_the_whole_project_in_a_fixed_number_of_queries(world, dj
     (reused,) = body["reused_results"]
     assert reused["material"] == "政府投资项目审批决定书" and reused["source_case"] == parts[0].case.number
     assert reused["case"] == second.parts.get().case.number
+    assert [(c["number"], c["state"]) for c in body["other_cases"]] == [(lone.number, State.RECEIVED)]
     assert len(one_stage.captured_queries) <= 12
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
-from shenpi.cases.models import CaseMaterial
+from shenpi.cases.models import Case, CaseMaterial
 from shenpi.joint.models import (
     JointReview,
     Project,
@@ -103,15 +103,17 @@ def stages_in_full(stages: QuerySet[Stage]) -> QuerySet[Stage]:
 
 def project_in_full(project: Project) -> dict:
     """The related rows of a project page: its stages whole, its joint reviews (on its stages or
-    its cases) and the results its cases reused. Five statements plus two per review, whatever
-    the number of stages, parts, reviews or materials."""
+    its cases), the results its cases reused and its cases outside any stage: eight statements,
+    whatever the number of stages, parts, reviews or materials."""
     stages = list(stages_in_full(Stage.objects.filter(project=project)
                                  .order_by("template__seq", "opened_at", "pk")))
     reviews = list(reviews_in_full(JointReview.objects.filter(
         Q(stage__project=project) | Q(case__project_code=project.code)).order_by("opened_at", "pk")))
     reused = list(CaseMaterial.objects.filter(case__project_code=project.code, source_case__isnull=False)
                   .select_related("case", "source_case").order_by("case_id", "pk"))
-    return {"api_stages": stages, "api_reviews": reviews, "api_reused": reused}
+    other = list(Case.objects.filter(project_code=project.code, stage_part__isnull=True)
+                 .select_related("item", "version", "department").order_by("pk"))
+    return {"api_stages": stages, "api_reviews": reviews, "api_reused": reused, "api_other_cases": other}
 
 
 def templates_in_full(templates: QuerySet[StageTemplate]) -> QuerySet[StageTemplate]:

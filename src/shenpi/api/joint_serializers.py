@@ -267,6 +267,24 @@ class ReusedResultSerializer(serializers.Serializer):
     content_hash = serializers.CharField(help_text="SM3 摘要（有电子文件时）")
 
 
+class ProjectCaseSerializer(serializers.Serializer):
+    number = serializers.CharField(help_text="办件编号")
+    item = serializers.SerializerMethodField()
+    department = DepartmentRefSerializer(help_text="实施部门")
+    state = serializers.ChoiceField(choices=State.choices, help_text=STATE_HELP)
+    state_label = serializers.CharField(source="get_state_display")
+    promised_due = serializers.DateField(allow_null=True, help_text="承诺办结期限")
+    overdue = serializers.SerializerMethodField(help_text="已超过承诺期限且仍在计时")
+    decision = serializers.CharField(help_text="grant 准予、deny 不予许可；未决定为空")
+
+    @extend_schema_field(PartItemSerializer)
+    def get_item(self, case) -> dict:
+        return {"code": case.item.code, "name": case.version.name}
+
+    def get_overdue(self, case) -> bool:
+        return deadlines.is_case_overdue(case.state, case.promised_due, self.context["today"])
+
+
 class ProjectSummarySerializer(serializers.Serializer):
     code = serializers.CharField(help_text="投资项目统一代码")
     issued_here = serializers.BooleanField(help_text="由本平台赋码")
@@ -295,6 +313,8 @@ class ProjectDetailSerializer(ProjectSummarySerializer):
     reviews = JointReviewSerializer(many=True, source="api_reviews", help_text="项目阶段或办件上的网上联审")
     reused_results = ReusedResultSerializer(many=True, source="api_reused",
                                             help_text="审批结果共享：前序结果作为后续办件的材料")
+    other_cases = ProjectCaseSerializer(many=True, source="api_other_cases",
+                                        help_text="带本项目代码、但不属于任何阶段的办件（单独申报）")
 
 
 # -- stage templates and opening a stage --------------------------------------------------------------
