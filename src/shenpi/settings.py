@@ -330,6 +330,11 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ApplicantKindEnum": "shenpi.cases.models.ApplicantKind",
         "NoticeKindEnum": "shenpi.cases.models.Notice.Kind",
+        "StateEnum": "shenpi.cases.models.State",
+        "ProjectKindEnum": "shenpi.joint.models.ProjectKind",
+        "StageKindEnum": "shenpi.joint.models.StageTemplate.Kind",
+        "StageStateEnum": "shenpi.joint.models.Stage.State",
+        "JointReviewStateEnum": "shenpi.joint.models.JointReview.State",
     },
 }
 

@@ -25,7 +25,9 @@ def test_schema_describes_every_endpoint_precisely():
     assert set(schema["paths"]) == {
         "/api/v1/items/", "/api/v1/items/{code}/", "/api/v1/cases/", "/api/v1/cases/{number}/",
         "/api/v1/cases/{number}/actions/", "/api/v1/workdays/add", "/api/v1/workdays/between",
-        "/api/v1/workdays/calendar/{year}/"}
+        "/api/v1/workdays/calendar/{year}/", "/api/v1/projects/", "/api/v1/projects/{code}/",
+        "/api/v1/stage-templates/", "/api/v1/stages/", "/api/v1/stages/{number}/", "/api/v1/joint-reviews/",
+        "/api/v1/joint-reviews/{number}/"}
     components = schema["components"]["schemas"]
     assert components["StateEnum"]["enum"][:3] == ["received", "correcting", "in_progress"]
     assert components["DecisionEnum"]["enum"] == ["accept", "request_correction", "refuse", "handle_on_the_spot"]
@@ -37,6 +39,10 @@ def test_schema_describes_every_endpoint_precisely():
     listed = schema["paths"]["/api/v1/cases/"]["get"]
     assert {"cursor", "page_size", "state", "overdue", "q"} <= {p["name"] for p in listed["parameters"]}
     assert "count" not in components["PaginatedCaseSummaryList"]["properties"]
+    opened = schema["paths"]["/api/v1/stages/"]["post"]
+    assert set(opened["requestBody"]["content"]) == {"application/json", "multipart/form-data"}
+    project = components["ProjectDetail"]["properties"]
+    assert {"stages", "reviews", "reused_results"} <= set(project)
 
 
 @pytest.mark.django_db

@@ -64,12 +64,37 @@ def api_token_headers(user) -> dict[str, str]:
     return {"Authorization": f"Token {f.api_token(user)}"}
 
 
+def open_a_stage(org) -> None:
+    """A project of 住建局 with a stage of its item and a joint review, for the project endpoints' answers."""
+    from shenpi.cases.services import ApplicantInput
+    from shenpi.joint import services as joint
+    from shenpi.joint.models import JointReview, ProjectType, ReviewInvitation, StageItem, StageTemplate
+
+    clerk = org.people["clerk"]
+    kind = ProjectType.objects.create(code="gov-building", name="政府投资房屋建筑类", promised_total=90)
+    template = StageTemplate.objects.create(code="gov-building-4", name="施工许可阶段", project_type=kind, seq=3,
+                                            lead_department=org.dept, promised_total=10)
+    StageItem.objects.create(template=template, item=org.item)
+    project = joint.register_project(actor=clerk, data=joint.ProjectInput(
+        name="示范大厦", owner_name="示范建设有限公司", owner_uscc=f.ORG_USCC, location="杭州市西湖区",
+        division="330106", total_investment="12000", kind="01", industry="47", project_type=kind,
+        lead_department=org.dept, key_project=True))
+    stage = joint.open_stage(actor=clerk, template=template, project=project, shared={
+        name: f.stored_scan(name) for name, _ in joint.materials_needed(template, {})},
+        applicant=ApplicantInput(kind="organisation", name="示范建设有限公司", id_number=f.ORG_USCC))
+    review = JointReview.objects.create(number="LS2026092400001", stage=stage, title="施工图联审",
+                                        lead_department=org.dept, opened_by=clerk, opened_at=stage.opened_at,
+                                        limit_days=3, due_on=stage.accept_date)
+    ReviewInvitation.objects.create(review=review, department=org.dept)
+
+
 @pytest.fixture
 def staff_headers(org):
-    """A clerk of 住建局 with a window and a case to read and act on."""
+    """A clerk of 住建局 with a window, a case to read and act on, and a project with a stage."""
     from .conftest import token_client
 
     open_case(token_client(org.people["clerk"]), org.item)
+    open_a_stage(org)
     return api_token_headers(org.people["clerk"])
 
 

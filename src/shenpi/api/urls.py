@@ -2,7 +2,7 @@
 
 from django.urls import include, path, re_path
 
-from . import views
+from . import joint_views, views
 from .errors import unknown_endpoint
 
 v1 = [
@@ -11,6 +11,13 @@ v1 = [
     path("cases/", views.CaseListView.as_view(), name="case-list"),
     path("cases/<str:number>/", views.CaseDetailView.as_view(), name="case-detail"),
     path("cases/<str:number>/actions/", views.CaseActionView.as_view(), name="case-actions"),
+    path("projects/", joint_views.ProjectListView.as_view(), name="project-list"),
+    path("projects/<str:code>/", joint_views.ProjectDetailView.as_view(), name="project-detail"),
+    path("stage-templates/", joint_views.StageTemplateListView.as_view(), name="stage-template-list"),
+    path("stages/", joint_views.StageListView.as_view(), name="stage-list"),
+    path("stages/<str:number>/", joint_views.StageDetailView.as_view(), name="stage-detail"),
+    path("joint-reviews/", joint_views.ReviewListView.as_view(), name="joint-review-list"),
+    path("joint-reviews/<str:number>/", joint_views.ReviewDetailView.as_view(), name="joint-review-detail"),
     path("workdays/add", views.WorkdaysAddView.as_view(), name="workdays-add"),
     path("workdays/between", views.WorkdaysBetweenView.as_view(), name="workdays-between"),
     path("workdays/calendar/<str:year>/", views.CalendarYearView.as_view(), name="workdays-calendar"),
