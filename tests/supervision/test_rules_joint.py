@@ -12,12 +12,14 @@ from django.utils import timezone
 from shenpi import clock
 from shenpi.cases import services as cases
 from shenpi.joint.models import JointReview, ReviewInvitation
+from shenpi.supervision.alerts import subject_label
 from shenpi.supervision.models import Alert, Level
 from shenpi.supervision.scan import describe, scan
-from shenpi.supervision.alerts import subject_label
 from shenpi.workdays.services import get_calendar
 from tests import factories as f
-from tests.joint.conftest import world  # noqa: F401  (the fixture)
+from tests.joint import conftest as joint
+
+world = joint.world  # the joint tests' fixture
 
 pytestmark = pytest.mark.django_db
 

@@ -264,7 +264,7 @@ def rows_for(projects: list[Project], calendar: WorkCalendar, today: dt.date) ->
     by_code = {p.code: rows[p.pk] for p in projects}
     for number, code, item, department, department_id, due in Case.objects.filter(
             case_overdue(today), project_code__in=list(by_code)).order_by("promised_due", "pk").values_list(
-            "number", "project_code", "item__name", "department__name", "department_id", "promised_due"):
+            "number", "project_code", "version__name", "department__name", "department_id", "promised_due"):
         by_code[code].late_parts.append(LatePart(number, item, department, department_id, due,
                                                  calendar.between(due, today)))
     for row in rows.values():
@@ -356,7 +356,7 @@ def gantt(project: Project, calendar: WorkCalendar, today: dt.date) -> dict:
     """Each stage as its planned bar (accepted → promised due) and its actual one (→ concluded, or today),
     its parts under it the same way (→ their own promised due; → completed or decided, or today)."""
     stages = list(Stage.objects.filter(project=project).order_by("opened_at", "pk").prefetch_related(
-        "parts__case__department", "parts__item"))
+        "parts__case__department", "parts__case__version"))
     rows = []
 
     def day(value):
@@ -375,7 +375,7 @@ def gantt(project: Project, calendar: WorkCalendar, today: dt.date) -> dict:
             finished = case.completed_at or case.decided_at or case.closed_at
             actual_end = timezone.localdate(finished) if finished else today
             late = case.promised_due is not None and (actual_end > case.promised_due)
-            rows.append({"kind": "part", "label": f"{part.item.name}（{case.department.name}）",
+            rows.append({"kind": "part", "label": f"{case.version.name}（{case.department.name}）",
                          "number": case.number, "state": case.get_state_display(),
                          "plan": [day(start), day(case.promised_due or start)],
                          "actual": [day(start), day(actual_end)], "late": late, "open": finished is None})

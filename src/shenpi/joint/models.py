@@ -157,7 +157,9 @@ class Project(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "项目"
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["key_project", "lead_department"], name="project_key_lead")]
+        indexes = [models.Index(fields=["key_project", "lead_department"], name="project_key_lead"),
+                   # The key-project board's pages: newest first.
+                   models.Index(fields=["key_project", "-created_at", "-id"], name="project_key_recent")]
 
     def __str__(self):
         return f"{self.code} {self.name}"
