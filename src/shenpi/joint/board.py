@@ -206,11 +206,12 @@ class ProjectRow:
         return self.trend == "behind"
 
     def sparkline(self) -> list[dict]:
-        """One bar per stage for a small SVG: its height the share of the allotment used (capped at 150 %)."""
+        """One bar per stage (the reform's four fit) for a small SVG: its height the share of the allotment
+        used (capped at 150 %)."""
         bars = []
         for i, s in enumerate(self.stages):
             height = round(min(s.share, 1.5) / 1.5 * 20, 1)
-            bars.append({"x": i * 9, "y": round(20 - height, 1), "height": max(height, 1),
+            bars.append({"x": i * 10, "y": round(20 - height, 1), "height": max(height, 1),
                          "kind": "late" if s.late else ("open" if s.stage.state == Stage.State.OPEN else "done"),
                          "title": f"{s.stage.name}：用时{s.used}/{s.allotment}个工作日"})
         return bars

@@ -44,11 +44,11 @@
       series: [
         { name: "plan-offset", type: "bar", stack: "plan", silent: true, itemStyle: { color: "transparent" },
           data: offsets("plan_days"), tooltip: { show: false } },
-        { name: "计划", type: "bar", stack: "plan", barMaxWidth: 10, data: lengths("plan_days", function () {
+        { name: "计划", type: "bar", stack: "plan", barMaxWidth: 10, itemStyle: { color: "#b8c7de" }, data: lengths("plan_days", function () {
           return "#b8c7de"; }) },
         { name: "actual-offset", type: "bar", stack: "actual", silent: true, itemStyle: { color: "transparent" },
           data: offsets("actual_days"), tooltip: { show: false } },
-        { name: "实际", type: "bar", stack: "actual", barMaxWidth: 10, data: lengths("actual_days", function (r) {
+        { name: "实际", type: "bar", stack: "actual", barMaxWidth: 10, itemStyle: { color: "#2760ad" }, data: lengths("actual_days", function (r) {
           return r.late ? "#c8161d" : (r.kind === "stage" ? "#1d4f91" : "#2760ad"); }),
           markLine: { silent: true, symbol: "none", lineStyle: { color: "#e08a00", type: "dashed" },
                       label: { formatter: "今日" }, data: [{ xAxis: data.today_day }] } }
