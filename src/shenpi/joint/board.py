@@ -132,7 +132,8 @@ def late_projects(today: dt.date) -> Q:
     """Projects with an open stage past its promised due (clock running) or a part past its own."""
     late_stage = Stage.objects.filter(project=OuterRef("pk"), state=Stage.State.OPEN, clock_stopped_on__isnull=True,
                                       promised_due__lt=today)
-    late_case = Case.objects.filter(case_overdue(today), project_code=OuterRef("code"))
+    # `project_code` not blank lets PostgreSQL read the partial index case_project_running_due.
+    late_case = Case.objects.filter(case_overdue(today), project_code=OuterRef("code")).exclude(project_code="")
     return Q(Exists(late_stage)) | Q(Exists(late_case))
 
 

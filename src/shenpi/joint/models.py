@@ -205,7 +205,10 @@ class Stage(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "阶段"
         ordering = ["-opened_at", "-pk"]
-        indexes = [models.Index(fields=["state", "promised_due"], name="stage_state_due")]
+        indexes = [models.Index(fields=["state", "promised_due"], name="stage_state_due"),
+                   # The key-project board's "late only": open stages whose clock runs, by project.
+                   models.Index(fields=["project", "promised_due"], name="stage_open_running_due",
+                                condition=models.Q(state="open", clock_stopped_on__isnull=True))]
 
     def __str__(self):
         return f"{self.number} {self.name}"
