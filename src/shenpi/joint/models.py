@@ -157,7 +157,9 @@ class Project(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "项目"
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["key_project", "lead_department"], name="project_key_lead")]
+        indexes = [models.Index(fields=["key_project", "lead_department"], name="project_key_lead"),
+                   # The key-project board's pages: newest first.
+                   models.Index(fields=["key_project", "-created_at", "-id"], name="project_key_recent")]
 
     def __str__(self):
         return f"{self.code} {self.name}"
@@ -203,7 +205,10 @@ class Stage(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "阶段"
         ordering = ["-opened_at", "-pk"]
-        indexes = [models.Index(fields=["state", "promised_due"], name="stage_state_due")]
+        indexes = [models.Index(fields=["state", "promised_due"], name="stage_state_due"),
+                   # The key-project board's "late only": open stages whose clock runs, by project.
+                   models.Index(fields=["project", "promised_due"], name="stage_open_running_due",
+                                condition=models.Q(state="open", clock_stopped_on__isnull=True))]
 
     def __str__(self):
         return f"{self.number} {self.name}"

@@ -12,6 +12,7 @@ NAMES = {
     "personal_data.viewed": "查看未脱敏个人信息",
     "material.viewed": "查看申请材料",
     "export.performance_ranking": "导出绩效考核排名",
+    "export.key_projects": "导出重点项目专报",
     "export.security_log": "导出安全审计记录",
     "export.notice_pdf": "打印文书（PDF）",
     "export.joint_review_pdf": "打印联审意见书（PDF）",

@@ -380,7 +380,7 @@ def rows_of(ids: list[int]) -> list[Alert]:
 
 # What a subject's kind is called, for a subject whose row the page has not loaded.
 SUBJECT_KINDS = {"case": "办件", "step": "办理环节", "order": "督办单", "online": "网上申报", "complaint": "投诉",
-                 "rating": "差评回访整改"}
+                 "rating": "差评回访整改", "stage": "审批阶段", "review": "网上联审"}
 
 
 def subject_label(alert: Alert) -> str:
@@ -394,6 +394,10 @@ def subject_label(alert: Alert) -> str:
         return f"网上申报 {figures['application']}"
     if kind == "complaint" and figures.get("complaint"):
         return f"投诉 {figures['complaint']}"
+    if kind == "stage" and figures.get("stage"):
+        return f"阶段 {figures['stage']}"
+    if kind == "review" and figures.get("review"):
+        return f"联审 {figures['review']}"
     if alert.case_id is not None:
         label = f"办件 {alert.case.number}"
         if kind == "step" and alert.step_id is not None:

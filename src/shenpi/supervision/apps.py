@@ -10,8 +10,9 @@ class SupervisionConfig(AppConfig):
         from shenpi.cases import deadlines
         from shenpi.workbench.panels import register_case_panel
 
-        # Imported for what they register: the receiver of case actions, every rule's definition.
-        from . import receivers, rules  # noqa: F401
+        # Imported for what they register: the receiver of case actions, every rule's definition
+        # (rules_joint adds the stage and joint-review rules and the green channel's side of time.case).
+        from . import receivers, rules, rules_joint  # noqa: F401
         from .alerts import case_supervision
 
         post_migrate.connect(_install_rules, sender=self, dispatch_uid="supervision-install-rules")

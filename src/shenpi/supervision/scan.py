@@ -261,7 +261,8 @@ def _message(alerts: list[Alert]) -> dict:
 # The figure a rule records its due moment under, and what that moment is called.
 _DUE_FIGURES = (("due_at", "环节期限"), ("due", "承诺办结期限"), ("delivery_due", "送达期限"),
                 ("reply_due", "反馈期限"), ("answer_due", "答复期限"), ("rectify_due", "整改期限"),
-                ("prereview_due", "预审期限"), ("correction_due", "补正告知期限"))
+                ("prereview_due", "预审期限"), ("correction_due", "补正告知期限"),
+                ("review_due", "联审意见期限"))
 
 
 def _due_of(figures: dict) -> tuple[str, dt.date] | None:
@@ -315,6 +316,8 @@ def describe(alert: Alert) -> str:
         parts.append(_overdue(f))
     if f.get("unanswered"):
         parts.append("黄牌后未按期反馈整改情况")
+    if f.get("green"):
+        parts.append("绿色通道从严监察")
     if "corrections" in f:
         parts.append(f"已要求补正{f['corrections']}次")
     if "extension_days" in f:
