@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('catalog', '0006_shortest_promised_limit'),
-        ('joint', '0001_projects_stages_reviews'),
+        ('joint', '0002_joint_review_revisions_page_sizes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
