@@ -132,7 +132,7 @@ SELECT 'JD' || to_char(s.accept_date, 'YYYYMMDD') || lpad(s.stage_key::text, 10,
        '{{}}'::jsonb, '{{}}'::jsonb, s.opened_at, NULL, s.accept_date, g.total, 45, 0, 0, s.stopped_on,
        pd.day, sd.day,
        CASE WHEN s.state <> 'open' THEN s.ended_at END,
-       CASE WHEN s.state <> 'open' THEN greatest(0, ew.idx - aw.idx) END,
+       CASE WHEN s.state <> 'open' THEN greatest(0, coalesce(ew.idx, aw.idx) - aw.idx) END,
        CASE s.state WHEN 'concluded' THEN '阶段办结：' || s.granted || '项准予许可，共' || s.parts || '项。'
                     WHEN 'ended' THEN '必办事项不予许可或已终止，阶段终止。' ELSE '' END,
        0
@@ -157,8 +157,9 @@ CROSS JOIN LATERAL (SELECT CASE WHEN p.green_channel THEN greatest(1, ceil(t.pro
 JOIN bench_pworkday aw ON aw.day = s.accept_date
 JOIN bench_pworkday pd ON pd.idx = aw.idx + g.total
 JOIN bench_pworkday sd ON sd.idx = aw.idx + 45
-CROSS JOIN LATERAL (SELECT max(w.idx) AS idx FROM bench_pworkday w
-                    WHERE w.day <= (s.ended_at AT TIME ZONE 'Asia/Shanghai')::date) ew
+-- the last working day on or before the stage's end (by the index on day: indexes rise with days)
+LEFT JOIN LATERAL (SELECT w.idx FROM bench_pworkday w WHERE w.day <= (s.ended_at AT TIME ZONE 'Asia/Shanghai')::date
+                   ORDER BY w.day DESC LIMIT 1) ew ON true
 ORDER BY s.stage_key
 """
 
