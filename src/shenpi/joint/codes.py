@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from shenpi.errors import InvalidInput
 
-_FORM = re.compile(r"^(\d{4})-(\d{6})-(\d{2})-(\d{2})-(\d{6})$")
+# ASCII digits only: \d alone also takes full-width digits (１２３), which int() reads as 123.
+_FORM = re.compile(r"^(\d{4})-(\d{6})-(\d{2})-(\d{2})-(\d{6})$", re.ASCII)
 FIRST_YEAR = 2019  # the code took this form with the 2019 revision of the online platform
 # Provinces, autonomous regions, municipalities and SARs: the first two digits of a GB/T 2260 code.
 PROVINCES = frozenset({11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46,

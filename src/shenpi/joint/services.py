@@ -85,9 +85,12 @@ def _checked_project(data: ProjectInput, this_year: int) -> tuple[dict, Decimal]
         data.owner_uscc = identifiers.validate_uscc(identifiers.normalise(data.owner_uscc))
     except identifiers.IdentifierError as error:
         errors["owner_uscc"] = [str(error)]
-    if not (len(data.division) == 6 and data.division.isdigit() and int(data.division[:2]) in codes.PROVINCES):
+    # isascii(): str.isdigit() and int() also take full-width digits.
+    if not (len(data.division) == 6 and data.division.isascii() and data.division.isdigit()
+            and int(data.division[:2]) in codes.PROVINCES):
         errors["division"] = ["行政区划代码应为6位数字（GB/T 2260），如 330100。"]
-    if not (len(data.industry) == 2 and data.industry.isdigit() and int(data.industry) in codes.INDUSTRIES):
+    if not (len(data.industry) == 2 and data.industry.isascii() and data.industry.isdigit()
+            and int(data.industry) in codes.INDUSTRIES):
         errors["industry"] = ["行业代码应为国民经济行业分类的大类代码（01至97）。"]
     if data.kind not in ProjectKind.values:
         errors["kind"] = ["项目类型应为审批、核准或备案。"]
