@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
-from shenpi.cases.models import Case, CaseMaterial
+from shenpi.cases.models import Case, CaseMaterial, without_secrets
 from shenpi.joint.models import (
     JointReview,
     Project,
@@ -87,7 +87,8 @@ def visible_reviews(user, scope=None) -> QuerySet[JointReview]:
 # -- loading whole -----------------------------------------------------------------------------------
 
 def reviews_in_full(reviews: QuerySet[JointReview]) -> QuerySet[JointReview]:
-    return reviews.select_related("lead_department", "stage", "case").prefetch_related(
+    return reviews.select_related("lead_department", "stage", "case").defer(
+        *without_secrets("case__")).prefetch_related(
         Prefetch("invitations", ReviewInvitation.objects.select_related("department", "posted_by")),
         Prefetch("documents", ReviewDocument.objects.order_by("pk")),
     )
@@ -96,7 +97,7 @@ def reviews_in_full(reviews: QuerySet[JointReview]) -> QuerySet[JointReview]:
 def stages_in_full(stages: QuerySet[Stage]) -> QuerySet[Stage]:
     return stages.select_related("template", "lead_department", "project").prefetch_related(
         Prefetch("parts", StagePart.objects.select_related("case", "case__version", "item", "department")
-                 .order_by("pk")),
+                 .defer(*without_secrets("case__")).order_by("pk")),
         Prefetch("shared_materials", SharedMaterial.objects.order_by("pk")),
     )
 
@@ -110,8 +111,9 @@ def project_in_full(project: Project) -> dict:
     reviews = list(reviews_in_full(JointReview.objects.filter(
         Q(stage__project=project) | Q(case__project_code=project.code)).order_by("opened_at", "pk")))
     reused = list(CaseMaterial.objects.filter(case__project_code=project.code, source_case__isnull=False)
-                  .select_related("case", "source_case").order_by("case_id", "pk"))
-    other = list(Case.objects.filter(project_code=project.code, stage_part__isnull=True)
+                  .select_related("case", "source_case")
+                  .defer(*without_secrets("case__"), *without_secrets("source_case__")).order_by("case_id", "pk"))
+    other = list(Case.objects.filter(project_code=project.code, stage_part__isnull=True).defer(*without_secrets())
                  .select_related("item", "version", "department").order_by("pk"))
     return {"api_stages": stages, "api_reviews": reviews, "api_reused": reused, "api_other_cases": other}
 

@@ -29,7 +29,7 @@ from shenpi.accounts.access import forbidden, is_htmx, staff_required
 from shenpi.accounts.models import Role, User
 from shenpi.cases import files
 from shenpi.cases.files import StoredFile
-from shenpi.cases.models import ApplicantKind, Case, CaseMaterial, CaseStep, Channel, Notice
+from shenpi.cases.models import ApplicantKind, Case, CaseMaterial, CaseStep, Channel, Notice, without_secrets
 from shenpi.cases.queries import clock_facts
 from shenpi.cases.services import ApplicantInput
 from shenpi.catalog.models import Department
@@ -236,7 +236,7 @@ def project(request, code):
     today, calendar = clock.today(), get_calendar()
     stages = list(found.stages.select_related("template", "lead_department").order_by("template__seq", "opened_at"))
     # Every case carrying the project's code, with its part (if any), in one query.
-    project_cases = list(Case.objects.filter(project_code=found.code)
+    project_cases = list(Case.objects.filter(project_code=found.code).defer(*without_secrets())
                          .select_related("department", "version", "stage_part").order_by("received_at", "pk"))
     case_ids = [c.pk for c in project_cases]
     by_stage: dict[int, list[dict]] = {s.pk: [] for s in stages}
@@ -250,15 +250,18 @@ def project(request, code):
         else:
             loose.append(row)
     opinions = list(CaseStep.objects.filter(case_id__in=case_ids).exclude(opinion="")
-                    .select_related("case", "department", "finished_by").order_by("finished_at", "pk"))
+                    .select_related("case", "department", "finished_by").defer(*without_secrets("case__"))
+                    .order_by("finished_at", "pk"))
     reviews = list(JointReview.objects.filter(Q(stage__project=found) | Q(case_id__in=case_ids))
-                   .select_related("lead_department", "stage", "case")
+                   .select_related("lead_department", "stage", "case").defer(*without_secrets("case__"))
                    .prefetch_related("invitations__department").order_by("opened_at", "pk"))
     shared = list(SharedMaterial.objects.filter(stage__project=found).select_related("stage").order_by("stage", "pk"))
     notices = list(Notice.objects.filter(case_id__in=case_ids, kind__in=DECISION_NOTICES)
-                   .select_related("case", "case__department").order_by("issued_at", "pk"))
+                   .select_related("case", "case__department").defer(*without_secrets("case__"))
+                   .order_by("issued_at", "pk"))
     reused = list(CaseMaterial.objects.filter(case_id__in=case_ids, source_case__isnull=False)
-                  .select_related("case", "source_case").order_by("pk"))
+                  .select_related("case", "source_case")
+                  .defer(*without_secrets("case__"), *without_secrets("source_case__")).order_by("pk"))
     return render(request, "joint/project.html", {
         "project": found, "today": today, "admin": is_admin(user),
         "stages": [{"stage": s, "clock": _stage_clock(s, calendar, today), "cases": by_stage[s.pk]} for s in stages],
