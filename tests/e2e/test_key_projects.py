@@ -68,9 +68,11 @@ def test_the_board_with_filters_gantt_chart_and_monthly_report(live_server, worl
     assert [r[1] for r in sheet.iter_rows(min_row=4, values_only=True)] == [tracked["late"].code]
     assert download.value.suggested_filename == "重点项目专报-2026-03.xlsx"
 
-    # The project's Gantt chart: planned and actual bars, drawn on a canvas.
+    # The project's name opens its page; its Gantt chart has planned and actual bars, drawn on a canvas.
+    project_page = f"/workbench/projects/p/{tracked['late'].code}/"
+    expect(rows.first.locator("a.case-link")).to_have_attribute("href", project_page)
     with page.expect_navigation():
-        rows.first.locator("a.case-link").click()
+        rows.first.locator("a", has_text="甘特图").click()
     expect(page.locator("h1")).to_have_text(tracked["late"].name)
     expect(page.locator("#gantt-chart")).to_have_attribute("data-rendered", "true")
     expect(page.locator("#gantt-chart canvas")).to_have_count(1)
