@@ -355,4 +355,8 @@ def test_departments_of_the_room_mark_a_page_of_a_drawing_through_the_api(world)
     assert token_client(world.people[1]["handler"], act=False).post(marks, mark, format="json").status_code == 403
     stranger = token_client(f.staff(f.department("教育局"))["handler"])
     assert stranger.post(marks, mark, format="json").status_code == 404
-    assert review.documents.get().annotations.count() == 2
+    # Every department of the room (and whoever sees the review) reads the marks on the drawing.
+    (shown,) = token_client(world.people[2]["handler"], act=False).get(f"{REVIEWS}{review.number}/").json()[
+        "documents"]
+    assert [(m["department"]["name"], m["page"], m["comment"]) for m in shown["annotations"]] == [
+        ("自然资源和规划局", 2, "消防车道宽度不足"), ("发展和改革局", 1, "消防车道宽度不足")]

@@ -218,6 +218,26 @@ class InvitationSerializer(serializers.Serializer):
         return answered > review.due_on
 
 
+
+
+class MarkSerializer(serializers.Serializer):
+    """图纸上的一处标注：各部门可见。"""
+
+    id = serializers.IntegerField()
+    department = DepartmentRefSerializer(help_text="标注部门")
+    author = serializers.CharField(source="author.__str__")
+    page = serializers.IntegerField()
+    x = serializers.FloatField(help_text="距页面左边的比例（0—1）")
+    y = serializers.FloatField(help_text="距页面上边的比例（0—1）")
+    comment = serializers.CharField()
+    at = serializers.DateTimeField()
+
+
+class AnnotationSerializer(MarkSerializer):
+    review = serializers.CharField(source="document.review.number", help_text="联审编号")
+    document = serializers.IntegerField(source="document_id", help_text="图纸材料编号")
+
+
 class ReviewDocumentSerializer(serializers.Serializer):
     id = serializers.IntegerField(help_text="图纸材料编号（标注时引用）")
     name = serializers.CharField()
@@ -225,6 +245,7 @@ class ReviewDocumentSerializer(serializers.Serializer):
     size = serializers.IntegerField()
     pages = serializers.IntegerField()
     added_at = serializers.DateTimeField()
+    annotations = MarkSerializer(many=True, help_text="各部门在图纸上的标注，按标注先后")
 
 
 class JointReviewSerializer(serializers.Serializer):
@@ -263,19 +284,6 @@ class AnnotationCreateSerializer(serializers.Serializer):
     x = serializers.FloatField(min_value=0, max_value=1, help_text="横向位置：距页面左边的比例（0—1）")
     y = serializers.FloatField(min_value=0, max_value=1, help_text="纵向位置：距页面上边的比例（0—1）")
     comment = serializers.CharField(max_length=reviews.COMMENT_MAX, help_text="批注内容")
-
-
-class AnnotationSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    review = serializers.CharField(source="document.review.number", help_text="联审编号")
-    document = serializers.IntegerField(source="document_id", help_text="图纸材料编号")
-    department = DepartmentRefSerializer(help_text="标注部门")
-    author = serializers.CharField(source="author.__str__")
-    page = serializers.IntegerField()
-    x = serializers.FloatField()
-    y = serializers.FloatField()
-    comment = serializers.CharField()
-    at = serializers.DateTimeField()
 
 
 class StageFilterSerializer(serializers.Serializer):
