@@ -290,3 +290,73 @@ def test_unknown_codes_and_bad_parameters_answer_in_the_api_error_format(world):
     assert clerk.get(f"{STAGES}JD%00/").status_code == 404
     assert clerk.get(REVIEWS, {"state": "nope"}).status_code == 400
     assert clerk.get(PROJECTS, {"cursor": "forged"}).json()["fields"] == {"cursor": [INVALID_CURSOR]}
+
+
+def test_an_invited_department_posts_and_revises_its_opinion_through_the_api(world):
+    stage = world.open(world.project())
+    review = _review(world, stage)
+    opinions = f"{REVIEWS}{review.number}/opinions/"
+    eco = token_client(world.people[2]["handler"])
+
+    unexplained = eco.post(opinions, {"verdict": "conditional", "opinion": " "}, format="json")
+    assert unexplained.status_code == 400 and "opinion" in unexplained.json()["fields"]
+    assert eco.post(opinions, {"verdict": "maybe"}, format="json").json()["fields"].keys() == {"verdict"}
+    posted = eco.post(opinions, {"verdict": "conditional", "opinion": "需补充排水方案"}, format="json")
+    assert posted.status_code == 200, posted.json()
+    assert [(i["department"]["name"], i["verdict"], i["opinion"], i["late"]) for i in posted.json()["invitations"]
+            ] == [("自然资源和规划局", "conditional", "退让红线需调整", False),
+                  ("生态环境局", "conditional", "需补充排水方案", False)]
+    clock.set_now(at(2026, 9, 28, 9))  # revised after the due day: lateness is judged by the first posting
+    revised = eco.post(opinions, {"verdict": "agree"}, format="json").json()["invitations"][1]
+    assert (revised["verdict"], revised["opinion"], revised["late"]) == ("agree", "同意。", False)
+    invitation = ReviewInvitation.objects.get(review=review, department=world.departments[2])
+    assert invitation.revised_at is not None and invitation.posted_by == world.people[2]["handler"]
+
+    # The lead department is not invited; a read-only token acts not; one scoped away from the caller's
+    # department does not even see the review.
+    lead = token_client(world.people[0]["handler"]).post(opinions, {"verdict": "agree"}, format="json")
+    assert lead.status_code == 403 and lead.json()["code"] == "forbidden"
+    assert token_client(world.people[2]["handler"], act=False).post(
+        opinions, {"verdict": "agree"}, format="json").status_code == 403
+    assert token_client(world.people[2]["handler"], departments=[world.departments[0]]).post(
+        opinions, {"verdict": "agree"}, format="json").status_code == 404
+    stranger = token_client(f.staff(f.department("教育局"))["handler"])
+    assert stranger.post(opinions, {"verdict": "agree"}, format="json").json()["code"] == "not_found"
+    assert eco.post(f"{REVIEWS}LS000/opinions/", {"verdict": "agree"}, format="json").status_code == 404
+
+    JointReview.objects.filter(pk=review.pk).update(state=JointReview.State.CONCLUDED, conclusion="同意")
+    closed = eco.post(opinions, {"verdict": "disagree", "opinion": "不同意"}, format="json")
+    assert closed.status_code == 409
+    assert ReviewInvitation.objects.get(pk=invitation.pk).verdict == "agree"
+
+
+def test_departments_of_the_room_mark_a_page_of_a_drawing_through_the_api(world):
+    stage = world.open(world.project())
+    review = _review(world, stage)
+    marks = f"{REVIEWS}{review.number}/annotations/"
+    planning = token_client(world.people[1]["handler"])
+    document = planning.get(f"{REVIEWS}{review.number}/").json()["documents"][0]["id"]
+    mark = {"document": document, "page": 2, "x": 0.25, "y": 0.5, "comment": "消防车道宽度不足"}
+
+    created = planning.post(marks, mark, format="json")
+    assert created.status_code == 201, created.json()
+    body = created.json()
+    assert (body["review"], body["document"], body["page"], body["x"], body["y"]) == (
+        review.number, document, 2, 0.25, 0.5)
+    assert body["department"]["name"] == "自然资源和规划局" and body["comment"] == "消防车道宽度不足"
+    lead = token_client(world.people[0]["handler"]).post(marks, {**mark, "page": 1}, format="json")
+    assert lead.status_code == 201 and lead.json()["department"]["name"] == "发展和改革局"
+
+    assert planning.post(marks, {**mark, "page": 3}, format="json").json()["fields"].keys() == {"page"}
+    assert planning.post(marks, {**mark, "x": 1.5}, format="json").json()["fields"].keys() == {"x"}
+    assert planning.post(marks, {**mark, "comment": ""}, format="json").status_code == 400
+    assert planning.post(marks, {**mark, "document": document + 999}, format="json").json()["fields"] == {
+        "document": ["该图纸材料不属于本次联审。"]}
+    assert token_client(world.people[1]["handler"], act=False).post(marks, mark, format="json").status_code == 403
+    stranger = token_client(f.staff(f.department("教育局"))["handler"])
+    assert stranger.post(marks, mark, format="json").status_code == 404
+    # Every department of the room (and whoever sees the review) reads the marks on the drawing.
+    (shown,) = token_client(world.people[2]["handler"], act=False).get(f"{REVIEWS}{review.number}/").json()[
+        "documents"]
+    assert [(m["department"]["name"], m["page"], m["comment"]) for m in shown["annotations"]] == [
+        ("自然资源和规划局", 2, "消防车道宽度不足"), ("发展和改革局", 1, "消防车道宽度不足")]

@@ -8,7 +8,18 @@ from shenpi import clock
 from shenpi.accounts.models import Role
 from shenpi.cases.models import Case, CaseMaterial, ClockStop, Decision, State
 from shenpi.demo import projects
-from shenpi.joint.models import Project, ProjectType, ResultFeed, Stage, StageItem, StageTemplate
+from shenpi.joint import pages, reviews
+from shenpi.joint.models import (
+    Annotation,
+    JointReview,
+    Project,
+    ProjectType,
+    ResultFeed,
+    ReviewInvitation,
+    Stage,
+    StageItem,
+    StageTemplate,
+)
 from shenpi.notifications.models import Notification
 
 pytestmark = [pytest.mark.django_db, pytest.mark.clocks(per_test=False)]
@@ -100,3 +111,37 @@ def test_the_green_channel_project_is_on_time_and_the_command_says_what_is_late(
     assert not green.parts.filter(case__state=State.IN_PROGRESS, case__promised_due__lt=today).exists()
     line = projects.summary()
     assert line.startswith("项目 4（重点项目 2，绿色通道 1）") and line.endswith("其中超过承诺时限 1")
+
+
+def test_the_late_key_project_has_a_joint_review_with_a_silent_department_and_a_mark(demo):
+    today = clock.today()
+    stage = Stage.objects.get(project__key_project=True, state=Stage.State.OPEN, promised_due__lt=today)
+    review = stage.reviews.get()
+    assert review.state == JointReview.State.OPEN and review.lead_department == stage.lead_department
+    assert review.due_on < today and review.opened_at >= stage.opened_at
+    answered = {i.department.short_name: i for i in review.invitations.select_related("department")}
+    assert set(answered) == {"人防办", "住建局", "消防救援支队"}
+    assert answered["人防办"].verdict == ReviewInvitation.Verdict.CONDITIONAL and "防空地下室" in answered[
+        "人防办"].opinion
+    assert answered["住建局"].verdict == ReviewInvitation.Verdict.AGREE
+    assert answered["消防救援支队"].posted_at is None
+    assert [d.short_name for d in reviews.late_departments(review, today)] == ["消防救援支队"]
+    document = review.documents.get()
+    assert document.pages == 3 and document.content_hash
+    with document.file.open("rb") as handle:  # the drawings are a real PDF the room can lay out
+        assert len(pages.page_sizes(handle.read())) == 3
+    (mark,) = Annotation.objects.filter(document__review=review).select_related("department")
+    assert mark.page == 1 and mark.department.short_name == "住建局" and 0 < mark.x < 1 and 0 < mark.y < 1
+    assert Notification.objects.filter(template="joint_review_invited", topic=f"review:{review.number}").exists()
+
+
+def test_a_concluded_stage_kept_its_concluded_joint_review(demo):
+    concluded = projects.demo_reviews().filter(state=JointReview.State.CONCLUDED)
+    assert concluded.count() == 1
+    review = concluded.select_related("stage", "concluded_by").get()
+    assert review.stage.state == Stage.State.CONCLUDED and "施工图" in review.conclusion
+    assert review.concluded_by.has_role(Role.APPROVER) and review.concluded_by.department == review.lead_department
+    assert review.concluded_at <= review.stage.concluded_at
+    assert not review.invitations.filter(posted_at__isnull=True).exists()
+    assert reviews.late_departments(review) == []
+    assert projects.demo_reviews().count() == 2

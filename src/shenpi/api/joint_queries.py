@@ -14,6 +14,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from shenpi.cases.models import Case, CaseMaterial, without_secrets
 from shenpi.joint.models import (
+    Annotation,
     JointReview,
     Project,
     ReviewDocument,
@@ -90,7 +91,8 @@ def reviews_in_full(reviews: QuerySet[JointReview]) -> QuerySet[JointReview]:
     return reviews.select_related("lead_department", "stage", "case").defer(
         *without_secrets("case__")).prefetch_related(
         Prefetch("invitations", ReviewInvitation.objects.select_related("department", "posted_by")),
-        Prefetch("documents", ReviewDocument.objects.order_by("pk")),
+        Prefetch("documents", ReviewDocument.objects.order_by("pk").prefetch_related(
+            Prefetch("annotations", Annotation.objects.select_related("department", "author").order_by("pk")))),
     )
 
 

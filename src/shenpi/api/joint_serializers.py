@@ -14,6 +14,7 @@ from shenpi.cases import deadlines
 from shenpi.cases.models import ApplicantKind, Channel, State
 from shenpi.catalog.models import Department
 from shenpi.joint import clock as stage_clock
+from shenpi.joint import reviews
 from shenpi.joint.models import JointReview, ProjectKind, ProjectType, ReviewInvitation, Stage, StageTemplate
 
 from .serializers import STATE_HELP, DepartmentRefSerializer
@@ -217,12 +218,34 @@ class InvitationSerializer(serializers.Serializer):
         return answered > review.due_on
 
 
+
+
+class MarkSerializer(serializers.Serializer):
+    """图纸上的一处标注：各部门可见。"""
+
+    id = serializers.IntegerField()
+    department = DepartmentRefSerializer(help_text="标注部门")
+    author = serializers.CharField(source="author.__str__")
+    page = serializers.IntegerField()
+    x = serializers.FloatField(help_text="距页面左边的比例（0—1）")
+    y = serializers.FloatField(help_text="距页面上边的比例（0—1）")
+    comment = serializers.CharField()
+    at = serializers.DateTimeField()
+
+
+class AnnotationSerializer(MarkSerializer):
+    review = serializers.CharField(source="document.review.number", help_text="联审编号")
+    document = serializers.IntegerField(source="document_id", help_text="图纸材料编号")
+
+
 class ReviewDocumentSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="图纸材料编号（标注时引用）")
     name = serializers.CharField()
     content_hash = serializers.CharField(help_text="SM3 摘要")
     size = serializers.IntegerField()
     pages = serializers.IntegerField()
     added_at = serializers.DateTimeField()
+    annotations = MarkSerializer(many=True, help_text="各部门在图纸上的标注，按标注先后")
 
 
 class JointReviewSerializer(serializers.Serializer):
@@ -242,6 +265,25 @@ class JointReviewSerializer(serializers.Serializer):
     concluded_at = serializers.DateTimeField(allow_null=True)
     invitations = InvitationSerializer(many=True)
     documents = ReviewDocumentSerializer(many=True, help_text="共享的图纸材料（不含文件内容）")
+
+
+class OpinionSerializer(serializers.Serializer):
+    """受邀部门提交或修改本部门的联审意见（联审出具意见前可修改）。"""
+
+    verdict = serializers.ChoiceField(choices=ReviewInvitation.Verdict.choices,
+                                      help_text="agree 同意；conditional 原则同意（附意见）；disagree 不同意")
+    opinion = serializers.CharField(required=False, allow_blank=True, default="", max_length=reviews.OPINION_MAX,
+                                    help_text="具体意见；附意见或不同意的必填，同意的可空（记为“同意。”）")
+
+
+class AnnotationCreateSerializer(serializers.Serializer):
+    """在联审图纸的某一页上标注，附批注，各部门可见。"""
+
+    document = serializers.IntegerField(help_text="图纸材料编号（联审详情 documents[].id）")
+    page = serializers.IntegerField(min_value=1, help_text="页码，从 1 起")
+    x = serializers.FloatField(min_value=0, max_value=1, help_text="横向位置：距页面左边的比例（0—1）")
+    y = serializers.FloatField(min_value=0, max_value=1, help_text="纵向位置：距页面上边的比例（0—1）")
+    comment = serializers.CharField(max_length=reviews.COMMENT_MAX, help_text="批注内容")
 
 
 class StageFilterSerializer(serializers.Serializer):

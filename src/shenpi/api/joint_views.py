@@ -3,7 +3,8 @@
 What a caller sees is joint_queries' rule (through the cases it may see, narrowed to a token's
 scope); registering a project and opening a stage go through shenpi.joint.services, as the pages
 do, and need an acting token; opening a stage also needs every included item in the token's scope.
-Joint reviews are read-only here: opinions are posted in the joint review room (workbench).
+An invited department posts (or revises) its opinion on a joint review and marks the drawings through
+shenpi.joint.reviews, as in the joint review room; opening and concluding a review stay in the room.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from shenpi.cases.services import ApplicantInput
 from shenpi.catalog.models import Department
 from shenpi.catalog.services import materials_of, published_version
 from shenpi.errors import InvalidInput
+from shenpi.joint import reviews as review_services
 from shenpi.joint import services as joint
-from shenpi.joint.models import JointReview, Project, ReviewInvitation, Stage, StageTemplate
+from shenpi.joint.models import JointReview, Project, ReviewDocument, ReviewInvitation, Stage, StageTemplate
 from shenpi.web import client_address
 from shenpi.workdays.services import get_calendar
 
@@ -350,7 +352,7 @@ class StageDetailView(ApiViewMixin, generics.GenericAPIView):
         return Response(js.StageSerializer(stage, context=_context(self)).data)
 
 
-# -- joint reviews (read-only) --------------------------------------------------------------------
+# -- joint reviews -----------------------------------------------------------------------------------
 
 class ReviewListView(ApiViewMixin, generics.ListAPIView):
     serializer_class = js.JointReviewSerializer
@@ -397,3 +399,71 @@ class ReviewDetailView(ApiViewMixin, generics.GenericAPIView):
         reviews = jq.reviews_in_full(jq.visible_reviews(request.user, _scope(request)))
         review = _lookup(reviews, "number", kwargs["number"], REVIEW_NOT_FOUND)
         return Response(js.JointReviewSerializer(review, context=_context(self)).data)
+
+
+REVIEW_CLOSED = _error("联审已出具意见，不能再修改（refused）；什么也没有改变。")
+
+
+def _acting_on(request, number: str) -> JointReview:
+    """The review the caller may see (404 otherwise), with a token that acts for the caller's department."""
+    review = _lookup(jq.visible_reviews(request.user, _scope(request)), "number", number, REVIEW_NOT_FOUND)
+    _may_act(request)
+    scope = _scope(request)
+    if scope is not None and request.user.department_id not in scope.departments:
+        raise PermissionDenied(tokens.OUT_OF_SCOPE)
+    return review
+
+
+def _review_body(review: JointReview, view) -> dict:
+    full = jq.reviews_in_full(JointReview.objects.filter(pk=review.pk)).get()
+    return js.JointReviewSerializer(full, context=_context(view)).data
+
+
+class ReviewOpinionView(ApiViewMixin, generics.GenericAPIView):
+    serializer_class = js.OpinionSerializer
+
+    @extend_schema(
+        operation_id="joint_reviews_opinions_create", summary="受邀部门提交或修改本部门的联审意见",
+        description="须由受邀部门的工作人员（窗口收件人员除外）调用，令牌须有办理权限且范围包括本部门。"
+                    "每个部门一份意见，联审出具意见前可修改；期限后提交的记为逾期。成功返回联审全貌。",
+        parameters=[REVIEW_NUMBER],
+        request=js.OpinionSerializer,
+        responses={200: js.JointReviewSerializer, 400: BAD_REQUEST, 401: UNAUTHENTICATED, 403: FORBIDDEN,
+                   404: _error(REVIEW_NOT_FOUND), 409: REVIEW_CLOSED},
+        examples=[OpenApiExample("原则同意（附意见）", request_only=True,
+                                 value={"verdict": "conditional", "opinion": "建筑退让道路红线须调整至8米。"})],
+    )
+    def post(self, request, *args, **kwargs):
+        review = _acting_on(request, kwargs["number"])
+        form = js.OpinionSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        review_services.post_opinion(request.user, review, form.validated_data["verdict"],
+                                     form.validated_data["opinion"])
+        return Response(_review_body(review, self))
+
+
+class ReviewAnnotationView(ApiViewMixin, generics.GenericAPIView):
+    serializer_class = js.AnnotationCreateSerializer
+
+    @extend_schema(
+        operation_id="joint_reviews_annotations_create", summary="在联审图纸的一页上标注并附批注（各部门可见）",
+        description="须由牵头部门或受邀部门的工作人员调用，令牌须有办理权限且范围包括本部门。"
+                    "位置以页面比例表示：x 距左边、y 距上边，均为 0—1。",
+        parameters=[REVIEW_NUMBER],
+        request=js.AnnotationCreateSerializer,
+        responses={201: js.AnnotationSerializer, 400: BAD_REQUEST, 401: UNAUTHENTICATED, 403: FORBIDDEN,
+                   404: _error(REVIEW_NOT_FOUND), 409: REVIEW_CLOSED},
+        examples=[OpenApiExample("标注", request_only=True, value={
+            "document": 1, "page": 1, "x": 0.42, "y": 0.3, "comment": "消防车道宽度不足4米。"})],
+    )
+    def post(self, request, *args, **kwargs):
+        review = _acting_on(request, kwargs["number"])
+        form = js.AnnotationCreateSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        document = ReviewDocument.objects.select_related("review").filter(review=review, pk=data["document"]).first()
+        if document is None:
+            raise ValidationError({"document": ["该图纸材料不属于本次联审。"]})
+        mark = review_services.annotate(request.user, document, data["page"], data["x"], data["y"], data["comment"])
+        mark = type(mark).objects.select_related("document__review", "department", "author").get(pk=mark.pk)
+        return Response(js.AnnotationSerializer(mark).data, status=status.HTTP_201_CREATED)

@@ -8,10 +8,13 @@ person it belongs to (shenpi.clock set as the timeline does):
   stages (shenpi.joint.templates_reform) filled with the catalogue's items; 人防 and 消防设计审查 are
   conditional on the form's questions; earlier results feed the later stages' materials;
 - 市第一人民医院新院区 (key project): its first stage concluded and its 建设用地规划许可证 was received
-  by the second stage without upload; that stage is now past its total, 规划局's part overdue;
+  by the second stage without upload; that stage is now past its total, 规划局's part overdue; its
+  joint review of the design drawings (网上联审) has two opinions and a mark on the site plan, and
+  消防救援支队 has not answered, past the deadline;
 - 滨河新城人才公寓 (key project, green channel): its first stage under the halved limits, the leaders
   in charge told by SMS at acceptance;
 - 第三实验小学 (code issued by the national platform): three stages concluded, the fourth under way;
+  the joint review of its construction drawings (stage 3) concluded with the joint opinion;
 - a simple low-risk warehouse of the demo developer; three 企业开办 applications (one done in a
   working day, one in two, one under way).
 """
@@ -19,6 +22,7 @@ person it belongs to (shenpi.clock set as the timeline does):
 from __future__ import annotations
 
 import datetime as dt
+import io
 import random
 from dataclasses import dataclass
 
@@ -32,9 +36,18 @@ from shenpi.cases import files
 from shenpi.cases import services as cases
 from shenpi.cases.models import ApplicantKind, Case, CaseStep, State
 from shenpi.catalog.models import Department, FlowStep, Item, ItemVersion
+from shenpi.joint import reviews, templates_reform
 from shenpi.joint import services as joint
-from shenpi.joint import templates_reform
-from shenpi.joint.models import Project, ProjectKind, ProjectType, ResultFeed, Stage, StageItem, StageTemplate
+from shenpi.joint.models import (
+    JointReview,
+    Project,
+    ProjectKind,
+    ProjectType,
+    ResultFeed,
+    Stage,
+    StageItem,
+    StageTemplate,
+)
 from shenpi.prepared import Param, Prepared
 from shenpi.workdays.services import get_calendar
 
@@ -90,6 +103,46 @@ LEADER_DEPARTMENTS = ("fagai", "guihua", "zhujian", "renfang")
 _ACTIVE_STEP = Prepared(CaseStep.objects.filter(case_id=Param("case", BigIntegerField()),
                                                 status=CaseStep.Status.ACTIVE).order_by("pk")
                         .values_list("pk", "assignee_id", "department_id", "role_id")[:1])
+
+
+def drawing_pdf(title: str, owner: str, sheets: tuple[str, ...]) -> bytes:
+    """A set of A4 drawings (one sheet a page) with a title block, as a design institute's PDF would be."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    from shenpi.fonts import cjk_font_name
+
+    font = cjk_font_name()
+    width, height = A4
+    buffer = io.BytesIO()
+    drawing = canvas.Canvas(buffer, pagesize=A4)
+    drawing.setTitle(title)
+    for number, sheet in enumerate(sheets, start=1):
+        drawing.rect(36, 36, width - 72, height - 72)
+        drawing.setFont(font, 16)
+        drawing.drawCentredString(width / 2, height - 80, f"{title} · {sheet}")
+        # The buildings and roads of the sheet, drawn as blocks.
+        drawing.setLineWidth(1.5)
+        drawing.rect(110, 420, 180, 220)
+        drawing.rect(330, 470, 150, 170)
+        drawing.setDash(6, 3)
+        drawing.line(60, 380, width - 60, 380)
+        drawing.line(310, 200, 310, height - 120)
+        drawing.setDash()
+        drawing.setLineWidth(1)
+        drawing.rect(width - 236, 36, 200, 70)  # the title block
+        drawing.setFont(font, 9)
+        drawing.drawString(width - 228, 90, f"建设单位：{owner}")
+        drawing.drawString(width - 228, 74, f"图名：{sheet}")
+        drawing.drawString(width - 228, 58, f"图号：{number}/{len(sheets)}  比例 1:500")
+        drawing.drawString(width - 228, 42, "（演示数据：内容为示意）")
+        drawing.showPage()
+    drawing.save()
+    return buffer.getvalue()
+
+
+def demo_reviews():
+    return JointReview.objects.filter(stage__template__code__startswith=CODE_PREFIX)
 
 
 def demo_projects():
@@ -308,6 +361,34 @@ class ProjectPlayer:
                      "总投资(万元)": str(project.total_investment)}
         return form
 
+    def review(self, stage_case_id: int, back: int, title: str, owner: str, *, invited: tuple[str, ...],
+               opinions: tuple[tuple[str, int, str, str], ...], mark: tuple[str, int, str] | None = None,
+               conclusion: tuple[int, str] | None = None) -> JointReview:
+        """网上联审 on the stage of that case, opened by its lead department's handler at 15:00 of day `back`:
+        opinions (department slug, day back, verdict, text), a mark on page 1 (slug, day back, comment)
+        and the lead's conclusion (day back, text)."""
+        stage = Stage.objects.select_related("lead_department", "project").get(parts__case_id=stage_case_id)
+        clock.set_now(self.at(back, 15))
+        drawings = ContentFile(drawing_pdf(f"{stage.project.name}设计方案", owner,
+                                           ("总平面图", "地下室平面图", "立面图")), name="设计方案图纸.pdf")
+        review = reviews.open_review(
+            self.staff(stage.lead_department_id, Role.HANDLER), stage=stage, title=title,
+            departments=[self.departments[slug] for slug in invited], limit_days=5, documents=[drawings])
+        for slug, day, verdict, text in opinions:
+            clock.set_now(self.at(day, 11, self.rng.randint(0, 50)))
+            reviews.post_opinion(self.staff(self.departments[slug].pk, Role.HANDLER), review, verdict, text)
+        if mark is not None:
+            slug, day, comment = mark
+            clock.set_now(self.at(day, 16))
+            reviews.annotate(self.staff(self.departments[slug].pk, Role.HANDLER), review.documents.get(), 1,
+                             0.42, 0.38, comment)
+        if conclusion is not None:
+            day, text = conclusion
+            clock.set_now(self.at(day, 16, 30))
+            review = reviews.conclude(self.staff(stage.lead_department_id, Role.APPROVER), review, text)
+        self.result.created["reviews"] += 1
+        return review
+
     def stage_template(self, project_type: str, seq: int) -> StageTemplate:
         return StageTemplate.objects.get(project_type__code=project_type, seq=seq)
 
@@ -350,6 +431,13 @@ class ProjectPlayer:
         # Stage 2: the 建设用地规划许可证 of stage 1 is received without upload; now late.
         parts = self.open(self.stage_template(GOV_TYPE, 2), 33, applicant, project)
         planning = parts["建设工程规划许可证核发"]
+        # The design drawings in the joint review room: 消防救援支队 has not answered, past the deadline.
+        self.review(planning, 32, "门诊医技综合楼建设工程设计方案联合审查", owner,
+                    invited=("renfang", "zhujian", "xiaofang"),
+                    opinions=(("renfang", 30, "conditional",
+                               "防空地下室面积应按地面总建筑面积的5%配建，请调整地下二层平面并补充人防专项设计说明。"),
+                              ("zhujian", 29, "agree", "")),
+                    mark=("zhujian", 29, "消防车道转弯半径不足12米，请核实总平面图东北角的道路布置。"))
         self.drive(parts["人民防空工程建设审批(防空地下室)"], 32, 14)
         self.perform(planning, "pass", self.at(31, 16), opinion="设计方案提请规划委员会专家审查。")
         self.perform(planning, "suspend", self.at(28, 10), kind="expert_review",
@@ -388,6 +476,12 @@ class ProjectPlayer:
         parts = self.open(self.stage_template(GOV_TYPE, 2), 76, applicant, project)  # no 人防 asked
         self.drive(parts["建设工程规划许可证核发"], 75, 58)
         parts = self.open(self.stage_template(GOV_TYPE, 3), 50, applicant, project)
+        self.review(parts["建筑工程施工许可证核发"], 50, "第三实验小学施工图联合审查", owner,
+                    invited=("guihua", "xiaofang"),
+                    opinions=(("guihua", 49, "agree", "与建设工程规划许可证及附图一致。"),
+                              ("xiaofang", 48, "conditional", "教学楼疏散楼梯净宽应不小于1.4米，请在施工图中落实。")),
+                    conclusion=(47, "经联合审查，施工图符合规划许可和消防技术标准，同意按各部门意见修改完善后"
+                                    "办理施工许可。消防救援支队关于疏散楼梯净宽的意见须在施工图中落实。"))
         self.drive(parts["建筑工程施工许可证核发"], 49, 47)
         self.drive(parts["建设工程消防设计审查"], 49, 41)
         parts = self.open(self.stage_template(GOV_TYPE, 4), 4, applicant, project)

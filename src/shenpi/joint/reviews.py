@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from shenpi import clock
@@ -129,6 +129,17 @@ def late_departments(review: JointReview, today: dt.date | None = None) -> list[
     today = today or clock.today()
     return [i.department for i in review.invitations.select_related("department").order_by("pk")
             if is_late(i, review, today)]
+
+
+def listed(reviews: QuerySet[JointReview], today: dt.date | None = None) -> list[JointReview]:
+    """The reviews for a list on a page, oldest first, each with .late (its late departments): two queries."""
+    today = today or clock.today()
+    found = list(reviews.select_related("lead_department").prefetch_related(
+        Prefetch("invitations", ReviewInvitation.objects.select_related("department").order_by("pk")))
+        .order_by("opened_at", "pk"))
+    for review in found:
+        review.late = [i.department for i in review.invitations.all() if is_late(i, review, today)]
+    return found
 
 
 # -- opening --------------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from shenpi.errors import InvalidInput, ServiceError
 from shenpi.web import client_address
 from shenpi.workdays.services import get_calendar
 
+from . import reviews as joint_reviews
 from . import services
 from .clock import stage_days_left, stage_used_days
 from .models import (
@@ -440,7 +441,8 @@ def _stage_page(request, stage: Stage, *, extend_form=None, error=None, status=2
         "parts": [{"part": p, **_case_row(p.case, calendar, today)} for p in parts],
         "shared": list(stage.shared_materials.all()),
         "extensions": list(StageExtension.objects.filter(stage=stage).select_related("approved_by").order_by("at")),
-        "reviews": list(stage.reviews.select_related("lead_department").order_by("opened_at")),
+        "reviews": joint_reviews.listed(stage.reviews.all(), today),
+        "may_open_review": stage.state == Stage.State.OPEN and joint_reviews.may_open(user, stage=stage),
         "may_extend": may_extend(user, stage) and stage.state == Stage.State.OPEN,
         "extend_form": extend_form or ExtendForm(), "error": error,
         "extension_room": services.joint_settings().stage_extension_limit - stage.extension_days,

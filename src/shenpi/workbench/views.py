@@ -26,9 +26,10 @@ from shenpi.accounts.access import forbidden, is_htmx, staff_required
 from shenpi.accounts.models import Absence
 from shenpi.cases import deadlines, lifecycle, materials, queries, services
 from shenpi.cases.documents import notice_pdf
-from shenpi.cases.models import Case, CaseEvent, CaseMaterial, CaseStep, Extension, Notice
+from shenpi.cases.models import CLOSED_STATES, Case, CaseEvent, CaseMaterial, CaseStep, Extension, Notice
 from shenpi.catalog.models import Department
 from shenpi.errors import InvalidInput, ServiceError
+from shenpi.joint import reviews as joint_reviews
 from shenpi.joint.models import StagePart
 from shenpi.security import audit
 from shenpi.web import client_address, public_base_url
@@ -237,6 +238,8 @@ def _case_context(request, case: Case, *, failed=None, error: ServiceError | Non
         "steps": steps,
         "materials": list(case.materials.select_related("source_case")),
         "stage_part": StagePart.objects.filter(case=case).select_related("stage").first(),
+        "joint_reviews": joint_reviews.listed(case.joint_reviews.all(), today),
+        "may_open_review": case.state not in CLOSED_STATES and joint_reviews.may_open(user, case=case),
         "stops": list(case.clock_stops.all()),
         "commitments": list(case.commitments.select_related("recorded_by")),
         "extensions": list(Extension.objects.filter(case=case).select_related("approved_by")),
