@@ -237,7 +237,11 @@ def _retire(app: OnlineApplication, upload: Upload, now) -> None:
 
 @transaction.atomic
 def remove_upload(applicant: Applicant, app: OnlineApplication | int, upload_id) -> None:
-    app = _mine(applicant, app)
+    remove_draft_upload(_mine(applicant, app), upload_id)
+
+
+def remove_draft_upload(app, upload_id) -> None:
+    """A file taken off a draft (an item's or a stage's online application, the applicant's own)."""
     if app.status != Status.DRAFT:
         raise TransitionRefused("申请提交后不能删除材料；补正时请重新上传替换。")
     upload = app.uploads.filter(pk=upload_id, superseded_at__isnull=True).first()
@@ -251,7 +255,11 @@ def remove_upload(applicant: Applicant, app: OnlineApplication | int, upload_id)
 @transaction.atomic
 def discard(applicant: Applicant, app: OnlineApplication | int) -> None:
     """删除草稿: only what was never submitted can disappear."""
-    app = _mine(applicant, app)
+    discard_draft(_mine(applicant, app))
+
+
+def discard_draft(app) -> None:
+    """A draft deleted with its files, once the transaction commits (any online application)."""
     if app.status != Status.DRAFT:
         raise TransitionRefused("只能删除未提交的草稿。")
     names = [u.file.name for u in app.uploads.all()]

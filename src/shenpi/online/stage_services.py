@@ -41,8 +41,11 @@ from .services import (
     TEXT_MAX,
     TITLE_MAX,
     _acts_for_all,
+    _retire,
+    discard_draft,
     may_prereview,
     receipt_after,
+    remove_draft_upload,
 )
 
 Status = StageApplication.Status
@@ -309,38 +312,14 @@ def add_upload(applicant: Applicant, app: StageApplication | int, material: str,
     return row
 
 
-def _retire(app: StageApplication, upload: StageUpload, now) -> None:
-    """Before the first submission a replaced file is simply gone; afterwards the window may have seen it."""
-    if app.first_submitted_at is None:
-        name = upload.file.name
-        upload.delete()
-        transaction.on_commit(lambda: default_storage.delete(name))
-    else:
-        upload.superseded_at = now
-        upload.save(update_fields=["superseded_at"])
-
-
 @transaction.atomic
 def remove_upload(applicant: Applicant, app: StageApplication | int, upload_id) -> None:
-    app = _mine(applicant, app)
-    if app.status != Status.DRAFT:
-        raise TransitionRefused("申请提交后不能删除材料；补正时请重新上传替换。")
-    upload = app.uploads.filter(pk=upload_id, superseded_at__isnull=True).first()
-    if upload is None:
-        raise InvalidInput("该文件不存在。", {"file": ["该文件不存在。"]})
-    _retire(app, upload, clock.now())
-    app.updated_at = clock.now()
-    app.save(update_fields=["updated_at"])
+    remove_draft_upload(_mine(applicant, app), upload_id)
 
 
 @transaction.atomic
 def discard(applicant: Applicant, app: StageApplication | int) -> None:
-    app = _mine(applicant, app)
-    if app.status != Status.DRAFT:
-        raise TransitionRefused("只能删除未提交的草稿。")
-    names = [u.file.name for u in app.uploads.all()]
-    app.delete()
-    transaction.on_commit(lambda: [default_storage.delete(name) for name in names])
+    discard_draft(_mine(applicant, app))
 
 
 def _problems(app: StageApplication) -> dict[str, list[str]]:
