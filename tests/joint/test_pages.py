@@ -199,6 +199,24 @@ def test_staff_of_other_departments_do_not_see_the_project(client, world):
     assert project.code in client.get(reverse("joint:projects"), {"q": project.code[:11]}).content.decode()
 
 
+def test_a_department_with_a_part_opens_every_stage_its_project_page_lists(client, world):
+    from shenpi.joint.models import StageItem, StageTemplate
+
+    project = world.project()
+    first = world.open(project)
+    # A later stage without the environment bureau's item: still on the project page it sees.
+    later = StageTemplate.objects.create(code="gov-building-2", name="工程建设许可阶段",
+                                         project_type=world.project_type, seq=2,
+                                         lead_department=world.departments[0], promised_total=15)
+    StageItem.objects.create(template=later, item=world.items[1], seq=1)
+    second = services.open_stage(actor=world.clerk, template=later, applicant=world.applicant(), project=project,
+                                 shared={n: f.stored_scan(n) for n, _ in services.materials_needed(later, {})})
+    f.login_staff(client, world.people[2]["handler"])
+    page = client.get(reverse("joint:project", args=[project.code])).content.decode()
+    assert first.number in page and second.number in page
+    assert client.get(reverse("joint:stage", args=[second.number])).status_code == 200
+
+
 def test_the_lead_approver_extends_the_stage_and_others_cannot(client, world):
     stage = world.open()
     url = reverse("joint:stage_extend", args=[stage.number])

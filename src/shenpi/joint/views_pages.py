@@ -98,7 +98,9 @@ def visible_stages(user: User):
     if not user.department_id:
         return stages.none()
     parts = StagePart.objects.filter(stage_id=OuterRef("pk"), department_id=user.department_id)
-    return stages.filter(Q(lead_department_id=user.department_id) | Exists(parts))
+    # A project's page shows all its stages: whoever may see the project may open each of them.
+    return stages.filter(Q(lead_department_id=user.department_id) | Exists(parts)
+                         | Q(project__in=visible_projects(user).values("pk")))
 
 
 # -- projects: list and register (登记/赋码) ------------------------------------------------------------
