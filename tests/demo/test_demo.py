@@ -302,6 +302,7 @@ def test_running_the_command_again_changes_nothing_and_says_so(demo):
     # It ends with the logins to start with, as `make run` shows them before the address.
     assert text.splitlines()[-1].startswith("以上账号的密码均为：") and "\nclerk " in text
     assert "办件状态" in text and f"已发布事项：{demo_items().count()}" in text
+    assert "综合窗口账号 zhongxin_clerk" in text  # who opens stages and bundles in the demo
     assert clock._frozen is None
 
 

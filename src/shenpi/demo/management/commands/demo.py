@@ -95,6 +95,8 @@ class Command(BaseCommand):
         if s.todo:
             out("演示账号待办：" + "，".join(f"{name} {n}" for name, n in s.todo.items()))
         out(projects.summary())
+        out("阶段申报和一件事由综合窗口账号 zhongxin_clerk 受理（工作台“项目审批”）；"
+            "重点项目督查见监察员或管理员的工作台。")
         for label, text in s.portal.items():
             out(f"{label}：{text}")
 
