@@ -137,16 +137,24 @@ def start(applicant: Applicant, item: Item, ip: str | None = None) -> OnlineAppl
 
 def _lock(app: OnlineApplication | int) -> OnlineApplication:
     """The application's row, locked to the end of the transaction: two clerks cannot both decide."""
-    pk = app.pk if isinstance(app, OnlineApplication) else app
+    return locked(OnlineApplication, app, "applicant", "version", "item")
+
+
+def locked(model, app, *related: str):
+    """An online application's row (of an item or a stage), locked to the end of the transaction."""
+    pk = app.pk if isinstance(app, model) else app
     try:
-        return (OnlineApplication.objects.select_for_update(of=("self",))
-                .select_related("applicant", "version", "item").get(pk=pk))
-    except OnlineApplication.DoesNotExist:
+        return model.objects.select_for_update(of=("self",)).select_related(*related).get(pk=pk)
+    except model.DoesNotExist:
         raise InvalidInput("网上申报不存在。", {"application": ["网上申报不存在。"]}) from None
 
 
 def _mine(applicant: Applicant, app: OnlineApplication | int) -> OnlineApplication:
-    app = _lock(app)
+    return owned_by(applicant, _lock(app))
+
+
+def owned_by(applicant: Applicant, app):
+    """The application, if it is the applicant's own (and their identity still theirs)."""
     if app.applicant_id != applicant.pk or applicant.identity_released_at is not None:
         raise Forbidden("这不是您的申请。")
     return app

@@ -41,9 +41,13 @@ from .services import (
     TEXT_MAX,
     TITLE_MAX,
     _acts_for_all,
+    _editable,
     _retire,
+    _text,
     discard_draft,
+    locked,
     may_prereview,
+    owned_by,
     receipt_after,
     remove_draft_upload,
 )
@@ -181,31 +185,11 @@ def start(applicant: Applicant, template: StageTemplate, *, project: Project | N
 
 
 def _lock(app: StageApplication | int) -> StageApplication:
-    pk = app.pk if isinstance(app, StageApplication) else app
-    try:
-        return (StageApplication.objects.select_for_update(of=("self",))
-                .select_related("applicant", "template", "project").get(pk=pk))
-    except StageApplication.DoesNotExist:
-        raise InvalidInput("网上申报不存在。", {"application": ["网上申报不存在。"]}) from None
+    return locked(StageApplication, app, "applicant", "template", "project")
 
 
 def _mine(applicant: Applicant, app: StageApplication | int) -> StageApplication:
-    app = _lock(app)
-    if app.applicant_id != applicant.pk or applicant.identity_released_at is not None:
-        raise Forbidden("这不是您的申请。")
-    return app
-
-
-def _editable(app: StageApplication) -> None:
-    if not app.editable:
-        raise TransitionRefused(f"申请当前为“{app.get_status_display()}”，不能修改。")
-
-
-def _text(value, limit: int, field: str, label: str, errors: dict) -> str:
-    text = str(value or "").strip()
-    if len(text) > limit:
-        errors.setdefault(field, []).append(f"{label}不能超过{limit}个字。")
-    return text
+    return owned_by(applicant, _lock(app))
 
 
 def questions(app: StageApplication) -> list[dict]:
