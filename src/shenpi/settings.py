@@ -121,6 +121,9 @@ INSTALLED_APPS = [
     "shenpi.workdays",
     "shenpi.cases",
     "shenpi.joint",
+    "shenpi.fees",
+    "shenpi.licences",
+    "shenpi.delivery",
     "shenpi.supervision",
     "shenpi.performance",
     "shenpi.workbench",
@@ -509,6 +512,12 @@ BOOKINGS_PER_ADDRESS_HOUR = int(declare("SHENPI_BOOKINGS_PER_ADDRESS_HOUR", "10"
 SMS_PER_MOBILE_DAY = int(declare("SHENPI_SMS_PER_MOBILE_DAY", "20", "SMS messages queued to one mobile number per "
                                  "day, across every feature and verification codes included; more are kept as "
                                  "refused and never sent."))
+
+# -- fees (shenpi.fees, docs/fees.md): the payment gateway and bill settings --
+
+# -- certificates and e-licences (shenpi.licences, docs/licences.md) --
+
+# -- delivery (shenpi.delivery, docs/delivery.md): the courier --
 
 LOGGING = {
     "version": 1,

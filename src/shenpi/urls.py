@@ -24,6 +24,11 @@ urlpatterns = [
     path("workbench/appointments/", include("shenpi.appointments.staff_urls")),  # 预约
     path("workbench/identity/", include("shenpi.applicants.staff_urls")),  # 窗口现场核验
     path("workbench/projects/", include("shenpi.joint.urls")),  # 项目、阶段并联审批、网上联审、重点项目
+    path("workbench/fees/", include("shenpi.fees.urls")),  # 收费、票据、日结、对账、月汇总
+    path("workbench/licences/", include("shenpi.licences.urls")),  # 制证、电子证照库
+    path("workbench/delivery/", include("shenpi.delivery.urls")),  # 送达
+    path("pay/", include("shenpi.fees.public_urls")),  # 网上缴费 and the payment gateway's notifications
+    path("licence/", include("shenpi.licences.public_urls")),  # 证照核验 (the QR code's page), public
     path("supervision/", include("shenpi.supervision.urls")),
     path("performance/", include("shenpi.performance.urls")),
     path("audit/security/", include("shenpi.security.urls")),  # 安全审计: the audit administrator's only

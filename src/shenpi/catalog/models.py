@@ -193,6 +193,9 @@ class ItemVersion(models.Model):
     deferral_days = models.PositiveIntegerField(
         "容缺材料补交时限(工作日)", default=5,
         help_text="容缺受理的材料，申请人承诺自受理之日起在此期限内补交（按工作日计算）。")
+    pay_before_completion = models.BooleanField(
+        "缴费后方可办结", default=True, db_default=True,
+        help_text="收费事项：申请人缴清费用（或依法减免）前不予送达办结。")
     deferral_rule = models.CharField(
         "容缺材料未补齐时办结", max_length=10, choices=DeferralRule.choices, default=DeferralRule.REFUSE,
         help_text="容缺材料尚未补交时：不予办结，或允许办结但记录并纳入电子监察。")
@@ -285,11 +288,27 @@ class MaterialSpec(models.Model):
 
 
 class FeeStandard(models.Model):
+    """One fee item (收费项目) of an item version and how its amount follows from the standard: a bill's
+    amounts are computed from here (shenpi.fees), never typed."""
+
+    class Kind(models.TextChoices):
+        FIXED = "fixed", "按件定额"
+        PER_UNIT = "per_unit", "按数量计收"
+        TIERED = "tiered", "分档累进"
+
     version = models.ForeignKey(ItemVersion, models.CASCADE, related_name="fees", verbose_name="事项版本")
     name = models.CharField("收费项目", max_length=200)
     standard = models.CharField("收费标准", max_length=200)
+    kind = models.CharField("计费方式", max_length=10, choices=Kind.choices, default=Kind.FIXED,
+                            db_default=Kind.FIXED)
     amount = models.DecimalField("金额(元)", max_digits=12, decimal_places=2, null=True, blank=True,
                                  help_text="按件定额收费时填写；按面积等计算的留空。")
+    unit = models.CharField("计费单位", max_length=20, blank=True, default="", db_default="",
+                            help_text="按数量或分档计收时的单位，如“平方米”。")
+    unit_price = models.DecimalField("单价(元)", max_digits=12, decimal_places=2, null=True, blank=True)
+    # Tiered (分档累进): [{"up_to": "1000", "price": "1.50"}, …, {"up_to": null, "price": "0.80"}],
+    # each tier's price applying to the quantity within it.
+    tiers = models.JSONField("分档标准", default=list, blank=True)
     basis = models.TextField("收费依据")
 
     class Meta:

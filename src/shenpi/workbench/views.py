@@ -28,9 +28,12 @@ from shenpi.cases import deadlines, lifecycle, materials, queries, services
 from shenpi.cases.documents import notice_pdf
 from shenpi.cases.models import CLOSED_STATES, Case, CaseEvent, CaseMaterial, CaseStep, Extension, Notice
 from shenpi.catalog.models import Department
+from shenpi.delivery import panel as delivery_panel
 from shenpi.errors import InvalidInput, ServiceError
+from shenpi.fees import panel as fees_panel
 from shenpi.joint import reviews as joint_reviews
 from shenpi.joint.models import StagePart
+from shenpi.licences import panel as licences_panel
 from shenpi.security import audit
 from shenpi.web import client_address, public_base_url
 
@@ -240,6 +243,9 @@ def _case_context(request, case: Case, *, failed=None, error: ServiceError | Non
         "stage_part": StagePart.objects.filter(case=case).select_related("stage").first(),
         "joint_reviews": joint_reviews.listed(case.joint_reviews.all(), today),
         "may_open_review": case.state not in CLOSED_STATES and joint_reviews.may_open(user, case=case),
+        "fee_panel": fees_panel.case_panel(user, case),
+        "licence_panel": licences_panel.case_panel(user, case),
+        "delivery_panel": delivery_panel.case_panel(user, case),
         "stops": list(case.clock_stops.all()),
         "commitments": list(case.commitments.select_related("recorded_by")),
         "extensions": list(Extension.objects.filter(case=case).select_related("approved_by")),

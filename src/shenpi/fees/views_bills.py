@@ -1,0 +1,3 @@
+"""Pages of this app (filled in with its features)."""
+
+urlpatterns: list = []
