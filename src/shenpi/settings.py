@@ -518,6 +518,18 @@ SMS_PER_MOBILE_DAY = int(declare("SHENPI_SMS_PER_MOBILE_DAY", "20", "SMS message
 # -- certificates and e-licences (shenpi.licences, docs/licences.md) --
 
 # -- delivery (shenpi.delivery, docs/delivery.md): the courier --
+COURIER_URL = outside_system("courier", "SHENPI_COURIER_URL", "Address of the courier's waybill and tracking "
+                             "interface (邮寄送达, EMS-style); empty: its sandbox under SHENPI_SANDBOX_URL.")
+COURIER_APP_KEY = declare("SHENPI_COURIER_APP_KEY", "", "The platform's app key at the courier; empty while its "
+                          "sandbox is used (the sandbox's own).")
+COURIER_APP_SECRET = declare("SHENPI_COURIER_APP_SECRET", "", "Secret signing each request to the courier and "
+                             "checking its pushes (HMAC-SM3 over timestamp and body); empty while its sandbox is "
+                             "used (the sandbox's own).")
+COURIER_TIMEOUT = float(declare("SHENPI_COURIER_TIMEOUT", "10", "Seconds to wait for the courier."))
+COURIER_SENDER = declare("SHENPI_COURIER_SENDER", "", "Sender on waybills as name|phone|address (the centre's "
+                         "mail room); empty: the centre's name with no phone or address.")
+# Tracking of parcels in transit is queried every half hour: catches pushes the courier lost.
+CELERY_BEAT_SCHEDULE["track-parcels"] = {"task": "shenpi.delivery.tasks.track_parcels", "schedule": 1800.0}
 
 LOGGING = {
     "version": 1,

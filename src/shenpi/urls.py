@@ -29,6 +29,7 @@ urlpatterns = [
     path("workbench/delivery/", include("shenpi.delivery.urls")),  # 送达
     path("pay/", include("shenpi.fees.public_urls")),  # 网上缴费 and the payment gateway's notifications
     path("licence/", include("shenpi.licences.public_urls")),  # 证照核验 (the QR code's page), public
+    path("courier/", include("shenpi.delivery.public_urls")),  # the courier's tracking pushes (邮寄送达)
     path("supervision/", include("shenpi.supervision.urls")),
     path("performance/", include("shenpi.performance.urls")),
     path("audit/security/", include("shenpi.security.urls")),  # 安全审计: the audit administrator's only

@@ -173,6 +173,29 @@ def delivery_late(look: Look) -> list[Finding]:
             for pk, due, dept in rows]
 
 
+@rule("time.parcel", "邮寄送达未签收或被退回", Category.TIME, Level.YELLOW, params={"unsigned_days": 5},
+      basis="行政许可法第四十四条", always_full=True)
+def parcel_unsigned(look: Look) -> list[Finding]:
+    """邮寄送达的结果寄出后超过规定工作日（默认5个）仍未签收，或被退回而办件尚未办结（红牌）。"""
+    # Posting is not a case action, so a changed-cases scan would not see it: a full look every time,
+    # over the partial index of parcels in transit plus the few returned ones of cases still open.
+    from shenpi.delivery.models import Delivery
+
+    cutoff = look.calendar.latest_start(look.today, int(look.params["unsigned_days"]) + 1)
+    late = Delivery.objects.filter(status=Delivery.Status.DISPATCHED, method=Delivery.Method.POST,
+                                   dispatched_at__lt=end_of_day(cutoff)).values_list(
+        "pk", "case_id", "case__department_id", "waybill", "dispatched_at")
+    returned = Delivery.objects.filter(status=Delivery.Status.RETURNED, case__state=State.DECIDED).values_list(
+        "pk", "case_id", "case__department_id", "waybill", "dispatched_at")
+    findings = []
+    for level, rows in ((Level.YELLOW, late), (Level.RED, returned)):
+        for pk, case_id, dept, waybill, sent in rows:
+            findings.append(Finding(f"parcel:{pk}", level, dept, case_id, None, None,
+                                    {"waybill": waybill, "dispatched": timezone.localdate(sent).isoformat(),
+                                     "returned": level == Level.RED}, handler_of_case=True))
+    return findings
+
+
 # -- procedure (程序) and acceptance (受理): what was done -----------------------------------------
 
 def _event_findings(look: Look, cases: QuerySet, level: int, figures: Callable[[tuple], dict] | None = None,

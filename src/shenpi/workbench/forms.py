@@ -448,6 +448,10 @@ class ExtendForm(ActionForm):
 
 class CompleteForm(ActionForm):
     delivery = forms.ChoiceField(label="送达方式", choices=DELIVERY_CHOICES, initial="窗口领取")
+    # 窗口领取 by an agent: their identity (empty: the applicant in person). 邮寄 is posted from the 送达 section.
+    receiver_name = _text("代领人姓名", max_length=100,
+                          help_text="窗口领取时由他人代领的，填写代领人姓名和身份证号码。")
+    receiver_id = _text("代领人身份证号码", max_length=18)
 
 
 class SupplementForm(ActionForm):
