@@ -40,7 +40,7 @@ from shenpi.supervision.models import Alert, Level
 from shenpi.supervision.scan import scan as supervision_scan
 from shenpi.workdays.services import get_calendar
 
-from . import applicationforms, people, portal, projects
+from . import applicationforms, delivery, people, portal, projects
 from .catalogue import (
     ALL_ITEMS,
     CENTRE_ADDRESS,
@@ -431,6 +431,9 @@ class Player:
             actor = self._staff(item.department_id, Role.HANDLER)
         elif action in ("extend", "grant", "deny"):
             actor = self._staff(item.department_id, Role.APPROVER)
+        elif action == "complete":  # 送达: posted parcels and e-licences as the delivery app records them
+            delivery.complete(case_id, actor=actor, params=params, ip=self.ip(actor))
+            return
         services.perform(case_id, action, actor=actor, params=params, ip=self.ip(actor))
 
     def _withdrawal_request(self, case_id: int) -> files.StoredFile:
