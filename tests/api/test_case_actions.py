@@ -37,7 +37,7 @@ def test_a_case_through_its_whole_life_over_the_api(org):
     case = act(approver, case, "grant", opinion="准予许可").json()
     assert case["decision"]["result"] == "grant" and case["decision"]["label"] == "准予许可"
     clock.set_now(at(2026, 10, 12))
-    response = act(clerk, case, "complete", delivery="邮寄送达")
+    response = act(clerk, case, "complete", delivery="窗口领取")  # 邮寄: on 签收 (docs/delivery.md)
     assert response.status_code == 200
     case = response.json()
     assert case["state"] == "completed"

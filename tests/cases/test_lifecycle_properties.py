@@ -586,7 +586,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         if action == "grant":
             return {"opinion": draw(st.sampled_from(["", "符合法定条件"]))}, True
         if action == "complete":
-            return {"delivery": draw(st.sampled_from(["", "邮寄送达"]))}, True
+            return {"delivery": draw(st.sampled_from(["", "窗口领取"]))}, True  # 邮寄: once signed for
         if action in ("accept", "handle_on_the_spot"):
             # 容缺受理 needs the applicant's commitment; without materials deferred nothing can be wrong.
             if want_valid or not outstanding(case):
