@@ -132,3 +132,13 @@ def test_the_clerk_posts_from_the_case_page(live, client, decided):
     parcel = Delivery.objects.get(case=case)
     page = client.get(f"/workbench/cases/{case.number}/").content.decode()
     assert parcel.waybill in page and "邮件在途" in page and ADDRESS not in page
+
+
+def test_the_courier_retries_a_push_we_do_not_take_then_keeps_it(live, sandboxes):
+    control(sandboxes, "config", push_retry_seconds=0.05)
+    receiver = {"name": "张三", "phone": PHONE, "address": ADDRESS}
+    waybill = courier.courier().create_waybill("NOT-OURS-1", receiver, {"name": "中心"}, delivery.callback_url())
+    assert courier.courier().create_waybill("NOT-OURS-1", receiver, {"name": "中心"}, "") == waybill  # same order
+    assert not control(sandboxes, "advance", waybill_no=waybill, to="next")["pushed"]
+    assert [p["status"] for p in live.pushes] == [404, 404, 404]  # no such parcel here: tried three times
+    assert live.undelivered[0]["waybill_no"] == waybill
