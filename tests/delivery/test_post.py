@@ -80,7 +80,12 @@ def test_a_lost_push_is_caught_by_the_periodic_query(live, sandboxes, decided):
     case, _, parcel = posted(decided)
     control(sandboxes, "advance", waybill_no=parcel.waybill, to="signed", push=False)
     assert Case.objects.get(pk=case.pk).state == State.DECIDED
-    assert delivery.track_in_transit() == {"queried": 1, "delivered": 1, "returned": 0, "failed": 0}
+    from django.conf import settings
+
+    from shenpi.delivery import tasks
+
+    assert settings.CELERY_BEAT_SCHEDULE["track-parcels"]["task"] == tasks.track_parcels.name
+    assert tasks.track_parcels.apply().get() == {"queried": 1, "delivered": 1, "returned": 0, "failed": 0}
     assert Case.objects.get(pk=case.pk).state == State.COMPLETED
 
 
