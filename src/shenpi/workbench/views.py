@@ -239,7 +239,7 @@ def _case_context(request, case: Case, *, failed=None, error: ServiceError | Non
         "clock": queries.clock_facts(case, today),
         "sees_applicant": queries.sees_applicant(user, case),
         "steps": steps,
-        "materials": list(case.materials.select_related("source_case")),
+        "materials": list(case.materials.select_related("source_case", "citation__licence")),
         "stage_part": StagePart.objects.filter(case=case).select_related("stage").first(),
         "joint_reviews": joint_reviews.listed(case.joint_reviews.all(), today),
         "may_open_review": case.state not in CLOSED_STATES and joint_reviews.may_open(user, case=case),
