@@ -130,3 +130,14 @@ def test_the_newest_valid_licence_of_the_type_is_cited(lib):
     assert newer.issued_at >= older.issued_at
     case = f.receive(lib.people["clerk"], lib.item, materials=_all_but_the_licence(lib))
     assert case.materials.get(spec=lib.spec).citation.licence == newer
+
+
+def test_a_correction_notice_at_the_window_does_not_list_a_held_licence(lib):
+    _held(lib)
+    client = lib.client_for(lib.people["clerk"])
+    data = {"item": lib.item.code, "applicant_kind": "person", "applicant_name": "张三", "id_number": f.PERSON_ID,
+            "contact_name": "张三", "phone": "13812341234", "title": "示范小区3号楼", "decision": "correct"}
+    # Nothing ticked: the first press lists what is missing for the one notice — not the licence.
+    response = client.post("/workbench/accept/", data)
+    listed = [row.name for row in response.context["missing_rows"] if row.name]
+    assert "建筑工程施工许可申请表" in listed and "建设工程规划许可证" not in listed
