@@ -141,3 +141,23 @@ def test_a_correction_notice_at_the_window_does_not_list_a_held_licence(lib):
     response = client.post("/workbench/accept/", data)
     listed = [row.name for row in response.context["missing_rows"] if row.name]
     assert "建筑工程施工许可申请表" in listed and "建设工程规划许可证" not in listed
+
+
+def test_a_licence_whose_file_no_longer_matches_its_digest_is_not_cited(lib):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from shenpi.crypto import sm3_hex
+    from shenpi.licences import library
+
+    held = _held(lib)
+    held.pdf.save("licence.pdf", ContentFile(b"%PDF-1.7 issued"), save=False)
+    held.pdf_digest = sm3_hex(b"%PDF-1.7 issued")
+    held.save()
+    assert library.verify_for_citation(held)[0]
+    # The stored file replaced after issue.
+    default_storage.delete(held.pdf.name)
+    assert default_storage.save(held.pdf.name, ContentFile(b"%PDF-1.7 altered")) == held.pdf.name
+    assert library.verify_for_citation(held) == (False, "证照文件与发证时的摘要不符。")
+    case = f.receive(lib.people["clerk"], lib.item, materials=_all_but_the_licence(lib))
+    assert not case.materials.get(spec=lib.spec).received and not Citation.objects.exists()

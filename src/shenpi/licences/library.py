@@ -96,7 +96,10 @@ def _signature_check(licence: Licence) -> str:
     sm2_valid = getattr(verify, "sm2_valid", None)
     if sm2_valid is None:
         return ""
-    return "" if sm2_valid(licence) else "证照数据的SM2签名验证失败。"
+    result = sm2_valid(licence)
+    # A bare answer or (answer, words): either way only a clear yes lets the licence stand in.
+    held = result[0] if isinstance(result, tuple) else result
+    return "" if held is True else "证照数据的SM2签名验证失败。"
 
 
 def _pdf_check(licence: Licence) -> str:
