@@ -28,7 +28,8 @@ def test_schema_describes_every_endpoint_precisely():
         "/api/v1/workdays/calendar/{year}/", "/api/v1/projects/", "/api/v1/projects/{code}/",
         "/api/v1/stage-templates/", "/api/v1/stages/", "/api/v1/stages/{number}/", "/api/v1/joint-reviews/",
         "/api/v1/joint-reviews/{number}/", "/api/v1/joint-reviews/{number}/opinions/",
-        "/api/v1/joint-reviews/{number}/annotations/"}
+        "/api/v1/joint-reviews/{number}/annotations/", "/api/v1/licences/", "/api/v1/licences/holder/",
+        "/api/v1/licences/{identifier}/"}
     components = schema["components"]["schemas"]
     assert components["StateEnum"]["enum"][:3] == ["received", "correcting", "in_progress"]
     assert components["DecisionEnum"]["enum"] == ["accept", "request_correction", "refuse", "handle_on_the_spot"]

@@ -57,6 +57,10 @@ class Scope:
     departments: tuple[int, ...]
     items: tuple[int, ...]
     act: bool
+    # The e-licence library only (licence_views): a holder with a centre-wide role (the upper
+    # platform, supervision) whose token names no departments reads every department's licences;
+    # naming departments narrows it to those, as for everyone else.
+    all_departments: bool = False
 
     def allows_item(self, item: Item) -> bool:
         return item.department_id in self.departments and (not self.items or item.pk in self.items)
@@ -65,7 +69,8 @@ class Scope:
 def scope_of(token: ApiToken) -> Scope:
     departments = tuple(sorted(token.department_ids)) or (
         (token.user.department_id,) if token.user.department_id else ())
-    return Scope(departments=departments, items=tuple(sorted(token.item_ids)), act=token.can_act)
+    return Scope(departments=departments, items=tuple(sorted(token.item_ids)), act=token.can_act,
+                 all_departments=not token.department_ids and token.user.sees_all_departments)
 
 
 def refusal(token: ApiToken, now: dt.datetime | None = None) -> str | None:
@@ -108,7 +113,9 @@ def _departments(codes: list[str], user) -> list[int]:
     unknown = [c for c in codes if c not in found]
     if unknown:
         _refuse(f"部门编码“{'、'.join(unknown)}”不存在。", "departments")
-    if not codes and not user.department_id:
+    # A centre-wide holder (upper platform, supervision) may leave them out: such a token reaches no
+    # department's cases, and every department's e-licences (Scope.all_departments).
+    if not codes and not user.department_id and not user.sees_all_departments:
         _refuse("持有人不属于任何部门：请指定令牌可访问的部门。", "departments")
     return sorted(set(found.values()))
 

@@ -2,7 +2,7 @@
 
 from django.urls import include, path, re_path
 
-from . import joint_views, views
+from . import joint_views, licence_views, views
 from .errors import unknown_endpoint
 
 v1 = [
@@ -21,6 +21,9 @@ v1 = [
     path("joint-reviews/<str:number>/opinions/", joint_views.ReviewOpinionView.as_view(), name="joint-review-opinions"),
     path("joint-reviews/<str:number>/annotations/", joint_views.ReviewAnnotationView.as_view(),
          name="joint-review-annotations"),
+    path("licences/", licence_views.LicenceListView.as_view(), name="licence-list"),
+    path("licences/holder/", licence_views.HolderLicencesView.as_view(), name="licence-holder"),
+    path("licences/<str:identifier>/", licence_views.LicenceDetailView.as_view(), name="licence-detail"),
     path("workdays/add", views.WorkdaysAddView.as_view(), name="workdays-add"),
     path("workdays/between", views.WorkdaysBetweenView.as_view(), name="workdays-between"),
     path("workdays/calendar/<str:year>/", views.CalendarYearView.as_view(), name="workdays-calendar"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import licence_views, views
 
 app_name = "applicants"
 
@@ -21,4 +21,7 @@ urlpatterns = [
     path("cases/<str:number>/", views.case_detail, name="case"),
     path("cases/<str:number>/withdraw/", views.withdraw, name="withdraw"),
     path("cases/<str:number>/notices/<int:notice_id>.pdf", views.case_notice_pdf, name="notice_pdf"),
+    path("licences/", licence_views.my_licences, name="licences"),
+    path("licences/<str:identifier>/", licence_views.licence_detail, name="licence"),
+    path("licences/<str:identifier>/pdf/", licence_views.licence_pdf, name="licence_pdf"),
 ]

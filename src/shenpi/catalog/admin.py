@@ -433,7 +433,7 @@ class ItemAdmin(admin.ModelAdmin):
 class MaterialInline(admin.TabularInline):
     model = MaterialSpec
     extra = 0
-    fields = ["seq", "name", "required", "form", "copies", "deferrable", "template", "note"]
+    fields = ["seq", "name", "required", "form", "copies", "deferrable", "template", "note", "licence_type_code"]
 
 
 class FeeInline(admin.TabularInline):

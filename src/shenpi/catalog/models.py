@@ -278,6 +278,10 @@ class MaterialSpec(models.Model):
     deferrable = models.BooleanField("允许容缺", default=False,
                                      help_text="容缺受理：该材料可在受理后限期补交。")
     note = models.CharField("说明", max_length=300, blank=True)
+    # 一证通办: the e-licence type (CertificateTemplate.type_code) that proves this material; an
+    # applicant holding a valid licence of the type is not asked for it (shenpi.licences.library).
+    licence_type_code = models.CharField("对应电子证照类型代码", max_length=40, blank=True, default="", db_default="",
+                                         help_text="申请人已有该类型的有效电子证照时，直接引用，无需再提交。")
 
     class Meta:
         verbose_name = verbose_name_plural = "申请材料"

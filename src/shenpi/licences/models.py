@@ -78,7 +78,8 @@ class Licence(models.Model):
         CANCELLED = "cancelled", "已注销"
         REVOKED = "revoked", "已吊销"
 
-    identifier = models.CharField("电子证照标识", max_length=64, unique=True)
+    # GB/T 36904: root, type (21), issuer (18), serial (up to 20), version, check: up to ~90 characters.
+    identifier = models.CharField("电子证照标识", max_length=100, unique=True)
     serial = models.CharField("证照编号", max_length=40, unique=True)
     case = models.ForeignKey("cases.Case", models.PROTECT, related_name="licences", verbose_name="办件")
     template = models.ForeignKey(CertificateTemplate, models.PROTECT, related_name="licences",

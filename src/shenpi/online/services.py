@@ -28,6 +28,7 @@ from shenpi.cases.lifecycle import CORRECTION_NOTICE_DAYS
 from shenpi.cases.models import Case, Channel, ClockStop, State
 from shenpi.catalog.models import Item, ItemVersion, MaterialSpec
 from shenpi.errors import Forbidden, InvalidInput, TransitionRefused
+from shenpi.licences import library as licence_library
 from shenpi.notifications.services import notify
 from shenpi.workdays.services import get_calendar
 
@@ -275,16 +276,28 @@ def discard_draft(app) -> None:
     transaction.on_commit(lambda: [default_storage.delete(name) for name in names])
 
 
+def held_licences(app: OnlineApplication) -> dict[int, object]:
+    """一证通办: the materials a real-name verified applicant already holds as a valid e-licence,
+    {spec pk: licence}; they are cited when the case is received, never asked for. (Before 实名认证
+    the account's ID number is only claimed, so it does not open anyone's licences.)"""
+    applicant = app.applicant
+    if not (applicant.real_name_verified and applicant.identity_released_at is None):
+        return {}
+    return licence_library.citable(list(app.version.materials.all()), applicant.id_index)
+
+
 def deferring(app: OnlineApplication) -> list[str]:
     """Required materials allowed 容缺 and not uploaded: they follow after acceptance, on commitment."""
-    uploaded = current_uploads(app)
-    return [s.name for s in app.version.materials.all() if s.required and s.deferrable and s.pk not in uploaded]
+    uploaded, held = current_uploads(app), held_licences(app)
+    return [s.name for s in app.version.materials.all()
+            if s.required and s.deferrable and s.pk not in uploaded and s.pk not in held]
 
 
 def _missing_for_submission(app: OnlineApplication) -> list[str]:
-    """Required materials without a file; those allowed 容缺 may follow after acceptance."""
-    uploaded = current_uploads(app)
-    return [s.name for s in app.version.materials.all() if s.required and not s.deferrable and s.pk not in uploaded]
+    """Required materials without a file (nor a licence held); those allowed 容缺 may follow after acceptance."""
+    uploaded, held = current_uploads(app), held_licences(app)
+    return [s.name for s in app.version.materials.all()
+            if s.required and not s.deferrable and s.pk not in uploaded and s.pk not in held]
 
 
 def _corrected(entry: dict, uploaded: dict[int, Upload]) -> bool:
@@ -558,6 +571,7 @@ def attach_summary(app: OnlineApplication) -> list[dict]:
     uploaded = current_uploads(app)
     notice = getattr(app, "correction_notice", None) if app.status != Status.DRAFT else None
     listed = {int(e["spec"]): e for e in notice.items} if notice else {}
+    held = held_licences(app) if app.status in (Status.DRAFT, Status.SUBMITTED, Status.CORRECTING) else {}
     rows = []
     for spec in app.version.materials.all():
         upload = uploaded.get(spec.pk)
@@ -565,7 +579,8 @@ def attach_summary(app: OnlineApplication) -> list[dict]:
         rows.append({
             "spec": spec, "upload": upload, "listed": entry,
             "corrected": bool(entry and _corrected(entry, uploaded)),
-            "missing": spec.required and upload is None,
+            "missing": spec.required and upload is None and spec.pk not in held,
+            "licence": held.get(spec.pk) if upload is None else None,
         })
     return rows
 

@@ -33,6 +33,7 @@ from shenpi.errors import InvalidInput, ServiceError
 from shenpi.fees import panel as fees_panel
 from shenpi.joint import reviews as joint_reviews
 from shenpi.joint.models import StagePart
+from shenpi.licences import library as licence_library
 from shenpi.licences import panel as licences_panel
 from shenpi.security import audit
 from shenpi.web import client_address, public_base_url
@@ -170,6 +171,7 @@ def _accept_submitted(request, item, version, specs):
     user = request.user
     form = AcceptanceForm(request.POST)
     rows = material_rows(specs, request.POST)
+    _held_as_licences(rows, request.POST.get("id_number", ""))
     scan_refusals = attach_scans(rows, request.POST, request.FILES, user)
     decision = request.POST.get("decision", "")
     missing_rows = missing_rows_from(request.POST) if "missing-count" in request.POST else None
@@ -201,6 +203,15 @@ def _accept_submitted(request, item, version, specs):
                               errors=[error.message, *loose], status=error.http_status)
     messages.success(request, ACCEPT_OUTCOMES[decision].format(number=case.number))
     return redirect(_case_url(case, case.notices.order_by("-pk").first()))
+
+
+def _held_as_licences(rows, id_number: str) -> None:
+    """一证通办: a material the applicant holds as a valid e-licence counts as brought (收件 cites the
+    licence), so a correction notice never lists it."""
+    held = licence_library.citable([row.spec for row in rows], licence_library.holder_index(id_number))
+    for row in rows:
+        if row.spec.pk in held and not row.received:
+            row.received, row.deferred = True, False
 
 
 def _case_url(case: Case, notice: Notice | None = None) -> str:
@@ -239,7 +250,7 @@ def _case_context(request, case: Case, *, failed=None, error: ServiceError | Non
         "clock": queries.clock_facts(case, today),
         "sees_applicant": queries.sees_applicant(user, case),
         "steps": steps,
-        "materials": list(case.materials.select_related("source_case")),
+        "materials": list(case.materials.select_related("source_case", "citation__licence")),
         "stage_part": StagePart.objects.filter(case=case).select_related("stage").first(),
         "joint_reviews": joint_reviews.listed(case.joint_reviews.all(), today),
         "may_open_review": case.state not in CLOSED_STATES and joint_reviews.may_open(user, case=case),
