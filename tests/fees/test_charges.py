@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from shenpi import clock
 from shenpi.cases import services as case_services
 from shenpi.cases.models import State
 from shenpi.errors import Forbidden, InvalidInput, TransitionRefused
@@ -11,7 +12,6 @@ from shenpi.fees import services
 from shenpi.fees.models import Bill, Charge, Refund
 from shenpi.fees.payments import record_payment
 from shenpi.workdays.services import get_calendar
-from shenpi import clock
 from tests import factories as f
 
 from .conftest import Office
