@@ -70,10 +70,15 @@ def valid_charge_number(number: str) -> bool:
 
 
 def _may_charge(user: User | None, case: Case) -> None:
+    """The case's department's clerk or approver, or a clerk of the comprehensive window (综合窗口),
+    which takes every department's cases and, under 统一收费, their fees."""
     if user is None or user.is_superuser:
         return
-    if not user.has_role(Role.CLERK, Role.APPROVER) or user.department_id != case.department_id:
-        raise Forbidden("收费单由本办件所属部门的窗口人员或审批人开具。")
+    own = user.department_id == case.department_id
+    comprehensive = bool(user.department and user.department.comprehensive)
+    if user.has_role(Role.APPROVER) and own or user.has_role(Role.CLERK) and (own or comprehensive):
+        return
+    raise Forbidden("收费单由本办件所属部门的窗口人员或审批人（或综合窗口人员）开具。")
 
 
 @dataclass(frozen=True)
