@@ -98,3 +98,17 @@ def test_the_window_stock_page_voids_and_hands_in(client, fixed_office):
     stock.refresh_from_db()
     assert stock.status == "written_off"
     assert o.dept.pk and Bill.objects.filter(stock__series="CK2026").count() == 9
+
+
+def test_admin_lists_waiver_reasons_and_bill_stocks_read_only(client, fixed_office, half):
+    o = fixed_office
+    stock = o.stock(1, 3)
+    admin = f.user(None, "admin", is_staff=True, is_superuser=True)
+    f.login_staff(client, admin)
+    assert "低保家庭减半" in client.get(reverse("admin:fees_waiverreason_changelist")).content.decode()
+    assert client.get(reverse("admin:fees_billstock_changelist")).status_code == 200
+    page = client.get(reverse("admin:fees_billstock_change", args=[stock.pk])).content.decode()
+    assert "NT2026" in page
+    assert client.get(reverse("admin:fees_billstock_add")).status_code == 403
+    nav = client.get(reverse("fees:stocks")).content.decode()
+    assert "票据管理" in nav and "退费审批" in nav
