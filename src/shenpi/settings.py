@@ -514,6 +514,10 @@ SMS_PER_MOBILE_DAY = int(declare("SHENPI_SMS_PER_MOBILE_DAY", "20", "SMS message
                                  "refused and never sent."))
 
 # -- fees (shenpi.fees, docs/fees.md): the payment gateway and bill settings --
+FEES_PAY_DAYS = int(declare("SHENPI_FEES_PAY_DAYS", "15",
+                            "Working days an applicant has to pay a charge (缴费期限) after it is made."))
+FEES_CHARGE_ON_GRANT = flag("SHENPI_FEES_CHARGE_ON_GRANT", True,
+                            "Make the charge by itself after 准予 when every fee of the item is a fixed amount.")
 
 # -- certificates and e-licences (shenpi.licences, docs/licences.md) --
 

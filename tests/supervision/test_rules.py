@@ -314,9 +314,9 @@ def test_unanswered_order(org):
     assert found("order.unanswered") == set()
 
 
-def test_rules_for_capabilities_not_installed_raise_nothing(org):
+def test_every_rule_has_its_data_now_the_fees_are_installed(org):
     result = scan_at(2026, 11, 2)
-    assert result.unavailable == ["免费事项收费", "收费与标准不符"]  # the fees capability is still to come
+    assert result.unavailable == []  # the fee rules look at shenpi.fees
 
 
 # -- telling people ----------------------------------------------------------------------------------

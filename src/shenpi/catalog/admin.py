@@ -439,7 +439,7 @@ class MaterialInline(admin.TabularInline):
 class FeeInline(admin.TabularInline):
     model = FeeStandard
     extra = 0
-    fields = ["name", "standard", "amount", "basis"]
+    fields = ["name", "standard", "kind", "amount", "unit", "unit_price", "tiers", "basis"]
 
 
 class FlowStepInline(admin.TabularInline):

@@ -5,6 +5,8 @@ case depends on. Published versions are never edited: a change makes a new versi
 keeps the version it was accepted under.
 """
 
+from decimal import Decimal, InvalidOperation
+
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -320,6 +322,71 @@ class FeeStandard(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        errors = fee_standard_problems(self)
+        if errors:
+            raise ValidationError(errors)
+
+
+def _decimal(value) -> Decimal | None:
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, TypeError, ValueError):
+        return None
+    return number if number.is_finite() else None
+
+
+def fee_standard_problems(fee: FeeStandard) -> dict[str, str]:
+    """What keeps a standard from computing an amount (field → message); empty when it can.
+
+    Each kind needs its own fields and only those, so that the bill's amount follows from the
+    standard alone (shenpi.fees.standards computes it)."""
+    errors: dict[str, str] = {}
+    kind = fee.kind
+    if kind == FeeStandard.Kind.FIXED:
+        if fee.amount is None or fee.amount < 0:
+            errors["amount"] = "按件定额收费须填写金额（不小于0）。"
+    elif fee.amount is not None:
+        errors["amount"] = "按数量或分档计收的，金额留空，由数量计算。"
+    if kind == FeeStandard.Kind.PER_UNIT:
+        if fee.unit_price is None or fee.unit_price <= 0:
+            errors["unit_price"] = "按数量计收须填写大于0的单价。"
+    elif fee.unit_price is not None:
+        errors["unit_price"] = "只有按数量计收的填写单价。"
+    if kind in (FeeStandard.Kind.PER_UNIT, FeeStandard.Kind.TIERED) and not fee.unit.strip():
+        errors["unit"] = "按数量或分档计收须写明计费单位。"
+    if kind == FeeStandard.Kind.TIERED:
+        problem = _tier_problem(fee.tiers)
+        if problem:
+            errors["tiers"] = problem
+    elif fee.tiers:
+        errors["tiers"] = "只有分档累进的填写分档标准。"
+    return errors
+
+
+def _tier_problem(tiers) -> str:
+    if not isinstance(tiers, list) or not tiers:
+        return "分档累进须列出各档：[{\"up_to\": \"1000\", \"price\": \"1.50\"}, …, {\"up_to\": null, …}]。"
+    previous = Decimal(0)
+    for n, tier in enumerate(tiers, start=1):
+        if not isinstance(tier, dict) or set(tier) - {"up_to", "price"}:
+            return f"第{n}档格式不对：应为 {{\"up_to\": 上限或null, \"price\": 单价}}。"
+        price = _decimal(tier.get("price"))
+        if price is None or price < 0 or price != price.quantize(Decimal("0.01")):
+            return f"第{n}档单价应为不小于0、至多两位小数的金额。"
+        last = n == len(tiers)
+        if tier.get("up_to") is None:
+            if not last:
+                return f"只有最后一档可以不设上限（第{n}档）。"
+            continue
+        if last:
+            return "最后一档不设上限（up_to 为 null），以覆盖任何数量。"
+        bound = _decimal(tier["up_to"])
+        if bound is None or bound <= previous:
+            return f"第{n}档上限应大于上一档的上限（{previous}）。"
+        previous = bound
+    return ""
 
 
 class FlowStep(models.Model):

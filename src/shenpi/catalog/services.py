@@ -396,6 +396,10 @@ class FeeEntry:
     standard: str
     basis: str
     amount: str | None = None
+    kind: str = FeeStandard.Kind.FIXED
+    unit: str = ""
+    unit_price: str | None = None
+    tiers: tuple[dict, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -459,7 +463,9 @@ def build_item(code: str, department: Department, *, version: dict, materials=()
             spec.template.save(entry.template[0], ContentFile(entry.template[1]), save=False)
     MaterialSpec.objects.bulk_create(specs)
     FeeStandard.objects.bulk_create(
-        FeeStandard(version=draft, name=f.name, standard=f.standard, basis=f.basis, amount=f.amount) for f in fees)
+        FeeStandard(version=draft, name=f.name, standard=f.standard, basis=f.basis, amount=f.amount, kind=f.kind,
+                    unit=f.unit, unit_price=f.unit_price, tiers=[dict(t) for t in f.tiers])
+        for f in fees)
     FlowStep.objects.bulk_create(
         FlowStep(version=draft, seq=s.seq, name=s.name, role_id=s.role, department=s.department, limit=s.limit,
                  limit_unit=s.limit_unit)

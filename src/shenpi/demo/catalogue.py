@@ -109,6 +109,10 @@ class Fee:
     standard: str
     basis: str
     amount: str | None = None
+    # How the amount follows (catalog.FeeStandard.Kind): fixed by default; per unit with its price.
+    kind: str = "fixed"
+    unit: str = ""
+    unit_price: str | None = None
 
 
 # Flows (办理流程): (seq, step name, role). Steps sharing a seq run side by side.
@@ -787,7 +791,8 @@ ITEMS: tuple[ItemData, ...] = (
           M("交通疏导方案", required=False)],
          flow="3", timing="days", procedures=(("site_survey", 3),), depth=3, weight=1.0,
          fees=(Fee("城市道路占用费", "按占用面积和期限计收：主干道每平方米每日2元，次干道及支路每平方米每日1元",
-                   "《城市道路管理条例》第三十七条；省物价局、省财政厅核定的城市道路占用费收费标准"),)),
+                   "《城市道路管理条例》第三十七条；省物价局、省财政厅核定的城市道路占用费收费标准",
+                   kind="per_unit", unit="平方米·日", unit_price="2.00"),)),
     item("chengguan", "砍伐、迁移城市树木审批", "licence", "both",
          "《城市绿化条例》第二十条、第二十四条",
          "因城市建设、树木严重影响居民采光或安全等确需砍伐或迁移，有补植方案。",

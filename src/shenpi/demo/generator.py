@@ -41,6 +41,7 @@ from shenpi.supervision.scan import scan as supervision_scan
 from shenpi.workdays.services import get_calendar
 
 from . import applicationforms, delivery, people, portal, projects
+from . import fees as demo_fees
 from .catalogue import (
     ALL_ITEMS,
     CENTRE_ADDRESS,
@@ -236,7 +237,8 @@ def _build_items(result: Result, departments: dict[str, Department], actor: User
         item, created = catalog.build_item(
             code, department, version=_version_fields(data, department),
             materials=_materials(data, code, department, code in built),
-            fees=[catalog.FeeEntry(f.name, f.standard, f.basis, f.amount) for f in data.fees],
+            fees=[catalog.FeeEntry(f.name, f.standard, f.basis, f.amount, f.kind, f.unit, f.unit_price)
+                  for f in data.fees],
             steps=_steps(data, departments), procedures=dict(data.procedures), actor=actor)
         result.created["items"] += created
         items.append(item)
@@ -431,7 +433,10 @@ class Player:
             actor = self._staff(item.department_id, Role.HANDLER)
         elif action in ("extend", "grant", "deny"):
             actor = self._staff(item.department_id, Role.APPROVER)
-        elif action == "complete":  # 送达: posted parcels and e-licences as the delivery app records them
+        if action == "complete":
+            if ALL_ITEMS[plan.item].fees:
+                demo_fees.settle(case_id, clerk)  # 缴费后方可办结: charged and paid at the window first
+            # 送达: posted parcels and e-licences as the delivery app records them
             delivery.complete(case_id, actor=actor, params=params, ip=self.ip(actor))
             return
         services.perform(case_id, action, actor=actor, params=params, ip=self.ip(actor))
@@ -478,6 +483,7 @@ def generate(*, cases: int = DEFAULT_CASES, seed: int = DEFAULT_SEED, end: dt.da
             _build_staff(result, departments, seed, password)
             admin = User.objects.filter(username="admin").first()
             items = _build_items(result, departments, admin)
+            demo_fees.build(result, User.objects.get(username="zhongxin_admin"))
             result.seconds["catalogue"] = time.perf_counter() - began
             played = False
             if cases > 0 and not demo_cases().exists():
@@ -487,6 +493,7 @@ def generate(*, cases: int = DEFAULT_CASES, seed: int = DEFAULT_SEED, end: dt.da
                 result.seconds["planning"] = time.perf_counter() - began
                 began = time.perf_counter()
                 Player(items, result).play(plans, end)
+                demo_fees.refund_one(result)
                 result.created["orders"] = _supervise_red_cards(end)
                 result.created["manual_scores"] = _score_past_months(end, seed)
                 result.created["cases"] = demo_cases().count()

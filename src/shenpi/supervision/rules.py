@@ -38,6 +38,7 @@ from shenpi.cases.models import (
     State,
 )
 from shenpi.catalog.models import FlowStep
+from shenpi.errors import ServiceError
 
 from .models import Category, Flag, Level, Order
 from .registry import Finding, Look, rule
@@ -392,12 +393,91 @@ def bad_rating_unhandled(look: Look) -> list[Finding] | None:
             for pk, dept, case_id, due, visited in rows]
 
 
-for _code, _name, _cat, _level, _model, _doc, _params in (
-    ("fee.off_standard", "收费与标准不符", Category.FEE, Level.RED, "fees.Charge",
-     "登记的收费金额与事项收费标准不一致。", {}),
-    ("fee.free_item_charged", "免费事项收费", Category.FEE, Level.RED, "fees.Charge",
-     "对标为不收费的事项登记了收费。", {}),
-):
-    _find = _not_yet(_model)
-    _find.__doc__ = _doc + f"（数据来自 {_model}，相应功能上线后生效）"
-    rule(_code, _name, _cat, _level, params=_params)(_find)
+# -- fees (收费) ---------------------------------------------------------------------------------------
+
+def _charges_since(look: Look) -> QuerySet:
+    """Charges made since the last scan (all of them the first time): a charge's amounts are written
+    once, when it is made, so a violation is found when it is new and stays one."""
+    from shenpi.fees.models import Charge
+
+    charges = Charge.objects.exclude(status=Charge.Status.CANCELLED).order_by()
+    return charges if look.since is None else charges.filter(created_at__gte=look.since)
+
+
+def _charge_finding(row: tuple, figures: dict) -> Finding:
+    pk, department_id, case_id, number = row
+    return Finding(f"charge:{pk}", Level.RED, department_id, case_id, None, None, {"charge": number, **figures},
+                   handler_of_case=True)
+
+
+@rule("fee.off_standard", "收费与标准不符", Category.FEE, Level.RED, event_rule=True, always_full=True,
+      basis="行政事业性收费标准；收费公示")
+def fee_off_standard(look: Look) -> list[Finding]:
+    """收费单的应缴金额不等于标准金额减去法定减免，或某项收费的金额与收费标准按数量计算的不一致
+    （定额不符、按数量或分档计算不符、减免比例不符、引用了其他事项版本的标准）。"""
+    from shenpi.fees import standards
+    from shenpi.fees.models import ChargeLine
+
+    # Two reads, the charges and their lines; the sums are checked here in Decimal, since SQLite
+    # would subtract the amounts as floating point and see differences of 1e-14 yuan.
+    charges = {row[0]: row for row in _charges_since(look).values_list(
+        "pk", "department_id", "case_id", "number", "standard_total", "waived_total", "total", "version_id")}
+    wrong: dict[int, dict] = {}
+    sums: dict[int, list] = {pk: [standards.ZERO, standards.ZERO, standards.ZERO] for pk in charges}
+    lines = ChargeLine.objects.filter(charge_id__in=list(charges), standard__isnull=False).order_by() \
+        .select_related("standard", "waiver")
+    for line in lines.iterator(chunk_size=2000):
+        kept = sums[line.charge_id]
+        kept[0] += line.standard_amount
+        kept[1] += line.waived_amount
+        kept[2] += line.amount
+        try:
+            expected = standards.line_amounts(line.standard, line.quantity, line.waiver)
+        except ServiceError:
+            expected = None
+        if (expected is None or line.standard.version_id != charges[line.charge_id][7]
+                or (expected.standard_amount, expected.waived_amount, expected.amount)
+                != (line.standard_amount, line.waived_amount, line.amount)):
+            wrong.setdefault(line.charge_id, {"problem": "收费项目金额与标准不符", "line": line.name})
+    for pk, (_, _, _, _, standard_total, waived_total, total, _) in charges.items():
+        if pk in wrong:
+            continue
+        if total != standard_total - waived_total or sums[pk] != [standard_total, waived_total, total]:
+            wrong[pk] = {"problem": "应缴金额与标准金额、减免金额不符", "total": str(total),
+                         "standard_total": str(standard_total), "waived_total": str(waived_total)}
+    return [_charge_finding(charges[pk][:4], figures) for pk, figures in wrong.items()]
+
+
+@rule("fee.free_item_charged", "免费事项收费", Category.FEE, Level.RED, event_rule=True, always_full=True,
+      basis="行政事业性收费目录清单；目录之外不得收费")
+def fee_free_item_charged(look: Look) -> list[Finding]:
+    """对标为不收费的事项开具了收费单，或收费单中有没有收费标准的收费项目（无标准收费）。"""
+    from shenpi.fees.models import ChargeLine
+
+    charges = _charges_since(look)
+    columns = ("pk", "department_id", "case_id", "number")
+    found = {row[0]: _charge_finding(row, {"problem": "免费事项收费"})
+             for row in charges.filter(version__free_of_charge=True).values_list(*columns)}
+    unstandard = ChargeLine.objects.filter(standard__isnull=True).values("charge_id")
+    for row in charges.filter(pk__in=unstandard).values_list(*columns):
+        found.setdefault(row[0], _charge_finding(row, {"problem": "无收费标准收费"}))
+    return list(found.values())
+
+
+@rule("fee.unpaid_late", "逾期未缴费", Category.FEE, Level.YELLOW, params={"red_overdue_days": 10},
+      always_full=True, basis="缴款通知书缴费期限")
+def fee_unpaid_late(look: Look) -> list[Finding]:
+    """收费单超过缴费期限（默认开单后15个工作日）仍未缴费黄牌；逾期10个工作日以上红牌。缴费或撤销后解除。"""
+    from shenpi.fees.models import Charge
+
+    red_after = int(look.params["red_overdue_days"])
+    rows = Charge.objects.filter(status=Charge.Status.UNPAID, pay_due__lt=look.today).values_list(
+        "pk", "department_id", "case_id", "number", "pay_due", "total")
+    findings = []
+    for pk, dept, case_id, number, due, total in rows:
+        overdue = look.calendar.between(due, look.today)
+        level = Level.RED if overdue >= red_after else Level.YELLOW
+        findings.append(Finding(f"charge:{pk}", level, dept, case_id, None, None,
+                                {"charge": number, "pay_due": due.isoformat(), "overdue_days": overdue,
+                                 "total": str(total)}, handler_of_case=True))
+    return findings
