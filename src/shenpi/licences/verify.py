@@ -128,9 +128,9 @@ def embedded_payload(pdf: bytes) -> dict | None:
     from pypdf.errors import PyPdfError
 
     try:
-        attachments = PdfReader(io.BytesIO(pdf)).attachments
-        data = attachments.get(ATTACHMENT)
-        if not data:
+        data = PdfReader(io.BytesIO(pdf)).attachments.get(ATTACHMENT)
+        # Exactly one: a second licence.json was added after issue, whichever one a reader shows.
+        if not data or len(data) != 1:
             return None
         payload = json.loads(data[0])
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError):
