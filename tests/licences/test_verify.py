@@ -136,3 +136,9 @@ def test_command_on_the_console_exits_non_zero_with_one_line(tmp_path, licence, 
     assert exit_.value.code == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "核验未通过" in err[0]
+
+
+def test_a_changed_column_fails_the_check_even_with_the_signed_data_intact(client, licence):
+    Licence.objects.filter(pk=licence.pk).update(holder_name="李四", valid_until="2099-12-31")
+    text = client.get(f"/licence/{licence.serial}/").content.decode()
+    assert "SM2签名验证失败" in text and "SM2签名验证通过" not in text

@@ -39,6 +39,7 @@ from .models import CertificateTemplate, Licence, SigningKey
 
 ATTACHMENT = "licence.json"
 SIGNATURE_FIELD = "LicenceSeal"
+SIGNATURE_BYTES = 8192
 # Case states after 准予 in which a certificate may be issued.
 ISSUABLE_STATES = (State.DECIDED, State.COMPLETED)
 # What a template field's "source" may name.
@@ -136,11 +137,19 @@ def _cn_date(day: dt.date | None) -> str:
     return f"{day.year}年{day.month}月{day.day}日" if day else "长期"
 
 
+SEAL_PIXELS = 300  # 42 mm wide: about 180 dpi, sharp in print; larger scans only slow every PDF down
+
+
 @functools.lru_cache(maxsize=64)
 def _seal_reader(seal: bytes):
+    from PIL import Image
     from reportlab.lib.utils import ImageReader
 
-    return ImageReader(io.BytesIO(seal))
+    image = Image.open(io.BytesIO(seal))
+    image.load()
+    if max(image.size) > SEAL_PIXELS:
+        image.thumbnail((SEAL_PIXELS, SEAL_PIXELS), Image.LANCZOS)
+    return ImageReader(image.convert("RGBA"))
 
 
 def render_pdf(sheet: Sheet) -> bytes:
@@ -233,7 +242,8 @@ def _attach_and_sign(pdf: bytes, payload: dict, signer, *, location: str) -> byt
         embedded_data=embed.EmbeddedFileObject.from_file_data(writer, data=data, mime_type="application/json")))
     meta = signers.PdfSignatureMetadata(field_name=SIGNATURE_FIELD, subfilter=fields.SigSeedSubFilter.PADES,
                                         md_algorithm="sha256", reason="电子证照签发", location=location)
-    return signers.sign_pdf(writer, meta, signer=signer).getvalue()
+    # Room reserved for the CMS container up front: pyHanko otherwise signs once more to measure it.
+    return signers.sign_pdf(writer, meta, signer=signer, bytes_reserved=SIGNATURE_BYTES).getvalue()
 
 
 # -- issuing -------------------------------------------------------------------------------------
@@ -272,8 +282,12 @@ def licence_data(licence: Licence) -> dict:
 
 
 def issue(case, actor=None, *, base_url: str = "", replaces: Licence | None = None,
-          changes: dict[str, str] | None = None, reason: str = "") -> Licence:
-    """Issue the certificate of a granted case (制证); with `replaces`, a renewal or change of it."""
+          changes: dict[str, str] | None = None, reason: str = "", with_pdf: bool = True) -> Licence:
+    """Issue the certificate of a granted case (制证); with `replaces`, a renewal or change of it.
+
+    with_pdf=False (bulk loads such as the demo's past year): the licence, its data and SM2 signature
+    now, the PDF drawn and PAdES-signed when first asked for (`ensure_pdf`).
+    """
     if case.decision != Decision.GRANT or case.state not in ISSUABLE_STATES:
         raise TransitionRefused("只有准予许可的办件才能制证。")
     try:
@@ -309,21 +323,45 @@ def issue(case, actor=None, *, base_url: str = "", replaces: Licence | None = No
             signing_key=signing_key, status_reason="")
         licence.signed_data = canonical_json(licence_data(licence))
         licence.sm2_signature = base64.b64encode(signer.sm2_sign(licence.signed_data.encode())).decode()
-        seal = _seal_bytes(signing_key)
-        sheet = Sheet(title=template.title, serial=serial, identifier=licence.identifier,
-                      holder_name=licence.holder_name, holder_id_masked=licence.holder_id_masked,
-                      fields=[(f["label"], f["value"]) for f in fields], department=case.department.name,
-                      issued_on=today, valid_from=licence.valid_from, valid_until=licence.valid_until,
-                      url=verification_url(serial, base_url), footer=template.footer,
-                      landscape=template.layout == CertificateTemplate.Layout.LANDSCAPE, seal=seal)
-        pdf = _attach_and_sign(render_pdf(sheet), {"signed_data": licence.signed_data,
-                                                   "sm2_signature": licence.sm2_signature},
-                               signer.pades_signer(), location=case.department.name)
-        licence.pdf_digest = crypto.sm3_hex(pdf)
-        licence.pdf.save(f"{serial}.pdf", ContentFile(pdf), save=False)
+        if with_pdf:
+            _attach_pdf(licence, signer, base_url)
         if replaces is not None:
             _set_status(replaces, Licence.Status.REPLACED, actor, reason, now)
         licence.save()
+    return licence
+
+
+def licence_sheet(licence: Licence, base_url: str = "") -> Sheet:
+    template = licence.template
+    return Sheet(title=licence.title, serial=licence.serial, identifier=licence.identifier,
+                 holder_name=licence.holder_name, holder_id_masked=licence.holder_id_masked,
+                 fields=[(f["label"], f["value"]) for f in licence.data.get("fields", [])],
+                 department=licence.department.name, issued_on=timezone.localdate(licence.issued_at),
+                 valid_from=licence.valid_from, valid_until=licence.valid_until,
+                 url=verification_url(licence.serial, base_url), footer=template.footer,
+                 landscape=template.layout == CertificateTemplate.Layout.LANDSCAPE,
+                 seal=_seal_bytes(licence.signing_key))
+
+
+def _attach_pdf(licence: Licence, signer, base_url: str) -> None:
+    pdf = _attach_and_sign(render_pdf(licence_sheet(licence, base_url)),
+                           {"signed_data": licence.signed_data, "sm2_signature": licence.sm2_signature},
+                           signer.pades_signer(), location=licence.department.name)
+    licence.pdf_digest = crypto.sm3_hex(pdf)
+    licence.pdf.save(f"{licence.serial}.pdf", ContentFile(pdf), save=False)
+
+
+def ensure_pdf(licence: Licence, base_url: str = "") -> Licence:
+    """The licence with its PDF: drawn and signed now if it was issued without one."""
+    if licence.pdf:
+        return licence
+    with transaction.atomic():
+        locked = Licence.objects.select_for_update().select_related(
+            "template", "department", "signing_key").get(pk=licence.pk)
+        if not locked.pdf:
+            _attach_pdf(locked, keys.signer_for(locked.signing_key), base_url)
+            locked.save(update_fields=["pdf", "pdf_digest"])
+    licence.pdf, licence.pdf_digest = locked.pdf, locked.pdf_digest
     return licence
 
 

@@ -69,10 +69,31 @@ def public_licence(key: str) -> Licence | None:
             .only(*PUBLIC_COLUMNS).first())
 
 
+# What the page shows beside the signed data: each must be what was signed.
+SHOWN = ("serial", "identifier", "title", "holder_name", "holder_id_masked", "valid_from", "valid_until")
+
+
+def _shown(licence: Licence) -> dict:
+    return {"serial": licence.serial, "identifier": licence.identifier, "title": licence.title,
+            "holder_name": licence.holder_name, "holder_id_masked": licence.holder_id_masked,
+            "valid_from": licence.valid_from.isoformat(),
+            "valid_until": licence.valid_until.isoformat() if licence.valid_until else None}
+
+
 def check_licence(licence: Licence) -> Outcome:
+    """The SM2 signature over the stored data, and the stored columns the page shows against that data."""
     outcome = Outcome(licence=licence, sm2=sm2_valid(licence))
     if not outcome.sm2:
         outcome.problems.append("SM2签名验证失败：证照信息与签名不符")
+        return outcome
+    try:
+        signed = json.loads(licence.signed_data)
+    except ValueError:
+        signed = {}
+    shown = _shown(licence)
+    if any(signed.get(name) != shown[name] for name in SHOWN):
+        outcome.sm2 = False
+        outcome.problems.append("SM2签名验证失败：证照库记录与签名数据不一致")
     return outcome
 
 

@@ -49,9 +49,7 @@ def issue_licence(request, number):
 @staff_required
 @require_GET
 def licence_pdf(request, serial):
-    licence = _visible_licence(request.user, serial)
-    if not licence.pdf:
-        raise Http404
+    licence = issue.ensure_pdf(_visible_licence(request.user, serial), public_base_url(request))
     # ?print opens it in the browser (to print); otherwise it downloads.
     return FileResponse(licence.pdf.open("rb"), content_type="application/pdf",
                         as_attachment="print" not in request.GET, filename=f"{licence.serial}.pdf")
