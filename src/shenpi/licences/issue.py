@@ -248,10 +248,18 @@ def _attach_and_sign(pdf: bytes, payload: dict, signer, *, location: str) -> byt
 
 # -- issuing -------------------------------------------------------------------------------------
 
-def _next_serial(signing_key: SigningKey, year: int) -> str:
-    """DEPT-YYYY-NNNNNN, per department and year; the signing key row is locked by the caller."""
+def _next_serial(signing_key: SigningKey, moment: dt.datetime) -> str:
+    """DEPT-YYYY-NNNNNN, per department and year; the signing key row is locked by the caller.
+
+    Read through the (department, issued_at) index over the year's rows, not by serial prefix,
+    which no index of the table serves."""
+    year = timezone.localtime(moment).year
+    zone = timezone.get_current_timezone()
+    start = dt.datetime(year, 1, 1, tzinfo=zone)
     prefix = f"{signing_key.department.code}-{year}-"
-    last = Licence.objects.filter(serial__startswith=prefix).aggregate(last=Max("serial"))["last"]
+    last = (Licence.objects.filter(department_id=signing_key.department_id, issued_at__gte=start,
+                                   issued_at__lt=start.replace(year=year + 1), serial__startswith=prefix)
+            .aggregate(last=Max("serial"))["last"])
     number = int(last[len(prefix):]) + 1 if last else 1
     return f"{prefix}{number:06d}"
 
@@ -295,7 +303,7 @@ def issue(case, actor=None, *, base_url: str = "", replaces: Licence | None = No
     except CertificateTemplate.DoesNotExist:
         raise TransitionRefused("该事项没有启用的证照模板，无法制证。") from None
     with transaction.atomic():
-        signing_key = (SigningKey.objects.select_for_update().select_related("department")
+        signing_key = (SigningKey.objects.select_for_update(of=("self",)).select_related("department")
                        .filter(department_id=case.department_id, active=True).order_by("-created_at").first())
         if signing_key is None:
             raise TransitionRefused(f"{case.department.name}尚无签章密钥"
@@ -311,7 +319,7 @@ def issue(case, actor=None, *, base_url: str = "", replaces: Licence | None = No
             if unknown:
                 raise InvalidInput(f"证照没有这些字段：{'、'.join(sorted(unknown))}", {"changes": ["未知字段"]})
             fields = [{"label": f["label"], "value": changes.get(f["label"], f["value"])} for f in fields]
-        serial = _next_serial(signing_key, today.year)
+        serial = _next_serial(signing_key, now)
         holder_id = case.applicant_id
         licence = Licence(
             identifier=new_identifier(template.type_code, case.department, serial), serial=serial, case=case,
