@@ -31,7 +31,7 @@ from .catalogue import CODE_PREFIX
 # identity card and the social security card are made elsewhere.
 CERTIFICATE_ENDINGS = ("证", "证书", "执照", "执照(变更)", "合格证")
 NOT_HERE = ("中华人民共和国居民身份证", "社会保障卡")
-PDF_DAYS = 30
+PDF_DAYS = 14
 ISSUE_DELAY = dt.timedelta(minutes=30)
 
 

@@ -156,6 +156,7 @@ def render_pdf(sheet: Sheet) -> bytes:
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.units import mm
+    from reportlab.pdfbase.pdfmetrics import stringWidth
     from reportlab.pdfgen import canvas
 
     from shenpi.cases.notices import QRCodeFlowable, qr_matrix
@@ -186,13 +187,15 @@ def render_pdf(sheet: Sheet) -> bytes:
     pdf.setFillColor(colors.black)
     rows = [("持证主体", sheet.holder_name), ("证件号码", sheet.holder_id_masked), *sheet.fields,
             ("有效期", f"{_cn_date(sheet.valid_from)} 至 {_cn_date(sheet.valid_until)}")]
-    y = height - 72 * mm
-    left, value_x, right = 30 * mm, 62 * mm, width - 30 * mm
+    y = height - 75 * mm
+    left, right = 30 * mm, width - 30 * mm
+    # The value column starts after the longest label, so that long labels never run into values.
+    value_x = left + max(stringWidth(f"{label}：", font, 12) for label, _ in rows) + 3 * mm
     for label, value in rows:
         pdf.setFont(font, 12)
         pdf.drawString(left, y, f"{label}：")
         y = _wrapped(pdf, font, 12, value, value_x, y, right - value_x)
-        y -= 5 * mm
+        y -= 8 * mm
     # Issuer, date and seal, bottom right; the seal overlaps the date as a stamped one does.
     base = 50 * mm
     pdf.setFont(font, 13)
