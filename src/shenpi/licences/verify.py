@@ -20,11 +20,6 @@ from . import keys
 from .issue import ATTACHMENT
 from .models import Licence, SigningKey
 
-# Columns the public page and the checks read: never the encrypted holder ID nor the PDF path.
-PUBLIC_COLUMNS = ("identifier", "serial", "title", "type_code", "holder_name", "holder_id_masked", "valid_from",
-                  "valid_until", "status", "status_changed_at", "status_reason", "issued_at", "signed_data",
-                  "sm2_signature", "department__name", "signing_key__sm2_public_key", "replaces_id")
-
 
 @dataclass
 class Outcome:
@@ -60,13 +55,40 @@ def sm2_valid(licence: Licence) -> bool:
     return keys.sm2_verify(licence.signing_key.sm2_public_key, signature, licence.signed_data.encode())
 
 
-def public_licence(key: str) -> Licence | None:
-    """The licence a QR code or a typed serial names: one indexed lookup, public columns only."""
+_PUBLIC = ("pk", "identifier", "serial", "title", "type_code", "holder_name", "holder_id_masked", "valid_from",
+           "valid_until", "status", "status_changed_at", "status_reason", "issued_at", "signed_data", "sm2_signature",
+           "replaces_id", "department_id", "department__name", "signing_key_id", "signing_key__sm2_public_key")
+
+
+@functools.cache
+def _public_lookup():
+    """Compiled once per process (shenpi.prepared): the ORM's compiling cost more than the lookup."""
+    from django.db import models
     from django.db.models import Q
 
+    from shenpi.prepared import Param, Prepared
+
+    key = Param("key", models.CharField())
     # Both columns are unique: two index probes, whichever form the QR code or the visitor used.
-    return (Licence.objects.filter(Q(serial=key) | Q(identifier=key)).select_related("department", "signing_key")
-            .only(*PUBLIC_COLUMNS).first())
+    return Prepared(Licence.objects.filter(Q(serial=key) | Q(identifier=key)).values_list(*_PUBLIC)[:1])
+
+
+def public_licence(key: str) -> Licence | None:
+    """The licence a QR code or a typed serial names: one indexed lookup, public columns only (the
+    encrypted ID is never read), as an unsaved-looking Licence for the page and the checks."""
+    from shenpi.catalog.models import Department
+
+    row = _public_lookup().first(key=key)
+    if row is None:
+        return None
+    values = dict(zip(_PUBLIC, row, strict=True))
+    licence = Licence(id=values.pop("pk"), **{name: values.pop(name) for name in list(values) if "__" not in name
+                                               and not name.endswith("_id")},
+                      replaces_id=values["replaces_id"], department_id=values["department_id"],
+                      signing_key_id=values["signing_key_id"])
+    licence.department = Department(pk=values["department_id"], name=values["department__name"])
+    licence.signing_key = SigningKey(pk=values["signing_key_id"], sm2_public_key=values["signing_key__sm2_public_key"])
+    return licence
 
 
 # What the page shows beside the signed data: each must be what was signed.
