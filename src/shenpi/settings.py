@@ -520,6 +520,14 @@ FEES_CHARGE_ON_GRANT = flag("SHENPI_FEES_CHARGE_ON_GRANT", True,
                             "Make the charge by itself after 准予 when every fee of the item is a fixed amount.")
 
 # -- certificates and e-licences (shenpi.licences, docs/licences.md) --
+# Department signing keys (docs/licences.md): private keys as PEM files (0600) under this folder, one
+# sub-folder per department code and "ca" for the centre's CA; never inside the repository.
+LICENCE_KEY_DIR = Path(declare("SHENPI_LICENCE_KEY_DIR", "", "Folder of the departments' private signing keys "
+                               "(SM2 and PAdES, PEM files, mode 0600) and of the demo's centre CA; empty for "
+                               "var/keys. Keep it outside the repository and out of database backups.")
+                       or VAR_DIR / "keys").resolve()
+LICENCE_HSM_MODULE = declare("SHENPI_LICENCE_HSM_MODULE", "", "PKCS#11 module (.so) of the hardware security "
+                             "module holding keys whose reference is hsm:<slot>/<label>; empty: none configured.")
 
 # -- delivery (shenpi.delivery, docs/delivery.md): the courier --
 COURIER_URL = outside_system("courier", "SHENPI_COURIER_URL", "Address of the courier's waybill and tracking "

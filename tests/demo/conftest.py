@@ -34,7 +34,7 @@ def _reference_data() -> None:
 @pytest.fixture(scope="module")
 def var_dir(tmp_path_factory):
     path = tmp_path_factory.mktemp("var")
-    with override_settings(VAR_DIR=path, MEDIA_ROOT=path / "media"):
+    with override_settings(VAR_DIR=path, MEDIA_ROOT=path / "media", LICENCE_KEY_DIR=path / "keys"):
         yield path
 
 

@@ -40,7 +40,7 @@ from shenpi.supervision.models import Alert, Level
 from shenpi.supervision.scan import scan as supervision_scan
 from shenpi.workdays.services import get_calendar
 
-from . import applicationforms, delivery, people, portal, projects
+from . import applicationforms, delivery, licences, people, portal, projects
 from . import fees as demo_fees
 from .catalogue import (
     ALL_ITEMS,
@@ -509,6 +509,10 @@ def generate(*, cases: int = DEFAULT_CASES, seed: int = DEFAULT_SEED, end: dt.da
                 projects.play(end, seed, result)
                 result.seconds["projects"] = time.perf_counter() - began
                 played = True
+            if cases > 0 and demo_cases().exists():
+                began = time.perf_counter()
+                licences.play(end, seed, result)
+                result.seconds["licences"] = time.perf_counter() - began
             if played:
                 # Supervision looks at today once everything is in place: cases, applications, feedback.
                 clock.set_now(end)

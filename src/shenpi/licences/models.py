@@ -101,6 +101,8 @@ class Licence(models.Model):
     status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.VALID)
     status_changed_at = models.DateTimeField("状态变更时间", null=True, blank=True)
     status_reason = models.TextField("注销/吊销/换发理由", blank=True)
+    status_changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
+                                          related_name="+", verbose_name="状态变更人")
     replaces = models.OneToOneField("self", models.PROTECT, null=True, blank=True, related_name="replaced_by",
                                     verbose_name="换发自")
     pdf = models.FileField("证照文件", upload_to="licences/%Y/%m/", blank=True)

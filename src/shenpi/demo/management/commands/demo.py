@@ -19,6 +19,7 @@ from django.core.management.base import BaseCommand, CommandError
 from shenpi.accounts import second_factor
 from shenpi.accounts.models import Role, User
 from shenpi.demo import generator, people, portal, projects
+from shenpi.demo import licences as demo_licences
 
 # The logins a first look needs: one person per role of the walk-through (README), the centre's
 # administrator, the supervisor, the security and the audit administrator (安全审计, 三权分立);
@@ -75,6 +76,11 @@ class Command(BaseCommand):
                 self.stdout.write(f"  其中项目并联审批和企业开办 {result.seconds['projects']:.1f} 秒。")
             if "portal" in result.seconds:
                 self.stdout.write(f"  其中网上申报、预约、咨询投诉和评价 {result.seconds['portal']:.1f} 秒。")
+            if "licences" in result.seconds:
+                self.stdout.write(f"  其中制证 {result.seconds['licences']:.1f} 秒："
+                                  f"证照 {result.created['licences']} 本"
+                                  f"（近{demo_licences.PDF_DAYS}天的 {result.created['licence_pdfs']} 本已生成签章PDF，"
+                                  f"其余在首次下载时生成），签章密钥 {result.created['signing_keys']} 套。")
         else:
             self.stdout.write("演示数据已存在，没有任何更改。")
         for failure in result.failures:

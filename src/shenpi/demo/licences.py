@@ -1,0 +1,114 @@
+"""Certificates of the demo year (制证), issued through shenpi.licences.issue.
+
+After the cases are played: each department whose items end in a certificate gets its signing keys
+(generated into SHENPI_LICENCE_KEY_DIR, var/keys by default: never the repository), each such item a
+CertificateTemplate, and every granted case of those items its licence, issued by the department's
+approver half an hour after the decision, with the clock set then.
+
+Every licence is issued with its data and SM2 signature; the PDF (drawn, sealed and PAdES-signed,
+about 0.1 s each) is made at issue for the certificates of the last PDF_DAYS days only, so that the
+demo stays fast. The older ones are drawn and signed the first time someone downloads them
+(issue.ensure_pdf) — the same data and SM2 signature, the PDF signature dated then. One licence is
+renewed, one changed, one cancelled and one revoked, so that each status can be seen verified.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q
+
+from shenpi import clock
+from shenpi.accounts.models import Role, User
+from shenpi.cases.models import Case, Decision, State
+from shenpi.catalog.models import Department, Item
+from shenpi.licences import issue, keys
+from shenpi.licences.models import CertificateTemplate, Licence
+
+from .catalogue import CODE_PREFIX
+
+# Results that are certificates (证/证书/执照); decision letters, 批复 and 回执 are not. The physical
+# identity card and the social security card are made elsewhere.
+CERTIFICATE_ENDINGS = ("证", "证书", "执照", "执照(变更)", "合格证")
+NOT_HERE = ("中华人民共和国居民身份证", "社会保障卡")
+PDF_DAYS = 14
+ISSUE_DELAY = dt.timedelta(minutes=30)
+
+
+def _certificate_items() -> list[Item]:
+    items = (Item.objects.filter(department__code__startswith=CODE_PREFIX)
+             .select_related("department").order_by("code"))
+    chosen = []
+    for item in items:
+        version = item.current_version()
+        name = (version.result_name if version else "") or ""
+        if name.endswith(CERTIFICATE_ENDINGS) and name not in NOT_HERE:
+            chosen.append((item, version))
+    return chosen
+
+
+def _template(item: Item, version) -> CertificateTemplate:
+    name = version.result_name
+    fields = [{"label": "许可事项", "source": "item.name"}]
+    if version.audience != "person":
+        fields.append({"label": "项目/事项名称", "source": "case.title"})
+    fields += [{"label": "批准日期", "source": "decision.date"}, {"label": "办件编号", "source": "case.number"}]
+    template, _ = CertificateTemplate.objects.get_or_create(item=item, defaults={
+        "title": name, "type_code": f"{item.department.code.removeprefix(CODE_PREFIX)}-{item.code}",
+        "validity_years": 5 if name.endswith("许可证") else None, "fields": fields,
+        "footer": "本证照由示范市政务服务平台签发，可扫描二维码核验真伪和状态。"})
+    return template
+
+
+def _approvers(departments: set[int]) -> dict[int, User]:
+    found: dict[int, User] = {}
+    for user in User.objects.filter(roles=Role.APPROVER, department_id__in=departments).order_by("pk"):
+        found.setdefault(user.department_id, user)
+    return found
+
+
+def play(end: dt.datetime, seed: int, result) -> None:
+    if Licence.objects.filter(department__code__startswith=CODE_PREFIX).exists():
+        return
+    chosen = _certificate_items()
+    templates = {item.pk: _template(item, version) for item, version in chosen}
+    result.created["certificate_templates"] = len(templates)
+    departments = Department.objects.filter(pk__in={item.department_id for item, _ in chosen})
+    for department in departments:
+        if keys.active_key(department) is None:
+            # The key folder may hold files of an earlier demo database: this database's keys replace them.
+            keys.generate(department, force=True)
+            result.created["signing_keys"] += 1
+    approvers = _approvers({d.pk for d in departments})
+    cases = (Case.objects.filter(item_id__in=templates, decision=Decision.GRANT,
+                                 state__in=(State.DECIDED, State.COMPLETED))
+             .filter(Q(department__code__startswith=CODE_PREFIX))
+             .select_related("version", "department", "item").order_by("decided_at", "pk"))
+    recent = end - dt.timedelta(days=PDF_DAYS)
+    issued: list[Licence] = []
+    for case in cases:
+        at = case.decided_at + ISSUE_DELAY
+        if at > end:
+            continue
+        clock.set_now(at)
+        issued.append(issue.issue(case, approvers.get(case.department_id), with_pdf=case.decided_at >= recent))
+    result.created["licences"] = len(issued)
+    result.created["licence_pdfs"] = sum(1 for licence in issued if licence.pdf)
+    _afterwards([licence for licence in issued if licence.pdf], approvers, end)
+
+
+def _afterwards(with_pdf: list[Licence], approvers: dict[int, User], end: dt.datetime) -> None:
+    """A renewal, a change, a cancellation and a revocation among the recent certificates."""
+    named = [licence for licence in with_pdf
+             if any(f["label"] == "项目/事项名称" and f["value"] for f in licence.data.get("fields", []))]
+    others = [licence for licence in with_pdf if licence not in named[:1]]
+    if not named or len(others) < 3:
+        return
+    clock.set_now(end - dt.timedelta(hours=2))
+    changed, (renewed, cancelled, revoked) = named[0], others[:3]
+    title = next(f["value"] for f in changed.data["fields"] if f["label"] == "项目/事项名称")
+    issue.change(changed, approvers.get(changed.department_id), "持证人申请变更项目名称",
+                 {"项目/事项名称": f"{title}（二期）"})
+    issue.renew(renewed, approvers.get(renewed.department_id), "证照污损，申请换发")
+    issue.cancel(cancelled, approvers.get(cancelled.department_id), "持证人申请注销")
+    issue.revoke(revoked, approvers.get(revoked.department_id), "经查以欺骗手段取得许可，依法吊销")
