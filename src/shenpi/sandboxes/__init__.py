@@ -14,4 +14,5 @@ prefix: http://127.0.0.1:8100/identity/… (see docs/sandboxes.md).
 SANDBOXES: dict[str, str] = {
     "identity": "shenpi.sandboxes.identity:IdentitySandbox",
     "unified-sign-in": "shenpi.sandboxes.unified_sign_in:UnifiedSignIn",
+    "payment": "shenpi.sandboxes.payment:PaymentSandbox",
 }
