@@ -27,13 +27,14 @@ FEE_ITEMS = [("不动产登记费（住宅）", "80.00"), ("不动产登记费�
              ("居民身份证工本费", "20.00"), ("临时居民身份证工本费", "10.00"), ("城市道路占用费", "365.00"),
              ("户口簿工本费", "8.00"), ("土地复垦费", "1200.00")]
 CHANNELS = ["cash", "card", "transfer", "online"]
+RECEIVER = "shenpi.fees.summary.count_payment"
 
 CHARGES_SQL = """
 INSERT INTO fees_charge (id, case_id, department_id, version_id, number, status, standard_total, waived_total,
                          total, created_at, created_by_id, pay_due, paid_at, cancelled_reason)
 SELECT g, c.id, c.department_id, c.version_id, 'B' || lpad(g::text, 12, '0'), 'paid', f.price, 0, f.price,
        t.paid_at - interval '2 hours', NULL, (t.paid_at AT TIME ZONE 'Asia/Shanghai')::date + 7, t.paid_at, ''
-FROM generate_series(1, %(bills)s) AS g
+FROM generate_series(1::bigint, %(bills)s::bigint) AS g
 JOIN bench_fee_case c ON c.k = 1 + (g * 7919) %% %(cases)s
 JOIN bench_fee_item f ON f.k = 1 + (g * 31) %% %(items)s
 CROSS JOIN LATERAL (SELECT %(start)s::timestamptz + (g::float8 / %(bills)s) * %(span)s * interval '1 second'
@@ -93,8 +94,8 @@ def _generate(bills: int, cases: int) -> dict:
         cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
         cursor.execute("SET LOCAL work_mem = '256MB'")
         cursor.execute("SET LOCAL synchronous_commit = off")
-        cursor.execute("CREATE TEMP TABLE bench_fee_case ON COMMIT DROP AS "
-                       "SELECT row_number() OVER (ORDER BY id) - 1 AS k0, id, department_id, version_id FROM cases_case")
+        cursor.execute("CREATE TEMP TABLE bench_fee_case ON COMMIT DROP AS SELECT row_number() OVER (ORDER BY id) "
+                       "- 1 AS k0, id, department_id, version_id FROM cases_case")
         cursor.execute("ALTER TABLE bench_fee_case ADD COLUMN k bigint")
         cursor.execute("UPDATE bench_fee_case SET k = k0 + 1")
         cursor.execute("CREATE INDEX ON bench_fee_case (k)")
@@ -155,13 +156,14 @@ def _record_rate(count: int) -> dict[str, float]:
     rates = {}
     for label, connected in (("with_day_totals", True), ("without_day_totals", False)):
         if not connected:
-            post_save.disconnect(summary.count_payment, sender=Payment, dispatch_uid="shenpi.fees.summary.count_payment")
+            post_save.disconnect(summary.count_payment, sender=Payment, dispatch_uid=RECEIVER)
         try:
             with transaction.atomic():
                 charges = Charge.objects.bulk_create([
-                    Charge(case_id=template.case_id, department_id=template.department_id, version_id=template.version_id,
-                           number=f"R{label[:2]}{n:010d}", standard_total=Decimal("80.00"), total=Decimal("80.00"),
-                           created_at=clock.now(), pay_due=clock.today()) for n in range(count)])
+                    Charge(case_id=template.case_id, department_id=template.department_id,
+                           version_id=template.version_id, number=f"R{label[:2]}{n:010d}",
+                           standard_total=Decimal("80.00"), total=Decimal("80.00"), created_at=clock.now(),
+                           pay_due=clock.today()) for n in range(count)])
                 ChargeLine.objects.bulk_create([ChargeLine(charge=c, name=FEE_ITEMS[0][0], standard_amount=c.total,
                                                            amount=c.total) for c in charges])
                 started = time.perf_counter()
@@ -171,8 +173,7 @@ def _record_rate(count: int) -> dict[str, float]:
                 transaction.set_rollback(True)
         finally:
             if not connected:
-                post_save.connect(summary.count_payment, sender=Payment,
-                                  dispatch_uid="shenpi.fees.summary.count_payment")
+                post_save.connect(summary.count_payment, sender=Payment, dispatch_uid=RECEIVER)
     return rates
 
 

@@ -40,7 +40,7 @@ from shenpi.supervision.models import Alert, Level
 from shenpi.supervision.scan import scan as supervision_scan
 from shenpi.workdays.services import get_calendar
 
-from . import applicationforms, people, portal, projects
+from . import applicationforms, fees_online, people, portal, projects
 from .catalogue import (
     ALL_ITEMS,
     CENTRE_ADDRESS,
@@ -498,6 +498,11 @@ def generate(*, cases: int = DEFAULT_CASES, seed: int = DEFAULT_SEED, end: dt.da
                 began = time.perf_counter()
                 projects.play(end, seed, result)
                 result.seconds["projects"] = time.perf_counter() - began
+                played = True
+            if cases > 0 and demo_cases().exists() and not fees_online.played():
+                began = time.perf_counter()
+                fees_online.play(end, seed, result)
+                result.seconds["fees_online"] = time.perf_counter() - began
                 played = True
             if played:
                 # Supervision looks at today once everything is in place: cases, applications, feedback.

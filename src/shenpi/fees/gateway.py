@@ -151,6 +151,17 @@ def parse_statement(content: bytes) -> list[StatementLine]:
     return lines
 
 
+def statement_csv(lines: list[StatementLine]) -> bytes:
+    """A statement file in the gateway's format (the demo's and tests' own statements)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(STATEMENT_COLUMNS)
+    for line in lines:
+        writer.writerow([line.order_no, line.transaction, line.payment_code, f"{line.amount:.2f}",
+                         line.paid_at.isoformat(), "paid"])
+    return out.getvalue().encode()
+
+
 class PaymentGateway(Protocol):
     merchant: str
 
