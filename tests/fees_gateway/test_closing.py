@@ -86,6 +86,7 @@ def test_the_clerk_closes_the_window_day_on_the_page_and_exports_it(client):
     client = factories.login_staff(client, people["clerk"])
     page = client.get(reverse("fees:closing"))
     assert page.status_code == 200 and "80.00" in page.content.decode()
+    assert f'href="{reverse("fees:closing")}"' in page.content.decode()  # in the workbench's navigation
     answer = client.post(reverse("fees:closing"), {"place": f"w{people['clerk'].window_id}",
                                                     "day": clock.today().isoformat()})
     assert answer.status_code == 302
