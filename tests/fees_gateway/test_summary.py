@@ -78,3 +78,17 @@ def test_a_refused_payment_counts_nothing():
     record_payment(made, channel=Payment.Channel.CASH, amount=made.total)
     assert FeeDayTotal.objects.get().amount == Decimal("80.00")
     assert FeeDayTotal.objects.get().day == clock.today()
+
+
+def test_the_day_totals_are_rebuilt_by_command():
+    from django.core.management import call_command
+
+    dept, people, item = setting()
+    _pay(people, item, [("不动产登记费", "80.00")], Payment.Channel.CASH, MOMENT)
+    FeeDayTotal.objects.all().delete()
+    out = io.StringIO()
+    call_command("payments", "rebuild-summary", "2026-10-01", "2026-10-31", stdout=out)
+    assert "1 行" in out.getvalue()
+    assert summary.month_summary(2026, 10).total.amount == Decimal("80.00")
+    call_command("payments", "query", stdout=out)
+    assert "查询支付订单 0 笔" in out.getvalue()
