@@ -13,8 +13,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db import connection, transaction
+from django.db.models import Sum
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from openpyxl import Workbook
@@ -27,15 +27,14 @@ from .periods import days_range, local_day, month_days
 CHANNELS = [channel for channel, _ in Payment.Channel.choices]
 
 
-def _add(day: dt.date, department_id: int, item: str, channel: str, count: int, amount: Decimal) -> None:
-    key = {"day": day, "department_id": department_id, "item": item, "channel": channel}
-    if FeeDayTotal.objects.filter(**key).update(count=F("count") + count, amount=F("amount") + amount):
-        return
-    try:
-        with transaction.atomic():
-            FeeDayTotal.objects.create(**key, count=count, amount=amount)
-    except IntegrityError:  # made by another payment meanwhile
-        FeeDayTotal.objects.filter(**key).update(count=F("count") + count, amount=F("amount") + amount)
+# One statement per payment: its lines grouped by fee item, added to the day's rows or making them.
+# (A charge's lines are grouped so that no row is touched twice by the one statement.)
+_UPSERT = """
+INSERT INTO {totals} (day, department_id, item, channel, count, amount)
+SELECT %s, %s, name, %s, count(*), sum(amount) FROM {lines} WHERE charge_id = %s GROUP BY name
+ON CONFLICT (day, department_id, item, channel)
+DO UPDATE SET count = {totals}.count + excluded.count, amount = {totals}.amount + excluded.amount
+"""
 
 
 @receiver(post_save, sender=Payment, dispatch_uid="shenpi.fees.summary.count_payment")
@@ -43,10 +42,10 @@ def count_payment(sender, instance: Payment, created: bool, raw: bool = False, *
     """A payment's lines, added to its day's totals (same transaction: a rolled-back payment counts nothing)."""
     if not created or raw:
         return
-    day = local_day(instance.paid_at)
-    department_id = instance.charge.department_id
-    for name, amount in ChargeLine.objects.filter(charge_id=instance.charge_id).values_list("name", "amount"):
-        _add(day, department_id, name, instance.channel, 1, amount)
+    sql = _UPSERT.format(totals=FeeDayTotal._meta.db_table, lines=ChargeLine._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [local_day(instance.paid_at), instance.charge.department_id, instance.channel,
+                             instance.charge_id])
 
 
 def rebuild(first_day: dt.date, last_day: dt.date) -> int:
