@@ -518,6 +518,25 @@ FEES_PAY_DAYS = int(declare("SHENPI_FEES_PAY_DAYS", "15",
                             "Working days an applicant has to pay a charge (缴费期限) after it is made."))
 FEES_CHARGE_ON_GRANT = flag("SHENPI_FEES_CHARGE_ON_GRANT", True,
                             "Make the charge by itself after 准予 when every fee of the item is a fixed amount.")
+# The payment gateway (非税统一公共支付平台): orders, signed notifications, queries and statement files
+# (docs/fees-gateway.md).
+PAYMENT_URL = outside_system("payment", "SHENPI_PAYMENT_URL", "Address of the payment gateway (非税统一公共支付平台) "
+                             "where online payments are ordered, queried and their statement files fetched; empty: "
+                             "its sandbox under SHENPI_SANDBOX_URL, else online payment is not offered.")
+PAYMENT_MERCHANT_ID = declare("SHENPI_PAYMENT_MERCHANT_ID", "", "The centre's merchant number (执收单位编码) at the "
+                              "payment gateway; empty while its sandbox is used (the sandbox's own).")
+PAYMENT_MERCHANT_KEY = declare("SHENPI_PAYMENT_MERCHANT_KEY", "", "Merchant key signing every message to and from "
+                               "the payment gateway (HMAC-SM3); empty while its sandbox is used (the sandbox's own).")
+PAYMENT_TIMEOUT = float(declare("SHENPI_PAYMENT_TIMEOUT", "10", "Seconds to wait for the payment gateway."))
+PAYMENT_NOTIFY_BASE = declare("SHENPI_PAYMENT_NOTIFY_BASE", "", "Public address (https://host) the payment gateway "
+                              "reaches the notify URL at; empty: the address the applicant's browser used.").rstrip("/")
+PAYMENT_QUERY_AFTER_MINUTES = int(declare("SHENPI_PAYMENT_QUERY_AFTER_MINUTES", "5", "Minutes an online order may "
+                                          "wait for the gateway's notification before it is queried (lost "
+                                          "notifications)."))
+PAYMENT_QUERY_IN_PROCESS = flag("SHENPI_PAYMENT_QUERY_IN_PROCESS", not CELERY_BROKER_URL,
+                                "Query waiting online orders in a thread of each web server process every minute "
+                                "(the embedded default when no broker is set); off when Celery beat runs it.")
+CELERY_BEAT_SCHEDULE["fees-query-orders"] = {"task": "shenpi.fees.tasks.query_waiting_orders", "schedule": 60.0}
 
 # -- certificates and e-licences (shenpi.licences, docs/licences.md) --
 # Department signing keys (docs/licences.md): private keys as PEM files (0600) under this folder, one

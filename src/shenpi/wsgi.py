@@ -16,3 +16,8 @@ if settings.AUDIT_PURGE_IN_PROCESS:
     from shenpi.security.inprocess import start_purger
 
     start_purger()
+
+if settings.PAYMENT_QUERY_IN_PROCESS:
+    from shenpi.fees.inprocess import start_querier
+
+    start_querier()

@@ -29,6 +29,8 @@ from shenpi.cases.lifecycle import APPLICANT_TRANSITIONS
 from shenpi.cases.models import ApplicantKind, CaseEvent, CaseMaterial, CaseStep, ClockStop, Notice, State
 from shenpi.crypto import blind_index
 from shenpi.errors import ServiceError
+from shenpi.fees import online as fees_online
+from shenpi.fees.models import Charge
 from shenpi.security import audit, throttle
 from shenpi.web import client_address, public_base_url
 
@@ -305,11 +307,23 @@ def home(request):
         Prefetch("clock_stops", queryset=ClockStop.objects.filter(ended_at__isnull=True, kind__isnull=True),
                  to_attr="open_supplements"))
     page = Paginator(cases.select_related("stage_part__stage"), PAGE_SIZE).get_page(request.GET.get("page"))
+    _add_pay_links(page.object_list, request.user)
     return render(request, "applicants/home.html", {
         "applicant": applicant, "applications": _online_applications(applicant), "page": page,
         "real_name": services.sees_identifier_cases(applicant), "Assurance": Assurance,
         "stage_applications": _stage_applications(applicant), "stages": list(stages.my_stages(applicant)[:20]),
     })
+
+
+def _add_pay_links(cases, user) -> None:
+    """网上缴费 for the unpaid charges of the cases listed: only cases this account may see are listed,
+    and each link is signed for this account."""
+    unpaid = {}
+    for charge in Charge.objects.filter(case__in=[case.pk for case in cases], status=Charge.Status.UNPAID,
+                                        total__gt=0).order_by("pk"):
+        unpaid.setdefault(charge.case_id, []).append({"charge": charge, "token": fees_online.pay_token(charge, user)})
+    for case in cases:
+        case.pay_links = unpaid.get(case.pk, [])
 
 
 def _stage_applications(applicant: Applicant) -> list:

@@ -40,7 +40,7 @@ from shenpi.supervision.models import Alert, Level
 from shenpi.supervision.scan import scan as supervision_scan
 from shenpi.workdays.services import get_calendar
 
-from . import applicationforms, delivery, licences, people, portal, projects
+from . import applicationforms, delivery, fees_online, licences, people, portal, projects
 from . import fees as demo_fees
 from .catalogue import (
     ALL_ITEMS,
@@ -513,6 +513,11 @@ def generate(*, cases: int = DEFAULT_CASES, seed: int = DEFAULT_SEED, end: dt.da
                 began = time.perf_counter()
                 licences.play(end, seed, result)
                 result.seconds["licences"] = time.perf_counter() - began
+            if cases > 0 and demo_cases().exists() and not fees_online.played():
+                began = time.perf_counter()
+                fees_online.play(end, seed, result)
+                result.seconds["fees_online"] = time.perf_counter() - began
+                played = True
             if played:
                 # Supervision looks at today once everything is in place: cases, applications, feedback.
                 clock.set_now(end)

@@ -6,5 +6,6 @@ class FeesConfig(AppConfig):
     verbose_name = "统一收费"
 
     def ready(self):
-        # Imported for what it registers: receivers of case actions (办结 waits for payment).
-        from . import receivers  # noqa: F401
+        # Imported for what they register: receivers of case actions (办结 waits for payment), and the
+        # month summary's day totals kept with every payment recorded.
+        from . import receivers, summary  # noqa: F401

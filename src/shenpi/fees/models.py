@@ -328,3 +328,25 @@ class Difference(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.order_no}"
+
+
+class FeeDayTotal(models.Model):
+    """One day's takings of one fee item in one department by one channel (for 月汇总): kept in the same
+    transaction as every payment recorded (fees/summary.py), so the month's summary reads some
+    thousand rows instead of every bill of the month."""
+
+    day = models.DateField("日期")
+    department = models.ForeignKey("catalog.Department", models.PROTECT, related_name="+", verbose_name="执收部门")
+    item = models.CharField("收费项目", max_length=200)
+    channel = models.CharField("缴费方式", max_length=10, choices=Payment.Channel.choices)
+    count = models.PositiveIntegerField("笔数", default=0)
+    amount = models.DecimalField("金额(元)", max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "收费日汇总"
+        ordering = ["day", "department", "item", "channel"]
+        constraints = [models.UniqueConstraint(fields=["day", "department", "item", "channel"],
+                                               name="unique_fee_day_total")]
+
+    def __str__(self):
+        return f"{self.day} {self.item} {self.amount}"

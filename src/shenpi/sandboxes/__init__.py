@@ -15,4 +15,5 @@ SANDBOXES: dict[str, str] = {
     "identity": "shenpi.sandboxes.identity:IdentitySandbox",
     "unified-sign-in": "shenpi.sandboxes.unified_sign_in:UnifiedSignIn",
     "courier": "shenpi.sandboxes.courier:CourierSandbox",
+    "payment": "shenpi.sandboxes.payment:PaymentSandbox",
 }
