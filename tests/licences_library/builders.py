@@ -3,9 +3,14 @@ a department's signing key with dummy public parts, an item's certificate templa
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import functools
 import itertools
 import json
+
+from tongsuopy.crypto import hashes, serialization
+from tongsuopy.crypto.asymciphers import ec
 
 from shenpi import clock
 from shenpi.accounts import identifiers as id_rules
@@ -19,9 +24,22 @@ _serial = itertools.count(1)
 TYPE_CODE = "11100000MB0000000X-001"
 
 
+@functools.cache
+def _sm2_key():
+    return ec.generate_private_key(ec.SM2())
+
+
+def sm2_sign(data: str) -> str:
+    return base64.b64encode(_sm2_key().sign(data.encode(), ec.ECDSA(hashes.SM3()))).decode()
+
+
 def signing_key(dept) -> SigningKey:
+    """The department's key: a real SM2 public key (the library checks each cited licence's signature);
+    the PAdES certificate is not used by the library."""
+    public = _sm2_key().public_key().public_bytes(serialization.Encoding.PEM,
+                                                  serialization.PublicFormat.SubjectPublicKeyInfo).decode()
     return SigningKey.objects.filter(department=dept).first() or SigningKey.objects.create(
-        department=dept, label="测试密钥", sm2_public_key="-----BEGIN PUBLIC KEY-----\nTEST\n-----END PUBLIC KEY-----",
+        department=dept, label="测试密钥", sm2_public_key=public,
         certificate="-----BEGIN CERTIFICATE-----\nTEST\n-----END CERTIFICATE-----", key_reference="file:/nonexistent",
         created_at=clock.now())
 
@@ -43,6 +61,7 @@ def licence(case, *, holder_id: str | None = None, holder_name: str | None = Non
         valid_until = valid_from + dt.timedelta(days=5 * 365)
     serial = f"{today.year}{next(_serial):06d}"
     data = {"fields": [{"label": "项目名称", "value": case.title or "示范大厦"}]}
+    signed = json.dumps(data, ensure_ascii=False, sort_keys=True)
     return Licence.objects.create(
         identifier=new_identifier(type_code, case.department, serial), serial=serial, case=case,
         template=template(case.item, type_code=type_code, title=title), department=case.department,
@@ -50,7 +69,7 @@ def licence(case, *, holder_id: str | None = None, holder_name: str | None = Non
         holder_name=holder_name or case.applicant_name, holder_id=holder_id, holder_id_index=blind_index(holder_id),
         holder_id_masked=id_rules.mask_id(holder_id), data=data, issued_at=clock.now(), valid_from=valid_from,
         valid_until=valid_until, status=status, signing_key=signing_key(case.department),
-        signed_data=json.dumps(data, ensure_ascii=False, sort_keys=True), sm2_signature="TEST-SIGNATURE", **kw)
+        signed_data=signed, sm2_signature=sm2_sign(signed), **kw)
 
 
 def issued_case(people, item, **kw):

@@ -161,3 +161,17 @@ def test_a_licence_whose_file_no_longer_matches_its_digest_is_not_cited(lib):
     assert library.verify_for_citation(held) == (False, "证照文件与发证时的摘要不符。")
     case = f.receive(lib.people["clerk"], lib.item, materials=_all_but_the_licence(lib))
     assert not case.materials.get(spec=lib.spec).received and not Citation.objects.exists()
+
+
+def test_a_licence_whose_data_no_longer_matches_its_sm2_signature_is_not_cited(lib):
+    from shenpi.licences import library
+
+    held = _held(lib)
+    assert library.verify_for_citation(held)[0]
+    # The data changed in the database after issue: the department's SM2 signature no longer holds.
+    Licence.objects.filter(pk=held.pk).update(signed_data=held.signed_data.replace("}", ', "extra": 1}', 1))
+    held.refresh_from_db()
+    ok, words = library.verify_for_citation(held)
+    assert not ok and "SM2" in words
+    case = f.receive(lib.people["clerk"], lib.item, materials=_all_but_the_licence(lib))
+    assert not case.materials.get(spec=lib.spec).received and not Citation.objects.exists()
