@@ -12,6 +12,9 @@ from shenpi.accounts.models import Role, User
 from shenpi.cases import services
 from shenpi.cases.models import ApplicantKind, Case
 from shenpi.catalog.models import Department, FeeStandard, Item, ItemVersion
+from shenpi.fees import services as fees
+from shenpi.fees.models import Payment
+from shenpi.fees.payments import record_payment
 from tests import factories as f
 
 SECRET_OPINION = "内部意见：建议从严审查申请人背景"
@@ -123,7 +126,15 @@ def completed(portal: Portal, *, deny: str = "", **kw) -> Case:
         case = services.perform(case, "deny", actor=people["approver"], params={"reason": deny})
     else:
         case = services.perform(case, "grant", actor=people["approver"], params={"opinion": SECRET_OPINION})
+        if fees.chargeable(case.version):
+            paid(case, people)  # 办结 waits for the fee
     return services.perform(case, "complete", actor=people["clerk"])
+
+
+def paid(case: Case, people) -> None:
+    charge = fees.current_charge(case) or fees.create_charge(case, actor=people["approver"])
+    record_payment(charge, channel=Payment.Channel.TRANSFER, amount=charge.total, actor=people["clerk"],
+                   reference="转账凭证 0001")
 
 
 def organisation(portal: Portal, **kw) -> Case:

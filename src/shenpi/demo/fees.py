@@ -1,17 +1,24 @@
 """The demo's fees: waiver grounds, bill stocks for the windows that take fees, the charge and the
-window payment (with its bill) of each fee-charging case before 办结, and one refund."""
+payment (with its bill) of each fee-charging case before 办结 — online for cases applied for online,
+at the window otherwise — and one refund."""
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import random
 from decimal import Decimal
 
 from django.db.models import Q
 
+from shenpi import clock
 from shenpi.accounts.models import Role, User
-from shenpi.cases.models import Case, Decision
+from shenpi.cases.models import Case, Channel, Decision
 from shenpi.catalog.models import Department, FeeStandard, Window
 from shenpi.fees import bills, services
 from shenpi.fees.models import BillStock, Charge, Payment, WaiverReason
+
+from . import fees_online
 
 WAIVERS = (
     ("城乡最低生活保障对象", "《关于减免低收入群体行政事业性收费的通知》：对城乡低保对象免收", "1.00"),
@@ -73,10 +80,17 @@ def settle(case_id: int, clerk: User) -> Charge | None:
         return None
     charge = services.current_charge(case)
     cashier = _cashier(clerk, case)
+    online = case.channel == Channel.ONLINE and clock.now() - case.decided_at > dt.timedelta(hours=3)
     if charge is None:
         seed = int(case.number[-4:]) if case.number[-4:].isdigit() else case.pk
         quantities = {fee.pk: str(10 + seed % 90) for fee in case.version.fees.all() if fee.kind != "fixed"}
-        charge = services.create_charge(case, actor=cashier, quantities=quantities)
+        # Who applied online is billed with the decision and pays online, an hour or two later.
+        with clock.frozen(case.decided_at + dt.timedelta(minutes=10)) if online else contextlib.nullcontext():
+            charge = services.create_charge(case, actor=cashier, quantities=quantities)
+    if charge.status == Charge.Status.UNPAID and online:
+        moment = charge.created_at + dt.timedelta(minutes=60 + case.pk % 60)
+        fees_online.pay_online(charge, moment, random.Random(case.pk))
+        return charge
     if charge.status == Charge.Status.UNPAID:
         channel = CHANNELS[case.pk % len(CHANNELS)]
         reference = "" if channel == Payment.Channel.CASH else f"POS{case.number[-10:]}"

@@ -10,6 +10,10 @@ about 0.1 s each) is made at issue for the certificates of the last PDF_DAYS day
 demo stays fast. The older ones are drawn and signed the first time someone downloads them
 (issue.ensure_pdf) — the same data and SM2 signature, the PDF signature dated then. One licence is
 renewed, one changed, one cancelled and one revoked, so that each status can be seen verified.
+
+Then 一证通办: the catalogue's materials that are another item's certificate (营业执照, 不动产权证书,
+规划许可证 …) name that certificate's licence type, and a few holders apply again on the last working
+day: their new cases are received at the window with the licence cited instead of a copy.
 """
 
 from __future__ import annotations
@@ -17,13 +21,17 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Q
+from django.utils import timezone
 
 from shenpi import clock
 from shenpi.accounts.models import Role, User
+from shenpi.cases import services
 from shenpi.cases.models import Case, Decision, State
-from shenpi.catalog.models import Department, Item
+from shenpi.catalog import services as catalog_services
+from shenpi.catalog.models import Department, Item, MaterialSpec
 from shenpi.licences import issue, keys
 from shenpi.licences.models import CertificateTemplate, Licence
+from shenpi.workdays.services import get_calendar
 
 from .catalogue import CODE_PREFIX
 
@@ -33,6 +41,17 @@ CERTIFICATE_ENDINGS = ("证", "证书", "执照", "执照(变更)", "合格证")
 NOT_HERE = ("中华人民共和国居民身份证", "社会保障卡")
 PDF_DAYS = 14
 ISSUE_DELAY = dt.timedelta(minutes=30)
+# Materials of the catalogue that are a certificate issued here (material name → certificate title).
+HELD_AS_LICENCE = {
+    "营业执照(统一社会信用代码证书)": "营业执照",
+    "建设用地规划许可证": "建设用地规划许可证",
+    "国有土地使用权证或不动产权证书": "不动产权证书",
+    "不动产权证书": "不动产权证书",
+    "建设工程规划许可证及附图": "建设工程规划许可证",
+    "承运人道路运输经营许可证": "道路运输经营许可证",
+}
+# How many holders apply again citing a licence.
+CITING_CASES = 4
 
 
 def _certificate_items() -> list[Item]:
@@ -95,6 +114,60 @@ def play(end: dt.datetime, seed: int, result) -> None:
     result.created["licences"] = len(issued)
     result.created["licence_pdfs"] = sum(1 for licence in issued if licence.pdf)
     _afterwards([licence for licence in issued if licence.pdf], approvers, end)
+    _link_materials(templates.values())
+    result.created["citing_cases"] = _apply_citing(end)
+
+
+def _link_materials(templates) -> None:
+    """The materials that are a certificate issued here name its licence type (一证通办)."""
+    type_of = {template.title: template.type_code for template in templates}
+    for material, title in HELD_AS_LICENCE.items():
+        if title in type_of:
+            MaterialSpec.objects.filter(name=material, version__item__department__code__startswith=CODE_PREFIX
+                                        ).update(licence_type_code=type_of[title])
+    # The published versions' material lists were read and kept while the year was played; a centre
+    # links them in a new version instead, the demo in place before anyone applies again.
+    catalog_services.forget_flows()
+
+
+def _last_working_morning(end: dt.datetime) -> dt.datetime:
+    calendar = get_calendar()
+    day = timezone.localtime(end).date() - dt.timedelta(days=1)
+    while not calendar.is_workday(day):
+        day -= dt.timedelta(days=1)
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(10, 0)))
+
+
+def _apply_citing(end: dt.datetime) -> int:
+    """A few holders of a licence apply for an item that asks for it: received at the window, the
+    licence cited at receipt (licences.receivers), every other material brought."""
+    moment = _last_working_morning(end)
+    clock.set_now(moment)
+    day = timezone.localtime(moment).date()
+    asked = (MaterialSpec.objects.exclude(licence_type_code="")
+             .filter(version__status="published", version__item__department__code__startswith=CODE_PREFIX)
+             .select_related("version__item__department").order_by("version__item__code", "seq"))
+    made, holders = 0, set()
+    for spec in asked:
+        version = spec.version
+        licence = (Licence.objects.filter(type_code=spec.licence_type_code, status=Licence.Status.VALID,
+                                          issued_at__lt=moment, valid_from__lte=day)
+                   .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=day))
+                   .exclude(holder_id_index__in=holders).order_by("-issued_at").first())
+        clerk = User.objects.filter(roles=Role.CLERK, department_id=version.item.department_id).order_by("pk").first()
+        if licence is None or clerk is None or version.audience_refusal(licence.holder_kind):
+            continue
+        others = {m.pk: {"received": True} for m in version.materials.all() if m.pk != spec.pk and m.required}
+        services.receive(actor=clerk, item=version.item, materials=others, title=licence.case.title,
+                         applicant=services.ApplicantInput(kind=licence.holder_kind, name=licence.holder_name,
+                                                           id_number=licence.holder_id,
+                                                           contact_name=licence.case.contact_name,
+                                                           phone=licence.case.contact_phone))
+        holders.add(licence.holder_id_index)
+        made += 1
+        if made == CITING_CASES:
+            break
+    return made
 
 
 def _afterwards(with_pdf: list[Licence], approvers: dict[int, User], end: dt.datetime) -> None:

@@ -83,8 +83,8 @@ def close_day(*, department, window, day: dt.date, actor) -> DailyClosing:
     if window is not None and window.department_id != department.pk:
         raise InvalidInput("窗口不属于该部门。")
     with transaction.atomic():
-        # One closing at a time per department: the unique constraint (window NULL counted as equal)
-        # exists on PostgreSQL only, so the check below must not race another closing.
+        # One closing at a time per department, so that two clerks closing at once get the clear
+        # refusal below rather than the unique constraints' error.
         Department.objects.select_for_update().filter(pk=department.pk).first()
         if DailyClosing.objects.filter(department=department, window=window, day=day).exists():
             raise TransitionRefused(f"{day:%Y年%m月%d日}已日结，不能重复日结。")

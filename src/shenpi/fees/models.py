@@ -274,8 +274,14 @@ class DailyClosing(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "日结"
         ordering = ["-day"]
-        constraints = [models.UniqueConstraint(fields=["department", "window", "day"], name="unique_daily_closing",
-                                               nulls_distinct=False)]
+        # One closing per window and day, and one per department's online takings (no window) and day:
+        # two partial constraints, which both SQLite and PostgreSQL enforce.
+        constraints = [
+            models.UniqueConstraint(fields=["department", "window", "day"], name="unique_window_closing",
+                                    condition=models.Q(window__isnull=False)),
+            models.UniqueConstraint(fields=["department", "day"], name="unique_online_closing",
+                                    condition=models.Q(window__isnull=True)),
+        ]
 
     def __str__(self):
         return f"{self.day} {self.window or self.department}"

@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from shenpi.accounts import second_factor
 from shenpi.accounts.models import Role, User
-from shenpi.demo import generator, people, portal, projects
+from shenpi.demo import generator, people, portal, projects, results
 from shenpi.demo import licences as demo_licences
 
 # The logins a first look needs: one person per role of the walk-through (README), the centre's
@@ -101,6 +101,8 @@ class Command(BaseCommand):
         if s.todo:
             out("演示账号待办：" + "，".join(f"{name} {n}" for name, n in s.todo.items()))
         out(projects.summary())
+        for line in results.summary():
+            out(line)
         out("阶段申报和一件事由综合窗口账号 zhongxin_clerk 受理（工作台“项目审批”）；"
             "重点项目督查见监察员或管理员的工作台。")
         for label, text in s.portal.items():
