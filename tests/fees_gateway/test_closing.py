@@ -11,7 +11,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from shenpi import clock
-from shenpi.errors import TransitionRefused
+from shenpi.errors import InvalidInput, TransitionRefused
 from shenpi.fees import closing
 from shenpi.fees.models import Bill, BillStock, DailyClosing, Payment
 from shenpi.fees.payments import record_payment
@@ -102,3 +102,26 @@ def test_the_clerk_closes_the_window_day_on_the_page_and_exports_it(client):
     handler = factories.login_staff(client.__class__(), people["handler"])
     assert handler.get(reverse("fees:closing")).status_code == 403
     assert handler.get(reverse("fees:closing_export", args=[done.pk])).status_code == 403
+
+
+def test_a_comprehensive_window_closes_each_departments_takings_apart(client):
+    dept, people, item = setting()
+    other = factories.department(name="市场监督管理局")
+    other_people = factories.staff(other)
+    other_item = factories.item(other, name="食品经营许可")
+    centre = factories.department(name="政务服务中心综合窗口", comprehensive=True)
+    centre_clerk = factories.staff(centre)["clerk"]
+    for clerk, its_item in ((people["clerk"], item), (other_people["clerk"], other_item)):
+        _, charge = case_with_charge(clerk, its_item)
+        record_payment(charge, channel=Payment.Channel.CASH, amount=Decimal("80.00"), actor=centre_clerk,
+                       window=centre_clerk.window)
+    page = factories.login_staff(client, centre_clerk).get(reverse("fees:closing"))
+    assert page.status_code == 200
+    for department in (dept, other):
+        assert f"{centre_clerk.window} {department.name}" in page.content.decode()
+        done = closing.close_day(department=department, window=centre_clerk.window, day=clock.today(),
+                                 actor=centre_clerk)
+        assert done.payments_count == 1 and done.amount == Decimal("80.00")
+    # A department's own window closes only its own department's takings.
+    with pytest.raises(InvalidInput, match="窗口不属于该部门"):
+        closing.close_day(department=other, window=people["clerk"].window, day=clock.today(), actor=people["clerk"])

@@ -48,14 +48,14 @@ def _payments(department, window, day: dt.date) -> QuerySet[Payment]:
     end = day_start(day + dt.timedelta(days=1))
     payments = Payment.objects.filter(closing__isnull=True, paid_at__lt=end)
     if window is not None:
-        return payments.filter(window=window).exclude(channel=Payment.Channel.ONLINE)
+        return payments.filter(window=window, charge__department=department).exclude(channel=Payment.Channel.ONLINE)
     return payments.filter(channel=Payment.Channel.ONLINE, charge__department=department)
 
 
 def _bills(department, window, day: dt.date) -> tuple[int, int]:
     start, end = days_range(day, day)
     if window is not None:
-        bills = Bill.objects.filter(stock__window=window)
+        bills = Bill.objects.filter(stock__window=window, stock__department=department)
     else:
         bills = Bill.objects.filter(stock__department=department, stock__kind=BillStock.Kind.ELECTRONIC)
     used = bills.filter(Q(status=Bill.Status.USED) | Q(status=Bill.Status.VOIDED, used_at__isnull=False),
@@ -80,7 +80,8 @@ def close_day(*, department, window, day: dt.date, actor) -> DailyClosing:
     """Close the day: once per window (or department's online channel) and day."""
     if day > clock.today():
         raise InvalidInput("不能对未来的日期日结。", {"day": ["不能对未来的日期日结。"]})
-    if window is not None and window.department_id != department.pk:
+    if window is not None and window.department_id != department.pk and not window.department.comprehensive:
+        # A comprehensive window (综合窗口) takes every department's fees, each closed apart.
         raise InvalidInput("窗口不属于该部门。")
     with transaction.atomic():
         # One closing at a time per department, so that two clerks closing at once get the clear

@@ -21,7 +21,7 @@ from shenpi.errors import InvalidInput, ServiceError
 from . import closing as closing_service
 from . import reconciliation as reconciliation_service
 from . import summary as summary_service
-from .models import DailyClosing, Difference, Reconciliation
+from .models import DailyClosing, Difference, Payment, Reconciliation
 from .periods import local_time
 
 LEADS = (Role.APPROVER, Role.ADMIN)
@@ -55,7 +55,13 @@ def _closing_places(user) -> list[dict]:
     """What this person closes: their window (clerk), their department's online takings (lead), every
     department's online takings (administrator)."""
     places = []
-    if user.has_role(Role.CLERK) and user.window_id:
+    if user.has_role(Role.CLERK) and user.window_id and user.window.department.comprehensive:
+        # A comprehensive window (综合窗口) takes fees for several departments: each closed apart.
+        taken = Department.objects.filter(
+            pk__in=Payment.objects.filter(window_id=user.window_id).values("charge__department")).order_by("code")
+        places += [{"key": f"w{user.window_id}-{department.pk}", "window": user.window, "department": department,
+                    "label": f"{user.window} {department.name}"} for department in taken]
+    elif user.has_role(Role.CLERK) and user.window_id:
         places.append({"key": f"w{user.window_id}", "window": user.window, "department": user.window.department,
                        "label": str(user.window)})
     if user.is_superuser or user.has_role(Role.ADMIN):
