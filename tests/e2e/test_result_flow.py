@@ -255,6 +255,8 @@ def test_grant_bill_pay_online_certificate_verify_and_cite(live_server, new_page
     verdict = public.locator(".licence-verdict")
     expect(verdict).to_contain_text("SM2签名验证通过")
     expect(verdict.locator(".licence-status-valid")).to_have_text("有效")
+    # In force reads green, not in the red a revoked licence shows.
+    expect(verdict.locator(".licence-status-valid")).to_have_css("color", "rgb(30, 122, 60)")
     expect(verdict).to_contain_text(licence.identifier)
     expect(verdict).to_contain_text("李四")
     expect(verdict).not_to_contain_text(world.applicant.id_number)  # masked only
