@@ -23,6 +23,8 @@ from typing import Protocol
 from cryptography.hazmat.primitives import hashes, hmac
 from django.conf import settings
 
+from shenpi import sandboxes
+
 logger = logging.getLogger(__name__)
 
 
@@ -111,17 +113,8 @@ class HttpIdentityService:
 
 def service() -> IdentityService:
     """The configured backend; read at each call so a changed setting (or a test's sandbox) applies at once."""
-    sandbox = f"{settings.SANDBOX_URL}/identity" if settings.SANDBOX_URL else ""
-    url = settings.IDENTITY_URL or sandbox
-    if not url.startswith(("http://", "https://")):
-        url = ""
-    key, secret = settings.IDENTITY_APP_KEY, settings.IDENTITY_APP_SECRET
-    if url and url == sandbox:
-        # Only while the sandbox stands in: its own app key and secret, so production has no default secret.
-        from shenpi.sandboxes.identity_records import APPS
-
-        sandbox_key, sandbox_secret = next(iter(APPS.items()))
-        key, secret = key or sandbox_key, secret or sandbox_secret
+    url, key, secret = sandboxes.endpoint("identity", settings.IDENTITY_URL, settings.IDENTITY_APP_KEY,
+                                          settings.IDENTITY_APP_SECRET, "shenpi.sandboxes.identity_records:APPS")
     if url and not secret:
         url = ""  # an unsigned request would be refused: the service counts as unavailable, and the log says why
         logger.warning("SHENPI_IDENTITY_APP_SECRET is not set: the identity service is not called")

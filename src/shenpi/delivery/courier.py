@@ -33,6 +33,8 @@ from typing import Protocol
 from cryptography.hazmat.primitives import hashes, hmac
 from django.conf import settings
 
+from shenpi import sandboxes
+
 logger = logging.getLogger(__name__)
 
 CLOCK_SKEW_SECONDS = 300
@@ -157,18 +159,8 @@ class HttpCourier:
 
 
 def _credentials() -> tuple[str, str, str]:
-    sandbox = f"{settings.SANDBOX_URL}/courier" if settings.SANDBOX_URL else ""
-    url = settings.COURIER_URL or sandbox
-    if not url.startswith(("http://", "https://")):
-        url = ""
-    key, secret = settings.COURIER_APP_KEY, settings.COURIER_APP_SECRET
-    if url and url == sandbox:
-        # Only while the sandbox stands in: its own key and secret, so production has no default secret.
-        from shenpi.sandboxes.courier import APPS
-
-        sandbox_key, sandbox_secret = next(iter(APPS.items()))
-        key, secret = key or sandbox_key, secret or sandbox_secret
-    return url, key, secret
+    return sandboxes.endpoint("courier", settings.COURIER_URL, settings.COURIER_APP_KEY, settings.COURIER_APP_SECRET,
+                              "shenpi.sandboxes.courier:APPS")
 
 
 def courier() -> Courier:

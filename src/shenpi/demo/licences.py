@@ -29,6 +29,7 @@ from shenpi.cases import services
 from shenpi.cases.models import Case, Decision, State
 from shenpi.catalog import services as catalog_services
 from shenpi.catalog.models import Department, Item, MaterialSpec
+from shenpi.fees import services as fees
 from shenpi.licences import issue, keys
 from shenpi.licences.models import CertificateTemplate, Licence
 from shenpi.workdays.services import get_calendar
@@ -114,8 +115,24 @@ def play(end: dt.datetime, seed: int, result) -> None:
     result.created["licences"] = len(issued)
     result.created["licence_pdfs"] = sum(1 for licence in issued if licence.pdf)
     _afterwards([licence for licence in issued if licence.pdf], approvers, end)
+    result.created["electronic_deliveries"] = _deliver_electronically(issued, end)
     _link_materials(templates.values())
     result.created["citing_cases"] = _apply_citing(end)
+
+
+def _deliver_electronically(issued: list[Licence], end: dt.datetime) -> int:
+    """Decisions still waiting for delivery whose certificate is now issued, and which owe no fee: the
+    e-licence is delivered (电子送达) an hour after it was issued, and the case is 办结."""
+    done = 0
+    for licence in issued:
+        case = Case.objects.select_related("version").get(pk=licence.case_id)
+        at = licence.issued_at + dt.timedelta(hours=1)
+        if case.state != State.DECIDED or at > end or fees.chargeable(case.version):
+            continue
+        clock.set_now(at)
+        services.perform(case, "complete", actor=licence.issued_by, params={"delivery": "电子送达"})
+        done += 1
+    return done
 
 
 def _link_materials(templates) -> None:

@@ -35,6 +35,8 @@ import requests
 from cryptography.hazmat.primitives import hashes, hmac
 from django.conf import settings
 
+from shenpi import sandboxes
+
 logger = logging.getLogger("shenpi.fees")
 
 CLOCK_SKEW_SECONDS = 300
@@ -233,17 +235,8 @@ class HttpPaymentGateway:
 
 def gateway() -> PaymentGateway:
     """The configured backend; read at each call so a changed setting (or a test's sandbox) applies at once."""
-    sandbox = f"{settings.SANDBOX_URL}/payment" if settings.SANDBOX_URL else ""
-    url = settings.PAYMENT_URL or sandbox
-    if not url.startswith(("http://", "https://")):
-        url = ""
-    merchant, key = settings.PAYMENT_MERCHANT_ID, settings.PAYMENT_MERCHANT_KEY
-    if url and url == sandbox:
-        # Only while the sandbox stands in: its own merchant, so production has no default key.
-        from shenpi.sandboxes.payment import MERCHANTS
-
-        sandbox_merchant, sandbox_key = next(iter(MERCHANTS.items()))
-        merchant, key = merchant or sandbox_merchant, key or sandbox_key
+    url, merchant, key = sandboxes.endpoint("payment", settings.PAYMENT_URL, settings.PAYMENT_MERCHANT_ID,
+                                            settings.PAYMENT_MERCHANT_KEY, "shenpi.sandboxes.payment:MERCHANTS")
     if url and not key:
         logger.warning("SHENPI_PAYMENT_MERCHANT_KEY is not set: the payment gateway is not called")
         url = ""

@@ -17,3 +17,22 @@ SANDBOXES: dict[str, str] = {
     "courier": "shenpi.sandboxes.courier:CourierSandbox",
     "payment": "shenpi.sandboxes.payment:PaymentSandbox",
 }
+
+
+def endpoint(name: str, url: str, key: str, secret: str, sandbox_credentials: str) -> tuple[str, str, str]:
+    """(address, key, secret) of an outside system: its configured address, else its sandbox's under
+    SHENPI_SANDBOX_URL, else "" (not configured). Only while the sandbox stands in are its own
+    credentials ("module:DICT", first entry) the defaults, so production has no default secret."""
+    from django.conf import settings
+
+    sandbox = f"{settings.SANDBOX_URL}/{name}" if settings.SANDBOX_URL else ""
+    url = url or sandbox
+    if not url.startswith(("http://", "https://")):
+        url = ""
+    if url and url == sandbox:
+        from importlib import import_module
+
+        module, attribute = sandbox_credentials.split(":")
+        sandbox_key, sandbox_secret = next(iter(getattr(import_module(module), attribute).items()))
+        key, secret = key or sandbox_key, secret or sandbox_secret
+    return url, key, secret
