@@ -32,6 +32,7 @@ from shenpi.demo import generator, people, projects
 from shenpi.demo.catalogue import DEPARTMENTS_BY_SLUG
 from shenpi.feedback.models import Complaint, Level, Question, Rating, RatingFollowUp
 from shenpi.joint.models import Project, Stage, StageTemplate
+from shenpi.licences.models import Citation
 from shenpi.online.models import OnlineApplication, Upload
 from shenpi.supervision.models import Alert
 from shenpi.workdays.services import get_calendar
@@ -63,7 +64,10 @@ def test_every_planned_action_was_accepted_by_the_services_and_the_clock_runs_ag
     # ... and so were the projects' and bundles' cases, opened by the comprehensive window.
     joint = projects.joint_cases().count()
     assert joint > 0
-    assert CaseEvent.objects.filter(action="receive", actor__isnull=False).count() == CASES + accepted + joint
+    # 一证通办: holders apply again on the last working day, their licence cited instead of a copy.
+    citing = result.created["citing_cases"]
+    assert citing > 0 and Citation.objects.filter(verified=True).count() >= citing
+    assert CaseEvent.objects.filter(action="receive", actor__isnull=False).count() == CASES + accepted + joint + citing
 
 
 # -- catalogue -----------------------------------------------------------------------------------
@@ -308,8 +312,9 @@ def test_running_the_command_again_changes_nothing_and_says_so(demo):
 
 def test_summary_counts_what_is_there(demo):
     summary = generator.summary()
+    citing = Case.objects.filter(materials__citation__isnull=False).distinct().count()
     assert sum(summary.states.values()) == (CASES + OnlineApplication.objects.filter(case__isnull=False).count()
-                                            + projects.joint_cases().count())
+                                            + projects.joint_cases().count() + citing)
     assert summary.states["已作废"] >= 1 and summary.states["补正中"] >= 1
     assert summary.departments["市级"] >= 15 and summary.items == demo_items().count()
     assert summary.users["监察员"] >= 1 and summary.users["中心管理员"] >= 1

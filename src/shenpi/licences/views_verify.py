@@ -13,9 +13,11 @@ from django.urls import path
 from django.views.decorators.http import require_http_methods
 
 from . import verify
+from .models import Licence
 
 MAX_PDF_BYTES = 10 * 1024 * 1024
-LICENCE_KEY_MAX = 64
+# The longer of the two forms a visitor may give: a serial, or the GB/T 36904 identifier.
+LICENCE_KEY_MAX = max(Licence._meta.get_field(name).max_length for name in ("serial", "identifier"))
 
 
 def _licence_page(request, licence, outcome, *, status=200):
