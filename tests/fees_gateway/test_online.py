@@ -133,14 +133,18 @@ def test_a_failed_notification_is_retried_until_answered(paying, settings):
             order_data = {**order_data, "notify_url": order_data["notify_url"] + "nowhere/"}
         return real_notify(order_data, attempt)
 
+    def statuses():
+        return [n["status"] for n in paying["gateway"].notifications]
+
     paying["gateway"].notify = flaky
     try:
         _confirm(order)
-        assert _wait_for(lambda: Payment.objects.filter(charge=paying["charge"]).exists())
+        # The payment is recorded before the sandbox has read our answer: wait for both.
+        assert _wait_for(lambda: Payment.objects.filter(charge=paying["charge"]).exists()
+                         and statuses()[-1:] == [200])
     finally:
         paying["gateway"].notify = real_notify
-    statuses = [n["status"] for n in paying["gateway"].notifications]
-    assert statuses[0] == 404 and statuses[-1] == 200
+    assert statuses()[0] == 404 and statuses()[-1] == 200
     assert Payment.objects.filter(charge=paying["charge"]).count() == 1
 
 
