@@ -43,7 +43,7 @@ def delivered_before_completion(act: Act) -> None:
 
 @hooks.after("complete", order=300, name="delivery.record_delivery")
 def record_delivery(act: Act) -> None:
-    method = act.event_data["delivery"]["method"] if "delivery" in act.event_data else services.method_of(act.params)
+    method = act.event_data["delivery"]["method"]  # read and checked before the effect
     case = act.case
     common = {"case": case, "method": method, "status": Delivery.Status.DELIVERED,
               "due": case.delivery_due or act.today, "delivered_at": act.now, "recorded_by": act.actor}

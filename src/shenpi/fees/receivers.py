@@ -2,6 +2,7 @@
 made by the platform after 准予 when the item's fees are all fixed amounts."""
 
 from shenpi.cases import hooks
+from shenpi.cases.models import Decision
 from shenpi.errors import TransitionRefused
 
 from . import services
@@ -12,7 +13,7 @@ def completion_waits_for_payment(act) -> None:
     """缴费后方可办结: a chargeable item whose version says so is not completed before a paid (or
     wholly waived) charge stands. Reads only: the refusal rolls the action back."""
     case = act.case
-    if case.decision != "grant" or not services.must_pay_first(case.version):
+    if case.decision != Decision.GRANT or not services.must_pay_first(case.version):
         return
     if services.settled(case):
         return
