@@ -136,6 +136,7 @@ INSTALLED_APPS = [
     "shenpi.notifications",
     "shenpi.sandboxes",
     "shenpi.api",
+    "shenpi.exchange",
     "shenpi.security",
 ]
 
@@ -561,6 +562,28 @@ COURIER_SENDER = declare("SHENPI_COURIER_SENDER", "", "Sender on waybills as nam
                          "mail room); empty: the centre's name with no phone or address.")
 # Tracking of parcels in transit is queried every half hour: catches pushes the courier lost.
 CELERY_BEAT_SCHEDULE["track-parcels"] = {"task": "shenpi.delivery.tasks.track_parcels", "schedule": 1800.0}
+
+# -- data exchange (shenpi.exchange, docs/exchange.md): the outbox to the upper platforms and webhooks --
+EXCHANGE_TIMEOUT = float(declare("SHENPI_EXCHANGE_TIMEOUT", "10", "Seconds to wait for a receiver of events "
+                                 "(the province's platform, the rating system, a department's webhook)."))
+EXCHANGE_RETRY_FIRST = float(declare("SHENPI_EXCHANGE_RETRY_FIRST", "5", "Seconds a receiver that failed is left "
+                                     "alone before the next try; doubled after each failure in a row."))
+EXCHANGE_RETRY_MAX = float(declare("SHENPI_EXCHANGE_RETRY_MAX", "60", "Longest wait in seconds between tries of a "
+                                   "receiver that keeps failing (an outage is caught up within this after it ends)."))
+EXCHANGE_MAX_ATTEMPTS = int(declare("SHENPI_EXCHANGE_MAX_ATTEMPTS", "200", "Failed tries of one event before it "
+                                    "goes to the dead-letter list (投递失败) for an administrator to resend."))
+EXCHANGE_LEASE = float(declare("SHENPI_EXCHANGE_LEASE", "60", "Seconds a sender may hold claimed events; after "
+                               "that another sender takes them again (the first one died mid-delivery). Must "
+                               "exceed SHENPI_EXCHANGE_TIMEOUT."))
+EXCHANGE_SEND_IN_PROCESS = flag("SHENPI_EXCHANGE_SEND_IN_PROCESS", not CELERY_BROKER_URL,
+                                "Send the outbox of events in a thread of each web server process (the embedded "
+                                "default when no broker is set); off when Celery workers send it.")
+CELERY_BEAT_SCHEDULE["exchange-send"] = {"task": "shenpi.exchange.tasks.send_events", "schedule": 30.0}
+# -- exchange: the upstream feed (上报省级平台) --
+# -- exchange: webhooks of department systems --
+# -- exchange: cases handled in a department's own system (一厅双网) --
+# -- catalogue exchange (import and export of items) --
+# -- topology: periodic work once across the cluster --
 
 LOGGING = {
     "version": 1,

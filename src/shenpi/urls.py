@@ -5,6 +5,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from shenpi.accounts.views import StaffLoginView
+from shenpi.api import urls as api_urls
+from shenpi.exchange import api_urls as exchange_api
+from shenpi.feedback import api_urls as feedback_api
+from shenpi.online import api_urls as online_api
+from shenpi.supervision import api_urls as supervision_api
 from shenpi.workbench.login import AdminLoginForm, StaffLoginForm
 
 admin.site.site_header = f"{settings.CENTRE_NAME} · 管理后台"
@@ -36,7 +41,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
     # The split view serves its start-up script as a file: the CSP forbids inline scripts.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
-    path("api/", include("shenpi.api.urls")),
+    # /api/v1/: the api app's endpoints and those of the apps above it, in one namespace.
+    path("api/", include((api_urls.versioned(api_urls.v1 + supervision_api.v1 + feedback_api.v1 + online_api.v1
+                                             + exchange_api.v1), "api"))),
     # The public site (政务服务网) at the root: guides, online application, query, publicity, feedback.
     path("account/", include("shenpi.applicants.urls")),
     path("apply/", include("shenpi.online.urls")),

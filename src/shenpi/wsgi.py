@@ -21,3 +21,8 @@ if settings.PAYMENT_QUERY_IN_PROCESS:
     from shenpi.fees.inprocess import start_querier
 
     start_querier()
+
+if settings.EXCHANGE_SEND_IN_PROCESS:
+    from shenpi.exchange.sender import start_sender
+
+    start_sender()

@@ -1,4 +1,7 @@
-"""The API, versioned in the path (/api/v1/…); anything else under /api/ answers JSON 404."""
+"""The API, versioned in the path (/api/v1/…); anything else under /api/ answers JSON 404.
+
+`v1` holds the endpoints of this app (items, cases, projects, licences, the calendar); apps above it
+add their own (`<app>/api_urls.py`), composed with these by the project's urls.py through `versioned`."""
 
 from django.urls import include, path, re_path
 
@@ -29,8 +32,7 @@ v1 = [
     path("workdays/calendar/<str:year>/", views.CalendarYearView.as_view(), name="workdays-calendar"),
 ]
 
-app_name = "api"
-urlpatterns = [
-    re_path(r"^(?P<version>v1)/", include(v1)),
-    re_path(r"", unknown_endpoint),
-]
+
+
+def versioned(endpoints: list) -> list:
+    return [re_path(r"^(?P<version>v1)/", include(endpoints)), re_path(r"", unknown_endpoint)]

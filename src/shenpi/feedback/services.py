@@ -31,6 +31,7 @@ from shenpi.errors import Conflict, Forbidden, InvalidInput
 from shenpi.notifications.services import notify
 from shenpi.workdays.services import get_calendar
 
+from . import signals
 from .models import BAD_LEVELS, Complaint, Level, Question, Rating, RatingAppeal, RatingFollowUp
 
 _NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base 32: no I, L, O, U
@@ -346,6 +347,7 @@ def rate_case(case: Case, data: RatingInput, *, ip: str | None = None) -> Rating
     except IntegrityError:  # a simultaneous submission won
         raise Conflict("该办件已经评价过，每件只能评价一次。") from None
     _open_follow_up(rating)
+    signals.rated.send(Rating, ratings=[rating])
     return rating
 
 
@@ -357,6 +359,7 @@ def rate_window(window: Window, data: RatingInput, *, ip: str | None = None) -> 
     rating = Rating.objects.create(window=window, department_id=window.department_id, rated_at=clock.now(),
                                    **values)
     _open_follow_up(rating)
+    signals.rated.send(Rating, ratings=[rating])
     return rating
 
 
@@ -440,6 +443,7 @@ def pending_appeals() -> QuerySet[RatingAppeal]:
 
 
 @transaction.atomic
+@transaction.atomic
 def default_ratings(today: dt.date | None = None) -> int:
     """Rate 基本满意 every case completed at least SHENPI_RATING_DEFAULT_DAYS days ago and still unrated."""
     days = settings.RATING_DEFAULT_DAYS
@@ -454,7 +458,10 @@ def default_ratings(today: dt.date | None = None) -> int:
                    rated_at=now, comment="逾期未评价，系统默认“基本满意”。") for pk, dept, window in cases.iterator()]
     # A rating given meanwhile wins: the unique constraint skips the default.
     Rating.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
-    return Rating.objects.filter(by_default=True, rated_at=now).count()
+    given = Rating.objects.filter(by_default=True, rated_at=now)
+    if signals.rated.has_listeners(Rating):
+        signals.rated.send(Rating, ratings=list(given))
+    return given.count()
 
 
 # == figures for the performance assessment ================================================================

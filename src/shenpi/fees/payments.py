@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from shenpi import clock
 from shenpi.errors import InvalidInput
 
+from . import signals
 from .models import Charge, Payment
 
 
@@ -45,4 +46,5 @@ def record_payment(charge: Charge, *, channel: str, amount: Decimal, paid_at: dt
             return Payment.objects.get(gateway_transaction=gateway_transaction), False
         charge.status, charge.paid_at = Charge.Status.PAID, payment.paid_at
         charge.save(update_fields=["status", "paid_at"])
+        signals.payment_recorded.send(Payment, payment=payment, charge=charge)
         return payment, True

@@ -1,0 +1,208 @@
+"""Sending the outbox: claim due deliveries per destination, post them in signed batches, record the answer.
+
+- Per-case order: a delivery is claimed only when no earlier one of its case for that destination is
+  unfinished, so a case's next event waits for its previous one, whatever the number of senders.
+- Several senders (Celery workers, or a thread per web server process without a broker) claim apart:
+  `SKIP LOCKED` on PostgreSQL, SQLite's one writer at a time otherwise. A claim is a lease: rows a
+  sender died holding (SIGKILL mid-post) are taken again once it ends (SHENPI_EXCHANGE_LEASE).
+- A receiver that fails is left alone for a backoff that doubles up to SHENPI_EXCHANGE_RETRY_MAX,
+  whatever its rows, so an outage costs one try per backoff, not one per event; an event that has
+  failed SHENPI_EXCHANGE_MAX_ATTEMPTS times goes to the dead-letter list (`Delivery.Status.FAILED`).
+- Receivers drop repeats by the event's id (at least once here, exactly once there).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+from dataclasses import dataclass, field
+
+import requests
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.db.models import Exists, F, OuterRef, Q
+
+from shenpi import clock
+
+from . import signing
+from .models import Delivery, Destination, Event, Mapping
+
+logger = logging.getLogger("shenpi.exchange")
+
+UNFINISHED = [Delivery.Status.PENDING, Delivery.Status.SENDING, Delivery.Status.FAILED]
+
+
+@dataclass
+class Sent:
+    delivered: int = 0
+    retried: int = 0
+    dead: int = 0
+    batches: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, other: Sent) -> None:
+        self.delivered += other.delivered
+        self.retried += other.retried
+        self.dead += other.dead
+        self.batches += other.batches
+        self.errors += other.errors
+
+
+def ready_destinations(now: dt.datetime) -> list[Destination]:
+    return list(Destination.objects.filter(active=True).filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
+                .select_related("mapping"))
+
+
+def _earlier_unfinished():
+    return Delivery.objects.filter(destination_id=OuterRef("destination_id"), case_id=OuterRef("case_id"),
+                                   pk__lt=OuterRef("pk"), status__in=UNFINISHED)
+
+
+def claim(destination: Destination, now: dt.datetime) -> list[Delivery]:
+    """Up to the destination's batch size of due rows, at most one per case, leased to this sender."""
+    lock = {"skip_locked": True} if connection.features.has_select_for_update_skip_locked else {}
+    with transaction.atomic():
+        due = (Delivery.objects.filter(destination=destination, next_attempt_at__lte=now,
+                                       status__in=[Delivery.Status.PENDING, Delivery.Status.SENDING])
+               .exclude(Q(case_id__isnull=False) & Exists(_earlier_unfinished()))
+               .order_by("pk").select_for_update(**lock))
+        ids = list(due.values_list("pk", flat=True)[:destination.batch_size])
+        if ids:
+            Delivery.objects.filter(pk__in=ids).update(
+                status=Delivery.Status.SENDING, next_attempt_at=now + dt.timedelta(seconds=settings.EXCHANGE_LEASE))
+    if not ids:
+        return []
+    return list(Delivery.objects.filter(pk__in=ids).select_related("event").order_by("pk"))
+
+
+def render(event: Event, mapping: Mapping | None) -> dict:
+    """The event as the receiver wants it: our names and codes, or the mapping's."""
+    native = {"id": str(event.key), "kind": event.kind, "at": event.payload.get("at"), **event.payload}
+    if mapping is None:
+        return native
+    item_codes = mapping.item_codes or {}
+    out = {}
+    for ours, theirs in (mapping.fields or {}).items():
+        if ours not in native:
+            continue
+        value = native[ours]
+        table = (mapping.codes or {}).get(ours)
+        if table is not None and isinstance(value, str | int):
+            value = table.get(str(value), value)
+        if ours == "item" and item_codes:
+            value = item_codes.get(str(value), value)
+        out[theirs] = value
+    return out
+
+
+def body_of(destination: Destination, rows: list[Delivery]) -> bytes:
+    events = [render(row.event, destination.mapping) for row in rows]
+    return json.dumps({"events": events}, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def post(destination: Destination, body: bytes) -> None:
+    """One signed POST; raises on anything but a 2xx answer."""
+    headers = {"Content-Type": "application/json; charset=utf-8",
+               **signing.headers(destination.secret, destination.algorithm, body)}
+    answer = requests.post(destination.url, data=body, headers=headers, timeout=settings.EXCHANGE_TIMEOUT)
+    if not 200 <= answer.status_code < 300:
+        raise requests.HTTPError(f"HTTP {answer.status_code}: {answer.text[:200]}")
+
+
+def backoff(failures: int) -> dt.timedelta:
+    seconds = min(settings.EXCHANGE_RETRY_FIRST * 2 ** max(failures - 1, 0), settings.EXCHANGE_RETRY_MAX)
+    return dt.timedelta(seconds=seconds)
+
+
+def send_batch(destination: Destination) -> Sent:
+    """Claim and send one batch to the destination."""
+    result = Sent()
+    rows = claim(destination, clock.now())
+    if not rows:
+        return result
+    result.batches = 1
+    ids = [row.pk for row in rows]
+    try:
+        post(destination, body_of(destination, rows))
+    except Exception as error:  # any failure of the receiver: the batch waits for the next try
+        return _failed(destination, rows, error, result)
+    now = clock.now()
+    with transaction.atomic():
+        result.delivered = Delivery.objects.filter(pk__in=ids, status=Delivery.Status.SENDING).update(
+            status=Delivery.Status.DELIVERED, delivered_at=now, attempts=F("attempts") + 1, last_error="")
+        if destination.failures:
+            Destination.objects.filter(pk=destination.pk).update(failures=0, retry_at=None)
+            destination.failures, destination.retry_at = 0, None
+    return result
+
+
+def _failed(destination: Destination, rows: list[Delivery], error: Exception, result: Sent) -> Sent:
+    now = clock.now()
+    text = f"{type(error).__name__}: {error}"[:2000]
+    failures = destination.failures + 1
+    retry_at = now + backoff(failures)
+    claimed = Delivery.objects.filter(pk__in=[row.pk for row in rows], status=Delivery.Status.SENDING)
+    last_try = settings.EXCHANGE_MAX_ATTEMPTS - 1
+    with transaction.atomic():
+        result.dead = claimed.filter(attempts__gte=last_try).update(
+            status=Delivery.Status.FAILED, attempts=F("attempts") + 1, last_error=text, next_attempt_at=retry_at)
+        result.retried = claimed.filter(attempts__lt=last_try).update(
+            status=Delivery.Status.PENDING, attempts=F("attempts") + 1, last_error=text, next_attempt_at=retry_at)
+        Destination.objects.filter(pk=destination.pk).update(failures=failures, retry_at=retry_at)
+    destination.failures, destination.retry_at = failures, retry_at
+    result.errors.append(f"{destination.code}: {text}")
+    logger.warning("向%s投递 %d 个事件失败（第 %d 次连续失败，%s 后重试）：%s", destination.name, len(rows), failures,
+                   retry_at.isoformat(timespec="seconds"), text)
+    return result
+
+
+def send_due(max_batches: int = 1000) -> Sent:
+    """Send until nothing is due (or max_batches): every ready destination, batch after batch."""
+    total = Sent()
+    for _ in range(max_batches):
+        now = clock.now()
+        progress = False
+        for destination in ready_destinations(now):
+            result = send_batch(destination)
+            total.add(result)
+            progress = progress or result.batches > 0
+        if not progress:
+            break
+    return total
+
+
+# -- without a broker: a sending thread in each web server process (wsgi.py), woken after each commit ----
+
+_wake = threading.Event()
+_started = threading.Event()
+_start_lock = threading.Lock()
+
+
+def start_sender() -> None:
+    """Start this process's sending thread (once)."""
+    with _start_lock:
+        if not _started.is_set():
+            _started.set()
+            threading.Thread(target=_loop, name="shenpi-exchange", daemon=True).start()
+
+
+def send_in_background() -> None:
+    """Wake this process's sending thread: the request never waits on a receiver. Where none runs (tests,
+    commands) the events wait for a web server's thread, a worker or `shenpi exchange send`."""
+    if _started.is_set():
+        _wake.set()
+
+
+def _loop() -> None:
+    while True:
+        _wake.wait(settings.EXCHANGE_RETRY_FIRST)
+        _wake.clear()
+        close_old_connections()
+        try:
+            send_due()
+        except Exception:  # the next round tries again; the web server must not die with the sender
+            logger.exception("外发事件投递失败")
+        finally:
+            close_old_connections()

@@ -1,0 +1,3 @@
+"""Stub: filled in by its owner."""
+
+urls: list = []
