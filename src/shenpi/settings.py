@@ -359,7 +359,8 @@ SUPERVISE_IN_PROCESS = flag("SHENPI_SUPERVISE_IN_PROCESS", not CELERY_BROKER_URL
 SUPERVISE_INTERVAL = int(declare("SHENPI_SUPERVISE_INTERVAL", "60", "Seconds between supervision scans, in "
                                  "the web server or by Celery beat."))
 SUPERVISE_SOON = float(declare("SHENPI_SUPERVISE_SOON", "5", "In-process scans: after a case action commits, "
-                               "the process scans again within this many seconds (one scan for a burst)."))
+                               "the process holding the scan scans again within this many seconds (one scan for a "
+                               "burst)."))
 CELERY_BEAT_SCHEDULE = {
     # Delivery is triggered after each commit; this pass picks up retries that have come due.
     "deliver-notifications": {"task": "shenpi.notifications.tasks.deliver_notifications", "schedule": 60.0},
