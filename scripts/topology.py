@@ -11,7 +11,9 @@ starts what is not already running: two gunicorn app servers on two ports, two C
 one Celery beat and the sandbox server of outside systems, and waits until each is ready. Redis is the
 shared cache of the app servers. Pid files, logs and the shared var folder (keys) are under the run
 directory; `topology.json` there records the configuration for `status`, `stop`, the tests and
-scripts/faults.py. Exit status: 0, 1 when something did not start or is not running (one line on stderr).
+scripts/faults.py; the options (ports, addresses) are read on the first start or with --fresh, later
+commands use the recorded ones. Exit status: 0, 1 when something did not start or is not running (one
+line on stderr).
 """
 
 from __future__ import annotations
