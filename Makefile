@@ -15,7 +15,7 @@ SYSTEM_PACKAGES_RUN  = fonts-wqy-microhei
 # wrk drives the list-api benchmark with little CPU of its own (the Python client takes a share of the cores).
 SYSTEM_PACKAGES_BENCH = wrk
 
-.PHONY: venv run test test-sqlite test-postgres lint bench system-run system-test system-bench migrate demo clean schema
+.PHONY: topology-start topology-stop topology-status venv run test test-sqlite test-postgres lint bench system-run system-test system-bench migrate demo clean schema
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -53,12 +53,24 @@ lint: venv
 
 # The whole suite on the embedded SQLite, then the tests that depend on the current day once more
 # at 16:30 UTC (already the next day in Asia/Shanghai, whatever hour `make test` runs at), then
-# the whole suite on PostgreSQL when DATABASE_URL points at one.
+# the whole suite on PostgreSQL when DATABASE_URL points at one, and after it, on its own, the
+# production topology end to end (docs/topology.md: two app servers, two Celery workers and beat on
+# the local RabbitMQ and Redis, a database of its own; it restarts none of them).
 test: venv system-test lint
 	$(BIN)/shenpi makemigrations --check --dry-run > /dev/null
 	env -u DATABASE_URL $(BIN)/python -m pytest
 	env -u DATABASE_URL $(BIN)/python -m pytest -q -m clocks --utc-clock=16:30
-	@case "$$DATABASE_URL" in postgres*) $(BIN)/python -m pytest ;; *) echo "DATABASE_URL is not PostgreSQL: PostgreSQL run skipped" ;; esac
+	@case "$$DATABASE_URL" in postgres*) $(BIN)/python -m pytest && \
+	  SHENPI_TEST_TOPOLOGY=1 $(BIN)/python -m pytest -q tests/topology ;; \
+	  *) echo "DATABASE_URL is not PostgreSQL: PostgreSQL and topology runs skipped" ;; esac
+
+# The production topology on this machine (docs/topology.md), from the local PostgreSQL, Redis and RabbitMQ.
+topology-start: venv
+	$(BIN)/python scripts/topology.py start
+topology-status:
+	$(BIN)/python scripts/topology.py status
+topology-stop:
+	$(BIN)/python scripts/topology.py stop
 
 bench: venv system-bench
 	$(BIN)/python -m bench

@@ -84,6 +84,11 @@ DATABASES = {
         declare("DATABASE_URL", "", "Database URL: postgres://… in production; empty for the embedded "
                 "SQLite file var/shenpi.sqlite3.") or f"sqlite:///{VAR_DIR / 'shenpi.sqlite3'}",
         conn_max_age=int(declare("SHENPI_DB_CONN_MAX_AGE", "60", "Seconds a database connection is reused.")),
+        # A connection kept from an earlier request is checked before reuse: after a restart of PostgreSQL
+        # the next request reconnects instead of failing (docs/topology.md, "Faults").
+        conn_health_checks=flag("SHENPI_DB_CONN_HEALTH_CHECKS", True, "Check a reused database connection "
+                                "before a request uses it, so the app servers recover from a database restart "
+                                "by themselves."),
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
@@ -349,16 +354,17 @@ CELERY_RESULT_BACKEND = declare("SHENPI_RESULT_BACKEND", "", "Celery result back
 CELERY_TIMEZONE = TIME_ZONE
 # Electronic supervision: without a broker the web server scans in a background thread instead of beat.
 SUPERVISE_IN_PROCESS = flag("SHENPI_SUPERVISE_IN_PROCESS", not CELERY_BROKER_URL,
-                            "Run the supervision scan in a thread of each web server process (the embedded "
-                            "default when no broker is set); off when Celery beat runs it.")
-SUPERVISE_INTERVAL = int(declare("SHENPI_SUPERVISE_INTERVAL", "60", "Seconds between supervision scans run "
-                                 "in-process."))
+                            "Run the supervision scan in the web server, in one process of the machine at a "
+                            "time (the embedded default when no broker is set); off when Celery beat runs it.")
+SUPERVISE_INTERVAL = int(declare("SHENPI_SUPERVISE_INTERVAL", "60", "Seconds between supervision scans, in "
+                                 "the web server or by Celery beat."))
 SUPERVISE_SOON = float(declare("SHENPI_SUPERVISE_SOON", "5", "In-process scans: after a case action commits, "
-                               "the process scans again within this many seconds (one scan for a burst)."))
+                               "the process holding the scan scans again within this many seconds (one scan for a "
+                               "burst)."))
 CELERY_BEAT_SCHEDULE = {
     # Delivery is triggered after each commit; this pass picks up retries that have come due.
     "deliver-notifications": {"task": "shenpi.notifications.tasks.deliver_notifications", "schedule": 60.0},
-    "supervise": {"task": "shenpi.supervision.tasks.supervise", "schedule": 60.0},
+    "supervise": {"task": "shenpi.supervision.tasks.supervise", "schedule": float(SUPERVISE_INTERVAL)},
     "deliver-publications": {"task": "shenpi.cases.tasks.deliver_publications", "schedule": 60.0},
     # Security audit retention: deletes only events older than SHENPI_AUDIT_RETENTION_DAYS.
     "purge-security-events": {"task": "shenpi.security.tasks.purge_security_events", "schedule": 6 * 3600.0},
@@ -455,9 +461,9 @@ if AUDIT_RETENTION_DAYS < MINIMUM_RETENTION_DAYS:
     raise ImproperlyConfigured(f"SHENPI_AUDIT_RETENTION_DAYS 不能少于 {MINIMUM_RETENTION_DAYS} 天"
                                f"（安全审计记录至少保存六个月），现为 {AUDIT_RETENTION_DAYS}。")
 AUDIT_PURGE_IN_PROCESS = flag("SHENPI_AUDIT_PURGE_IN_PROCESS", not CELERY_BROKER_URL,
-                              "Run the security audit retention job in a thread of each web server process "
-                              "(the embedded default when no broker is set) every six hours; off when Celery beat "
-                              "runs it.")
+                              "Run the security audit retention job every six hours in the web server, in one "
+                              "process of the machine (the embedded default when no broker is set); off when Celery "
+                              "beat runs it.")
 
 CENTRE_NAME = declare("SHENPI_CENTRE_NAME", "示范市政务服务中心", "The service centre's name on pages and notices.")
 OTP_TOTP_ISSUER = CENTRE_NAME  # the account's label in the staff member's authenticator app
@@ -535,8 +541,9 @@ PAYMENT_QUERY_AFTER_MINUTES = int(declare("SHENPI_PAYMENT_QUERY_AFTER_MINUTES", 
                                           "wait for the gateway's notification before it is queried (lost "
                                           "notifications)."))
 PAYMENT_QUERY_IN_PROCESS = flag("SHENPI_PAYMENT_QUERY_IN_PROCESS", not CELERY_BROKER_URL,
-                                "Query waiting online orders in a thread of each web server process every minute "
-                                "(the embedded default when no broker is set); off when Celery beat runs it.")
+                                "Query waiting online orders every minute in the web server, in one process of "
+                                "the machine (the embedded default when no broker is set); off when Celery beat runs "
+                                "it.")
 CELERY_BEAT_SCHEDULE["fees-query-orders"] = {"task": "shenpi.fees.tasks.query_waiting_orders", "schedule": 60.0}
 
 # -- certificates and e-licences (shenpi.licences, docs/licences.md) --
@@ -576,14 +583,27 @@ EXCHANGE_LEASE = float(declare("SHENPI_EXCHANGE_LEASE", "60", "Seconds a sender 
                                "that another sender takes them again (the first one died mid-delivery). Must "
                                "exceed SHENPI_EXCHANGE_TIMEOUT."))
 EXCHANGE_SEND_IN_PROCESS = flag("SHENPI_EXCHANGE_SEND_IN_PROCESS", not CELERY_BROKER_URL,
-                                "Send the outbox of events in a thread of each web server process (the embedded "
-                                "default when no broker is set); off when Celery workers send it.")
+                                "Send the outbox of events from the web server, one process of the machine at a "
+                                "time (the embedded default when no broker is set); off when Celery workers send it.")
 CELERY_BEAT_SCHEDULE["exchange-send"] = {"task": "shenpi.exchange.tasks.send_events", "schedule": 30.0}
 # -- exchange: the upstream feed (上报省级平台) --
 # -- exchange: webhooks of department systems --
 # -- exchange: cases handled in a department's own system (一厅双网) --
 # -- catalogue exchange (import and export of items) --
 # -- topology: periodic work once across the cluster --
+# Workers (docs/topology.md): a task is acknowledged after it ran, so one whose worker was killed runs again
+# elsewhere. Every task of Shenpi is safe to run twice or at once (outboxes claim rows with a lease; the
+# supervision scan takes a lock; settling a payment and the audit purge lock what they change).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# The broker down when a worker starts or restarts: keep trying rather than exit.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# Redis as the broker: a task taken by a worker that died is given again after this many seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(declare(
+    "SHENPI_BROKER_VISIBILITY_TIMEOUT", "600", "Redis broker only: seconds after which a task taken by a worker "
+    "that died without acknowledging it is given to another worker (longer than the longest task)."))}
 
 LOGGING = {
     "version": 1,

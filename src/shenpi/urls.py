@@ -12,6 +12,9 @@ from shenpi.online import api_urls as online_api
 from shenpi.supervision import api_urls as supervision_api
 from shenpi.workbench.login import AdminLoginForm, StaffLoginForm
 
+# A failure no view answered: 503 while the database is out of reach, else a plain 500 (shenpi.web).
+handler500 = "shenpi.web.server_error"
+
 admin.site.site_header = f"{settings.CENTRE_NAME} · 管理后台"
 admin.site.site_title = "审批平台管理"
 admin.site.index_title = "事项、流程、日历与用户维护"

@@ -76,3 +76,35 @@ def _address(entry: str):
         return None
     mapped = getattr(address, "ipv4_mapped", None)
     return mapped or address
+
+
+UNAVAILABLE_DETAIL = "系统暂时无法连接数据库，请稍后重试。"
+SERVER_ERROR_DETAIL = "服务器内部错误，请稍后重试或联系中心管理员。"
+_PAGE = ('<!doctype html><html lang="zh-hans"><head><meta charset="utf-8"><title>{title}</title></head>'
+         '<body><h1>{title}</h1><p>{detail}</p></body></html>')
+
+
+def server_error(request):
+    """Django's last resort (handler500): a failure no view answered, e.g. in a middleware.
+
+    The database out of reach (PostgreSQL restarting) is a 503 with Retry-After, the page or the API's
+    JSON; the broken connection is closed at the end of the request and the next one reconnects
+    (CONN_HEALTH_CHECKS). The page is plain: rendering a template may need the database."""
+    import sys
+
+    from django.db import InterfaceError, OperationalError
+    from django.http import HttpResponse, JsonResponse
+
+    unavailable = isinstance(sys.exc_info()[1], OperationalError | InterfaceError)
+    status, code, detail = ((503, "unavailable", UNAVAILABLE_DETAIL) if unavailable
+                            else (500, "server_error", SERVER_ERROR_DETAIL))
+    if request.path.startswith("/api/"):
+        response = JsonResponse({"code": code, "detail": detail}, status=status,
+                                json_dumps_params={"ensure_ascii": False})
+    else:
+        title = "服务暂时不可用" if unavailable else "服务器错误"
+        response = HttpResponse(_PAGE.format(title=title, detail=detail), status=status,
+                                content_type="text/html; charset=utf-8")
+    if unavailable:
+        response["Retry-After"] = "5"
+    return response

@@ -5,24 +5,8 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shenpi.settings")
 application = get_wsgi_application()
 
-from django.conf import settings  # noqa: E402 - settings are configured by get_wsgi_application
+# Periodic jobs without a broker (registered by the apps when their SHENPI_…_IN_PROCESS setting is on):
+# every process of the web server starts them, one process of the machine runs each (shenpi.background).
+from shenpi import background  # noqa: E402 - after the apps are ready
 
-if settings.SUPERVISE_IN_PROCESS:
-    from shenpi.supervision.inprocess import start_scanner
-
-    start_scanner(settings.SUPERVISE_INTERVAL, settings.SUPERVISE_SOON)
-
-if settings.AUDIT_PURGE_IN_PROCESS:
-    from shenpi.security.inprocess import start_purger
-
-    start_purger()
-
-if settings.PAYMENT_QUERY_IN_PROCESS:
-    from shenpi.fees.inprocess import start_querier
-
-    start_querier()
-
-if settings.EXCHANGE_SEND_IN_PROCESS:
-    from shenpi.exchange.sender import start_sender
-
-    start_sender()
+background.start()

@@ -14,6 +14,7 @@ import logging
 from django import urls
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -21,6 +22,7 @@ from rest_framework.views import exception_handler as drf_handler
 from rest_framework.views import set_rollback
 
 from shenpi.errors import ServiceError
+from shenpi.web import UNAVAILABLE_DETAIL
 
 from .parsers import RequestTooLarge
 
@@ -99,6 +101,11 @@ def exception_handler(exc, context):
     if isinstance(exc, RequestDataTooBig):
         # Django's own limit, met where something read request.body: the parser's 413, not a 500.
         exc = RequestTooLarge()
+    if isinstance(exc, OperationalError | InterfaceError):
+        # The database out of reach (a restart): the caller may retry; the next request reconnects.
+        logger.warning("API request failed: database unavailable: %s", exc)
+        return Response(error_body("unavailable", UNAVAILABLE_DETAIL), status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                        headers={"Retry-After": "5"})
     response = drf_handler(exc, context)
     if response is None:
         # An unexpected failure: logged with its traceback, answered in the same shape.

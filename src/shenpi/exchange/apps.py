@@ -7,4 +7,15 @@ class ExchangeConfig(AppConfig):
 
     def ready(self):
         # Imported for what they register: the outbox's receivers of case actions, payments and ratings.
+        from django.conf import settings
+
+        from shenpi import background
+
         from . import receivers  # noqa: F401
+
+        if settings.EXCHANGE_SEND_IN_PROCESS:
+            # Without a broker: one web server process of the machine sends (shenpi.background), woken after
+            # each commit that wrote events, and every SHENPI_EXCHANGE_RETRY_FIRST seconds for retries.
+            from . import sender
+
+            background.register(sender.SEND_JOB, sender.send_due, interval=settings.EXCHANGE_RETRY_FIRST)

@@ -2,7 +2,7 @@
 
 - Per-case order: a delivery is claimed only when no earlier one of its case for that destination is
   unfinished, so a case's next event waits for its previous one, whatever the number of senders.
-- Several senders (Celery workers, or a thread per web server process without a broker) claim apart:
+- Several senders (Celery workers; without a broker one web server process per machine) claim apart:
   `SKIP LOCKED` on PostgreSQL, SQLite's one writer at a time otherwise. A claim is a lease: rows a
   sender died holding (SIGKILL mid-post) are taken again once it ends (SHENPI_EXCHANGE_LEASE).
 - A receiver that fails is left alone for a backoff that doubles up to SHENPI_EXCHANGE_RETRY_MAX,
@@ -16,15 +16,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import threading
 from dataclasses import dataclass, field
 
 import requests
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 
-from shenpi import clock
+from shenpi import background, clock
 
 from . import signing
 from .models import Delivery, Destination, Event, Mapping
@@ -173,36 +172,15 @@ def send_due(max_batches: int = 1000) -> Sent:
     return total
 
 
-# -- without a broker: a sending thread in each web server process (wsgi.py), woken after each commit ----
+# -- without a broker: one process of the machine sends (shenpi.background), woken after each commit ----
+#
+# Any process could send (the claim is safe in parallel), but a sender per web server process would
+# poll the outbox N times as often for nothing; the process holding the job is woken instead.
 
-_wake = threading.Event()
-_started = threading.Event()
-_start_lock = threading.Lock()
-
-
-def start_sender() -> None:
-    """Start this process's sending thread (once)."""
-    with _start_lock:
-        if not _started.is_set():
-            _started.set()
-            threading.Thread(target=_loop, name="shenpi-exchange", daemon=True).start()
-
+SEND_JOB = "exchange-send"
 
 def send_in_background() -> None:
-    """Wake this process's sending thread: the request never waits on a receiver. Where none runs (tests,
-    commands) the events wait for a web server's thread, a worker or `shenpi exchange send`."""
-    if _started.is_set():
-        _wake.set()
-
-
-def _loop() -> None:
-    while True:
-        _wake.wait(settings.EXCHANGE_RETRY_FIRST)
-        _wake.clear()
-        close_old_connections()
-        try:
-            send_due()
-        except Exception:  # the next round tries again; the web server must not die with the sender
-            logger.exception("外发事件投递失败")
-        finally:
-            close_old_connections()
+    """Wake the process of this machine that sends: the request never waits on a receiver. Where none
+    runs (tests, commands) the events wait for a web server, a worker or `shenpi exchange send`."""
+    if background.running(SEND_JOB):
+        background.wake_job(SEND_JOB)

@@ -8,4 +8,11 @@ class FeesConfig(AppConfig):
     def ready(self):
         # Imported for what they register: receivers of case actions (办结 waits for payment), and the
         # month summary's day totals kept with every payment recorded.
-        from . import receivers, summary  # noqa: F401
+        from django.conf import settings
+
+        from shenpi import background
+
+        from . import receivers, summary, tasks  # noqa: F401
+
+        if settings.PAYMENT_QUERY_IN_PROCESS:  # without a broker: one web server process of the machine runs it
+            background.register("fees-query-orders", tasks.query_and_log, interval=60.0, first_after=60.0)

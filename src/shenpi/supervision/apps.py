@@ -7,6 +7,9 @@ class SupervisionConfig(AppConfig):
     verbose_name = "电子监察"
 
     def ready(self):
+        from django.conf import settings
+
+        from shenpi import background
         from shenpi.cases import deadlines
         from shenpi.workbench.panels import register_case_panel
 
@@ -23,6 +26,13 @@ class SupervisionConfig(AppConfig):
         post_delete.connect(deadlines.forget, sender=rule, dispatch_uid="supervision-rule-deleted")
         # The case page's 电子监察 panel (supervision/_case_alerts.html reads `supervision`).
         register_case_panel("supervision", case_supervision)
+        if settings.SUPERVISE_IN_PROCESS:
+            # Without a broker: one web server process of the machine scans (shenpi.background), woken
+            # after case actions commit (receivers.scan_soon).
+            from . import tasks
+
+            background.register(receivers.SCAN_JOB, tasks.scan_and_log, interval=settings.SUPERVISE_INTERVAL,
+                                soon=settings.SUPERVISE_SOON)
 
 
 def time_thresholds():

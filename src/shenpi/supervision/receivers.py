@@ -2,26 +2,31 @@
 
 Supervision is set-based: the scan finds what changed from the cases' trails, so an action owes it
 nothing in its transaction. What an action does give it is the moment: in the embedded default the
-web process's scanner looks again soon after a commit instead of waiting for its next round, so a
-先批后录 or an acceptance without materials is on the board within seconds. With Celery, beat scans
-every minute whatever happens.
+process of the machine that holds the scan (shenpi.background) is woken after the commit instead of
+waiting for its next round, so a 先批后录 or an acceptance without materials is on the board within
+seconds. With Celery, beat scans every SHENPI_SUPERVISE_INTERVAL seconds whatever happens.
 """
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.db.models import Q
 
+from shenpi import background
 from shenpi.cases import hooks
 
-from . import inprocess
 from .models import Alert
+
+SCAN_JOB = "supervise"
 
 
 @hooks.after(hooks.ANY, order=900, name="supervision.scan_soon")
 def scan_soon(act) -> None:
-    if inprocess.running():
-        transaction.on_commit(inprocess.wake)
+    if background.running(SCAN_JOB):
+        background.once_after_commit(_wake_scanner)
+
+
+def _wake_scanner() -> None:
+    background.wake_job(SCAN_JOB)
 
 
 @hooks.after("transfer", order=500, name="supervision.follow_transfer")
