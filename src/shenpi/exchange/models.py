@@ -67,7 +67,10 @@ class Destination(models.Model):
     code = models.SlugField("代码", max_length=60, unique=True)
     name = models.CharField("名称", max_length=100)
     kind = models.CharField("类型", max_length=10, choices=Kind.choices)
-    url = models.URLField("接收地址", max_length=500)
+    # Blank: the destination's sandbox under SHENPI_SANDBOX_URL, resolved at send time (the demo's
+    # destinations are written before the sandbox server's address is known).
+    url = models.URLField("接收地址", max_length=500, blank=True,
+                          help_text="为空时发往本机沙箱(SHENPI_SANDBOX_URL)，仅用于演示和测试。")
     secret = EncryptedCharField("签名密钥", help_text="双方约定的HMAC密钥，加密保存。")
     algorithm = models.CharField("签名算法", max_length=12, choices=Algorithm.choices, default=Algorithm.HMAC_SM3)
     event_kinds = models.JSONField("事件类型", default=list, blank=True, help_text="为空表示全部类型。")
