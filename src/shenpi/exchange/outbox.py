@@ -11,9 +11,11 @@ import datetime as dt
 import uuid
 from collections.abc import Callable
 
+from django.db.models import BooleanField
 from django.utils import timezone
 
 from shenpi import background, clock
+from shenpi.prepared import Param, Prepared
 
 from .models import Delivery, Destination, Event, EventKind
 
@@ -48,11 +50,16 @@ ACTION_KINDS: dict[str, tuple[str, ...]] = {
 SEND_TASK = "shenpi.exchange.tasks.send_events"  # the same as sender.SEND_TASK
 
 
+# Asked by every case action: compiled once per process (shenpi.prepared), the ORM's cost spared.
+_ACTIVE = Prepared(Destination.objects.filter(active=Param("active", BooleanField())).values_list(
+    "pk", "kind", "event_kinds", "department_ids", "item_ids"))
+
+
 def destinations() -> list[Destination]:
     """The active destinations, read in the writing transaction (a subscription made a moment ago
-    gets the next event)."""
-    return list(Destination.objects.filter(active=True).only(
-        "pk", "kind", "event_kinds", "department_ids", "item_ids"))
+    gets the next event): only what `wants` reads."""
+    return [Destination(pk=pk, kind=kind, event_kinds=kinds, department_ids=departments, item_ids=items)
+            for pk, kind, kinds, departments, items in _ACTIVE.rows(active=True)]
 
 
 def wants(destination: Destination, kind: str, department_id: int | None, item_id: int | None) -> bool:

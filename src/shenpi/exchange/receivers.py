@@ -10,18 +10,21 @@ province matches cases by number, and a feed is no place for personal data it do
 
 from __future__ import annotations
 
+from django.db.models import BigIntegerField
 from django.dispatch import receiver
 
 from shenpi.cases import hooks
-from shenpi.cases.models import Case, ClockStop, State
-from shenpi.catalog.models import Department
+from shenpi.cases.models import Case, State
+from shenpi.catalog.models import Department, ProcedureKind
 from shenpi.feedback.signals import rated
 from shenpi.fees.signals import payment_recorded
+from shenpi.prepared import Param, Prepared
 
 from . import outbox
 from .models import EventKind
 
 NAMES = ("item__code", "version__name", "department__code", "department__name")
+_NAMES_OF_ONE = Prepared(Case.objects.filter(pk=Param("case", BigIntegerField())).values_list(*NAMES))
 
 
 def _names(case_ids: list[int]) -> dict[int, tuple[str, str, str, str]]:
@@ -40,7 +43,7 @@ def _day(value) -> str | None:
 
 def case_payload(case: Case, names: tuple[str, str, str, str] | None = None) -> dict:
     """What every event of a case says about it, in the platform's own names (a Mapping renames)."""
-    item_code, item_name, department_code, department_name = names or _names([case.pk])[case.pk]
+    item_code, item_name, department_code, department_name = names or _NAMES_OF_ONE.first(case=case.pk)
     return {
         "case": case.number, "item": item_code, "item_name": item_name, "department": department_code,
         "department_name": department_name, "channel": case.channel, "applicant_kind": case.applicant_kind,
@@ -88,8 +91,8 @@ def _stop(act, data: dict) -> dict:
 
 
 def _procedure_name(act) -> str:
-    stop = ClockStop.objects.filter(case=act.case, ended_at__isnull=True).order_by("-pk").only("kind_name").first()
-    return stop.kind_name if stop else ""
+    # Not the stop the action wrote: on PostgreSQL the action's rows go in together, at its end.
+    return ProcedureKind.objects.filter(code=act.params.get("kind")).values_list("name", flat=True).first() or ""
 
 
 def _correction(act, data: dict) -> dict:
