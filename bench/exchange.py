@@ -17,10 +17,13 @@ as in `make run`.
   processes each run `sender.send_due` until the outbox is empty. Events per second = events / time
   from the senders' start to the last delivery, once per batch size. The receiver's counts (accepted,
   duplicates, order violations) are printed with it.
-- lag: a producer process writes `--rate` events per second for `--seconds` seconds, one transaction
+- lag: `--producers` processes write `--rate` events per second between them for `--seconds` seconds, one transaction
   each (outbox.write, as a receiver of a case action does), while `--senders` processes poll the
   outbox every `--poll` seconds when they find nothing due (a sender that found work looks again at
   once). Lag = the receiver's time of receipt − the time just before the event's commit, p50/p99/max.
+- outage (`--outage N`): the same steady run with the receiver answering 503 for N seconds from 10 s
+  in; written, received, lost (written − received), duplicates and order violations, and the lag of
+  everything (the events written during the outage wait for it to end, and for the senders' backoff).
 - actions: cases walked through receive, accept, three passes, grant and complete (bench/lifecycle's
   ShenpiFlow) in alternating blocks without any destination and with one (events written, not sent);
   the difference of the median per action is what the outbox costs an action.
@@ -172,16 +175,21 @@ def _drain() -> None:
         time.sleep(0.005)
 
 
-def _poll(stop_at: float, poll: float) -> None:
-    """A sender process at a steady rate: look again at once after work, after `poll` s when idle."""
+def _poll(done, poll: float) -> None:
+    """A sender process at a steady rate: look again at once after work, after `poll` s when idle;
+    ends once the producer is done and nothing is left undelivered."""
     from django.db import connection
 
     from shenpi.exchange import sender
+    from shenpi.exchange.models import Delivery
 
     connection.close()
-    while time.time() < stop_at:
-        if not sender.send_due(max_batches=1).batches:
-            time.sleep(poll)
+    while True:
+        if sender.send_due(max_batches=1).batches:
+            continue
+        if done.is_set() and not Delivery.objects.exclude(status=Delivery.Status.DELIVERED).exists():
+            return
+        time.sleep(poll)
 
 
 def _processes(target, count: int, *args) -> list:
@@ -215,7 +223,7 @@ def throughput(sandbox_url: str, events: int, senders: int, batch_sizes: list[in
     return figures
 
 
-def _produce(rate: float, seconds: float, case_ids: list[int]) -> None:
+def _produce(rate: float, seconds: float, case_ids: list[int], offset: int = 0, step: int = 1) -> None:
     """The producer process: `rate` events a second, one transaction each, the moment before commit
     in the payload (the lag's start: it over-states the lag by the commit's own duration)."""
     from django.db import connection, transaction
@@ -230,13 +238,25 @@ def _produce(rate: float, seconds: float, case_ids: list[int]) -> None:
         wait = started + n / rate - time.time()
         if wait > 0:
             time.sleep(wait)
-        case_id = case_ids[n % len(case_ids)]
+        # Producers write different cases (offset/step): a case's events come from one producer, in order.
+        case_id = case_ids[(offset + n * step) % len(case_ids)]
         with transaction.atomic():
             outbox.write("process", at=clock.now(), payload={**TEMPLATE, "case": str(case_id), "t0": time.time()},
                          case_id=case_id, targets=targets)
 
 
-def lag(sandbox_url: str, rate: float, seconds: float, senders: int, poll: float, batch_size: int) -> dict:
+def _outage(sandbox_url: str, start: float, seconds: float) -> None:
+    """The receiver answers 503 from `start` s into the run for `seconds` s, then is back."""
+    time.sleep(start)
+    _post(f"{sandbox_url}/province/behaviour", {"mode": "fail"})
+    time.sleep(seconds)
+    _post(f"{sandbox_url}/province/behaviour", {"mode": "ok"})
+
+
+def lag(sandbox_url: str, rate: float, seconds: float, senders: int, poll: float, batch_size: int,
+        outage: float = 0, producers: int = 2) -> dict:
+    import threading
+
     from shenpi.cases.models import Case
     from shenpi.exchange.models import Delivery, Event
 
@@ -245,21 +265,41 @@ def lag(sandbox_url: str, rate: float, seconds: float, senders: int, poll: float
     Event.objects.all().delete()
     _post(f"{sandbox_url}/_control/province/reset")
     case_ids = list(Case.objects.order_by("pk").values_list("pk", flat=True)[:5000])
-    stop_at = time.time() + seconds + 5
-    children = _processes(_poll, senders, stop_at, poll)
-    producer = _processes(_produce, 1, rate, seconds, case_ids)
-    for child in [*producer, *children]:
+    done = multiprocessing.get_context("fork").Event()
+    children = _processes(_poll, senders, done, poll)
+    started = time.perf_counter()
+    from django.db import connections
+
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    producer = [context.Process(target=_produce, args=(rate / producers, seconds, case_ids, n, producers))
+                for n in range(producers)]
+    for child in producer:
+        child.start()
+    if outage:
+        threading.Thread(target=_outage, args=(sandbox_url, 10, outage), daemon=True).start()
+    for child in producer:
+        child.join()
+    produced_in = time.perf_counter() - started
+    done.set()
+    for child in children:
         child.join()
     received = _get(f"{sandbox_url}/province/events")["events"]
     lags = sorted(e["received_at"] - e["t0"] for e in received)
     stats = _get(f"{sandbox_url}/province/stats")
     written = Event.objects.count()
-    result = {"rate": rate, "seconds": seconds, "written": written, "received": len(received),
+    result = {"rate": rate, "seconds": seconds, "outage_s": outage, "written": written, "received": len(received),
+              "produced_per_s": written / produced_in,
+              "lost": written - len(received), "undelivered_rows": Delivery.objects.exclude(
+                  status=Delivery.Status.DELIVERED).count(),
               "violations": stats["violations"], "duplicates": stats["duplicates"],
               "p50_s": statistics.median(lags), "p99_s": lags[int(len(lags) * 0.99) - 1], "max_s": lags[-1],
               "poll_s": poll, "batch_size": batch_size}
-    print(f"lag at {rate:.0f} events/s for {seconds:.0f} s ({senders} senders, idle poll {poll} s): "
-          f"{len(received):,} of {written:,} received; p50 {result['p50_s'] * 1000:.0f} ms, "
+    if outage:
+        print(f"receiver down for {outage:.0f} s from 10 s in: ", end="")
+    print(f"lag at {rate:.0f} events/s for {seconds:.0f} s (written at {result['produced_per_s']:.0f}/s; {senders} "
+          f"senders, idle poll {poll} s): {len(received):,} of {written:,} received, lost {result['lost']}; "
+          f"p50 {result['p50_s'] * 1000:.0f} ms, "
           f"p99 {result['p99_s'] * 1000:.0f} ms, max {result['max_s'] * 1000:.0f} ms; "
           f"order violations {stats['violations']}, duplicates {stats['duplicates']}", flush=True)
     return result
@@ -318,7 +358,11 @@ def main(argv=None) -> None:
     parser.add_argument("--batch-sizes", default="100,500,1000", help="batch sizes to try (default 100,500,1000)")
     parser.add_argument("--rate", type=float, default=200, help="events per second for the lag (default 200)")
     parser.add_argument("--seconds", type=float, default=30, help="seconds of steady rate (default 30)")
+    parser.add_argument("--producers", type=int, default=2, help="processes writing the steady rate between "
+                        "them, one transaction per event (default 2)")
     parser.add_argument("--poll", type=float, default=0.05, help="an idle sender's poll in seconds (default 0.05)")
+    parser.add_argument("--outage", type=float, default=0, help="also a steady run with the receiver down this "
+                        "many seconds (answering 503) from 10 s in; the run lasts until 40 s after it (default 0)")
     parser.add_argument("--lag-batch", type=int, default=500, help="batch size during the lag run (default 500)")
     parser.add_argument("--action-cases", type=int, default=200, help="cases per side for the action cost")
     parser.add_argument("--skip", default="", help="comma-separated parts to skip: throughput, lag, actions")
@@ -363,7 +407,11 @@ def run(args, skip: set[str]) -> dict:
             sizes = [int(size) for size in args.batch_sizes.split(",")]
             result["throughput"] = throughput(url, args.events, args.senders, sizes)
         if "lag" not in skip:
-            result["lag"] = lag(url, args.rate, args.seconds, args.senders, args.poll, args.lag_batch)
+            result["lag"] = lag(url, args.rate, args.seconds, args.senders, args.poll, args.lag_batch,
+                                producers=args.producers)
+        if args.outage:
+            result["outage"] = lag(url, args.rate, max(args.seconds, args.outage + 40), args.senders, args.poll,
+                                   args.lag_batch, outage=args.outage, producers=args.producers)
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -81,7 +81,7 @@ class Destination(models.Model):
     # The department system's token that made the subscription: it sees this destination's log only.
     owner_token = models.ForeignKey("api.ApiToken", models.CASCADE, null=True, blank=True,
                                     related_name="subscriptions", verbose_name="订阅令牌")
-    batch_size = models.PositiveSmallIntegerField("每批事件数", default=100)
+    batch_size = models.PositiveSmallIntegerField("每批事件数", default=500)
     active = models.BooleanField("启用", default=True)
     created_at = models.DateTimeField("创建时间")
     # A receiver that failed is left alone until then, whatever rows are due (one backoff per receiver).
