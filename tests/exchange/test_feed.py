@@ -288,3 +288,18 @@ def test_a_payment_is_told_between_the_decision_and_the_completion(province_sand
     events = province_sandbox.events()
     assert [e["sjlx"] for e in events] == ["SL", "GC", "GC", "GC", "JG", "JF"]
     assert events[-1]["jfje"] == "80.00" and events[-1]["jffs"] == "1" and events[-1]["jfdh"] == charge.number
+
+
+def test_the_demo_s_destinations_reach_the_sandboxes_of_make_run(sandboxes):
+    from shenpi.demo import exchange as demo_exchange
+
+    assert demo_exchange.configure() == 2
+    assert demo_exchange.configure() == 0  # the demo run again changes nothing
+    dept, people, it = office()
+    case = completed(people, it)
+    feedback.rate_case(case, feedback.RatingInput(level=5, comment="很满意"))
+    sender.send_due()
+    province_events = Sandbox(sandboxes, "province").events()
+    assert [e["sjlx"] for e in province_events] == ["SL", "GC", "GC", "GC", "JG", "BJ", "PJ"]
+    [rated] = Sandbox(sandboxes, "rating").events()
+    assert rated["projectNo"] == case.number and rated["alternate"] == "5" and rated["writingEvaluation"] == "很满意"
