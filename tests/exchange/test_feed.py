@@ -303,3 +303,19 @@ def test_the_demo_s_destinations_reach_the_sandboxes_of_make_run(sandboxes):
     assert [e["sjlx"] for e in province_events] == ["SL", "GC", "GC", "GC", "JG", "BJ", "PJ"]
     [rated] = Sandbox(sandboxes, "rating").events()
     assert rated["projectNo"] == case.number and rated["alternate"] == "5" and rated["writingEvaluation"] == "很满意"
+
+
+def test_a_correction_and_a_refusal_tell_what_was_missing_and_why(province_sandbox):
+    province()
+    dept, people, it = office()
+    specs = list(it.current_version().materials.all())
+    case = f.receive(people["clerk"], it, materials={specs[0].pk: {"received": True}})
+    case = services.perform(case, "request_correction", actor=people["clerk"],
+                            params={"missing": [{"name": specs[1].name, "problem": "未提交原件"}]})
+    services.perform(case, "refuse", actor=people["clerk"], params={"reason": "逾期未补正"})
+    sender.send_due()
+    correction, result, complete = province_sandbox.events()
+    assert correction["kind"] == "correction" and correction["phase"] == "start"
+    assert correction["materials"] == [specs[1].name]
+    assert (result["kind"], result["result"], result["reason"]) == ("result", "refused", "逾期未补正")
+    assert (complete["kind"], complete["result"]) == ("complete", "refused")

@@ -97,9 +97,11 @@ def _procedure_name(act) -> str:
 
 def _correction(act, data: dict) -> dict:
     phase = "end" if act.action == "supplement" else "start"
-    materials = [m["name"] for m in data.get("materials", [])]
+    # 补件 lists what it asks for under "materials", 补正 under "missing" (each entry with its name).
+    listed = data.get("materials") or data.get("missing") or []
+    materials = [m["name"] if isinstance(m, dict) else str(m) for m in listed]
     return {"phase": phase, "materials": materials, "reason": act.event.comment,
-            "limit_due": data.get("limit_due") or _day(act.case.correction_due if phase == "start" else None),
+            "limit_due": data.get("limit_due"),  # 补件's deadline for the applicant; a 补正 has none
             "correction_count": act.case.correction_count}
 
 
