@@ -41,6 +41,7 @@ from shenpi.supervision.scan import scan as supervision_scan
 from shenpi.workdays.services import get_calendar
 
 from . import applicationforms, delivery, fees_online, licences, people, portal, projects
+from . import exchange as demo_exchange
 from . import fees as demo_fees
 from .catalogue import (
     ALL_ITEMS,
@@ -523,6 +524,8 @@ def generate(*, cases: int = DEFAULT_CASES, seed: int = DEFAULT_SEED, end: dt.da
                 clock.set_now(end)
                 supervision_scan(notify=False)
                 _history_was_delivered()
+            # The upper platforms hear of what is done from now on (exchange: not the replayed year).
+            demo_exchange.configure()
     finally:
         clock.set_now(None)
     return result

@@ -67,7 +67,10 @@ class Destination(models.Model):
     code = models.SlugField("代码", max_length=60, unique=True)
     name = models.CharField("名称", max_length=100)
     kind = models.CharField("类型", max_length=10, choices=Kind.choices)
-    url = models.URLField("接收地址", max_length=500)
+    # Blank: the destination's sandbox under SHENPI_SANDBOX_URL, resolved at send time (the demo's
+    # destinations are written before the sandbox server's address is known).
+    url = models.URLField("接收地址", max_length=500, blank=True,
+                          help_text="为空时发往本机沙箱(SHENPI_SANDBOX_URL)，仅用于演示和测试。")
     secret = EncryptedCharField("签名密钥", help_text="双方约定的HMAC密钥，加密保存。")
     algorithm = models.CharField("签名算法", max_length=12, choices=Algorithm.choices, default=Algorithm.HMAC_SM3)
     event_kinds = models.JSONField("事件类型", default=list, blank=True, help_text="为空表示全部类型。")
@@ -78,7 +81,7 @@ class Destination(models.Model):
     # The department system's token that made the subscription: it sees this destination's log only.
     owner_token = models.ForeignKey("api.ApiToken", models.CASCADE, null=True, blank=True,
                                     related_name="subscriptions", verbose_name="订阅令牌")
-    batch_size = models.PositiveSmallIntegerField("每批事件数", default=100)
+    batch_size = models.PositiveSmallIntegerField("每批事件数", default=500)
     active = models.BooleanField("启用", default=True)
     created_at = models.DateTimeField("创建时间")
     # A receiver that failed is left alone until then, whatever rows are due (one backoff per receiver).

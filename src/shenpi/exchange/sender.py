@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import threading
 from dataclasses import dataclass, field
 
 import requests
@@ -24,11 +25,15 @@ from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 
 from shenpi import background, clock
+from shenpi.sandboxes import endpoint
 
 from . import signing
 from .models import Delivery, Destination, Event, Mapping
 
 logger = logging.getLogger("shenpi.exchange")
+
+# The Celery task that sends (tasks.py); outbox.SEND_TASK names it too, without importing this module.
+SEND_TASK = "shenpi.exchange.tasks.send_events"
 
 UNFINISHED = [Delivery.Status.PENDING, Delivery.Status.SENDING, Delivery.Status.FAILED]
 
@@ -50,8 +55,11 @@ class Sent:
 
 
 def ready_destinations(now: dt.datetime) -> list[Destination]:
-    return list(Destination.objects.filter(active=True).filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
-                .select_related("mapping"))
+    """Active destinations out of their backoff and with an address now (one left to its sandbox waits
+    while no sandbox server is configured: its events are kept, not failed)."""
+    ready = (Destination.objects.filter(active=True).filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
+             .select_related("mapping"))
+    return [destination for destination in ready if address(destination)[0]]
 
 
 def _earlier_unfinished():
@@ -78,7 +86,8 @@ def claim(destination: Destination, now: dt.datetime) -> list[Delivery]:
 
 def render(event: Event, mapping: Mapping | None) -> dict:
     """The event as the receiver wants it: our names and codes, or the mapping's."""
-    native = {"id": str(event.key), "kind": event.kind, "at": event.payload.get("at"), **event.payload}
+    # seq: the event's place in the outbox, increasing along each case: receivers can check the order.
+    native = {"id": str(event.key), "seq": event.pk, "kind": event.kind, **event.payload}
     if mapping is None:
         return native
     item_codes = mapping.item_codes or {}
@@ -101,11 +110,42 @@ def body_of(destination: Destination, rows: list[Delivery]) -> bytes:
     return json.dumps({"events": events}, ensure_ascii=False, separators=(",", ":")).encode()
 
 
+# The sandbox standing in for each kind of upper platform when a destination has no address.
+SANDBOX_OF = {Destination.Kind.UPSTREAM: "province", Destination.Kind.RATING: "rating"}
+SANDBOX_SECRETS = "shenpi.sandboxes.province:SECRETS"
+
+
+def address(destination: Destination) -> tuple[str, str]:
+    """(url, secret) to post to: the destination's, or, with no address, its sandbox's under
+    SHENPI_SANDBOX_URL, resolved now (the demo writes its destinations before that is known)."""
+    if destination.url:
+        return destination.url, destination.secret
+    name = SANDBOX_OF.get(destination.kind)
+    if name is None:
+        return "", destination.secret
+    url, _, secret = endpoint(name, "", "", destination.secret, SANDBOX_SECRETS)
+    return (f"{url}/events" if url else ""), secret
+
+
+_local = threading.local()
+
+
+def _session() -> requests.Session:
+    """One HTTP session per sending thread: batches to the same receiver reuse the connection."""
+    session = getattr(_local, "session", None)
+    if session is None:
+        session = _local.session = requests.Session()
+    return session
+
+
 def post(destination: Destination, body: bytes) -> None:
     """One signed POST; raises on anything but a 2xx answer."""
+    url, secret = address(destination)
+    if not url:
+        raise ValueError("未配置接收地址")
     headers = {"Content-Type": "application/json; charset=utf-8",
-               **signing.headers(destination.secret, destination.algorithm, body)}
-    answer = requests.post(destination.url, data=body, headers=headers, timeout=settings.EXCHANGE_TIMEOUT)
+               **signing.headers(secret, destination.algorithm, body)}
+    answer = _session().post(url, data=body, headers=headers, timeout=settings.EXCHANGE_TIMEOUT)
     if not 200 <= answer.status_code < 300:
         raise requests.HTTPError(f"HTTP {answer.status_code}: {answer.text[:200]}")
 
@@ -179,8 +219,35 @@ def send_due(max_batches: int = 1000) -> Sent:
 
 SEND_JOB = "exchange-send"
 
+
+def wake() -> None:
+    """Have what is due sent soon: a worker's task with a broker, this process's thread without."""
+    background.wake(SEND_TASK, send_in_background)
+
+
 def send_in_background() -> None:
     """Wake the process of this machine that sends: the request never waits on a receiver. Where none
     runs (tests, commands) the events wait for a web server, a worker or `shenpi exchange send`."""
     if background.running(SEND_JOB):
         background.wake_job(SEND_JOB)
+
+
+# -- the dead-letter list ---------------------------------------------------------------------------
+
+def resend(deliveries) -> int:
+    """Put failed deliveries (a queryset) back in the outbox with their tries counted afresh; due now.
+    Their destinations' pauses end too: an administrator resending means the receiver is back."""
+    now = clock.now()
+    with transaction.atomic():
+        failed = deliveries.filter(status=Delivery.Status.FAILED)
+        destination_ids = set(failed.values_list("destination_id", flat=True))
+        count = failed.update(status=Delivery.Status.PENDING, attempts=0, next_attempt_at=now)
+        resume(Destination.objects.filter(pk__in=destination_ids))
+    if count:
+        transaction.on_commit(wake, robust=True)
+    return count
+
+
+def resume(destinations) -> int:
+    """End the backoff of these destinations (a queryset): their due rows go at the next round."""
+    return destinations.exclude(retry_at__isnull=True, failures=0).update(retry_at=None, failures=0)

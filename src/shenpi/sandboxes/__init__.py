@@ -16,6 +16,8 @@ SANDBOXES: dict[str, str] = {
     "unified-sign-in": "shenpi.sandboxes.unified_sign_in:UnifiedSignIn",
     "courier": "shenpi.sandboxes.courier:CourierSandbox",
     "payment": "shenpi.sandboxes.payment:PaymentSandbox",
+    "province": "shenpi.sandboxes.province:ProvinceSandbox",
+    "rating": "shenpi.sandboxes.province:RatingSandbox",
 }
 
 
