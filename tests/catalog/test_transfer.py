@@ -214,3 +214,13 @@ def test_admin_page_previews_then_applies_on_confirmation(admin_client, catalogu
     assert ItemVersion.objects.published().get(item__code="330100-001").name == "建筑工程施工许可"
     refused = admin_client.post(page, {"file": SimpleUploadedFile("目录.xlsx", b"%PDF-1.4")})
     assert "既不是Excel工作簿(.xlsx)也不是JSON" in refused.text
+
+
+def test_staff_without_the_catalogue_rights_cannot_import(client, catalogue):
+    from django.urls import reverse
+
+    dept, staff, paid, free = catalogue
+    f.login_staff(client, staff["clerk"])
+    response = client.get(reverse("admin:catalog_item_transfer"))
+    assert response.status_code in (302, 403)
+    assert ItemVersion.objects.count() == 2

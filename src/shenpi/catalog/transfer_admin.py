@@ -42,6 +42,10 @@ class TransferAdminMixin:
         return (self.has_add_permission(request) and self.has_change_permission(request)
                 and request.user.has_perms(["catalog.add_itemversion", "catalog.change_itemversion"]))
 
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_transfer": self.can_transfer(request)}
+        return super().changelist_view(request, extra_context)
+
     def get_urls(self):
         page = self.admin_site.admin_view(self.transfer_view)
         export = self.admin_site.admin_view(self.export_view)
