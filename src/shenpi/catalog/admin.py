@@ -30,6 +30,7 @@ from .models import (
     WeeklyHours,
     Window,
 )
+from .transfer_admin import TransferAdminMixin
 
 _LEVEL_ORDER = {level: rank for rank, level in enumerate(Department.Level.values)}
 
@@ -353,7 +354,7 @@ class ItemStatusFilter(admin.SimpleListFilter):
 
 
 @admin.register(Item)
-class ItemAdmin(admin.ModelAdmin):
+class ItemAdmin(TransferAdminMixin, admin.ModelAdmin):
     list_display = ["code", "current_name", "department", "current_number", "version_count", "case_count"]
     list_filter = [ItemStatusFilter, "department__level", "department"]
     search_fields = ["code", "versions__name"]
