@@ -1,19 +1,25 @@
 """A scripted fault run on the topology (docs/topology.md, "Faults"): under a steady load of case actions,
-restart the broker and PostgreSQL, then check that every event of every case reached the receiver.
+take the receiver down, kill a Celery worker mid-delivery, restart the broker and PostgreSQL, then check
+that every event of every case reached the receiver, once, in order.
 
-    python scripts/faults.py [--run-dir var/topology] [--receiver-url URL --stats-url URL --secret S]
-                             [--rate 4] [--settle 20] [--faults broker,postgres] [--json]
+    python scripts/faults.py [--run-dir var/topology] [--receiver-url URL --stats-url URL --secret S
+                             --behaviour-url URL] [--rate 4] [--settle 20] [--receiver-down 300]
+                             [--faults receiver,worker,broker,postgres] [--json]
 
 The topology must be running (scripts/topology.py start). Without --receiver-url the script runs its own
 counting receiver (scripts/topology_load.py); with one (e.g. the province sandbox), its stats endpoint
-must answer JSON with at least `unique` (distinct event ids received) and may give `duplicates`
-(repeats dropped by id) and `out_of_order`. A destination `faults` pointing at the receiver is created
-(or updated) in the topology's database. Needs root for `rabbitmqctl` and `pg_ctlcluster`.
+must answer JSON with `unique` (or the province sandbox's `accepted`: distinct event ids received) and may
+give `duplicates` (repeats dropped by id) and `out_of_order` (or `violations`); --behaviour-url is where
+the receiver is told to fail and recover (the sandbox's POST /behaviour). A destination `faults`
+pointing at the receiver is created (or updated) in the topology's database. Needs root for
+`rabbitmqctl` and `pg_ctlcluster`.
 
-Each fault: the load runs `--settle` seconds, the service is stopped (broker) or restarted (database),
-the load goes on, then the script waits for the outbox to drain. The counts asserted at the end:
-sent (events written by accepted actions), delivered (distinct ids at the receiver), lost = sent −
-delivered = 0, and that the app servers answered again after each fault without being restarted
+Each fault: the load runs `--settle` seconds, then the receiver answers 503 for `--receiver-down`
+seconds (receiver), or the receiver is slowed and one Celery worker is killed with SIGKILL while it
+posts, then started again (worker), or the broker is stopped for `--down` seconds (broker), or
+PostgreSQL restarted (postgres); the load goes on, then the script waits for the outbox to drain.
+The counts asserted at the end: sent (events written by accepted actions), delivered (distinct ids
+at the receiver), lost = sent − delivered = 0, nothing out of per-case order, and that the app servers answered again after each fault without being restarted
 (requests during the fault may get 503). Exit status 0 when every count holds, 1 otherwise.
 """
 
@@ -21,6 +27,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -40,17 +48,51 @@ def sh(*command: str) -> None:
     subprocess.run(command, check=True, capture_output=True, timeout=180)
 
 
-def restart_broker(down: float) -> None:
+class Fault:
+    """What a fault needs: the topology, the receiver (local, or told over HTTP) and the durations."""
+
+    def __init__(self, config: dict, args, receiver: Receiver | None):
+        self.config, self.args, self.receiver = config, args, receiver
+
+    def tell_receiver(self, mode: str, seconds: float = 0) -> None:
+        if self.receiver is not None:
+            self.receiver.failing, self.receiver.delay = mode == "fail", seconds if mode == "slow" else 0.0
+        elif self.args.behaviour_url:
+            requests.post(self.args.behaviour_url, json={"mode": mode, "seconds": seconds}, timeout=10)
+        else:
+            raise SystemExit("faults: the receiver cannot be told to fail: give --behaviour-url")
+
+
+def receiver_down(fault: Fault) -> None:
+    fault.tell_receiver("fail")
+    time.sleep(fault.args.receiver_down)
+    fault.tell_receiver("ok")
+
+
+def kill_worker(fault: Fault) -> None:
+    """SIGKILL worker1 while the receiver holds its posts (2 s each), then start it again."""
+    fault.tell_receiver("slow", 2.0)
+    time.sleep(3)
+    pid = topology.pid_of(fault.config, "worker1")
+    if pid is None:
+        raise SystemExit("faults: worker1 is not running")
+    os.kill(pid, signal.SIGKILL)
+    fault.tell_receiver("ok")
+    time.sleep(fault.args.down)
+    topology.launch(fault.config, "worker1", topology.components(fault.config)["worker1"])
+
+
+def restart_broker(fault: Fault) -> None:
     sh("rabbitmqctl", "stop_app")
-    time.sleep(down)
+    time.sleep(fault.args.down)
     sh("rabbitmqctl", "start_app")
 
 
-def restart_postgres(down: float) -> None:
+def restart_postgres(fault: Fault) -> None:
     sh("pg_ctlcluster", "15", "main", "restart")
 
 
-FAULTS = {"broker": restart_broker, "postgres": restart_postgres}
+FAULTS = {"receiver": receiver_down, "worker": kill_worker, "broker": restart_broker, "postgres": restart_postgres}
 
 
 def counts(config: dict) -> dict[str, int]:
@@ -79,7 +121,10 @@ def point_destination(config: dict, url: str, secret: str) -> None:
 
 
 def stats(url: str) -> dict:
-    return requests.get(url, timeout=10).json()
+    """The receiver's counts under one set of names (the local receiver's or the province sandbox's)."""
+    got = requests.get(url, timeout=10).json()
+    return {"unique": got.get("unique", got.get("accepted", 0)), "duplicates": got.get("duplicates"),
+            "out_of_order": got.get("out_of_order", got.get("violations"))}
 
 
 def answers_again(urls: list[str], token: str, seconds: float = 60) -> float:
@@ -105,11 +150,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--receiver-url", default="", help="where events go; default: a local counting receiver")
     parser.add_argument("--stats-url", default="", help="the receiver's counts (JSON with `unique`)")
     parser.add_argument("--secret", default=SECRET, help="the receiver's signing secret")
+    parser.add_argument("--behaviour-url", default="", help="where the receiver is told to fail (POST /behaviour)")
+    parser.add_argument("--receiver-down", type=float, default=300.0, help="seconds the receiver answers 503")
     parser.add_argument("--rate", type=float, default=4.0, help="cases received and accepted per second")
     parser.add_argument("--settle", type=float, default=20.0, help="seconds of load before and after each fault")
     parser.add_argument("--down", type=float, default=10.0, help="seconds the broker stays stopped")
     parser.add_argument("--drain", type=float, default=180.0, help="seconds allowed for the outbox to drain")
-    parser.add_argument("--faults", default="broker,postgres")
+    parser.add_argument("--faults", default="receiver,worker,broker,postgres")
     parser.add_argument("--json", action="store_true", help="print the counts as JSON")
     args = parser.parse_args(argv)
 
@@ -130,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in filter(None, args.faults.split(",")):
             time.sleep(args.settle)
             print(f"faults: {name} …", file=sys.stderr)
-            FAULTS[name](args.down)
+            FAULTS[name](Fault(config, args, receiver))
             recoveries[name] = round(answers_again(urls, seed["token"]), 1)
         time.sleep(args.settle)
     finally:

@@ -93,6 +93,7 @@ class Receiver(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", port), _Handler)
         self.secret = secret
         self.delay = delay
+        self.failing = False  # a receiver that is down: every POST answers 503 (a fault run)
         self.lock = threading.Lock()
         self.ids: Counter[str] = Counter()
         self.last_at: dict[str, str] = {}
@@ -131,12 +132,15 @@ class _Handler(BaseHTTPRequestHandler):
 
         server: Receiver = self.server
         body = self.rfile.read(int(self.headers["Content-Length"]))
+        if server.failing:
+            return self._answer(503, b"")
         if signing.verify(server.secret, dict(self.headers), body):
             with server.lock:
                 server.counts["refused"] += 1
             return self._answer(401, b"")
-        if server.delay:
-            time.sleep(server.delay)  # a slow receiver: a worker is mid-delivery most of the time
+        delay = server.delay
+        if delay:
+            time.sleep(delay)  # a slow receiver: a worker is mid-delivery most of the time
         server.take(json.loads(body)["events"])
         self._answer(200, b"")
 
