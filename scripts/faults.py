@@ -19,7 +19,8 @@ seconds (receiver), or the receiver is slowed and one Celery worker is killed wi
 posts, then started again (worker), or the broker is stopped for `--down` seconds (broker), or
 PostgreSQL restarted (postgres); the load goes on, then the script waits for the outbox to drain.
 The counts asserted at the end: sent (events written by accepted actions), delivered (distinct ids
-at the receiver), lost = sent − delivered = 0, nothing out of per-case order, and that the app servers answered again after each fault without being restarted
+at the receiver), lost = sent − delivered = 0, nothing out of per-case order, and that the app
+servers answered again after each fault without being restarted
 (requests during the fault may get 503). Exit status 0 when every count holds, 1 otherwise.
 """
 
