@@ -152,6 +152,8 @@ def replay(destination: Destination, start: dt.datetime, end: dt.datetime, reque
     events = matching_events(destination, start, end)
     limit = settings.EXCHANGE_WEBHOOK_REPLAY_MAX
     with transaction.atomic():
+        # Two replays asked at once would count the same next round: the second waits for the first.
+        list(Destination.objects.select_for_update().filter(pk=destination.pk).values_list("pk", flat=True))
         rows = list(events.order_by("pk").annotate(
             last_round=Max("deliveries__round", filter=Q(deliveries__destination=destination)))
             .values_list("key", "case_id", "last_round")[:limit + 1])
