@@ -344,6 +344,10 @@ SPECTACULAR_SETTINGS = {
         "StageKindEnum": "shenpi.joint.models.StageTemplate.Kind",
         "StageStateEnum": "shenpi.joint.models.Stage.State",
         "JointReviewStateEnum": "shenpi.joint.models.JointReview.State",
+        # -- exchange: webhooks (the steps' name kept as it was before deliveries had a status too) --
+        "StatusEnum": "shenpi.cases.models.CaseStep.Status",
+        "DeliveryStatusEnum": "shenpi.exchange.models.Delivery.Status",
+        "EventKindEnum": "shenpi.exchange.models.EventKind",
     },
 }
 
@@ -588,6 +592,9 @@ EXCHANGE_SEND_IN_PROCESS = flag("SHENPI_EXCHANGE_SEND_IN_PROCESS", not CELERY_BR
 CELERY_BEAT_SCHEDULE["exchange-send"] = {"task": "shenpi.exchange.tasks.send_events", "schedule": 30.0}
 # -- exchange: the upstream feed (上报省级平台) --
 # -- exchange: webhooks of department systems --
+EXCHANGE_WEBHOOK_REPLAY_MAX = int(declare("SHENPI_EXCHANGE_WEBHOOK_REPLAY_MAX", "10000", "Most events one "
+                                          "replay of a period may send again to a webhook subscription; a longer "
+                                          "period is refused and asked for in parts."))
 # -- exchange: cases handled in a department's own system (一厅双网) --
 # -- catalogue exchange (import and export of items) --
 # -- topology: periodic work once across the cluster --

@@ -29,7 +29,10 @@ def test_schema_describes_every_endpoint_precisely():
         "/api/v1/stage-templates/", "/api/v1/stages/", "/api/v1/stages/{number}/", "/api/v1/joint-reviews/",
         "/api/v1/joint-reviews/{number}/", "/api/v1/joint-reviews/{number}/opinions/",
         "/api/v1/joint-reviews/{number}/annotations/", "/api/v1/licences/", "/api/v1/licences/holder/",
-        "/api/v1/licences/{identifier}/"}
+        "/api/v1/licences/{identifier}/",
+        # exchange: webhooks of department systems
+        "/api/v1/webhooks/", "/api/v1/webhooks/{id}/", "/api/v1/webhooks/{id}/rotate-secret/",
+        "/api/v1/webhooks/{id}/deliveries/", "/api/v1/webhooks/{id}/replays/"}
     components = schema["components"]["schemas"]
     assert components["StateEnum"]["enum"][:3] == ["received", "correcting", "in_progress"]
     assert components["DecisionEnum"]["enum"] == ["accept", "request_correction", "refuse", "handle_on_the_spot"]

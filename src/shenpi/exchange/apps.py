@@ -6,12 +6,13 @@ class ExchangeConfig(AppConfig):
     verbose_name = "信息交换"
 
     def ready(self):
-        # Imported for what they register: the outbox's receivers of case actions, payments and ratings.
+        # Imported for what they register: the outbox's receivers of case actions, payments and ratings,
+        # and the administrator's pages of webhook subscriptions (proxy models, apart from the feed's admin).
         from django.conf import settings
 
         from shenpi import background
 
-        from . import receivers  # noqa: F401
+        from . import receivers, webhook_admin  # noqa: F401
 
         if settings.EXCHANGE_SEND_IN_PROCESS:
             # Without a broker: one web server process of the machine sends (shenpi.background), woken after

@@ -164,3 +164,35 @@ class Delivery(models.Model):
 
     def __str__(self):
         return f"{self.destination_id} {self.event_id} {self.get_status_display()}"
+
+
+# -- webhooks: the administrator's view of department systems' subscriptions (webhook_admin.py) --------
+
+class SubscriptionManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(kind=Destination.Kind.WEBHOOK)
+
+
+class Subscription(Destination):
+    """The webhook destinations alone: made by department systems through the API, watched here."""
+
+    objects = SubscriptionManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = verbose_name_plural = "部门系统订阅"
+
+
+class SubscriptionDeliveryManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(destination__kind=Destination.Kind.WEBHOOK)
+
+
+class SubscriptionDelivery(Delivery):
+    """The deliveries of webhook subscriptions: their delivery log as the centre reads it."""
+
+    objects = SubscriptionDeliveryManager()
+
+    class Meta:
+        proxy = True
+        verbose_name = verbose_name_plural = "订阅投递记录"

@@ -32,6 +32,10 @@ NAMES = {
     "identity.window_verified": "窗口现场核验身份",
     "case.claimed": "认领办件",
     "case.claim_failed": "认领办件失败",
+    "webhook.created": "部门系统订阅事件",
+    "webhook.changed": "修改事件订阅",
+    "webhook.secret_rotated": "更换订阅签名密钥",
+    "webhook.replayed": "申请重发订阅事件",
 }
 PREFIXES = {
     "otp.": "动态口令",
