@@ -29,7 +29,9 @@ def test_schema_describes_every_endpoint_precisely():
         "/api/v1/stage-templates/", "/api/v1/stages/", "/api/v1/stages/{number}/", "/api/v1/joint-reviews/",
         "/api/v1/joint-reviews/{number}/", "/api/v1/joint-reviews/{number}/opinions/",
         "/api/v1/joint-reviews/{number}/annotations/", "/api/v1/licences/", "/api/v1/licences/holder/",
-        "/api/v1/licences/{identifier}/"}
+        "/api/v1/licences/{identifier}/",
+        "/api/v1/outside-cases/", "/api/v1/outside-cases/{system}/{external_number}/",
+        "/api/v1/outside-cases/{system}/{external_number}/actions/"}
     components = schema["components"]["schemas"]
     assert components["StateEnum"]["enum"][:3] == ["received", "correcting", "in_progress"]
     assert components["DecisionEnum"]["enum"] == ["accept", "request_correction", "refuse", "handle_on_the_spot"]
