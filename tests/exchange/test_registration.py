@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from shenpi import clock
 from shenpi.cases.models import Case, CaseEvent, State
+from shenpi.exchange import registration
 from shenpi.performance.indicators import compute
 from shenpi.performance.periods import Period
 from shenpi.portal import progress, publicity
@@ -201,3 +202,35 @@ def test_counted_in_the_assessment_of_its_department(samr):
     clock.set_now(at(2026, 12, 2, 10))
     counted = compute(Period.parse("2026-11"), "department")[dept.pk]
     assert (counted.received, counted.accepted, counted.completed, counted.on_time) == (1, 1, 1, 1)
+
+
+def test_a_registration_that_loses_the_race_answers_the_winners_case(samr, monkeypatch):
+    _, _, item, client = samr
+    first = client.post(OUTSIDE, body(item), format="json").json()
+    real = registration.find
+    calls = []
+
+    def not_yet_committed(system, number):  # the view's and the service's looks came before the winner's commit
+        calls.append(number)
+        return None if len(calls) <= 2 else real(system, number)
+
+    monkeypatch.setattr(registration, "find", not_yet_committed)
+    again = client.post(OUTSIDE, body(item), format="json")
+    assert again.status_code == 200 and again.json()["number"] == first["number"]
+    assert len(calls) == 3 and Case.objects.count() == 1
+
+
+def test_a_special_procedure_stops_the_clock_between_its_outside_moments(samr):
+    _, _, item, client = samr
+    clock.set_now(at(2026, 11, 2, 9, 30))
+    client.post(OUTSIDE, body(item, "QYDJ-SP", "2026-11-02T09:00:00+08:00"), format="json")
+    clock.set_now(at(2026, 11, 16, 10))
+    assert push(client, "QYDJ-SP", "suspend", "2026-11-03T10:00:00+08:00", kind="expert_review",
+                reason="组织专家评审", expected_days=5).status_code == 200
+    response = push(client, "QYDJ-SP", "resume", "2026-11-06T10:00:00+08:00", comment="评审完毕")
+    assert response.status_code == 200, response.json()
+    case = Case.objects.get()
+    assert case.stopped_days == 3 and case.state == State.IN_PROGRESS
+    assert case.promised_due == dt.date(2026, 11, 12)  # 5 working days from the 2nd, moved by the 3 stopped
+    stop = case.clock_stops.get()
+    assert timezone.localtime(stop.started_at) == at(2026, 11, 3) and stop.stopped_days == 3

@@ -27,7 +27,7 @@ from shenpi.accounts.models import User
 from shenpi.cases import lifecycle, services
 from shenpi.cases.models import Case, CaseEvent, Channel
 from shenpi.catalog.models import Item
-from shenpi.errors import InvalidInput
+from shenpi.errors import Conflict, InvalidInput
 
 # What a department system may push, by the lifecycle's action names.
 STEP_ACTIONS = ("pass", "return")
@@ -75,8 +75,9 @@ def register(*, actor: User, item: Item, source: services.Source, applicant: ser
                                     channel=Channel.API, title=title, ip=ip, received_at=received_at, source=source)
             case = services.perform_outside(case, "accept", actor=actor, happened_at=accepted_at,
                                             params={"commitment": True}, ip=ip)
-    except IntegrityError:
-        # The same number registered at the same time by a second call: that one's case is the answer.
+    except (IntegrityError, Conflict):
+        # The same number registered at the same time by another call: its case is the answer. (The
+        # case INSERT skips a row whose unique values are taken, so the race surfaces as Conflict.)
         existing = find(source.system, source.number)
         if existing is None:
             raise
