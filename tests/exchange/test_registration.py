@@ -10,7 +10,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from shenpi import clock
+from shenpi.cases import services
 from shenpi.cases.models import Case, CaseEvent, State
+from shenpi.errors import Forbidden
 from shenpi.exchange import registration
 from shenpi.performance.indicators import compute
 from shenpi.performance.periods import Period
@@ -234,3 +236,14 @@ def test_a_special_procedure_stops_the_clock_between_its_outside_moments(samr):
     assert case.promised_due == dt.date(2026, 11, 12)  # 5 working days from the 2nd, moved by the 3 stopped
     stop = case.clock_stops.get()
     assert timezone.localtime(stop.started_at) == at(2026, 11, 3) and stop.stopped_days == 3
+
+
+def test_staff_do_not_work_an_outside_case_here_but_the_administrator_may_void_it(samr):
+    _, people, item, client = samr
+    client.post(OUTSIDE, body(item), format="json")
+    case = Case.objects.get()
+    with pytest.raises(Forbidden):
+        services.perform(case, "pass", actor=people["handler"])
+    assert services.allowed_actions(case, people["handler"]) == []
+    services.perform(case, "void", actor=people["admin"], params={"reason": "重复登记"})
+    assert Case.objects.get().state == State.VOIDED

@@ -80,8 +80,14 @@ def _acts_for(user: User, department_id: int) -> bool:
     return user.department_id == department_id or bool(user.department and user.department.comprehensive)
 
 
+OUTSIDE_ONLY = "本件在部门自建系统中办理，办理情况由该系统经接口推送。"
+
+
 def _authorise(act: lifecycle.Act, transition: lifecycle.Transition) -> None:
     user, case = act.actor, act.case
+    if case.is_outside and not transition.centre_wide:
+        # 一厅双网: worked in the department's own system; two places working one case would diverge.
+        raise Forbidden(OUTSIDE_ONLY)
     if transition.on_step and case.state == State.IN_PROGRESS:
         act.step = _step_for(act, transition)
         return
