@@ -332,7 +332,7 @@ def perform_outside(case: Case | int | str, action: str, *, actor: User, happene
 
     The effect works with `happened_at`, the moment in that system, so that dates, dues and used days
     are those of the case as it was handled; the event is stamped with the moment it is recorded here,
-    and carries the outside moment and the lag (lifecycle.Act.outside_at), which is what 先批后录 reads.
+    and carries the outside moment and the lag (lifecycle.Act.record_outside), which 先批后录 reads.
     The caller (shenpi.exchange.registration) has checked the moment and the caller's scope;
     `authorise(act)` runs on the locked case. Step actions work the step given as params["step"], or
     the first active one: the department's staff did the work, the system account records it.
