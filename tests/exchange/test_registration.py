@@ -10,7 +10,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from shenpi import clock
-from shenpi.cases import services
+from shenpi.cases import services, trail
 from shenpi.cases.models import Case, CaseEvent, State
 from shenpi.errors import Forbidden
 from shenpi.exchange import registration
@@ -124,6 +124,8 @@ def test_pushed_steps_and_result_keep_both_moments(samr):
     assert grant.data["letter_number"] == "榕市监准字〔2026〕第1号"
     assert grant.data["outside_at"] == "2026-11-16T15:00:00+08:00" and grant.data["recorded_late_minutes"] == 120
     assert [s.status for s in case.steps.order_by("pk")] == ["done"] * 3
+    report = trail.verify(case_number=case.number)  # the audit chain and the row's seal hold
+    assert report.events == 7 and report.breaks == []
     shown = progress.progress(progress.find(case.number, case.query_code))
     assert shown.decision.startswith("准予许可") and shown.source == SOURCE
     rows = publicity.result_board().rows
