@@ -30,9 +30,11 @@ def test_schema_describes_every_endpoint_precisely():
         "/api/v1/joint-reviews/{number}/", "/api/v1/joint-reviews/{number}/opinions/",
         "/api/v1/joint-reviews/{number}/annotations/", "/api/v1/licences/", "/api/v1/licences/holder/",
         "/api/v1/licences/{identifier}/",
-        # exchange: webhooks of department systems
+        # exchange: webhooks of department systems, and cases of departments' own systems (一厅双网)
         "/api/v1/webhooks/", "/api/v1/webhooks/{id}/", "/api/v1/webhooks/{id}/rotate-secret/",
-        "/api/v1/webhooks/{id}/deliveries/", "/api/v1/webhooks/{id}/replays/"}
+        "/api/v1/webhooks/{id}/deliveries/", "/api/v1/webhooks/{id}/replays/",
+        "/api/v1/outside-cases/", "/api/v1/outside-cases/{system}/{external_number}/",
+        "/api/v1/outside-cases/{system}/{external_number}/actions/"}
     components = schema["components"]["schemas"]
     assert components["StateEnum"]["enum"][:3] == ["received", "correcting", "in_progress"]
     assert components["DecisionEnum"]["enum"] == ["accept", "request_correction", "refuse", "handle_on_the_spot"]

@@ -67,7 +67,9 @@ def test_every_planned_action_was_accepted_by_the_services_and_the_clock_runs_ag
     # 一证通办: holders apply again on the last working day, their licence cited instead of a copy.
     citing = result.created["citing_cases"]
     assert citing > 0 and Citation.objects.filter(verified=True).count() >= citing
-    assert CaseEvent.objects.filter(action="receive", actor__isnull=False).count() == CASES + accepted + joint + citing
+    outside = result.created["outside_cases"]  # 一厅双网 (demo/outside.py)
+    assert CaseEvent.objects.filter(action="receive", actor__isnull=False).count() == (
+        CASES + accepted + joint + citing + outside)
 
 
 # -- catalogue -----------------------------------------------------------------------------------
@@ -314,7 +316,8 @@ def test_summary_counts_what_is_there(demo):
     summary = generator.summary()
     citing = Case.objects.filter(materials__citation__isnull=False).distinct().count()
     assert sum(summary.states.values()) == (CASES + OnlineApplication.objects.filter(case__isnull=False).count()
-                                            + projects.joint_cases().count() + citing)
+                                            + projects.joint_cases().count() + citing
+                                            + Case.objects.exclude(source_system="").count())
     assert summary.states["已作废"] >= 1 and summary.states["补正中"] >= 1
     assert summary.departments["市级"] >= 15 and summary.items == demo_items().count()
     assert summary.users["监察员"] >= 1 and summary.users["中心管理员"] >= 1

@@ -436,8 +436,18 @@ class AllowedActionSerializer(serializers.Serializer):
     label = serializers.CharField()
 
 
+class CaseSourceSerializer(serializers.Serializer):
+    """一厅双网：在部门自建系统中办理、经接口登记的办件的来源。"""
+
+    system = serializers.CharField(source="source_system", help_text="来源系统代码")
+    name = serializers.CharField(source="source_name", help_text="来源系统名称")
+    external_number = serializers.CharField(help_text="来源系统中的办件编号")
+    label = serializers.CharField(source="source_label", help_text="页面显示的来源说明")
+
+
 class CaseDetailSerializer(CaseSummarySerializer):
     window = WindowRefSerializer(allow_null=True, help_text="受理窗口")
+    source = serializers.SerializerMethodField(help_text="部门自建系统登记的办件的来源；本平台办件为空")
     applicant = serializers.SerializerMethodField()
     query_code = serializers.SerializerMethodField(help_text="查询密码；无权查看个人信息时为空")
     received_by = serializers.CharField(source="received_by.__str__", allow_null=True, default=None)
@@ -459,6 +469,10 @@ class CaseDetailSerializer(CaseSummarySerializer):
 
     def _discloses(self, case) -> bool:
         return presenters.discloses_personal_data(case, self.context["request"].user)
+
+    @extend_schema_field(CaseSourceSerializer(allow_null=True))
+    def get_source(self, case) -> dict | None:
+        return CaseSourceSerializer(case).data if case.is_outside else None
 
     @extend_schema_field(ApplicantSerializer)
     def get_applicant(self, case) -> dict:

@@ -62,7 +62,16 @@ class Act:
     event_data: dict = field(default_factory=dict)
     comment: str = ""
     event: CaseEvent | None = None  # the action's trail entry, once written (after receivers)
+    # An action recorded from a department's own system (一厅双网): `now` is the moment it happened
+    # there, which the effect works with; `recorded_at` is the moment it is recorded here, which
+    # stamps the event. The event's data keep both, so a record made long after the fact shows.
+    recorded_at: dt.datetime | None = None
     _active: list[CaseStep] | None = None
+
+    def record_outside(self, recorded_at: dt.datetime) -> None:
+        self.recorded_at = recorded_at
+        self.event_data["outside_at"] = timezone.localtime(self.now).isoformat()
+        self.event_data["recorded_late_minutes"] = max(0, int((recorded_at - self.now).total_seconds() // 60))
 
     @property
     def flow(self) -> tuple[FlowStep, ...]:

@@ -59,6 +59,10 @@ def without_secrets(prefix: str = "") -> list[str]:
     return [prefix + name for name in ENCRYPTED_FIELDS]
 
 
+def source_label(source_name: str) -> str:
+    return f"来源：{source_name}（部门自建系统）" if source_name else ""
+
+
 class Case(models.Model):
     number = models.CharField("办件编号", max_length=24, unique=True)
     query_code = EncryptedCharField("查询密码")
@@ -74,6 +78,11 @@ class Case(models.Model):
     project_code = models.CharField("项目代码", max_length=24, blank=True, default="", db_default="",
                                     db_index=True)
     state = models.CharField("状态", max_length=12, choices=State.choices, default=State.RECEIVED)
+    # 一厅双网: a case handled in a department's own system and registered here through the API
+    # (shenpi.exchange.registration): that system's code and name, and its own case number.
+    source_system = models.CharField("来源系统代码", max_length=40, blank=True, default="", db_default="")
+    source_name = models.CharField("来源系统", max_length=100, blank=True, default="", db_default="")
+    external_number = models.CharField("来源系统办件编号", max_length=64, blank=True, default="", db_default="")
 
     # The applicant as stated on the application; personal data is encrypted at rest.
     applicant_kind = models.CharField("申请人类型", max_length=12, choices=ApplicantKind.choices)
@@ -154,6 +163,11 @@ class Case(models.Model):
             # Prefix search by applicant name (LIKE '张%') on PostgreSQL whatever the collation.
             models.Index(fields=["applicant_name"], name="case_applicant_name", opclasses=["varchar_pattern_ops"]),
         ]
+        constraints = [
+            # A department system's case is registered once: a repeat finds it by its own number.
+            models.UniqueConstraint(fields=["source_system", "external_number"], name="case_external_once",
+                                    condition=~models.Q(source_system="")),
+        ]
 
     def __str__(self):
         return f"{self.number} {self.applicant_name}"
@@ -161,6 +175,16 @@ class Case(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
+
+    @property
+    def is_outside(self) -> bool:
+        """Handled in a department's own system and registered here (一厅双网)."""
+        return bool(self.source_system)
+
+    @property
+    def source_label(self) -> str:
+        """What every page says of an outside case's origin; empty for the platform's own cases."""
+        return source_label(self.source_name) if self.source_system else ""
 
     @property
     def on_the_spot(self) -> bool:

@@ -80,8 +80,14 @@ def _acts_for(user: User, department_id: int) -> bool:
     return user.department_id == department_id or bool(user.department and user.department.comprehensive)
 
 
+OUTSIDE_ONLY = "本件在部门自建系统中办理，办理情况由该系统经接口推送。"
+
+
 def _authorise(act: lifecycle.Act, transition: lifecycle.Transition) -> None:
     user, case = act.actor, act.case
+    if case.is_outside and not transition.centre_wide:
+        # 一厅双网: worked in the department's own system; two places working one case would diverge.
+        raise Forbidden(OUTSIDE_ONLY)
     if transition.on_step and case.state == State.IN_PROGRESS:
         act.step = _step_for(act, transition)
         return
@@ -184,7 +190,7 @@ def _published_version(item: Item) -> ItemVersion:
 @transaction.atomic
 def receive(*, actor: User, item: Item, applicant: ApplicantInput, materials: dict[int, dict] | None = None,
             channel: str = Channel.WINDOW, window: Window | None = None, title: str = "",
-            ip: str | None = None, received_at=None, project_code: str = "") -> Case:
+            ip: str | None = None, received_at=None, project_code: str = "", source: Source | None = None) -> Case:
     """收件: register an application with the materials received, checked against the item's list.
 
     `materials` maps a MaterialSpec id to {"received": bool, "copies": int, "deferred": bool, "file":
@@ -193,6 +199,7 @@ def receive(*, actor: User, item: Item, applicant: ApplicantInput, materials: di
     pre-reviewed later); the art. 32 deadlines count from it. `project_code`: the 投资项目统一代码 of
     the project the case belongs to (shenpi.joint checks it, and may shorten the promised limit of a
     green-channel project's case or receive earlier results as materials, before the case is written).
+    `source`: the department system and its own number of a case handled there (一厅双网).
     """
     if not (actor.is_superuser or actor.has_role(Role.CLERK)):
         raise Forbidden("收件须由窗口人员办理。")
@@ -227,6 +234,8 @@ def receive(*, actor: User, item: Item, applicant: ApplicantInput, materials: di
         query_code=new_query_code(), item=item, version=version, department_id=item.department_id,
         window=window or actor.window, channel=channel, title=title.strip(), state=State.RECEIVED,
         project_code=project_code.strip(),
+        source_system=source.system if source else "", source_name=source.name if source else "",
+        external_number=source.number if source else "",
         applicant_kind=applicant.kind, applicant_name=applicant.name.strip(), applicant_id=number,
         applicant_id_index=blind_index(number), applicant_id_masked=identifiers.mask_id(number),
         applicant_id_note=note, contact_name=applicant.contact_name.strip(), contact_phone=applicant.phone,
@@ -246,11 +255,27 @@ def receive(*, actor: User, item: Item, applicant: ApplicantInput, materials: di
         # The case id is part of the first event's digest, so the head follows the case's INSERT;
         # nobody else sees the case before this transaction commits.
         act.event = _event(case, "receive", actor, case.received_at, ip, "", State.RECEIVED, None, note,
-                           {"channel": channel, "version": version.number})
+                           _receipt_data(channel, version, source))
         update_row(case, ["trail_head", "trail_length", "trail_seal"])
         insert_row(act.event, need_pk=False)
         hooks.run_after(act)
     return case
+
+
+@dataclass(frozen=True)
+class Source:
+    """A department's own system (一厅双网): its code and name, and the case's number there."""
+
+    system: str
+    name: str
+    number: str
+
+
+def _receipt_data(channel: str, version: ItemVersion, source: Source | None) -> dict:
+    data = {"channel": channel, "version": version.number}
+    if source is not None:
+        data["source"] = {"system": source.system, "name": source.name, "number": source.number}
+    return data
 
 
 def _material(case: Case, spec, given: dict, now) -> CaseMaterial:
@@ -301,9 +326,45 @@ def perform_as_applicant(case: Case | int | str, action: str, *, user: User, id_
     return _through_the_door(case, transition, user, params, ip, authorise=theirs)
 
 
+def perform_outside(case: Case | int | str, action: str, *, actor: User, happened_at, params: dict | None = None,
+                    ip: str | None = None, authorise=None) -> Case:
+    """Record an action a department performed in its own system on a case registered from it (一厅双网).
+
+    The effect works with `happened_at`, the moment in that system, so that dates, dues and used days
+    are those of the case as it was handled; the event is stamped with the moment it is recorded here,
+    and carries the outside moment and the lag (lifecycle.Act.record_outside), which 先批后录 reads.
+    The caller (shenpi.exchange.registration) has checked the moment and the caller's scope;
+    `authorise(act)` runs on the locked case. Step actions work the step given as params["step"], or
+    the first active one: the department's staff did the work, the system account records it.
+    """
+    transition = lifecycle.TRANSITIONS.get(action)
+    if transition is None:
+        raise InvalidInput(f"未知的操作：{action}", {"action": ["未知的操作。"]})
+
+    def outside(act: lifecycle.Act) -> None:
+        if not act.case.is_outside:
+            raise TransitionRefused("本件不是部门自建系统登记的办件。")
+        if not _acts_for(act.actor, act.case.department_id):
+            raise Forbidden("您不能办理其他部门的办件。")
+        if authorise is not None:
+            authorise(act)
+        if transition.on_step and act.case.state == State.IN_PROGRESS:
+            act.step = _outside_step(act)
+
+    return _through_the_door(case, transition, actor, params, ip, authorise=outside, happened_at=happened_at)
+
+
+def _outside_step(act: lifecycle.Act) -> CaseStep:
+    wanted = act.params.get("step")
+    active = [s for s in act.active if wanted in (None, "") or str(s.pk) == str(wanted) or s.name == wanted]
+    if not active:
+        raise TransitionRefused("所选环节不是本件当前进行中的环节。")
+    return active[0]
+
+
 def _through_the_door(case, transition: lifecycle.Transition, actor: User | None, params: dict | None = None,
                       ip: str | None = None, expected_version: int | None = None,
-                      authorise=None) -> Case:
+                      authorise=None, happened_at=None) -> Case:
     """Every change of a case, a person's action or the platform's own: lock, check, receivers
     before, effect, the case row and its chained event, notices, receivers after — one transaction.
 
@@ -318,8 +379,11 @@ def _through_the_door(case, transition: lifecycle.Transition, actor: User | None
         refusal = transition.refusal(locked)
         if refusal:
             raise TransitionRefused(refusal)
-        act = lifecycle.Act(case=locked, actor=actor, params=dict(params or {}), now=clock.now(),
+        now = clock.now()
+        act = lifecycle.Act(case=locked, actor=actor, params=dict(params or {}), now=happened_at or now,
                             calendar=get_calendar(), action=transition.action, before=locked.state, _active=active)
+        if happened_at is not None:
+            act.record_outside(now)
         if authorise is not None:
             authorise(act)
         elif actor is not None:
@@ -347,8 +411,8 @@ def _record(act: lifecycle.Act, ip: str | None, unchanged: list) -> None:
     first_notice = case.notices_issued + 1
     case.notices_issued += len(act.notices)
     # The event is chained first, so the new trail head goes out with the case's one UPDATE.
-    act.event = _event(case, act.action, act.actor, act.now, ip, act.before, case.state, act.step, act.comment,
-                       act.event_data)
+    act.event = _event(case, act.action, act.actor, act.recorded_at or act.now, ip, act.before, case.state,
+                       act.step, act.comment, act.event_data)
     update_row(case, _changed_fields(case, unchanged))
     insert_row(act.event, need_pk=False)
     for serial, (kind, body) in enumerate(act.notices, start=first_notice):
@@ -360,6 +424,7 @@ _FIXED_AT_RECEIPT = frozenset({
     "applicant_kind",
     "applicant_name", "applicant_id", "applicant_id_index", "applicant_id_masked", "applicant_id_note",
     "contact_name", "contact_phone", "contact_phone_masked", "received_at", "received_by", "correction_due",
+    "source_system", "source_name", "external_number",
 })
 
 

@@ -40,7 +40,7 @@ from shenpi.supervision.models import Alert, Level
 from shenpi.supervision.scan import scan as supervision_scan
 from shenpi.workdays.services import get_calendar
 
-from . import applicationforms, delivery, fees_online, licences, people, portal, projects
+from . import applicationforms, delivery, fees_online, licences, outside, people, portal, projects
 from . import exchange as demo_exchange
 from . import fees as demo_fees
 from .catalogue import (
@@ -519,6 +519,7 @@ def generate(*, cases: int = DEFAULT_CASES, seed: int = DEFAULT_SEED, end: dt.da
                 fees_online.play(end, seed, result)
                 result.seconds["fees_online"] = time.perf_counter() - began
                 played = True
+            played = outside.play_if_missing(end, seed, result, cases) or played  # 一厅双网 (demo/outside.py)
             if played:
                 # Supervision looks at today once everything is in place: cases, applications, feedback.
                 clock.set_now(end)

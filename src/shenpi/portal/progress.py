@@ -28,7 +28,7 @@ from django.utils import timezone
 from shenpi import crypto, limits
 from shenpi.accounts import identifiers
 from shenpi.cases import lifecycle
-from shenpi.cases.models import Case, CaseEvent, CaseStep, ClockStop, Decision, State
+from shenpi.cases.models import Case, CaseEvent, CaseStep, ClockStop, Decision, State, source_label
 from shenpi.catalog.models import ProcedureKind
 from shenpi.prepared import Param, Prepared
 
@@ -139,6 +139,7 @@ class Progress:
     decision: str = ""
     reason: str = ""  # the reason of a refusal or a denial, as written in the notice to the applicant
     history: list[HistoryEntry] = field(default_factory=list)
+    source: str = ""  # 一厅双网: "来源：<系统名>（部门自建系统）" for a case handled in a department's own system
 
     @property
     def rateable(self) -> bool:
@@ -159,7 +160,8 @@ class Progress:
 _CASE_COLUMNS = (
     "number", "state", "applicant_kind", "applicant_name", "received_at", "completed_at", "correction_due",
     "delivery_due", "promised_due", "statutory_due", "due_provisional", "decision", "decision_reason",
-    "closing_reason", "version__name", "version__result_name", "department__name", "department__short_name",
+    "closing_reason", "source_system", "source_name", "version__name", "version__result_name", "department__name",
+    "department__short_name",
     "active__name", "active__department__name", "active__department__short_name")
 _CaseRow = namedtuple("_CaseRow", [column.replace("__", "_") for column in _CASE_COLUMNS])
 _CASE = Prepared(
@@ -299,4 +301,5 @@ def progress(found: Case) -> Progress:
         current_steps=[_step(row) for row in rows if row.active_name is not None],
         dues=_dues(case), suspension=suspension, supplement=supplement, missing=_missing(case, events),
         decision=decision,
-        reason=reason, history=_history(case, events))
+        reason=reason, history=_history(case, events),
+        source=source_label(case.source_name) if case.source_system else "")

@@ -28,7 +28,8 @@ RESULT_KINDS = {"grant": "准予许可", "deny": "不予许可", "refused": "不
 
 _BOARD_FIELDS = ("number", "state", "applicant_kind", "applicant_name", "received_at", "accepted_at", "promised_due",
                  "completed_at", "closed_at", "decision", "decided_at", "version__name", "version__result_name",
-                 "version__publicity", "department__name", "department__short_name")
+                 "version__publicity", "department__name", "department__short_name",
+                 "source_system", "source_name")
 
 
 @dataclass

@@ -256,15 +256,26 @@ def second_correction(look: Look) -> list[Finding]:
                            lambda row: {"corrections": row[0]}, ("correction_count",))
 
 
+# The actions that make a result: recorded from a department's own system (一厅双网) long after they
+# happened there, the case was decided first and recorded afterwards.
+_RESULT_ACTIONS = ("grant", "deny", "complete", "handle_on_the_spot")
+
+
 @rule("proc.record_after_approval", "先批后录", Category.PROCEDURE, Level.RED, event_rule=True,
-      params={"min_minutes": 10}, basis="网上审批全程留痕")
+      params={"min_minutes": 10, "outside_lag_hours": 24}, basis="网上审批全程留痕")
 def record_after_approval(look: Look) -> list[Finding]:
-    """非即办件从受理到办结不足10分钟；或某一操作记录的时间早于其前一操作。"""
+    """非即办件从受理到办结不足10分钟；或某一操作记录的时间早于其前一操作；或部门自建系统的办件，
+    审批决定、办结在本平台登记的时间晚于其在部门系统中发生的时间24小时以上。"""
     quick = dt.timedelta(minutes=int(look.params["min_minutes"]))
     earlier = CaseEvent.objects.filter(case=OuterRef("case"), pk__lt=OuterRef("pk"), at__gt=OuterRef("at"))
     backdated = CaseEvent.objects.filter(case=OuterRef("pk")).filter(Exists(earlier))
+    # lifecycle.Act.record_outside keeps the lag in the event: a number, compared in the JSON itself.
+    lag = int(float(look.params["outside_lag_hours"]) * 60)
+    late = CaseEvent.objects.filter(case=OuterRef("pk"), action__in=_RESULT_ACTIONS,
+                                    data__recorded_late_minutes__gt=lag)
     cases = Case.objects.filter(
-        Q(state=State.COMPLETED, promised_limit__gt=0, completed_at__lt=F("accepted_at") + quick) | Exists(backdated))
+        Q(state=State.COMPLETED, promised_limit__gt=0, completed_at__lt=F("accepted_at") + quick) | Exists(backdated)
+        | Q(source_system__gt="") & Exists(late))
     return _event_findings(look, cases, Level.RED)
 
 
