@@ -29,7 +29,12 @@ def test_schema_describes_every_endpoint_precisely():
         "/api/v1/stage-templates/", "/api/v1/stages/", "/api/v1/stages/{number}/", "/api/v1/joint-reviews/",
         "/api/v1/joint-reviews/{number}/", "/api/v1/joint-reviews/{number}/opinions/",
         "/api/v1/joint-reviews/{number}/annotations/", "/api/v1/licences/", "/api/v1/licences/holder/",
-        "/api/v1/licences/{identifier}/"}
+        "/api/v1/licences/{identifier}/",
+        "/api/v1/supervision/alerts/", "/api/v1/supervision/alerts/{alert_id}/",
+        "/api/v1/supervision/alerts/{alert_id}/answer/", "/api/v1/supervision/orders/",
+        "/api/v1/supervision/orders/{number}/", "/api/v1/supervision/orders/{number}/answer/",
+        "/api/v1/online/applications/", "/api/v1/online/applications/{number}/",
+        "/api/v1/online/applications/{number}/actions/"}
     components = schema["components"]["schemas"]
     assert components["StateEnum"]["enum"][:3] == ["received", "correcting", "in_progress"]
     assert components["DecisionEnum"]["enum"] == ["accept", "request_correction", "refuse", "handle_on_the_spot"]
