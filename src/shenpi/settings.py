@@ -339,6 +339,8 @@ SPECTACULAR_SETTINGS = {
         "StageKindEnum": "shenpi.joint.models.StageTemplate.Kind",
         "StageStateEnum": "shenpi.joint.models.Stage.State",
         "JointReviewStateEnum": "shenpi.joint.models.JointReview.State",
+        "ActionEnum": "shenpi.api.serializers.CASE_ACTIONS",
+        "PrereviewActionEnum": "shenpi.online.api_serializers.ACTION_CHOICES",
     },
 }
 

@@ -13,6 +13,7 @@ from shenpi.api.serializers import DepartmentRefSerializer
 from . import services
 
 ACTIONS = {"accept": "预审通过并受理", "correct": "一次性告知补正", "refuse": "不予受理"}
+ACTION_CHOICES = list(ACTIONS.items())
 
 
 class ApplicationFilterSerializer(serializers.Serializer):
@@ -39,7 +40,7 @@ class ApplicationSummarySerializer(serializers.Serializer):
         return mask_id(app.applicant.id_number)
 
 
-class ApplicantSerializer(serializers.Serializer):
+class OnlineApplicantSerializer(serializers.Serializer):
     kind = serializers.CharField(help_text="person 自然人 / organisation 法人")
     name = serializers.CharField(help_text="姓名或单位名称")
     id_number = serializers.CharField(help_text="证件号码（原文，查看记入安全审计）")
@@ -71,7 +72,7 @@ class MaterialRowSerializer(serializers.Serializer):
 
 
 class ApplicationDetailSerializer(ApplicationSummarySerializer):
-    applicant = ApplicantSerializer()
+    applicant = OnlineApplicantSerializer()
     data = serializers.JSONField(help_text="申请表内容")
     decided_at = serializers.DateTimeField(allow_null=True, help_text="预审办结时间")
     refusal_reason = serializers.CharField(help_text="不予受理理由")
@@ -88,7 +89,7 @@ class CorrectionItemSerializer(serializers.Serializer):
 
 
 class PrereviewActionSerializer(serializers.Serializer):
-    action = serializers.ChoiceField(list(ACTIONS.items()), help_text="accept 预审通过并受理，correct 一次性告知补正，"
+    action = serializers.ChoiceField(ACTION_CHOICES, help_text="accept 预审通过并受理，correct 一次性告知补正，"
                                                                      "refuse 不予受理")
     items = CorrectionItemSerializer(many=True, required=False, default=list,
                                      help_text="correct：需要补正的全部材料（一次性告知，只能告知一次）")
