@@ -6,9 +6,9 @@ from . import api_views
 
 v1: list = [
     path("feedback/questions/", api_views.QuestionListView.as_view(), name="feedback-question-list"),
-    path("feedback/questions/<int:question_id>/", api_views.QuestionDetailView.as_view(),
+    path("feedback/questions/<str:question_id>/", api_views.QuestionDetailView.as_view(),
          name="feedback-question-detail"),
-    path("feedback/questions/<int:question_id>/answer/", api_views.QuestionAnswerView.as_view(),
+    path("feedback/questions/<str:question_id>/answer/", api_views.QuestionAnswerView.as_view(),
          name="feedback-question-answer"),
     path("feedback/complaints/", api_views.ComplaintListView.as_view(), name="feedback-complaint-list"),
     path("feedback/complaints/<str:number>/", api_views.ComplaintDetailView.as_view(),

@@ -61,7 +61,10 @@ def _start_of(day: dt.date) -> dt.datetime:
 
 # -- consultations --------------------------------------------------------------------------------
 
-def _question(request, question_id: int) -> Question:
+def _question(request, question_id: str) -> Question:
+    # The id is matched as text so that a malformed one meets the permission check first, then 404.
+    if not question_id.isascii() or not question_id.isdigit() or len(question_id) > 18:
+        raise NotFound(QUESTION_NOT_FOUND)
     question = _in_scope(request, services.visible_questions(request.user)).filter(pk=question_id).first()
     if question is None:
         raise NotFound(QUESTION_NOT_FOUND)
@@ -98,7 +101,7 @@ class QuestionDetailView(ApiViewMixin, generics.GenericAPIView):
 
     @extend_schema(operation_id="feedback_questions_detail", summary="一条咨询", parameters=[QUESTION_ID],
                    responses={200: fs.ConsultationSerializer, 401: UNAUTHENTICATED, 403: NOT_STAFF, 404: MISSING})
-    def get(self, request, question_id: int, *args, **kwargs):
+    def get(self, request, question_id: str, *args, **kwargs):
         return Response(fs.ConsultationSerializer(_question(request, question_id)).data)
 
 
@@ -112,7 +115,7 @@ class QuestionAnswerView(ApiViewMixin, generics.GenericAPIView):
         responses={200: fs.ConsultationSerializer, 400: BAD_REQUEST, 401: UNAUTHENTICATED, 403: FORBIDDEN,
                    404: MISSING},
     )
-    def post(self, request, question_id: int, *args, **kwargs):
+    def post(self, request, question_id: str, *args, **kwargs):
         question = _question(request, question_id)
         _may_act(request)
         form = fs.ConsultationAnswerSerializer(data=request.data)

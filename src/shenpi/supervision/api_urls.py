@@ -6,8 +6,8 @@ from . import api_views
 
 v1: list = [
     path("supervision/alerts/", api_views.AlertListView.as_view(), name="supervision-alert-list"),
-    path("supervision/alerts/<int:alert_id>/", api_views.AlertDetailView.as_view(), name="supervision-alert-detail"),
-    path("supervision/alerts/<int:alert_id>/answer/", api_views.AlertAnswerView.as_view(),
+    path("supervision/alerts/<str:alert_id>/", api_views.AlertDetailView.as_view(), name="supervision-alert-detail"),
+    path("supervision/alerts/<str:alert_id>/answer/", api_views.AlertAnswerView.as_view(),
          name="supervision-alert-answer"),
     path("supervision/orders/", api_views.OrderListView.as_view(), name="supervision-order-list"),
     path("supervision/orders/<str:number>/", api_views.OrderDetailView.as_view(), name="supervision-order-detail"),

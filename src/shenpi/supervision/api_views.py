@@ -74,7 +74,10 @@ class AlertPagination(CasePagination):
 
 # -- alerts ---------------------------------------------------------------------------------------
 
-def _alert(request, alert_id: int) -> Alert:
+def _alert(request, alert_id: str) -> Alert:
+    # The id is matched as text so that a malformed one meets the permission check first, then 404.
+    if not alert_id.isascii() or not alert_id.isdigit() or len(alert_id) > 18:
+        raise NotFound(ALERT_NOT_FOUND)
     alert = readable_alerts(request).select_related(
         "rule", "case", "step", "department", "responsible", "answered_by").filter(pk=alert_id).first()
     if alert is None:
@@ -120,7 +123,7 @@ class AlertDetailView(ApiViewMixin, generics.GenericAPIView):
         parameters=[ALERT_ID],
         responses={200: ss.AlertDetailSerializer, 401: UNAUTHENTICATED, 403: NOT_STAFF, 404: ALERT_MISSING},
     )
-    def get(self, request, alert_id: int, *args, **kwargs):
+    def get(self, request, alert_id: str, *args, **kwargs):
         return Response(ss.AlertDetailSerializer(_alert(request, alert_id)).data)
 
 
@@ -137,7 +140,7 @@ class AlertAnswerView(ApiViewMixin, generics.GenericAPIView):
         examples=[OpenApiExample("整改说明", request_only=True,
                                  value={"text": "已督促经办人当日办结，并对窗口人员进行时限提醒培训。"})],
     )
-    def post(self, request, alert_id: int, *args, **kwargs):
+    def post(self, request, alert_id: str, *args, **kwargs):
         alert = _alert(request, alert_id)
         _may_act(request)
         form = ss.AlertAnswerSerializer(data=request.data)
