@@ -348,6 +348,8 @@ SPECTACULAR_SETTINGS = {
         "StatusEnum": "shenpi.cases.models.CaseStep.Status",
         "DeliveryStatusEnum": "shenpi.exchange.models.Delivery.Status",
         "EventKindEnum": "shenpi.exchange.models.EventKind",
+        "ActionEnum": "shenpi.api.serializers.CASE_ACTIONS",
+        "PrereviewActionEnum": "shenpi.online.api_serializers.ACTION_CHOICES",
     },
 }
 

@@ -34,7 +34,16 @@ def test_schema_describes_every_endpoint_precisely():
         "/api/v1/webhooks/", "/api/v1/webhooks/{id}/", "/api/v1/webhooks/{id}/rotate-secret/",
         "/api/v1/webhooks/{id}/deliveries/", "/api/v1/webhooks/{id}/replays/",
         "/api/v1/outside-cases/", "/api/v1/outside-cases/{system}/{external_number}/",
-        "/api/v1/outside-cases/{system}/{external_number}/actions/"}
+        "/api/v1/outside-cases/{system}/{external_number}/actions/",
+        "/api/v1/supervision/alerts/", "/api/v1/supervision/alerts/{alert_id}/",
+        "/api/v1/supervision/alerts/{alert_id}/answer/", "/api/v1/supervision/orders/",
+        "/api/v1/supervision/orders/{number}/", "/api/v1/supervision/orders/{number}/answer/",
+        "/api/v1/online/applications/", "/api/v1/online/applications/{number}/",
+        "/api/v1/online/applications/{number}/actions/",
+        "/api/v1/feedback/questions/", "/api/v1/feedback/questions/{question_id}/",
+        "/api/v1/feedback/questions/{question_id}/answer/", "/api/v1/feedback/complaints/",
+        "/api/v1/feedback/complaints/{number}/", "/api/v1/feedback/complaints/{number}/answer/",
+        "/api/v1/feedback/ratings/"}
     components = schema["components"]["schemas"]
     assert components["StateEnum"]["enum"][:3] == ["received", "correcting", "in_progress"]
     assert components["DecisionEnum"]["enum"] == ["accept", "request_correction", "refuse", "handle_on_the_spot"]

@@ -25,6 +25,10 @@ from . import presenters
 STATE_HELP = "；".join(f"{value} = {label}" for value, label in State.choices)
 
 
+# Named in settings (ENUM_NAME_OVERRIDES): other apps' endpoints have an `action` field of their own.
+CASE_ACTIONS = [(a, t.label) for a, t in lifecycle.TRANSITIONS.items()]
+
+
 # -- errors ---------------------------------------------------------------------------------------
 
 class ErrorSerializer(serializers.Serializer):
@@ -204,7 +208,7 @@ class CaseCreateSerializer(serializers.Serializer):
 class ActionSerializer(serializers.Serializer):
     """办件操作：action 加上该操作需要的参数（其余参数可省略）。"""
 
-    action = serializers.ChoiceField(choices=[(a, t.label) for a, t in lifecycle.TRANSITIONS.items()])
+    action = serializers.ChoiceField(choices=CASE_ACTIONS)
     expected_version = serializers.IntegerField(min_value=0, help_text=(
         "读取办件时得到的 row_version；办件已被他人更新时返回 409 conflict，什么也不改变。"))
     opinion = serializers.CharField(required=False, allow_blank=True, help_text="pass / grant：意见")
@@ -432,7 +436,7 @@ class CaseEventSerializer(serializers.Serializer):
 
 
 class AllowedActionSerializer(serializers.Serializer):
-    action = serializers.ChoiceField(choices=[(a, t.label) for a, t in lifecycle.TRANSITIONS.items()])
+    action = serializers.ChoiceField(choices=CASE_ACTIONS)
     label = serializers.CharField()
 
 
