@@ -280,3 +280,19 @@ def test_a_deactivated_subscription_gets_nothing(world, endpoints):
     client.patch(f"{HOOKS}{created['id']}/", {"active": True}, format="json")
     sender.send_due()
     assert [e["case"] for e in endpoint.events] == [waiting.number]
+
+
+def test_a_revoked_token_stops_its_subscriptions_deliveries(world, endpoints):
+    from shenpi.api import tokens
+    from shenpi.api.models import ApiToken
+
+    client = client_of(world.zjj_people["clerk"])
+    endpoint = endpoints()
+    created = subscribe(client, endpoint)
+    waiting = accept(world, world.permit)  # written before the revocation, not yet sent
+    destination = Destination.objects.get(code=created["id"])
+    tokens.revoke(ApiToken.objects.get(pk=destination.owner_token_id))
+    accept(world, world.permit)
+    sender.send_due()
+    assert endpoint.events == []
+    assert list(Delivery.objects.values_list("event__case_id", flat=True)) == [waiting.pk]

@@ -96,6 +96,13 @@ class Destination(models.Model):
         return f"{self.name}（{self.get_kind_display()}）"
 
 
+def token_valid(now) -> models.Q:
+    """Destinations whose owner's token still holds: a webhook whose department system's token was revoked
+    or has expired gets nothing more (the upper platforms have no token)."""
+    return models.Q(owner_token__isnull=True) | models.Q(owner_token__revoked_at__isnull=True,
+                                                          owner_token__expires_at__gt=now)
+
+
 class Event(models.Model):
     """One thing that happened, as the outside world is told it. Its id is the idempotency key the
     receivers drop repeats by: the same for every destination, every retry and every replay."""

@@ -11,13 +11,13 @@ import datetime as dt
 import uuid
 from collections.abc import Callable
 
-from django.db.models import BooleanField
+from django.db.models import BooleanField, DateTimeField
 from django.utils import timezone
 
 from shenpi import background, clock
 from shenpi.prepared import Param, Prepared
 
-from .models import Delivery, Destination, Event, EventKind
+from .models import Delivery, Destination, Event, EventKind, token_valid
 
 # What each case action tells the upper platforms (every action of cases/lifecycle.py's three tables
 # that the province's 电子监察数据项 has a place for). Not listed, so telling nothing: 收件 ("receive":
@@ -51,7 +51,8 @@ SEND_TASK = "shenpi.exchange.tasks.send_events"  # the same as sender.SEND_TASK
 
 
 # Asked by every case action: compiled once per process (shenpi.prepared), the ORM's cost spared.
-_ACTIVE = Prepared(Destination.objects.filter(active=Param("active", BooleanField())).values_list(
+_ACTIVE = Prepared(Destination.objects.filter(token_valid(Param("now", DateTimeField())),
+                                              active=Param("active", BooleanField())).values_list(
     "pk", "kind", "event_kinds", "department_ids", "item_ids"))
 
 
@@ -59,7 +60,7 @@ def destinations() -> list[Destination]:
     """The active destinations, read in the writing transaction (a subscription made a moment ago
     gets the next event): only what `wants` reads."""
     return [Destination(pk=pk, kind=kind, event_kinds=kinds, department_ids=departments, item_ids=items)
-            for pk, kind, kinds, departments, items in _ACTIVE.rows(active=True)]
+            for pk, kind, kinds, departments, items in _ACTIVE.rows(active=True, now=clock.now())]
 
 
 def wants(destination: Destination, kind: str, department_id: int | None, item_id: int | None) -> bool:

@@ -53,6 +53,8 @@ def case_payload(case: Case, names: tuple[str, str, str, str] | None = None) -> 
         "extension_days": case.extension_days, "stopped_days": case.stopped_days,
         "promised_due": _day(case.promised_due), "statutory_due": _day(case.statutory_due),
         "decision": case.decision or None, "completed_at": outbox.local_iso(case.completed_at),
+        # 一厅双网: a case handled in a department's own system, registered here (docs/outside-cases.md).
+        "source_system": case.source_system or None, "external_number": case.external_number or None,
     }
 
 

@@ -28,7 +28,7 @@ from shenpi import background, clock
 from shenpi.sandboxes import endpoint
 
 from . import signing
-from .models import Delivery, Destination, Event, Mapping
+from .models import Delivery, Destination, Event, Mapping, token_valid
 
 logger = logging.getLogger("shenpi.exchange")
 
@@ -57,7 +57,8 @@ class Sent:
 def ready_destinations(now: dt.datetime) -> list[Destination]:
     """Active destinations out of their backoff and with an address now (one left to its sandbox waits
     while no sandbox server is configured: its events are kept, not failed)."""
-    ready = (Destination.objects.filter(active=True).filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
+    ready = (Destination.objects.filter(token_valid(now), active=True)
+             .filter(Q(retry_at__isnull=True) | Q(retry_at__lte=now))
              .select_related("mapping"))
     return [destination for destination in ready if address(destination)[0]]
 

@@ -1,7 +1,8 @@
 """Signatures of what leaves (HMAC-SM3 or HMAC-SHA256 over timestamp and body), and their check.
 
 A receiver recomputes the MAC over "<timestamp>\\n<body>" with the shared secret and compares in constant
-time, refusing a timestamp outside the replay window (docs/exchange.md has the receiving side in Python).
+time, refusing a timestamp outside the replay window (docs/webhooks.md and docs/examples/webhook_receiver.py
+have the receiving side in Python).
 """
 
 from __future__ import annotations
