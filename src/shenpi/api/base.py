@@ -26,3 +26,11 @@ class ApiViewMixin:
         # Session authentication has no challenge, and DRF then answers 403 to a caller who sent
         # no credentials at all; naming the token scheme makes that a proper 401.
         return 'Token realm="api"'
+
+
+def row_id(text: str) -> int | None:
+    """A row id taken from the path as text (so that a malformed one meets the permission check
+    first and then answers 404, like an unknown one); None when it is not one."""
+    if text.isascii() and text.isdigit() and len(text) <= 18:
+        return int(text)
+    return None

@@ -9,14 +9,12 @@ shown. Registered on proxy models so that the upstream destinations keep their o
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db import transaction
 from django.urls import reverse
 from django.utils.html import format_html
 
-from shenpi import background, clock
-
-from . import outbox
-from .models import Delivery, Subscription, SubscriptionDelivery
+from . import sender
+from .admin import ReadOnly
+from .models import Subscription, SubscriptionDelivery
 
 
 @admin.register(Subscription)
@@ -44,22 +42,13 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(SubscriptionDelivery)
-class SubscriptionDeliveryAdmin(admin.ModelAdmin):
+class SubscriptionDeliveryAdmin(ReadOnly):
     list_display = ["event_id", "kind", "case_number", "destination", "round", "status", "attempts", "last_error",
                     "created_at", "delivered_at"]
     list_filter = ["status", "destination", "event__kind"]
     search_fields = ["event__key", "event__payload__case"]
     list_select_related = ["event", "destination"]
     actions = ["resend"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="事件类型")
     def kind(self, obj):
@@ -71,9 +60,5 @@ class SubscriptionDeliveryAdmin(admin.ModelAdmin):
 
     @admin.action(description="重新投递所选的投递失败记录")
     def resend(self, request, queryset):
-        with transaction.atomic():
-            count = queryset.filter(status=Delivery.Status.FAILED).update(
-                status=Delivery.Status.PENDING, next_attempt_at=clock.now())
-            if count:
-                background.once_after_commit(outbox.start_sending)
+        count = sender.resend(queryset)  # tries counted afresh, the subscription's pause ended
         self.message_user(request, f"已将 {count} 条投递失败记录重新排入投递。", messages.SUCCESS)

@@ -16,7 +16,7 @@ from rest_framework import generics
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from shenpi.api.base import ApiViewMixin
+from shenpi.api.base import ApiViewMixin, row_id
 from shenpi.api.pagination import CasePagination
 from shenpi.api.views import (
     BAD_REQUEST,
@@ -62,8 +62,7 @@ def _start_of(day: dt.date) -> dt.datetime:
 # -- consultations --------------------------------------------------------------------------------
 
 def _question(request, question_id: str) -> Question:
-    # The id is matched as text so that a malformed one meets the permission check first, then 404.
-    if not question_id.isascii() or not question_id.isdigit() or len(question_id) > 18:
+    if row_id(question_id) is None:
         raise NotFound(QUESTION_NOT_FOUND)
     question = _in_scope(request, services.visible_questions(request.user)).filter(pk=question_id).first()
     if question is None:

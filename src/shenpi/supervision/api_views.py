@@ -19,7 +19,7 @@ from rest_framework import generics
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from shenpi.api.base import ApiViewMixin
+from shenpi.api.base import ApiViewMixin, row_id
 from shenpi.api.pagination import CasePagination
 from shenpi.api.views import (
     BAD_REQUEST,
@@ -75,8 +75,7 @@ class AlertPagination(CasePagination):
 # -- alerts ---------------------------------------------------------------------------------------
 
 def _alert(request, alert_id: str) -> Alert:
-    # The id is matched as text so that a malformed one meets the permission check first, then 404.
-    if not alert_id.isascii() or not alert_id.isdigit() or len(alert_id) > 18:
+    if row_id(alert_id) is None:
         raise NotFound(ALERT_NOT_FOUND)
     alert = readable_alerts(request).select_related(
         "rule", "case", "step", "department", "responsible", "answered_by").filter(pk=alert_id).first()
