@@ -14,7 +14,7 @@ from shenpi import clock
 from shenpi.cases import services
 from shenpi.cases.lifecycle import APPLICANT_TRANSITIONS, SYSTEM_TRANSITIONS, TRANSITIONS
 from shenpi.cases.models import Case
-from shenpi.exchange import mappings, outbox, sender
+from shenpi.exchange import mappings, outbox, sender, tasks
 from shenpi.exchange.models import Delivery, Event, Mapping
 from shenpi.feedback import services as feedback
 from shenpi.feedback.models import Rating
@@ -36,7 +36,7 @@ def test_every_action_the_province_has_a_place_for_is_a_real_action_and_told():
     assert actions - set(outbox.ACTION_KINDS) == {"transfer", "seal"}
     for kinds in outbox.ACTION_KINDS.values():
         assert kinds
-    assert outbox.SEND_TASK == sender.SEND_TASK
+    assert tasks.send_events.name == sender.SEND_TASK  # the task a wake-up queues is the one registered
 
 
 def test_a_case_s_whole_life_reaches_the_province_in_order_without_personal_numbers(province_sandbox):

@@ -47,8 +47,6 @@ ACTION_KINDS: dict[str, tuple[str, ...]] = {
     "void": (EventKind.COMPLETE,),
 }
 
-SEND_TASK = "shenpi.exchange.tasks.send_events"  # the same as sender.SEND_TASK
-
 
 # Asked by every case action: compiled once per process (shenpi.prepared), the ORM's cost spared.
 _ACTIVE = Prepared(Destination.objects.filter(token_valid(Param("now", DateTimeField())),

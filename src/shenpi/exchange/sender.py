@@ -32,7 +32,7 @@ from .models import Delivery, Destination, Event, Mapping, token_valid
 
 logger = logging.getLogger("shenpi.exchange")
 
-# The Celery task that sends (tasks.py); outbox.SEND_TASK names it too, without importing this module.
+# The Celery task that sends (tasks.py registers it under this name).
 SEND_TASK = "shenpi.exchange.tasks.send_events"
 
 UNFINISHED = [Delivery.Status.PENDING, Delivery.Status.SENDING, Delivery.Status.FAILED]

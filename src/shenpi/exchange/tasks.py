@@ -3,10 +3,10 @@
 
 from celery import shared_task
 
-from . import outbox, sender
+from . import sender
 
 
-@shared_task(name=outbox.SEND_TASK, ignore_result=True)
+@shared_task(name=sender.SEND_TASK, ignore_result=True)
 def send_events() -> dict[str, int]:
     sent = sender.send_due()
     return {"delivered": sent.delivered, "retried": sent.retried, "dead": sent.dead, "batches": sent.batches}
