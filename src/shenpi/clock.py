@@ -35,3 +35,18 @@ def frozen(moment: dt.datetime):
         yield
     finally:
         set_now(previous)
+
+
+def local_date(moment: dt.datetime) -> dt.date:
+    """The local (Asia/Shanghai) day of an aware moment: never `moment.date()`, which is the UTC day."""
+    return timezone.localdate(moment)
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    """00:00 local time of a day, aware."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def days_range(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """[start of `first`, start of the day after `last`): the local days first..last as moments."""
+    return day_start(first), day_start(last + dt.timedelta(days=1))

@@ -130,7 +130,9 @@ INSTALLED_APPS = [
     "shenpi.licences",
     "shenpi.delivery",
     "shenpi.supervision",
+    "shenpi.figures",
     "shenpi.performance",
+    "shenpi.reports",
     "shenpi.workbench",
     "shenpi.portal",
     "shenpi.applicants",
@@ -622,3 +624,13 @@ LOGGING = {
     # The log backend of notifications writes each message here: the embedded demo shows them on the console.
     "loggers": {"shenpi.notifications": {"level": "INFO"}},
 }
+
+# Statistics (shenpi.figures): the aggregates are kept by a periodic job, woken after case actions.
+FIGURES_IN_PROCESS = flag("SHENPI_FIGURES_IN_PROCESS", not CELERY_BROKER_URL,
+                          "Keep the statistics aggregates in the web server, in one process of the machine at a "
+                          "time (the embedded default when no broker is set); off when Celery beat runs it.")
+FIGURES_INTERVAL = float(declare("SHENPI_FIGURES_INTERVAL", "60", "Seconds between runs of the statistics "
+                                 "aggregates' upkeep, in the web server or by Celery beat."))
+FIGURES_SOON = float(declare("SHENPI_FIGURES_SOON", "5", "In-process upkeep: after a case action commits, the "
+                             "aggregates are brought up to date within this many seconds (one run for a burst)."))
+CELERY_BEAT_SCHEDULE["figures-keep-up"] = {"task": "shenpi.figures.tasks.keep_up", "schedule": FIGURES_INTERVAL}

@@ -6,18 +6,8 @@ import datetime as dt
 
 from django.utils import timezone
 
-
-def day_start(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-
-
-def days_range(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """[start of `first`, start of the day after `last`)."""
-    return day_start(first), day_start(last + dt.timedelta(days=1))
-
-
-def local_day(moment: dt.datetime) -> dt.date:
-    return timezone.localdate(moment)
+from shenpi.clock import day_start, days_range  # noqa: F401 - the fees' modules import them from here
+from shenpi.clock import local_date as local_day  # noqa: F401
 
 
 def month_days(year: int, month: int) -> tuple[dt.date, dt.date]:

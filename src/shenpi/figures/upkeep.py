@@ -1,0 +1,130 @@
+"""Keeping the aggregates up to date: the days touched since the last run are recomputed.
+
+Case actions owe the aggregates nothing in their transaction. A run (every SHENPI_FIGURES_INTERVAL
+seconds, and soon after case actions commit) reads what changed since the previous run from the
+cases' trails (`CaseEvent`, ids ascending) and from supervision alerts (a new procedure or fee
+alert changes the flags of a completed case), takes the local days of every moment of the cases
+concerned (received, accepted, completed, closed: a case voided today leaves the day it was received),
+and rebuilds those days and their months (shenpi.figures.build).
+
+An event whose transaction committed late may carry an id below the last one read: every run
+also rereads the events and alerts of the last MARGIN before the previous run, which costs a
+recomputation of today at most. The upkeep row is locked for the run, so two runs (a wake-up
+overlapping beat's pass) follow each other.
+
+`as_of`: every change committed before this moment is in the aggregates; pages show it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Max, Q
+from django.db.models.functions import TruncDate
+
+from shenpi import clock
+from shenpi.cases.models import Case, CaseEvent
+from shenpi.supervision.models import Alert
+
+from . import build
+from .models import Upkeep
+
+logger = logging.getLogger("shenpi.figures")
+
+UPKEEP_JOB = "figures-upkeep"
+CASES = "cases"
+MARGIN = dt.timedelta(minutes=2)
+_MOMENTS = ("received_at", "accepted_at", "completed_at", "closed_at")
+
+
+@dataclass(frozen=True)
+class Result:
+    days: int
+    cases: int
+    as_of: dt.datetime
+    rebuilt: bool = False
+
+
+def state(family: str = CASES) -> Upkeep:
+    return Upkeep.objects.get_or_create(family=family)[0]
+
+
+def as_of(family: str = CASES) -> dt.datetime | None:
+    """Changes committed before this moment are counted (None: never built)."""
+    return Upkeep.objects.filter(family=family).values_list("as_of", flat=True).first()
+
+
+def keep_up() -> Result:
+    """One run: rebuild the days changed since the previous run (all days the first time)."""
+    state()
+    with transaction.atomic():
+        upkeep = Upkeep.objects.select_for_update().get(family=CASES)
+        started = clock.now()
+        if upkeep.as_of is None:
+            return _rebuild_all(upkeep, started)
+        since = upkeep.as_of - MARGIN
+        last_event = CaseEvent.objects.aggregate(last=Max("pk"))["last"] or 0
+        changed = _changed_cases(upkeep.last_event, last_event, since)
+        days = _days_of(changed)
+        built = build.rebuild_days(days) if days else 0
+        upkeep.last_event, upkeep.as_of = last_event, started
+        upkeep.days_built += built
+        upkeep.save(update_fields=["last_event", "as_of", "days_built"])
+    return Result(days=built, cases=len(changed), as_of=started)
+
+
+def rebuild(first: dt.date | None = None, last: dt.date | None = None) -> Result:
+    """Recompute every day from `first` (the earliest case) to `last` (today): the repair."""
+    state()
+    with transaction.atomic():
+        upkeep = Upkeep.objects.select_for_update().get(family=CASES)
+        return _rebuild_all(upkeep, clock.now(), first, last)
+
+
+def _rebuild_all(upkeep: Upkeep, started: dt.datetime, first=None, last=None) -> Result:
+    last_event = CaseEvent.objects.aggregate(last=Max("pk"))["last"] or 0
+    first = first or build.first_day() or clock.today()
+    last = last or clock.today()
+    built = 0
+    month = build.month_of(first)
+    while month <= last:  # a month at a time: each query reads one month of cases
+        days = [d for d in _days_between(max(first, month), min(last, build.next_month(month) - dt.timedelta(days=1)))]
+        built += build.rebuild_days(days)
+        month = build.next_month(month)
+    upkeep.last_event, upkeep.as_of, upkeep.rebuilt_at = last_event, started, clock.now()
+    upkeep.days_built += built
+    upkeep.save(update_fields=["last_event", "as_of", "rebuilt_at", "days_built"])
+    return Result(days=built, cases=0, as_of=started, rebuilt=True)
+
+
+def _days_between(first: dt.date, last: dt.date) -> list[dt.date]:
+    return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def _changed_cases(after_event: int, up_to_event: int, since: dt.datetime) -> set[int]:
+    events = (CaseEvent.objects.filter(Q(pk__gt=after_event, pk__lte=up_to_event) | Q(at__gte=since))
+              .order_by().values_list("case_id", flat=True).distinct())
+    alerted = (Alert.objects.filter(detected_at__gte=since, case_id__isnull=False)
+               .order_by().values_list("case_id", flat=True).distinct())
+    return set(events) | set(alerted)
+
+
+def _days_of(case_ids: set[int]) -> set[dt.date]:
+    days: set[dt.date] = set()
+    ids = sorted(case_ids)
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start:start + 5000]
+        rows = (Case.objects.filter(pk__in=chunk).order_by()
+                .values_list(*(TruncDate(m) for m in _MOMENTS)).distinct())
+        for row in rows:
+            days.update(d for d in row if d is not None)
+    return days
+
+
+def keep_up_and_log() -> None:
+    result = keep_up()
+    if result.days:
+        logger.info("figures: %d day(s) rebuilt for %d changed case(s)", result.days, result.cases)
