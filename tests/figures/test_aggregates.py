@@ -31,7 +31,8 @@ def test_a_month_of_department_a_matches_the_assessment_figures(world):
 
 def test_every_counter_equals_a_direct_count_for_any_span(world):
     upkeep.rebuild()
-    spans = [(OCT_1, OCT_31), (dt.date(2026, 9, 15), dt.date(2026, 10, 12)), (dt.date(2026, 10, 13), dt.date(2026, 10, 13)),
+    spans = [(OCT_1, OCT_31), (dt.date(2026, 9, 15), dt.date(2026, 10, 12)),
+             (dt.date(2026, 10, 13), dt.date(2026, 10, 13)),
              (dt.date(2026, 1, 1), dt.date(2026, 12, 31))]
     for first, last in spans:
         for dept in (world.a, world.b):
