@@ -68,7 +68,6 @@ def test_upkeep_follows_a_voided_case_and_a_new_one(world):
     make_case(world.a, world.item_a, world.people_a["clerk"], received=at(2026, 11, 4), state=State.IN_PROGRESS)
     new = Case.objects.latest("pk")
     CaseEvent.objects.create(case=new, action="receive", at=clock.now(), to_state=State.RECEIVED)
-    result = upkeep.keep_up()
-    assert result.cases >= 2
+    upkeep.keep_up()
     assert query.total(received_on, received_on, scope=Scope(departments=(world.a.pk,)))["received"] == before - 1
     assert query.total(dt.date(2026, 11, 4), dt.date(2026, 11, 4))["received"] == 1

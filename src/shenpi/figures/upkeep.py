@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -43,9 +44,34 @@ _MOMENTS = ("received_at", "accepted_at", "completed_at", "closed_at")
 @dataclass(frozen=True)
 class Result:
     days: int
-    cases: int
+    cases: int  # days found changed (the upkeep's work list)
     as_of: dt.datetime
     rebuilt: bool = False
+
+
+@dataclass(frozen=True)
+class Family:
+    """A family of aggregates kept by days: how to find the days changed since a run, and rebuild days.
+
+    `watermark()` is the highest id of the family's source rows, read at the start of a run;
+    `changed(after, up_to, since)` the local days touched by rows with ids in (after, up_to] or
+    written since `since` (the margin for late commits); `rebuild_days(days)` replaces those days' rows
+    (and whatever rolls them up) and returns how many it rebuilt; `first_day()` where a full rebuild starts.
+    """
+
+    name: str
+    watermark: Callable[[], int]
+    changed: Callable[[int, int, dt.datetime], set[dt.date]]
+    rebuild_days: Callable[[Iterable[dt.date]], int]
+    first_day: Callable[[], dt.date | None]
+
+
+FAMILIES: dict[str, Family] = {}
+
+
+def register(family: Family) -> Family:
+    FAMILIES[family.name] = family
+    return family
 
 
 def state(family: str = CASES) -> Upkeep:
@@ -58,41 +84,50 @@ def as_of(family: str = CASES) -> dt.datetime | None:
 
 
 def keep_up() -> Result:
-    """One run: rebuild the days changed since the previous run (all days the first time)."""
-    state()
+    """One run over every family: rebuild the days changed since its previous run (all days the first time)."""
+    results = [keep_up_family(family) for family in FAMILIES.values()]
+    return Result(days=sum(r.days for r in results), cases=sum(r.cases for r in results),
+                  as_of=min(r.as_of for r in results), rebuilt=any(r.rebuilt for r in results))
+
+
+def keep_up_family(family: Family) -> Result:
+    state(family.name)
     with transaction.atomic():
-        upkeep = Upkeep.objects.select_for_update().get(family=CASES)
+        upkeep = Upkeep.objects.select_for_update().get(family=family.name)
         started = clock.now()
         if upkeep.as_of is None:
-            return _rebuild_all(upkeep, started)
-        since = upkeep.as_of - MARGIN
-        last_event = CaseEvent.objects.aggregate(last=Max("pk"))["last"] or 0
-        changed = _changed_cases(upkeep.last_event, last_event, since)
-        days = _days_of(changed)
-        built = build.rebuild_days(days) if days else 0
+            return _rebuild_all(family, upkeep, started)
+        last_event = family.watermark()
+        days = family.changed(upkeep.last_event, last_event, upkeep.as_of - MARGIN)
+        built = family.rebuild_days(days) if days else 0
         upkeep.last_event, upkeep.as_of = last_event, started
         upkeep.days_built += built
         upkeep.save(update_fields=["last_event", "as_of", "days_built"])
-    return Result(days=built, cases=len(changed), as_of=started)
+    return Result(days=built, cases=len(days), as_of=started)
 
 
-def rebuild(first: dt.date | None = None, last: dt.date | None = None) -> Result:
-    """Recompute every day from `first` (the earliest case) to `last` (today): the repair."""
-    state()
-    with transaction.atomic():
-        upkeep = Upkeep.objects.select_for_update().get(family=CASES)
-        return _rebuild_all(upkeep, clock.now(), first, last)
+def rebuild(first: dt.date | None = None, last: dt.date | None = None, *,
+            families: Iterable[str] | None = None) -> Result:
+    """Recompute every day from `first` (the earliest source row) to `last` (today): the repair."""
+    results = []
+    for name in families or FAMILIES:
+        family = FAMILIES[name]
+        state(name)
+        with transaction.atomic():
+            upkeep = Upkeep.objects.select_for_update().get(family=name)
+            results.append(_rebuild_all(family, upkeep, clock.now(), first, last))
+    return Result(days=sum(r.days for r in results), cases=0, as_of=min(r.as_of for r in results), rebuilt=True)
 
 
-def _rebuild_all(upkeep: Upkeep, started: dt.datetime, first=None, last=None) -> Result:
-    last_event = CaseEvent.objects.aggregate(last=Max("pk"))["last"] or 0
-    first = first or build.first_day() or clock.today()
+def _rebuild_all(family: Family, upkeep: Upkeep, started: dt.datetime, first=None, last=None) -> Result:
+    last_event = family.watermark()
+    first = first or family.first_day() or clock.today()
     last = last or clock.today()
     built = 0
     month = build.month_of(first)
-    while month <= last:  # a month at a time: each query reads one month of cases
-        days = [d for d in _days_between(max(first, month), min(last, build.next_month(month) - dt.timedelta(days=1)))]
-        built += build.rebuild_days(days)
+    while month <= last:  # a month at a time: each query reads one month of source rows
+        built += family.rebuild_days(_days_between(max(first, month),
+                                                   min(last, build.next_month(month) - dt.timedelta(days=1))))
         month = build.next_month(month)
     upkeep.last_event, upkeep.as_of, upkeep.rebuilt_at = last_event, started, clock.now()
     upkeep.days_built += built
@@ -112,6 +147,14 @@ def _changed_cases(after_event: int, up_to_event: int, since: dt.datetime) -> se
     return set(events) | set(alerted)
 
 
+def _case_watermark() -> int:
+    return CaseEvent.objects.aggregate(last=Max("pk"))["last"] or 0
+
+
+def _changed_case_days(after_event: int, up_to_event: int, since: dt.datetime) -> set[dt.date]:
+    return _days_of(_changed_cases(after_event, up_to_event, since))
+
+
 def _days_of(case_ids: set[int]) -> set[dt.date]:
     days: set[dt.date] = set()
     ids = sorted(case_ids)
@@ -124,7 +167,10 @@ def _days_of(case_ids: set[int]) -> set[dt.date]:
     return days
 
 
+register(Family(CASES, _case_watermark, _changed_case_days, build.rebuild_days, build.first_day))
+
+
 def keep_up_and_log() -> None:
     result = keep_up()
     if result.days:
-        logger.info("figures: %d day(s) rebuilt for %d changed case(s)", result.days, result.cases)
+        logger.info("figures: %d day(s) rebuilt", result.days)

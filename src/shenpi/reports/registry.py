@@ -58,6 +58,9 @@ class Report:
     cases: Callable[[Ask, dict, str], object] | None = None
     chart: str = "bar"             # bar | line | pie | histogram | none
     filters: tuple[str, ...] = ("period", "department", "item", "channel", "window", "district")
+    # The aggregates it reads (counter names of shenpi.figures.counters, or another family's name): the
+    # benchmark times the same figures by a plain GROUP BY over the source rows for comparison.
+    reads: tuple[str, ...] = ()
 
 
 REPORTS: dict[str, Report] = {}

@@ -31,8 +31,7 @@ class Command(BaseCommand):
     def handle(self, *args, action, **options):
         if action == "keep-up":
             result = upkeep.keep_up()
-            self.stdout.write(f"重算 {result.days} 天（{result.cases} 件办件有变更），"
-                              f"数据截至 {result.as_of:%Y-%m-%d %H:%M:%S}")
+            self.stdout.write(f"重算 {result.days} 天，数据截至 {result.as_of:%Y-%m-%d %H:%M:%S}")
         elif action == "rebuild":
             first, last = options["first"], options["last"]
             if first and last and first > last:
