@@ -32,6 +32,7 @@ from shenpi.cases.models import Case, CaseMaterial, CaseStep, State
 from shenpi.catalog import services as catalog
 from shenpi.catalog.models import Department, FlowStep, HoursException, Item, ItemVersion, WeeklyHours, Window
 from shenpi.errors import ServiceError
+from shenpi.figures import upkeep as figures_upkeep
 from shenpi.notifications.models import Notification
 from shenpi.prepared import Param, Prepared
 from shenpi.supervision import alerts as alert_services
@@ -525,6 +526,8 @@ def generate(*, cases: int = DEFAULT_CASES, seed: int = DEFAULT_SEED, end: dt.da
                 clock.set_now(end)
                 supervision_scan(notify=False)
                 _history_was_delivered()
+                # The statistics of the replayed year, at once rather than at the web server's first upkeep.
+                figures_upkeep.rebuild()
             # The upper platforms hear of what is done from now on (exchange: not the replayed year).
             demo_exchange.configure()
     finally:
