@@ -69,7 +69,7 @@ OVERDUE_LIST = register(Report(
         Column("number", "办件编号", "text", "办件编号", drill=False),
         Column("item", "事项", "text", "办件受理时的事项名称", drill=False),
         Column("department", "部门", "text", "实施部门", drill=False),
-        Column("promised_due", "承诺办结期限", "date", "承诺办结期限（含延长）", drill=False),
+        Column("promised_due", "承诺办结期限", "date", "办件当前的承诺办结期限", drill=False),
         Column("overdue_days", "超期(工作日)", "count", "承诺办结期限次日起至今天（北京时间）的工作日数", drill=False),
         Column("step", "当前环节", "text", "正在办理的环节；无办理中环节时为办件状态", drill=False),
     ),
