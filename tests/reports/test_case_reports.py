@@ -213,9 +213,9 @@ PERIODS = [
 AGGREGATE_REPORTS = ("received-by-hour", "timeliness", "convenience", "used-days")
 
 
-def scopes(world):
-    return [Scope(), Scope(departments=(world.b.pk,)), Scope(channels=(Channel.ONLINE,)),
-            Scope(items=(world.item_a.pk, world.item_b.pk))]
+def scopes(town):
+    return [Scope(), Scope(departments=(town.b.pk,)), Scope(channels=(Channel.ONLINE,)),
+            Scope(items=(town.item_a.pk, town.item_b.pk))]
 
 
 @pytest.mark.parametrize("code", AGGREGATE_REPORTS)

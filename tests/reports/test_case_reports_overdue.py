@@ -25,8 +25,8 @@ def workdays_after(due: dt.date) -> int:
     return sum(calendar.is_workday(due + dt.timedelta(days=n)) for n in range(1, (TODAY - due).days + 1))
 
 
-def ask(scope=Scope()) -> Ask:
-    return Ask(dt.date(2026, 11, 1), TODAY, scope=scope)
+def ask(scope: Scope | None = None) -> Ask:
+    return Ask(dt.date(2026, 11, 1), TODAY, scope=scope or Scope())
 
 
 def test_the_list_is_the_open_cases_past_their_promised_due_date(city):  # noqa: F811
