@@ -12,6 +12,8 @@ class FiguresConfig(AppConfig):
 
         # Imported for what it registers: the wake-up of the upkeep after case actions commit.
         from . import receivers  # noqa: F401
+        # Each family of aggregates registers itself with the upkeep.
+        from . import family_feedback, family_fees  # noqa: F401
 
         if settings.FIGURES_IN_PROCESS:
             # Without a broker: one web server process of the machine keeps the aggregates
