@@ -25,13 +25,13 @@ GROUPS = {
 
 
 def grouped(model: type[Model], first: dt.date, last: dt.date, *, by: Sequence[str], names: Sequence[str],
-            where: Q = Q()) -> list[dict]:
+            where: Q | None = None) -> list[dict]:
     """Sums of `names` over the days first..last per group of `by` (keys named as in `by`), in key order."""
     unknown = [g for g in by if g not in GROUPS or (isinstance(GROUPS[g], str) and not _has(model, GROUPS[g]))]
     if unknown:
         raise ValueError(f"cannot group by {', '.join(unknown)}")
     columns = {f"g_{g}": F(GROUPS[g]) if isinstance(GROUPS[g], str) else GROUPS[g] for g in by}
-    rows = (model.objects.filter(where, day__gte=first, day__lte=last).order_by()
+    rows = (model.objects.filter(where or Q(), day__gte=first, day__lte=last).order_by()
             .values(**columns).annotate(**{n: Sum(n) for n in names}))
     out = []
     for row in rows:

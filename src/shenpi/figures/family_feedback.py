@@ -55,12 +55,13 @@ def count_rating_days(first: dt.date, last: dt.date) -> dict[tuple, dict[str, in
     bad = counted & Q(level__in=BAD_LEVELS)
     grouped = (ratings_on(first, last).order_by()
                .values("department_id", "window_id", "level", on=TruncDate("rated_at"), item_id=F("case__item_id"))
-               .annotate(rated=Count("pk", filter=counted), excluded=Count("pk", filter=Q(excluded=True)),
-                         by_default=Count("pk", filter=counted & Q(by_default=True)),
-                         visited=Count("pk", filter=bad & Q(follow_up__visited_at__isnull=False)),
-                         rectified=Count("pk", filter=bad & Q(follow_up__done_at__isnull=False))))
+               # Named n_*: an annotation may not take the name of a field the filters read (excluded).
+               .annotate(n_rated=Count("pk", filter=counted), n_excluded=Count("pk", filter=Q(excluded=True)),
+                         n_by_default=Count("pk", filter=counted & Q(by_default=True)),
+                         n_visited=Count("pk", filter=bad & Q(follow_up__visited_at__isnull=False)),
+                         n_rectified=Count("pk", filter=bad & Q(follow_up__done_at__isnull=False))))
     return {(r["on"], r["department_id"], r["item_id"], r["window_id"], r["level"]):
-            {n: r[n] for n in RATING_COUNTERS} for r in grouped}
+            {n: r[f"n_{n}"] for n in RATING_COUNTERS} for r in grouped}
 
 
 @transaction.atomic

@@ -26,7 +26,8 @@ from .registry import Ask, Column, Report, register
 R = fb.DERIVED
 COLUMNS = (
     Column("rated", "评价数", definition="评价时间（北京时间）在统计期内、未经申诉复核成立而排除的评价"),
-    Column("satisfied", "满意评价", definition="计入统计的评价中评价等级为满意口径（非常满意、满意，及按设置计入的基本满意）的"),
+    Column("satisfied", "满意评价",
+           definition="计入统计的评价中评价等级为满意口径（非常满意、满意，及按设置计入的基本满意）的"),
     Column("basic", "基本满意", definition="计入统计的评价中评价等级为基本满意的"),
     Column("bad", "差评", definition="计入统计的评价中评价等级为不满意、非常不满意的"),
     Column("satisfaction_rate", R["satisfaction_rate"].label, "rate", R["satisfaction_rate"].definition, drill=False),
