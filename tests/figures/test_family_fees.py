@@ -138,17 +138,19 @@ def test_drill_down_lists_exactly_the_cases(planted):
 
 
 def test_upkeep_picks_up_a_late_notified_payment_and_a_cancellation(planted):
-    upkeep.keep_up()
     case_b = planted.case_b
     later = charge(Case.objects.filter(department=planted.b).order_by("pk").last(), at(2026, 10, 3), D("15.00"))
-    pay(later, at(2026, 10, 4), Payment.Channel.ONLINE, recorded=clock.now())   # notified a month late
     unpaid = charge(case_b, at(2026, 10, 5), D("9.00"))
-    upkeep.keep_up()  # the charge of 10-05 is older than the margin: not seen (no payment, no mark)
+    upkeep.rebuild()
+    upkeep.keep_up()
+    pay(later, at(2026, 10, 4), Payment.Channel.ONLINE, recorded=clock.now())   # notified a month late
     unpaid.status = Charge.Status.CANCELLED
-    unpaid.save(update_fields=["status"])
+    unpaid.save(update_fields=["status"])                                       # no timestamp: its day is marked
     assert FeeTouchedDay.objects.filter(day=dt.date(2026, 10, 5)).exists()
+    stale = by_department(OCT_1, OCT_31)[planted.b.pk]
+    assert (stale["payments"], stale["cancelled"]) == (0, 0)
     upkeep.keep_up()
     assert not FeeTouchedDay.objects.exists()
     b = by_department(OCT_1, OCT_31)[planted.b.pk]
     assert {k: b[k] for k in direct(planted.b, OCT_1, OCT_31)} == direct(planted.b, OCT_1, OCT_31)
-    assert (b["payments"], b["paid"], b["cancelled"]) == (1, D("15.00"), 1)
+    assert (b["payments"], b["paid"], b["cancelled"], b["charges"]) == (1, D("15.00"), 1, 2)
