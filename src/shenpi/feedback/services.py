@@ -470,6 +470,12 @@ def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
+def satisfied_levels() -> list[int]:
+    """The levels that count as satisfied (满意): 非常满意 and 满意, and 基本满意 unless
+    SHENPI_SATISFACTION_COUNTS_BASIC is off. The assessment and the reports both read this."""
+    return [Level.VERY_SATISFIED, Level.SATISFIED] + ([Level.BASIC] if settings.SATISFACTION_COUNTS_BASIC else [])
+
+
 def satisfaction(department_ids, start: dt.date, end: dt.date) -> dict[int, dict]:
     """Per department, ratings given and complaints filed from `start` to `end` (both dates included).
 
@@ -481,7 +487,7 @@ def satisfaction(department_ids, start: dt.date, end: dt.date) -> dict[int, dict
     """
     since = timezone.make_aware(dt.datetime.combine(start, dt.time.min))
     until = timezone.make_aware(dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min))
-    good = [Level.VERY_SATISFIED, Level.SATISFIED] + ([Level.BASIC] if settings.SATISFACTION_COUNTS_BASIC else [])
+    good = satisfied_levels()
     ratings = Rating.objects.filter(rated_at__gte=since, rated_at__lt=until, excluded=False)
     complaints = Complaint.objects.filter(filed_at__gte=since, filed_at__lt=until)
     if department_ids is not None:

@@ -66,3 +66,7 @@ class Upkeep(models.Model):
 
     def __str__(self):
         return self.family
+
+# Each family of aggregates keeps its models in its own module.
+from .models_feedback import ComplaintDay, RatingDay  # noqa: E402, F401
+from .models_fees import FeeDay, FeeTouchedDay  # noqa: E402, F401
