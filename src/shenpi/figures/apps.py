@@ -10,8 +10,9 @@ class FiguresConfig(AppConfig):
 
         from shenpi import background
 
-        # Imported for what it registers: the wake-up of the upkeep after case actions commit.
-        from . import receivers  # noqa: F401
+        # Imported for what they register: the families of aggregates besides the cases' (upkeep.FAMILIES),
+        # and the wake-up of the upkeep after case actions commit.
+        from . import family_process, family_supervision, receivers  # noqa: F401
 
         if settings.FIGURES_IN_PROCESS:
             # Without a broker: one web server process of the machine keeps the aggregates

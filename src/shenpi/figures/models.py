@@ -66,3 +66,8 @@ class Upkeep(models.Model):
 
     def __str__(self):
         return self.family
+
+
+# The other families' tables, each in its own module.
+from .models_process import RefusalDay, RefusalMonth, SuspensionDay, SuspensionMonth  # noqa: E402, F401
+from .models_supervision import AlertDay, AlertMonth, OrderDay, OrderMonth  # noqa: E402, F401
