@@ -185,10 +185,10 @@ def _direct_cases(column: str, kind: str, department) -> set[Case]:
         calendar = get_calendar()
         for case in Case.objects.filter(department=department).exclude(state=State.VOIDED):
             requested, corrected = case.correction_requested_at, case.corrected_at
-            if column in ("started", "notices") and inside(requested):
-                out.add(case)
-            elif requested and inside(corrected) and column in ("ended", _bin(calendar.between(
-                    clock.local_date(requested), clock.local_date(corrected)))):
+            asked = column in ("started", "notices") and inside(requested)
+            done = requested and inside(corrected) and column in ("ended", _bin(calendar.between(
+                clock.local_date(requested), clock.local_date(corrected))))
+            if asked or done:
                 out.add(case)
         return out
     if column == "notices":

@@ -18,8 +18,8 @@ from shenpi.figures import family_supervision as supervision
 from shenpi.figures import upkeep
 from shenpi.figures.models import AlertDay
 from shenpi.supervision.models import Alert, Level, Order, OrderEntry
-from tests.performance.conftest import at, make_case
 from tests.performance.conftest import alert as plant_alert
+from tests.performance.conftest import at, make_case
 
 OCT_1, OCT_31, NOV_1 = dt.date(2026, 10, 1), dt.date(2026, 10, 31), dt.date(2026, 11, 1)
 SPANS = [(OCT_1, OCT_31), (dt.date(2026, 9, 20), dt.date(2026, 10, 12)), (OCT_31, NOV_1), (NOV_1, NOV_1),
