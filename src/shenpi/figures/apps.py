@@ -12,7 +12,7 @@ class FiguresConfig(AppConfig):
 
         # Imported for what they register: the wake-up of the upkeep after case actions commit (receivers),
         # and each family of aggregates kept by the upkeep besides the cases' (family_*).
-        from . import family_feedback, family_fees, receivers  # noqa: F401
+        from . import family_feedback, family_fees, family_process, family_supervision, receivers  # noqa: F401
 
         if settings.FIGURES_IN_PROCESS:
             # Without a broker: one web server process of the machine keeps the aggregates

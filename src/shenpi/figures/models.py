@@ -67,6 +67,9 @@ class Upkeep(models.Model):
     def __str__(self):
         return self.family
 
-# Each family of aggregates keeps its models in its own module.
+
+# The other families' tables, each in its own module.
 from .models_feedback import ComplaintDay, RatingDay  # noqa: E402, F401
 from .models_fees import FeeDay, FeeTouchedDay  # noqa: E402, F401
+from .models_process import RefusalDay, RefusalMonth, SuspensionDay, SuspensionMonth  # noqa: E402, F401
+from .models_supervision import AlertDay, AlertMonth, OrderDay, OrderMonth  # noqa: E402, F401

@@ -1,3 +1,12 @@
 """Every report of the standard set, imported so that each registers itself (shenpi.reports.registry)."""
 
-from . import case_compare, case_overdue, case_reports, feedback_reports, fees_reports, project_reports  # noqa: F401
+from . import (  # noqa: F401
+    case_compare,
+    case_overdue,
+    case_reports,
+    feedback_reports,
+    fees_reports,
+    process_reports,
+    project_reports,
+    supervision_reports,
+)
