@@ -15,11 +15,15 @@ from pypdf import PdfReader
 from shenpi import clock
 from shenpi.cases.models import State
 from shenpi.figures import counters, upkeep
-from shenpi.reports import monthly, monthly_files
+from shenpi.reports import monthly, monthly_figures
 from shenpi.reports.management.commands.reports import Command
 from shenpi.reports.models import MonthlyReport
 from shenpi.workdays.services import get_calendar
-from tests.performance.conftest import at, frozen, make_case, world  # noqa: F401
+from tests.performance import conftest as city
+from tests.performance.conftest import at, make_case
+
+# The performance tests' small city, with known figures for October 2026.
+world, frozen = city.world, city.frozen
 
 OCT = dt.date(2026, 10, 1)
 SEP = dt.date(2026, 9, 1)
@@ -56,7 +60,7 @@ def test_the_figures_equal_direct_counts_across_the_months_end(month_ends):
     for name in counters.COUNTERS:
         assert report.figures[name] == direct(name, OCT, dt.date(2026, 10, 31), w.a), name
     assert (report.figures["received"], report.figures["completed"], report.figures["on_time"]) == (8, 6, 4)
-    made = monthly.content(w.a, OCT)
+    made = monthly_figures.content(w.a, OCT)
     assert _row(made, "on_time_rate").value == pytest.approx(100 * 4 / 6)
     assert _row(made, "on_the_spot_rate").value == pytest.approx(100 / 6)
     assert _row(made, "avg_used_days").value == pytest.approx(44 / 6)
@@ -97,7 +101,7 @@ def test_the_assessment_score_and_rank_are_the_rankings(month_ends):
 
     ranking = assess(Period.month_of(OCT))
     row = next(r for r in ranking.rows if r.subject.key == month_ends.a.pk)
-    made = monthly.content(month_ends.a, OCT)
+    made = monthly_figures.content(month_ends.a, OCT)
     assert (made.assessment.score, made.assessment.rank, made.assessment.of) == (row.score, row.rank, 2)
 
 
@@ -138,14 +142,14 @@ def test_a_failure_rolls_back_that_department_only(world, monkeypatch):
     upkeep.rebuild()
     monthly.generate(OCT)
     before = MonthlyReport.objects.get(department=world.b)
-    real = monthly_files.render_xlsx
+    real = monthly.render_xlsx
 
     def failing(made):
         if made.department == world.b:
             raise RuntimeError("磁盘已满")
         return real(made)
 
-    monkeypatch.setattr(monthly_files, "render_xlsx", failing)
+    monkeypatch.setattr(monthly, "render_xlsx", failing)
     clock.set_now(at(2026, 11, 5, 11))
     outcome = monthly.generate(OCT)
     assert [d for d, _ in outcome.failed] == [world.b]

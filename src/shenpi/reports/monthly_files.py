@@ -19,7 +19,7 @@ from shenpi.cases.notices import ChineseParagraph
 from shenpi.fonts import cjk_font_name
 from shenpi.spreadsheets import saved, titled_table
 
-from .monthly import TITLE, UNITS, Content, number
+from .monthly_figures import TITLE, UNITS, Content, number
 
 RED = colors.HexColor("#C00000")
 GRID = colors.HexColor("#808080")
@@ -110,7 +110,8 @@ def render_pdf(made: Content) -> bytes:
     definitions = [[p("指标"), p("口径")], *[[p(r.line.label), p(r.line.definition)] for r in made.rows]]
     story.append(grid(definitions, [46 * mm, None]))
     story.append(Spacer(1, 2 * mm))
-    story.append(p("比率与平均用时按北京时间的自然日统计，作废件不计入；环比、同比对计数为增减百分比，对比率为增减百分点。", body))
+    story.append(p("各项按北京时间的自然日统计，作废件不计入；环比、同比对计数为增减百分比，"
+                   "对比率为增减百分点，对平均用时为增减天数。", body))
 
     def footer(canvas, doc):
         canvas.saveState()
@@ -145,13 +146,14 @@ def render_xlsx(made: Content) -> bytes:
     titled_table(sheet, made.title, conditions, FIGURE_HEAD, rows, frozen_columns=1)
     assessment = book.create_sheet("绩效考核")
     a = made.assessment
-    titled_table(assessment, f"{made.label}绩效考核", conditions, ["得分", "排名", "参加排名部门数", "考核方案", "说明"],
+    titled_table(assessment, f"{made.label}绩效考核", conditions,
+                 ["得分", "排名", "参加排名部门数", "考核方案", "说明"],
                  [[None if a.score is None else round(float(a.score), 2), a.rank, a.of or None, a.scheme or None,
                    a.note or None]])
     supervision = book.create_sheet("电子监察")
     titled_table(supervision, f"{made.label}电子监察亮牌", f"{conditions}　{_alerts_text(made)}", CARD_HEAD,
                  [_card_row(c) for c in made.cards], widest_of={"监察点": 40})
     appendix = book.create_sheet("指标口径")
-    titled_table(appendix, "指标口径", conditions, ["指标", "口径"], [[r.line.label, r.line.definition] for r in made.rows],
-                 widest_of={"口径": 80})
+    titled_table(appendix, "指标口径", conditions, ["指标", "口径"],
+                 [[r.line.label, r.line.definition] for r in made.rows], widest_of={"口径": 80})
     return saved(book)
