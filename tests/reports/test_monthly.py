@@ -204,6 +204,12 @@ def test_bad_input_is_one_line_and_a_failure(world, monkeypatch, args, message):
     assert (code, out, err) == (1, "", message + "\n")
 
 
+def test_a_missing_month_is_one_line_too(world, capsys):
+    code, _, _ = run_on_console()
+    err = capsys.readouterr().err  # argument mistakes are written by the parser, on the process's stderr
+    assert code == 2 and err.count("\n") == 1 and "--month" in err
+
+
 @override_settings(NOTIFY_EMAIL="smtp", EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
                    REPORT_LEADERS=[LEADER])
 def test_the_command_generates_one_department_and_sends(world):

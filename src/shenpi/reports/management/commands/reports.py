@@ -8,14 +8,15 @@
 
 from __future__ import annotations
 
-from shenpi.commandline import OneLineCommand, Refused
+from shenpi.commandline import OneLineCommand, OneLineParser, Refused
 
 
 class Command(OneLineCommand):
     help = "统计报表：monthly 生成部门月度统计报告（PDF 与 Excel），可同时发送。"
 
     def add_arguments(self, parser):
-        actions = parser.add_subparsers(dest="action", required=True)
+        # The actions' own argument mistakes are one line too.
+        actions = parser.add_subparsers(dest="action", required=True, parser_class=OneLineParser)
         monthly = actions.add_parser("monthly", help="生成指定月份的部门月度统计报告")
         monthly.add_argument("--month", required=True, help="月份 YYYY-MM（须已结束）")
         monthly.add_argument("--department", help="部门编码（默认：当月有办件或告警的全部部门）")
