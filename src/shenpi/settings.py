@@ -634,3 +634,28 @@ FIGURES_INTERVAL = float(declare("SHENPI_FIGURES_INTERVAL", "60", "Seconds betwe
 FIGURES_SOON = float(declare("SHENPI_FIGURES_SOON", "5", "In-process upkeep: after a case action commits, the "
                              "aggregates are brought up to date within this many seconds (one run for a burst)."))
 CELERY_BEAT_SCHEDULE["figures-keep-up"] = {"task": "shenpi.figures.tasks.keep_up", "schedule": FIGURES_INTERVAL}
+
+# Statistics from a read replica (docs/read-replica.md): reads of the aggregates go there, writes never do.
+REPLICA_URL = declare("SHENPI_REPLICA_URL", "", "Database URL of a read replica of the primary (postgres://…); "
+                      "when set, the statistics' reads (aggregates, report drill-downs) go to it. Empty: everything "
+                      "reads the primary.")
+if REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(REPLICA_URL, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"],
+                                                 conn_health_checks=DATABASES["default"]["CONN_HEALTH_CHECKS"])
+    # Tests run against the primary's test database through this alias too.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["shenpi.figures.routers.ReplicaRouter"]
+
+# Monthly department reports (docs/monthly-reports.md): generated on the first working day, sent by e-mail.
+MONTHLY_REPORTS_IN_PROCESS = flag("SHENPI_MONTHLY_REPORTS_IN_PROCESS", not CELERY_BROKER_URL,
+                                  "Generate and send the monthly department reports in the web server, in one "
+                                  "process of the machine at a time (the embedded default when no broker is set); "
+                                  "off when Celery beat runs it.")
+MONTHLY_REPORTS_INTERVAL = float(declare("SHENPI_MONTHLY_REPORTS_INTERVAL", "3600", "Seconds between checks "
+                                         "whether the previous month's department reports are due (from the first "
+                                         "working day of the month) and unsent."))
+REPORT_LEADERS = [a.strip() for a in declare(
+    "SHENPI_REPORT_LEADERS", "", "Comma-separated e-mail addresses of the centre's leaders, who receive every "
+    "department's monthly report (besides each department's liaisons).").split(",") if a.strip()]
+CELERY_BEAT_SCHEDULE["monthly-reports"] = {"task": "shenpi.reports.tasks.monthly_reports",
+                                           "schedule": MONTHLY_REPORTS_INTERVAL}
