@@ -301,3 +301,12 @@ def test_nothing_personal_reaches_the_page_or_the_data(hall, settings):
         Booking.objects.values_list("code", flat=True))
     assert not any(n in text for n in numbers)
     assert not Case.objects.filter(Q(applicant_name__contains="锦绣")).exclude(applicant_name=APPLICANT).exists()
+
+
+def test_with_internal_hosts_the_wall_is_served_on_them_only(hall, settings):
+    settings.WALL_ADDRESSES = ["10.1.2.0/24"]
+    settings.INTERNAL_HOSTS = ["intranet.example.cn"]
+    settings.ALLOWED_HOSTS = ["intranet.example.cn", "www.example.cn"]
+    client = Client()
+    assert client.get("/wall/", REMOTE_ADDR="10.1.2.7", HTTP_HOST="www.example.cn").status_code == 404
+    assert client.get("/wall/", REMOTE_ADDR="10.1.2.7", HTTP_HOST="intranet.example.cn").status_code == 200
