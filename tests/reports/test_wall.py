@@ -310,3 +310,15 @@ def test_with_internal_hosts_the_wall_is_served_on_them_only(hall, settings):
     client = Client()
     assert client.get("/wall/", REMOTE_ADDR="10.1.2.7", HTTP_HOST="www.example.cn").status_code == 404
     assert client.get("/wall/", REMOTE_ADDR="10.1.2.7", HTTP_HOST="intranet.example.cn").status_code == 200
+
+
+def test_a_wrong_display_address_stops_the_start_naming_it():
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "SHENPI_WALL_ADDRESSES": "10.1.2.0/24,hall-screen"}
+    run = subprocess.run([sys.executable, "-c", "import shenpi.settings"], env=env, capture_output=True, text=True)
+    assert run.returncode != 0 and "SHENPI_WALL_ADDRESSES 中的“hall-screen”" in run.stderr
+    env["SHENPI_WALL_ADDRESSES"] = "10.1.2.0/24, 10.8.0.5"
+    assert subprocess.run([sys.executable, "-c", "import shenpi.settings"], env=env).returncode == 0
