@@ -1,5 +1,6 @@
 """Django settings, all driven by environment variables declared in shenpi.env."""
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -659,3 +660,21 @@ REPORT_LEADERS = [a.strip() for a in declare(
     "department's monthly report (besides each department's liaisons).").split(",") if a.strip()]
 CELERY_BEAT_SCHEDULE["monthly-reports"] = {"task": "shenpi.reports.tasks.monthly_reports",
                                            "schedule": MONTHLY_REPORTS_INTERVAL}
+
+# The hall's wall screen (大屏, shenpi.reports.wall; docs/wall-screen.md).
+WALL_ADDRESSES = [a.strip() for a in declare(
+    "SHENPI_WALL_ADDRESSES", "", "Comma-separated addresses or CIDR networks of the hall's displays: the wall "
+    "screen (/wall/) opens from them without a login (the client address as SHENPI_TRUSTED_PROXIES reads it). "
+    "Empty: the wall screen needs a staff login.").split(",") if a.strip()]
+for _address in WALL_ADDRESSES:
+    try:
+        ipaddress.ip_network(_address, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"SHENPI_WALL_ADDRESSES 中的“{_address}”既不是IP地址也不是网段（如 10.1.2.0/24）。"
+                                   ) from None
+WALL_REFRESH_SECONDS = int(declare("SHENPI_WALL_REFRESH_SECONDS", "30", "Seconds between two refreshes of the "
+                                   "wall screen's figures (its page polls /wall/data.json)."))
+WALL_CACHE_SECONDS = int(declare("SHENPI_WALL_CACHE_SECONDS", "60", "Seconds the wall screen keeps its open "
+                                 "alerts, satisfaction rate and key projects before counting them again."))
+WALL_RANKING_SECONDS = int(declare("SHENPI_WALL_RANKING_SECONDS", "300", "Seconds the wall screen keeps the "
+                                   "month's ranking of departments (a whole assessment) before computing it again."))

@@ -41,6 +41,7 @@ urlpatterns = [
     path("supervision/", include("shenpi.supervision.urls")),
     path("performance/", include("shenpi.performance.urls")),
     path("reports/", include("shenpi.reports.urls")),  # 统计报表, the statistics home and the reports
+    path("wall/", include("shenpi.reports.wall_urls")),  # 大屏: the hall's wall screen, live figures of today
     path("audit/security/", include("shenpi.security.urls")),  # 安全审计: the audit administrator's only
     path("api/schema/", SpectacularAPIView.as_view(api_version="v1"), name="schema"),
     # The split view serves its start-up script as a file: the CSP forbids inline scripts.

@@ -110,7 +110,8 @@ def _exempt(path: str) -> bool:
 
 
 # The staff side of the platform: pages, sign-in, the admin, the API and its documentation.
-INTERNAL_PREFIXES = ("/workbench/", "/supervision/", "/performance/", "/admin/", "/login/", "/logout/", "/api/")
+INTERNAL_PREFIXES = ("/workbench/", "/supervision/", "/performance/", "/admin/", "/login/", "/logout/", "/api/",
+                     "/wall/")
 
 
 class InternalHostsMiddleware:
