@@ -131,7 +131,7 @@ class Cell:
 
 @dataclass
 class Table:
-    heads: list[str]           # the grouping heads, then the columns
+    heads: list[tuple[str, bool]]  # the grouping heads, then the columns; whether right-aligned (numbers)
     rows: list[tuple[list[str], list[Cell]]]
     total: list[Cell] | None
     chart: dict | None
@@ -146,7 +146,7 @@ def drillable(report: Report, column, value) -> bool:
 def table(report: Report, filters: Filters, rows: list[dict], total: dict | None, drill_url: str) -> Table:
     by = filters.ask.by
     names = key_names(rows, by)
-    heads = [grouping_head(g) for g in by] + [c.label for c in report.columns]
+    heads = [(grouping_head(g), False) for g in by] + [(c.label, c.kind in NUMERIC) for c in report.columns]
     out = []
     for row in rows:
         keys = {KEY_PREFIX + g: key_value(row.get(g)) for g in by}

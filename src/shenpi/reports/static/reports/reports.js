@@ -90,7 +90,21 @@
     }
   }
 
+  // A period is a shortcut or two dates, not both: choosing one clears the other.
+  function exclusivePeriod() {
+    var period = document.getElementById("rep-period");
+    var dates = [document.getElementById("rep-from"), document.getElementById("rep-to")];
+    if (!period || !dates[0] || !dates[1]) { return; }
+    period.addEventListener("change", function () {
+      if (period.value) { dates.forEach(function (d) { d.value = ""; }); }
+    });
+    dates.forEach(function (d) {
+      d.addEventListener("change", function () { if (d.value) { period.value = ""; } });
+    });
+  }
+
   function start() {
+    exclusivePeriod();
     drawReport();
     drawHome();
     var print = document.getElementById("rep-print");
