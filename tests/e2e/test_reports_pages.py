@@ -51,6 +51,13 @@ def test_filters_drill_down_and_excel_of_the_volume_report(live_server, built, p
     expect(rows.filter(has_text="住房和城乡建设局").locator("td").nth(1)).to_have_text("7")
     expect(page.locator("#rep-table tfoot")).to_contain_text("合计")
     shot(page, "reports-02-volume")
+    # Printed: the table, its title, conditions and "as of", without the navigation, filters or buttons.
+    page.emulate_media(media="print")
+    for hidden in (".sidenav", ".topbar", "#rep-filters", "#rep-export"):
+        expect(page.locator(hidden)).to_be_hidden()
+    for shown in ("#rep-table", "#rep-conditions", "#rep-as-of"):
+        expect(page.locator(shown)).to_be_visible()
+    page.emulate_media(media="screen")
 
     # Only online applications: one case of A, none of B.
     page.select_option("#rep-channel", "online")

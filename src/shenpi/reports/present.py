@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 
 from shenpi.cases.models import Channel
 from shenpi.catalog.models import Department, Window
@@ -25,6 +26,15 @@ NO_WINDOW = "（无窗口）"
 
 # -- values ----------------------------------------------------------------------------------------------
 
+def rounded(value, places: int) -> Decimal:
+    """Half up, from the exact value (a rate is a Fraction): 2.25 days is 2.3, as people round."""
+    if isinstance(value, Fraction):
+        exact = Decimal(value.numerator) / Decimal(value.denominator)
+    else:
+        exact = Decimal(str(value))
+    return exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+
+
 def text(value, kind: str) -> str:
     """A value as the page shows it."""
     if value is None:
@@ -32,11 +42,11 @@ def text(value, kind: str) -> str:
     if kind == "count":
         return f"{int(value):,}"
     if kind == "rate":
-        return f"{float(value):.1f}%"
+        return f"{rounded(value, 1)}%"
     if kind == "days":
-        return f"{float(value):.1f}"
+        return f"{rounded(value, 1)}"
     if kind == "money":
-        return f"{Decimal(str(value)):,.2f}"
+        return f"{rounded(value, 2):,}"
     if kind == "date":
         return value.strftime("%Y-%m-%d") if isinstance(value, dt.date) else str(value)
     return str(value)
@@ -49,9 +59,9 @@ def number(value, kind: str):
     if kind == "count":
         return int(value)
     if kind in ("rate", "days"):
-        return round(float(value), 1)
+        return float(rounded(value, 1))
     if kind == "money":
-        return round(float(value), 2)
+        return float(rounded(value, 2))
     if kind == "date":
         return value.strftime("%Y-%m-%d") if isinstance(value, dt.date) else str(value)
     return str(value)
@@ -60,7 +70,7 @@ def number(value, kind: str):
 def chart_value(value, kind: str):
     if value is None or kind not in NUMERIC:
         return None
-    return int(value) if kind == "count" else round(float(value), 2 if kind == "money" else 1)
+    return int(value) if kind == "count" else float(rounded(value, 2 if kind == "money" else 1))
 
 
 # -- row names -------------------------------------------------------------------------------------------

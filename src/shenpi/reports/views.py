@@ -184,7 +184,7 @@ def cases(request, code: str):
     try:
         filters = forms.parse(report, request.GET, request.user)
         key, column = _drill_target(report, filters, request.GET)
-        found = report.cases(replace(filters.ask, by=()), key, column.code)
+        found = report.cases(filters.ask, key, column.code)
     except FilterError as error:
         return _failed(request, report, error.errors, error.status)
     except AskError as error:
