@@ -9,4 +9,5 @@ from . import (  # noqa: F401
     process_reports,
     project_reports,
     supervision_reports,
+    volume,
 )

@@ -61,6 +61,13 @@ class Report:
     # The aggregates it reads (counter names of shenpi.figures.counters, or another family's name): the
     # benchmark times the same figures by a plain GROUP BY over the source rows for comparison.
     reads: tuple[str, ...] = ()
+    # The table ends with a total row, computed by `rows` over the same ask without grouping (by=()):
+    # a rate's total is not the sum of the rows' rates. False for lists and for tables with no total.
+    total: bool = True
+
+
+class AskError(ValueError):
+    """A report's own filter (Ask.extra) it cannot work with; the message is shown to the user (400)."""
 
 
 REPORTS: dict[str, Report] = {}
