@@ -314,7 +314,7 @@ def print_summary(results: dict) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = _parser()
     args = parser.parse_args(argv if argv is not None else sys.argv[1:] or ["all"])
-    if args.command in ("scan", "projects"):
+    if args.command in ("scan", "projects", "reports"):
         # --reuse-data decrypts the applicants of an earlier run: the bench's fixed key, not a fresh one.
         os.environ.setdefault("SHENPI_FIELD_KEY", "5348454e50492d62656e63682d6b6579")
     if args.command in ("lifecycle", "all") and _hooks(args) != "on":
