@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import DateTimeField, Exists, ExpressionWrapper, Max, OuterRef, Q
+from django.db.models import Exists, Max, Q
 from django.db.models.functions import TruncDate
 
 from shenpi import clock
@@ -179,15 +179,19 @@ def keep_up_and_log() -> None:
 def cases_pending() -> bool | None:
     """Would a run of the case family find anything? None while it has never been built.
 
-    One query, for readers that want current figures without taking the upkeep's lock when nothing
-    changed (the performance assessment): an event or an alert newer than the last run's watermark,
-    or written in the margin before it (a late commit), is something to count.
+    For readers that want current figures without taking the upkeep's lock when nothing changed
+    (the performance assessment): an event or an alert newer than the last run's watermark, or
+    written in the margin before it (a late commit), is something to count. Two small queries: the
+    upkeep row, then three EXISTS on its values as literals, each probing its own index (with the
+    row's columns as correlated parameters PostgreSQL expected a third of the events to match and
+    scanned them all: 0.5 s at 2.6 million events).
     """
-    since = ExpressionWrapper(OuterRef("as_of") - MARGIN, output_field=DateTimeField())
-    events = CaseEvent.objects.filter(Q(pk__gt=OuterRef("last_event")) | Q(at__gte=since))
-    alerts = Alert.objects.filter(detected_at__gte=since, case_id__isnull=False)
-    row = (Upkeep.objects.filter(family=CASES)
-           .values("as_of").annotate(events=Exists(events), alerts=Exists(alerts)).first())
+    row = Upkeep.objects.filter(family=CASES).values("as_of", "last_event").first()
     if row is None or row["as_of"] is None:
         return None
-    return row["events"] or row["alerts"]
+    since = row["as_of"] - MARGIN
+    found = Upkeep.objects.filter(family=CASES).values("pk").annotate(
+        newer=Exists(CaseEvent.objects.filter(pk__gt=row["last_event"])),
+        late=Exists(CaseEvent.objects.filter(at__gte=since)),
+        alerts=Exists(Alert.objects.filter(detected_at__gte=since, case_id__isnull=False))).first()
+    return bool(found and (found["newer"] or found["late"] or found["alerts"]))
