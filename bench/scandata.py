@@ -268,9 +268,9 @@ ORDER BY x.case_id, x.seq
 
 CLOCK_STOPS_SQL = """
 INSERT INTO cases_clockstop (case_id, step_id, kind_id, kind_name, reason, expected_days, limit_days, limit_due,
-                             resume_to, started_at, ended_at, stopped_days)
+                             resume_to, started_at, ended_at, stopped_days, materials)
 SELECT c.id, s.id, NULL, '补件', '申请人补充提交现场核查材料', 5, 10, w2.day, 'in_progress',
-       least((c.clock_stopped_on + time '10:00') AT TIME ZONE 'Asia/Shanghai', %(cap)s), NULL, 0
+       least((c.clock_stopped_on + time '10:00') AT TIME ZONE 'Asia/Shanghai', %(cap)s), NULL, 0, '[]'::jsonb
 FROM cases_case c
 JOIN bench_workday w ON w.day = c.clock_stopped_on
 JOIN bench_workday w2 ON w2.idx = w.idx + 10

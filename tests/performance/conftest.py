@@ -23,6 +23,10 @@ alert 1 (规范办结率 80 %). In September A has one warning and one suspensio
 Department B (市场监督管理局), October: two cases completed on their due day (limit 5), no alert.
 
 The clock is frozen at 2026-11-05 10:00: October is over, November has begun, December has not.
+
+The cases are planted as rows, without the trail events the upkeep of the case aggregates reads, so
+the performance tests build the aggregates once the world is planted (`built`), as the upkeep's first
+run does on an installation: departments and windows are assessed from them.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from shenpi import clock
 from shenpi.accounts.models import User
 from shenpi.cases.models import ApplicantKind, Case, CaseStep, Channel, ClockStop, Decision, State
 from shenpi.catalog.models import Department, Item
+from shenpi.figures import upkeep
 from shenpi.supervision.models import Alert, Level, Rule
 from tests import factories as f
 
@@ -159,3 +164,11 @@ def world(db, frozen) -> World:
         make_case(b, w.item_b, clerk_b, received=at(2026, 10, day - 7), completed=at(2026, 10, day),
                   due=dt.date(2026, 10, day), limit=5, used=5)
     return w
+
+
+@pytest.fixture(autouse=True)
+def built(request):
+    """In this folder: the case aggregates built over the world, for the tests that plant it."""
+    if "world" in request.fixturenames:
+        request.getfixturevalue("world")
+        upkeep.rebuild()

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Exists, Max, Q
 from django.db.models.functions import TruncDate
 
 from shenpi import clock
@@ -174,3 +174,24 @@ def keep_up_and_log() -> None:
     result = keep_up()
     if result.days:
         logger.info("figures: %d day(s) rebuilt", result.days)
+
+
+def cases_pending() -> bool | None:
+    """Would a run of the case family find anything? None while it has never been built.
+
+    For readers that want current figures without taking the upkeep's lock when nothing changed
+    (the performance assessment): an event or an alert newer than the last run's watermark, or
+    written in the margin before it (a late commit), is something to count. Two small queries: the
+    upkeep row, then three EXISTS on its values as literals, each probing its own index (with the
+    row's columns as correlated parameters PostgreSQL expected a third of the events to match and
+    scanned them all: 0.5 s at 2.6 million events).
+    """
+    row = Upkeep.objects.filter(family=CASES).values("as_of", "last_event").first()
+    if row is None or row["as_of"] is None:
+        return None
+    since = row["as_of"] - MARGIN
+    found = Upkeep.objects.filter(family=CASES).values("pk").annotate(
+        newer=Exists(CaseEvent.objects.filter(pk__gt=row["last_event"])),
+        late=Exists(CaseEvent.objects.filter(at__gte=since)),
+        alerts=Exists(Alert.objects.filter(detected_at__gte=since, case_id__isnull=False))).first()
+    return bool(found and (found["newer"] or found["late"] or found["alerts"]))

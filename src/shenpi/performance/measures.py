@@ -4,6 +4,10 @@ Pure data and arithmetic, no database: shenpi.performance.indicators fills `Indi
 aggregate queries; scoring reads the rates through MEASURES, deductions and bonuses through
 DEDUCTION_INDICATORS and BONUS_INDICATORS. The definitions are written out in docs/performance.md.
 Rates are exact fractions (percent) so that "each full 10 %" is never decided by a rounding error.
+
+The rates and averages the statistics reports show too (按时办结率, 即办率, 网办率 …) take their
+formula, label and definition from shenpi.figures.definitions.DERIVED, their one home; the counters
+they divide are the case aggregates' (shenpi.figures.counters), under the same names here.
 """
 
 from __future__ import annotations
@@ -11,11 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from fractions import Fraction
 
-HUNDRED = Fraction(100)
-
-
-def percent(part: int, whole: int) -> Fraction | None:
-    return None if not whole else HUNDRED * part / whole
+from shenpi.figures.definitions import DERIVED, HUNDRED, percent
 
 
 @dataclass
@@ -66,27 +66,27 @@ class Indicators:
 
     @property
     def on_time_rate(self) -> Fraction | None:
-        return percent(self.on_time, self.completed)
+        return DERIVED["on_time_rate"].of(vars(self))
 
     @property
     def early_rate(self) -> Fraction | None:
-        return percent(self.early, self.completed)
+        return DERIVED["early_rate"].of(vars(self))
 
     @property
     def on_the_spot_rate(self) -> Fraction | None:
-        return percent(self.on_the_spot, self.completed)
+        return DERIVED["on_the_spot_rate"].of(vars(self))
 
     @property
     def online_rate(self) -> Fraction | None:
-        return percent(self.online, self.received)
+        return DERIVED["online_rate"].of(vars(self))
 
     @property
     def procedure_rate(self) -> Fraction | None:
-        return percent(self.completed - self.procedure_flagged, self.completed)
+        return DERIVED["procedure_rate"].of(vars(self))
 
     @property
     def fee_rate(self) -> Fraction | None:
-        return percent(self.completed - self.fee_flagged, self.completed)
+        return DERIVED["fee_rate"].of(vars(self))
 
     @property
     def rectification_rate(self) -> Fraction | None:
@@ -109,11 +109,11 @@ class Indicators:
 
     @property
     def avg_used_days(self) -> Fraction | None:
-        return None if not self.completed else Fraction(self.used_days, self.completed)
+        return DERIVED["avg_used_days"].of(vars(self))
 
     @property
     def avg_promised_days(self) -> Fraction | None:
-        return None if not self.completed else Fraction(self.promised_days, self.completed)
+        return DERIVED["avg_promised_days"].of(vars(self))
 
 
 @dataclass(frozen=True)
@@ -123,14 +123,18 @@ class Measure:
     description: str
 
 
+def _shared(code: str) -> Measure:
+    """A rate the reports show too: its label and definition are the statistics' (one home)."""
+    derived = DERIVED[code]
+    return Measure(derived.label, code, derived.definition)
+
+
+# Rates of the case aggregates, defined in shenpi.figures.definitions.
+SHARED = ("on_time_rate", "early_rate", "on_the_spot_rate", "online_rate", "procedure_rate", "fee_rate")
+
 # What a measured area (考核项) can be computed from: a rate in percent, 0–100.
 MEASURES: dict[str, Measure] = {m.attr: m for m in (
-    Measure("按时办结率", "on_time_rate", "本期办结件中在承诺办结期限当日或之前办结的比例"),
-    Measure("提前办结率", "early_rate", "本期办结件中早于承诺办结期限办结的比例"),
-    Measure("即办率", "on_the_spot_rate", "本期办结件中即办件（承诺时限为0）的比例"),
-    Measure("网办率", "online_rate", "本期收件中网上申报的比例"),
-    Measure("规范办结率", "procedure_rate", "本期办结件中未发生程序类、受理类监察告警的比例"),
-    Measure("收费规范率", "fee_rate", "本期办结件中未发生收费类监察告警的比例"),
+    *(_shared(code) for code in SHARED),
     Measure("黄红牌整改反馈率", "rectification_rate", "本期黄牌、红牌中已反馈整改情况的比例；无黄红牌为100"),
     Measure("满意率", "satisfaction_rate", "好差评中满意的比例（非常满意、满意，按设置含基本满意）"),
     Measure("差评整改率", "rectify_rate", "差评（不满意、非常不满意）中已完成整改的比例"),

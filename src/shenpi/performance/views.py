@@ -22,6 +22,7 @@ from shenpi.security import audit
 from . import services
 from .excel import ranking_workbook
 from .indicators import LEVELS
+from .measures import MEASURES, SHARED
 from .models import ManualScore
 from .periods import KIND_LABELS, Period, recent
 from .present import INDICATOR_COLUMNS, points_label, text
@@ -66,7 +67,8 @@ def _context(request, period: Period | None, level: str, **extra) -> dict:
     return {"period": period, "level": level, "level_label": LEVELS[level], "levels": LEVELS.items(),
             "period_options": _period_options(period),
             "may_enter_scores": services.may_enter_scores(request.user), "sees_all": services.sees_all(request.user),
-            "query": urlencode({"period": period.code if period else "", "level": level}), **extra}
+            "query": urlencode({"period": period.code if period else "", "level": level}),
+            "shared_definitions": [(m.label, m.description) for m in (MEASURES[c] for c in SHARED)], **extra}
 
 
 def _failed(request, template: str, error: AssessmentError | NoScheme, level: str = "department"):
