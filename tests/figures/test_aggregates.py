@@ -7,7 +7,7 @@ from shenpi.cases.models import Case, State
 from shenpi.figures import counters, query, upkeep
 from shenpi.figures.models import CaseDay, CaseMonth
 from shenpi.figures.query import Scope
-from tests.performance.conftest import at, make_case
+from tests.performance.conftest import make_case
 
 OCT_1, OCT_31 = dt.date(2026, 10, 1), dt.date(2026, 10, 31)
 
@@ -65,9 +65,26 @@ def test_upkeep_follows_a_voided_case_and_a_new_one(world):
     from shenpi.cases.models import CaseEvent
     Case.objects.filter(pk=case.pk).update(state=State.VOIDED)
     CaseEvent.objects.create(case=case, action="void", at=clock.now(), to_state=State.VOIDED)
-    make_case(world.a, world.item_a, world.people_a["clerk"], received=at(2026, 11, 4), state=State.IN_PROGRESS)
+    make_case(world.a, world.item_a, world.people_a["clerk"], received=clock.now(), state=State.IN_PROGRESS)
     new = Case.objects.latest("pk")
     CaseEvent.objects.create(case=new, action="receive", at=clock.now(), to_state=State.RECEIVED)
     upkeep.keep_up()
     assert query.total(received_on, received_on, scope=Scope(departments=(world.a.pk,)))["received"] == before - 1
-    assert query.total(dt.date(2026, 11, 4), dt.date(2026, 11, 4))["received"] == 1
+    assert query.total(clock.today(), clock.today())["received"] == 1
+
+
+def test_an_action_recounts_only_the_day_of_the_moment_it_sets(world):
+    """Completing a case today leaves the days it was received and accepted on alone."""
+    from shenpi.cases.models import CaseEvent
+    upkeep.rebuild()
+    case = Case.objects.filter(department=world.a, state=State.IN_PROGRESS).first()
+    Case.objects.filter(pk=case.pk).update(state=State.COMPLETED, completed_at=clock.now(), used_days=3)
+    CaseEvent.objects.create(case=case, action="complete", at=clock.now(), to_state=State.COMPLETED)
+    result = upkeep.keep_up_family(upkeep.FAMILIES[upkeep.CASES])
+    assert result.days == 1
+    assert query.total(clock.today(), clock.today())["completed"] == 1
+    # Every counter still equals the direct count (a rebuild changes nothing).
+    first, last = dt.date(2026, 9, 1), clock.today()
+    kept = query.total(first, last)
+    upkeep.rebuild()
+    assert query.total(first, last) == kept

@@ -24,10 +24,9 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Exists, Max, Q
-from django.db.models.functions import TruncDate
 
 from shenpi import clock
-from shenpi.cases.models import Case, CaseEvent
+from shenpi.cases.models import Case, CaseEvent, State
 from shenpi.supervision.models import Alert
 
 from . import build
@@ -139,12 +138,13 @@ def _days_between(first: dt.date, last: dt.date) -> list[dt.date]:
     return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
 
 
-def _changed_cases(after_event: int, up_to_event: int, since: dt.datetime) -> set[int]:
+def _changed_cases(after_event: int, up_to_event: int, since: dt.datetime) -> tuple[set[int], set[int]]:
+    """Cases with trail entries since the previous run, and cases with alerts raised since then."""
     events = (CaseEvent.objects.filter(Q(pk__gt=after_event, pk__lte=up_to_event) | Q(at__gte=since))
               .order_by().values_list("case_id", flat=True).distinct())
     alerted = (Alert.objects.filter(detected_at__gte=since, case_id__isnull=False)
                .order_by().values_list("case_id", flat=True).distinct())
-    return set(events) | set(alerted)
+    return set(events), set(alerted)
 
 
 def _case_watermark() -> int:
@@ -152,18 +152,31 @@ def _case_watermark() -> int:
 
 
 def _changed_case_days(after_event: int, up_to_event: int, since: dt.datetime) -> set[dt.date]:
-    return _days_of(_changed_cases(after_event, up_to_event, since))
+    acted, alerted = _changed_cases(after_event, up_to_event, since)
+    return _days_of(acted, alerted, since)
 
 
-def _days_of(case_ids: set[int]) -> set[dt.date]:
+def _days_of(acted: set[int], alerted: set[int], since: dt.datetime) -> set[dt.date]:
+    """The local days whose counters the changes can have moved.
+
+    An action counts on the day of the moment it sets (received_at, accepted_at …: now), and leaves
+    the days of the case's earlier moments as they were: a case's department, item, channel, limits
+    and version never change once received. So only moments set since the previous run are
+    recounted, except for a voided case (it leaves every day it was counted on) and a case of a
+    department's own system (一厅双网: its moments are those of the outside system, recorded late).
+    A new procedure or fee alert changes the flags of a completed case on its completion day.
+    """
     days: set[dt.date] = set()
-    ids = sorted(case_ids)
+    ids = sorted(acted | alerted)
     for start in range(0, len(ids), 5000):
-        chunk = ids[start:start + 5000]
-        rows = (Case.objects.filter(pk__in=chunk).order_by()
-                .values_list(*(TruncDate(m) for m in _MOMENTS)).distinct())
-        for row in rows:
-            days.update(d for d in row if d is not None)
+        rows = (Case.objects.filter(pk__in=ids[start:start + 5000]).order_by()
+                .values_list("pk", "state", "source_system", *_MOMENTS))
+        for pk, state, source_system, *moments in rows:
+            every_moment = state == State.VOIDED or bool(source_system)
+            days.update(clock.local_date(m) for m in moments if m is not None and (every_moment or m >= since))
+            completed_at = moments[_MOMENTS.index("completed_at")]
+            if pk in alerted and completed_at is not None:
+                days.add(clock.local_date(completed_at))
     return days
 
 
