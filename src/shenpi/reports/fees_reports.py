@@ -17,8 +17,6 @@ from django.db.models.functions import ExtractYear, TruncMonth
 from shenpi.cases.models import Case
 from shenpi.fees.models import Charge, FeeDayTotal, Payment
 from shenpi.figures import family_fees as ff
-from shenpi.figures.day_rows import grouped
-from shenpi.figures.models import FeeDay
 
 from .family_keys import keys_q, period_of, scope_q
 from .registry import Ask, Column, Report, register
@@ -42,7 +40,7 @@ LINKED_FIELDS = {"department": "charge__department_id", "item": "charge__version
 
 
 def rows(ask: Ask) -> list[dict]:
-    found = grouped(FeeDay, ask.first, ask.last, by=ask.by, names=ff.COLUMNS, where=scope_q(ask, DAY_FIELDS))
+    found = ff.FEE_TABLE.sums(ask.first, ask.last, by=ask.by, where=scope_q(ask, DAY_FIELDS))
     for row in found:
         row["net"] = row["paid"] - row["refunded"]
     return found
