@@ -18,8 +18,8 @@ from shenpi.feedback.models import BAD_LEVELS, Complaint, Level, Rating
 from shenpi.feedback.services import satisfied_levels
 from shenpi.figures import family_feedback as fb
 
-from .family_keys import keys_q, period_of, scope_q
 from .registry import Ask, Column, Report, register
+from .row_keys import key_order, keys_q, period_of, scope_q
 
 R = fb.DERIVED
 COLUMNS = (
@@ -67,7 +67,7 @@ def rows(ask: Ask) -> list[dict]:
     for key, n in _open_overdue(ask, by).items():
         table[key]["open_overdue"] += n
     out = []
-    for key in sorted(table, key=lambda k: tuple((v is None, v if v is not None else 0) for v in k)):
+    for key in sorted(table, key=key_order):
         out.append({**dict(zip(by, key, strict=True)), **_values(table[key])})
     return out
 

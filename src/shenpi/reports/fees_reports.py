@@ -18,8 +18,8 @@ from shenpi.cases.models import Case
 from shenpi.fees.models import Charge, FeeDayTotal, Payment
 from shenpi.figures import family_fees as ff
 
-from .family_keys import keys_q, period_of, scope_q
 from .registry import Ask, Column, Report, register
+from .row_keys import key_order, keys_q, period_of, scope_q
 
 COLUMNS = (
     Column("charges", "开单数", definition="开单时间（北京时间）在统计期内、未撤销的收费单"),
@@ -108,7 +108,7 @@ def channel_rows(ask: Ask) -> list[dict]:
         entry["amount"] += row["amount"]
         entry["lines"] += row["lines"]
         entry[row["channel"]] += row["amount"]
-    ordered = sorted(table, key=lambda k: tuple((v is None, v if v is not None else 0) for v in k))
+    ordered = sorted(table, key=key_order)
     return [{**dict(zip(ask.by, key, strict=True)), **table[key]} for key in ordered]
 
 
