@@ -134,11 +134,19 @@ class Table:
         """What rows can be grouped by: name -> (column of a day row, column of a month row)."""
         return {**{k: (a, a) for k, a in zip(self.keys, self._attnames(), strict=True)}, **PERIODS}
 
+    def among(self, **chosen: Sequence) -> Q:
+        """Rows whose key is one of the chosen values, per key (`department=(1, 2)`); none chosen: all."""
+        q = Q()
+        for key, values in chosen.items():
+            if values:
+                q &= Q(**{f"{self.day_model._meta.get_field(key).attname}__in": values})
+        return q
+
     def sums(self, first: dt.date, last: dt.date, *, by: Sequence[str] = (), where: Q | None = None,
              names: Sequence[str] | None = None) -> list[dict]:
         """The counters (or `names`) summed over the local days first..last per group of `by` (rows of the
         grouping keys, named as in `by`, and the sums, in key order), filtered by `where` (on the key
-        fields' attnames, e.g. Q(department_id__in=…))."""
+        fields' attnames, e.g. `among(department=…)`)."""
         groups = self.groups()
         unknown = set(by) - set(groups)
         if unknown:
