@@ -163,7 +163,7 @@ class Table:
                        .values(**{k: F(c) if isinstance(c, str) else c for k, c in columns.items()})
                        .annotate(**{n: Sum(n) for n in names}))
             for row in grouped:
-                target = merged[tuple(_plain(row[f"g_{g}"]) for g in by)]
+                target = merged[tuple(plain(row[f"g_{g}"]) for g in by)]
                 for n in names:
                     # Keep the sums' own type (money stays Decimal, 0.00 included).
                     target[n] += row[n] if row[n] is not None else 0
@@ -183,5 +183,6 @@ def key_order(key: tuple) -> tuple:
     return tuple((v is None, v if v is not None else 0) for v in key)
 
 
-def _plain(value):
+def plain(value):
+    """A grouping key as stored: a truncated month read back as a datetime is its date."""
     return value.date() if isinstance(value, dt.datetime) else value
