@@ -16,7 +16,7 @@ from django.db.models import Count, Sum
 from shenpi.clock import day_start
 
 from . import counters
-from .daytables import BATCH, Table, month_of, next_month, runs
+from .daytables import Table, month_of, next_month, runs
 from .models import CaseDay, CaseMonth
 
 _COLUMNS = [c.name for c in counters.CASE_COUNTERS]
@@ -57,5 +57,5 @@ def first_day() -> dt.date | None:
     return local_date(first) if first else None
 
 
-__all__ = ["BATCH", "CASES", "count_days", "first_day", "month_of", "next_month", "rebuild_days", "roll_up",
+__all__ = ["CASES", "count_days", "first_day", "month_of", "next_month", "rebuild_days", "roll_up",
            "runs"]
