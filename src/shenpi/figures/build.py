@@ -1,8 +1,8 @@
-"""Recompute whole days of the case aggregates from the cases, and the months that hold them.
+"""The case family of aggregates: whole days of CaseDay recomputed from the cases, and their months.
 
-A day's rows are deleted and inserted again in one transaction, so a reader sees the day before or
-after, never half of it, and a row is always what a GROUP BY over the cases gives: upkeep cannot
-drift, and a rebuild over every day repairs anything (`shenpi figures rebuild`).
+The rows are written like every family's (shenpi.figures.daytables): a day's rows are replaced from a
+GROUP BY over the cases, so a row is always exactly what that GROUP BY gives, and a month's rows are
+the sums of its days'. Which counters there are, and which cases each counts, is shenpi.figures.counters.
 """
 
 from __future__ import annotations
@@ -11,34 +11,16 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db import connection, transaction
-from django.db.models import Count, F, Sum
+from django.db.models import Count, Sum
 
 from shenpi.clock import day_start
 
 from . import counters
+from .daytables import Table, month_of, next_month, runs
 from .models import CaseDay, CaseMonth
 
-BATCH = 2000
-
-
-def runs(days: Iterable[dt.date]) -> list[tuple[dt.date, dt.date]]:
-    """Sorted days as (first, last) runs of consecutive days."""
-    out: list[tuple[dt.date, dt.date]] = []
-    for day in sorted(set(days)):
-        if out and day == out[-1][1] + dt.timedelta(days=1):
-            out[-1] = (out[-1][0], day)
-        else:
-            out.append((day, day))
-    return out
-
-
-def month_of(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def next_month(month: dt.date) -> dt.date:
-    return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+_COLUMNS = [c.name for c in counters.CASE_COUNTERS]
+CASES = Table(CaseDay, CaseMonth, tuple(k.removesuffix("_id") for k in counters.KEYS), tuple(_COLUMNS))
 
 
 def count_days(first: dt.date, last: dt.date) -> dict[tuple, dict[str, int]]:
@@ -56,37 +38,14 @@ def count_days(first: dt.date, last: dt.date) -> dict[tuple, dict[str, int]]:
     return rows
 
 
-@transaction.atomic
 def rebuild_days(days: Iterable[dt.date]) -> int:
     """Replace the rows of these days and of their months; the number of days rebuilt."""
-    spans = runs(days)
-    for first, last in spans:
-        rows = count_days(first, last)
-        CaseDay.objects.filter(day__gte=first, day__lte=last).delete()
-        CaseDay.objects.bulk_create(
-            (CaseDay(day=key[0], **dict(zip(counters.KEYS, key[1:], strict=True)), **values)
-             for key, values in rows.items()), batch_size=BATCH)
-    months = {month_of(d) for first, last in spans for d in (first, last)}
-    months |= {month_of(first + dt.timedelta(days=n)) for first, last in spans
-               for n in range(0, (last - first).days + 1, 28)}
-    for month in sorted(months):
-        roll_up(month)
-    return sum((last - first).days + 1 for first, last in spans)
-
-
-_COLUMNS = [c.name for c in counters.CASE_COUNTERS]
+    return CASES.rebuild_days(days, count_days)
 
 
 def roll_up(month: dt.date) -> None:
     """The month's rows as the sums of its days' rows (one INSERT … SELECT)."""
-    CaseMonth.objects.filter(month=month).delete()
-    day_table, month_table = CaseDay._meta.db_table, CaseMonth._meta.db_table
-    keys = ", ".join(f.column for f in (CaseDay._meta.get_field(k.removesuffix("_id")) for k in counters.KEYS))
-    sums = ", ".join(f"SUM({c})" for c in _COLUMNS)
-    sql = (f"INSERT INTO {month_table} (month, {keys}, {', '.join(_COLUMNS)}) "  # noqa: S608 - names from the models
-           f"SELECT %s, {keys}, {sums} FROM {day_table} WHERE day >= %s AND day < %s GROUP BY {keys}")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [month, month, next_month(month)])
+    CASES.roll_up(month)
 
 
 def first_day() -> dt.date | None:
@@ -98,8 +57,5 @@ def first_day() -> dt.date | None:
     return local_date(first) if first else None
 
 
-def as_values(row: CaseDay | CaseMonth) -> dict[str, int]:
-    return {name: getattr(row, name) for name in _COLUMNS}
-
-
-__all__ = ["F", "as_values", "count_days", "first_day", "rebuild_days", "roll_up", "runs"]
+__all__ = ["CASES", "count_days", "first_day", "month_of", "next_month", "rebuild_days", "roll_up",
+           "runs"]

@@ -1,10 +1,13 @@
-"""Day and month tables of the families other than the cases: replace whole days, roll months up, read sums.
+"""Day and month tables, the one way every family of aggregates is written and read.
 
 A family's figures live in a day table and a month table with the same keys (e.g. department, item,
-kind) and the same counter columns. Like the case aggregates (shenpi.figures.build), a day's rows are
-only ever deleted and inserted again from a GROUP BY over the source rows, and a month's rows are the
-sums of its days' rows (one INSERT … SELECT), so a rebuild repairs anything. Readers sum the month rows
-of the whole months of a period and the day rows of the days at either end (shenpi.figures.query.Span).
+channel, kind) and the same counter columns. A day's rows are only ever deleted and inserted again
+from a GROUP BY over the source rows (in one transaction, so a reader sees the day before or after,
+never half of it), and a month's rows are the sums of its days' rows (one INSERT … SELECT): upkeep
+cannot drift, and a rebuild over every day repairs anything (`shenpi figures rebuild`).
+
+Readers sum the month rows of the whole months of a period and the day rows of the days at either
+end (`Span`), so a year over every department sums a few thousand rows.
 """
 
 from __future__ import annotations
@@ -12,22 +15,82 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import connection, models, transaction
 from django.db.models import F, Q, Sum
 from django.db.models.functions import ExtractYear, TruncMonth
 
-from . import build
-from .query import Span
-
 BATCH = 2000
-Rows = dict[tuple, dict[str, int]]  # (day, *keys) -> counter values
+Rows = dict[tuple, dict]  # (day, *keys) -> counter values
+
+
+# -- days and months ------------------------------------------------------------------------------
+def runs(days: Iterable[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """Sorted days as (first, last) runs of consecutive days."""
+    out: list[tuple[dt.date, dt.date]] = []
+    for day in sorted(set(days)):
+        if out and day == out[-1][1] + dt.timedelta(days=1):
+            out[-1] = (out[-1][0], day)
+        else:
+            out.append((day, day))
+    return out
+
+
+def month_of(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def next_month(month: dt.date) -> dt.date:
+    return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+
+
+def month_end(month: dt.date) -> dt.date:
+    """The last day of the month that holds `month`."""
+    return next_month(month) - dt.timedelta(days=1)
+
+
+def months_of(spans: Iterable[tuple[dt.date, dt.date]]) -> list[dt.date]:
+    """Every month touched by the runs of days (the months to roll up again)."""
+    return sorted({month_of(first + dt.timedelta(days=n)) for first, last in spans
+                   for n in [*range(0, (last - first).days + 1, 28), (last - first).days]})
+
+
+@dataclass(frozen=True)
+class Span:
+    """Local days first..last, split into the whole months inside and the days left at either end."""
+
+    first: dt.date
+    last: dt.date
+    months: list[dt.date] = field(default_factory=list)
+    days: list[tuple[dt.date, dt.date]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, first: dt.date, last: dt.date, *, by_day: bool = False) -> Span:
+        if by_day:
+            return cls(first, last, [], [(first, last)])
+        month = first if first.day == 1 else next_month(first)  # the first whole month, if any
+        if month > last:
+            return cls(first, last, [], [(first, last)])
+        days = [(first, month - dt.timedelta(days=1))] if first < month else []
+        months = []
+        while month_end(month) <= last:
+            months.append(month)
+            month = next_month(month)
+        if month <= last:
+            days.append((month, last))
+        return cls(first, last, months, days)
+
+
+# What every table can be grouped by besides its keys: name -> (expression on a day row, on a month row).
+PERIODS = {"day": ("day", None), "month": (TruncMonth("day"), "month"),
+           "year": (ExtractYear("day"), ExtractYear("month"))}
 
 
 @dataclass(frozen=True)
 class Table:
-    """A family's day and month tables: `keys` are field names (ForeignKeys by name), `values` the counters."""
+    """A family's day and month tables: `keys` are field names (ForeignKeys by name), `values` the counters
+    (their column names). The day table has a `day` field, the month table a `month` (its first day)."""
 
     day_model: type[models.Model]
     month_model: type[models.Model]
@@ -40,8 +103,9 @@ class Table:
 
     @transaction.atomic
     def rebuild_days(self, days: Iterable[dt.date], count: Callable[[dt.date, dt.date], Rows]) -> int:
-        """Replace the rows of these days (counted by `count(first, last)`) and of their months."""
-        spans = build.runs(days)
+        """Replace the rows of these days (counted by `count(first, last)`) and of their months; the number
+        of days rebuilt. A row whose counters are all zero is not kept (it adds nothing to any sum)."""
+        spans = runs(days)
         attnames = self._attnames()
         for first, last in spans:
             rows = count(first, last)
@@ -50,9 +114,7 @@ class Table:
                 (self.day_model(day=key[0], **dict(zip(attnames, key[1:], strict=True)),
                                 **{v: values.get(v, 0) for v in self.values})
                  for key, values in rows.items() if any(values.values())), batch_size=BATCH)
-        months = {build.month_of(first + dt.timedelta(days=n)) for first, last in spans
-                  for n in [*range(0, (last - first).days + 1, 28), (last - first).days]}
-        for month in sorted(months):
+        for month in months_of(spans):
             self.roll_up(month)
         return sum((last - first).days + 1 for first, last in spans)
 
@@ -65,27 +127,33 @@ class Table:
         sql = (f"INSERT INTO {month_table} (month, {columns}, {', '.join(self.values)}) "  # noqa: S608 - model names
                f"SELECT %s, {columns}, {sums} FROM {day_table} WHERE day >= %s AND day < %s GROUP BY {columns}")
         with connection.cursor() as cursor:
-            cursor.execute(sql, [month, month, build.next_month(month)])
+            cursor.execute(sql, [month, month, next_month(month)])
 
     # -- reading --------------------------------------------------------------------------------
     def groups(self) -> dict[str, tuple]:
         """What rows can be grouped by: name -> (column of a day row, column of a month row)."""
-        out: dict[str, tuple] = {k: (a, a) for k, a in zip(self.keys, self._attnames(), strict=True)}
-        out.update(day=("day", None), month=(TruncMonth("day"), "month"),
-                   year=(ExtractYear("day"), ExtractYear("month")))
-        return out
+        return {**{k: (a, a) for k, a in zip(self.keys, self._attnames(), strict=True)}, **PERIODS}
+
+    def among(self, **chosen: Sequence) -> Q:
+        """Rows whose key is one of the chosen values, per key (`department=(1, 2)`); none chosen: all."""
+        q = Q()
+        for key, values in chosen.items():
+            if values:
+                q &= Q(**{f"{self.day_model._meta.get_field(key).attname}__in": values})
+        return q
 
     def sums(self, first: dt.date, last: dt.date, *, by: Sequence[str] = (), where: Q | None = None,
              names: Sequence[str] | None = None) -> list[dict]:
-        """The counters (or `names`) summed over the local days first..last per group of `by`, filtered by
-        `where` (on the key fields' attnames, e.g. Q(department_id__in=…))."""
+        """The counters (or `names`) summed over the local days first..last per group of `by` (rows of the
+        grouping keys, named as in `by`, and the sums, in key order), filtered by `where` (on the key
+        fields' attnames, e.g. `among(department=…)`)."""
         groups = self.groups()
         unknown = set(by) - set(groups)
         if unknown:
             raise ValueError(f"cannot group by {', '.join(sorted(unknown))}")
         names = list(names or self.values)
         span = Span.of(first, last, by_day="day" in by)
-        merged: dict[tuple, dict[str, int]] = defaultdict(lambda: dict.fromkeys(names, 0))
+        merged: dict[tuple, dict] = defaultdict(lambda: dict.fromkeys(names, 0))
         parts = [(self.day_model.objects.filter(day__gte=a, day__lte=b), 0) for a, b in span.days]
         if span.months:
             parts.append((self.month_model.objects.filter(month__in=span.months), 1))
@@ -95,11 +163,12 @@ class Table:
                        .values(**{k: F(c) if isinstance(c, str) else c for k, c in columns.items()})
                        .annotate(**{n: Sum(n) for n in names}))
             for row in grouped:
-                key = tuple(_plain(row[f"g_{g}"]) for g in by)
+                target = merged[tuple(plain(row[f"g_{g}"]) for g in by)]
                 for n in names:
-                    merged[key][n] += row[n] or 0
+                    # Keep the sums' own type (money stays Decimal, 0.00 included).
+                    target[n] += row[n] if row[n] is not None else 0
         return [{**dict(zip(by, key, strict=True)), **values}
-                for key, values in sorted(merged.items(), key=_order)]
+                for key, values in sorted(merged.items(), key=lambda entry: key_order(entry[0]))]
 
 
 def add(rows: Rows, key: tuple, **values: int) -> None:
@@ -109,9 +178,11 @@ def add(rows: Rows, key: tuple, **values: int) -> None:
         target[name] = target.get(name, 0) + (value or 0)
 
 
-def _plain(value):
+def key_order(key: tuple) -> tuple:
+    """Rows in the order of their keys, a missing key (None) last."""
+    return tuple((v is None, v if v is not None else 0) for v in key)
+
+
+def plain(value):
+    """A grouping key as stored: a truncated month read back as a datetime is its date."""
     return value.date() if isinstance(value, dt.datetime) else value
-
-
-def _order(entry):
-    return tuple((v is None, v if v is not None else 0) for v in entry[0])

@@ -1,4 +1,5 @@
-"""The feedback families of aggregates: ratings (好差评) and complaints (投诉), kept by the upkeep.
+"""The feedback families of aggregates: ratings (好差评) and complaints (投诉), kept by the upkeep in day
+and month tables (shenpi.figures.daytables).
 
 Ratings count on the local day they were given (rated_at), per department × item of the rated case
 (none for a window's 一次一评) × window × level. A rating excluded by an upheld appeal is counted
@@ -19,10 +20,8 @@ margin), a follow-up visited or done, an appeal decided, a complaint answered �
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db import transaction
 from django.db.models import Count, F, Max, Q
 from django.db.models.functions import TruncDate
 
@@ -30,9 +29,9 @@ from shenpi.clock import days_range, local_date
 from shenpi.feedback.models import BAD_LEVELS, Complaint, Rating, RatingAppeal, RatingFollowUp
 from shenpi.feedback.services import satisfied_levels
 
-from . import build
+from .daytables import Table
 from .definitions import Derived, percent
-from .models_feedback import ComplaintDay, RatingDay
+from .models_feedback import ComplaintDay, ComplaintMonth, RatingDay, RatingMonth
 from .upkeep import Family, register
 
 RATINGS = "ratings"
@@ -40,6 +39,10 @@ COMPLAINTS = "complaints"
 
 RATING_COUNTERS = ("rated", "excluded", "by_default", "visited", "rectified")
 COMPLAINT_COUNTERS = ("filed", "answered", "answered_late", "open")
+
+RATING_TABLE = Table(RatingDay, RatingMonth, ("department", "item", "window", "level"), RATING_COUNTERS)
+COMPLAINT_TABLE = Table(ComplaintDay, ComplaintMonth, ("department", "item", "window", "subject"),
+                        COMPLAINT_COUNTERS)
 
 
 # -- ratings -----------------------------------------------------------------------------------------------
@@ -64,16 +67,8 @@ def count_rating_days(first: dt.date, last: dt.date) -> dict[tuple, dict[str, in
             {n: r[f"n_{n}"] for n in RATING_COUNTERS} for r in grouped}
 
 
-@transaction.atomic
 def rebuild_rating_days(days: Iterable[dt.date]) -> int:
-    spans = build.runs(days)
-    for first, last in spans:
-        rows = count_rating_days(first, last)
-        RatingDay.objects.filter(day__gte=first, day__lte=last).delete()
-        RatingDay.objects.bulk_create(
-            (RatingDay(day=day, department_id=dept, item_id=item, window_id=window, level=level, **values)
-             for (day, dept, item, window, level), values in rows.items()), batch_size=build.BATCH)
-    return sum((last - first).days + 1 for first, last in spans)
+    return RATING_TABLE.rebuild_days(days, count_rating_days)
 
 
 def rating_watermark() -> int:
@@ -118,16 +113,8 @@ def count_complaint_days(first: dt.date, last: dt.date) -> dict[tuple, dict[str,
             {n: r[n] for n in COMPLAINT_COUNTERS} for r in grouped}
 
 
-@transaction.atomic
 def rebuild_complaint_days(days: Iterable[dt.date]) -> int:
-    spans = build.runs(days)
-    for first, last in spans:
-        rows = count_complaint_days(first, last)
-        ComplaintDay.objects.filter(day__gte=first, day__lte=last).delete()
-        ComplaintDay.objects.bulk_create(
-            (ComplaintDay(day=day, department_id=dept, item_id=item, window_id=window, subject=subject, **values)
-             for (day, dept, item, window, subject), values in rows.items()), batch_size=build.BATCH)
-    return sum((last - first).days + 1 for first, last in spans)
+    return COMPLAINT_TABLE.rebuild_days(days, count_complaint_days)
 
 
 def complaint_watermark() -> int:
@@ -175,12 +162,3 @@ DERIVED: dict[str, Derived] = {d.code: d for d in (
     Derived("answer_rate", "投诉答复率", "rate", "统计期内受理的投诉中，已答复的比例",
             ("answered", "filed"), lambda c: percent(c["answered"], c["filed"])),
 )}
-
-
-def sums_by(rows, keys: tuple[str, ...], counters: tuple[str, ...]) -> dict[tuple, dict[str, int]]:
-    out: dict[tuple, dict[str, int]] = defaultdict(lambda: dict.fromkeys(counters, 0))
-    for row in rows:
-        target = out[tuple(row[k] for k in keys)]
-        for n in counters:
-            target[n] += row[n] or 0
-    return out

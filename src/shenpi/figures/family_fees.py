@@ -1,4 +1,5 @@
-"""The fees family of aggregates (收费统计): per local day × 执收部门 × item, kept by the upkeep.
+"""The fees family of aggregates (收费统计): per local day (and month) × 执收部门 × item, kept by the upkeep
+in day and month tables (shenpi.figures.daytables).
 
 Each column counts on the local day (Asia/Shanghai) of its own moment:
 - charges made (开单, `Charge.created_at`): how many, their standard amount, waivers (减免) and the
@@ -24,7 +25,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db import transaction
 from django.db.models import Count, F, Max, Q, Sum
 from django.db.models.functions import TruncDate
 from django.db.models.signals import post_save
@@ -33,8 +33,8 @@ from django.dispatch import receiver
 from shenpi.clock import days_range, local_date
 from shenpi.fees.models import Charge, Payment, Refund
 
-from . import build
-from .models_fees import FeeDay, FeeTouchedDay
+from .daytables import Table
+from .models_fees import FeeDay, FeeMonth, FeeTouchedDay
 from .upkeep import Family, register
 
 FEES = "fees"
@@ -42,6 +42,8 @@ COUNTS = ("charges", "waived_charges", "cancelled", "payments", "refunds")
 AMOUNTS = ("standard", "waived", "charged", "paid", "refunded")
 COLUMNS = COUNTS + AMOUNTS
 ZERO = Decimal("0.00")
+
+FEE_TABLE = Table(FeeDay, FeeMonth, ("department", "item"), COLUMNS)
 
 
 def _zero(name: str):
@@ -89,18 +91,14 @@ def count_fee_days(first: dt.date, last: dt.date) -> dict[tuple, dict]:
     return rows
 
 
-@transaction.atomic
 def rebuild_fee_days(days: Iterable[dt.date]) -> int:
-    spans = build.runs(days)
-    for first, last in spans:
-        # The marks go first: a cancellation committing while the day is counted leaves a new mark.
-        FeeTouchedDay.objects.filter(day__gte=first, day__lte=last).delete()
-        rows = count_fee_days(first, last)
-        FeeDay.objects.filter(day__gte=first, day__lte=last).delete()
-        FeeDay.objects.bulk_create(
-            (FeeDay(day=day, department_id=dept, item_id=item, **values)
-             for (day, dept, item), values in rows.items()), batch_size=build.BATCH)
-    return sum((last - first).days + 1 for first, last in spans)
+    return FEE_TABLE.rebuild_days(days, _count_and_unmark)
+
+
+def _count_and_unmark(first: dt.date, last: dt.date) -> dict[tuple, dict]:
+    # The marks go first: a cancellation committing while the days are counted leaves a new mark.
+    FeeTouchedDay.objects.filter(day__gte=first, day__lte=last).delete()
+    return count_fee_days(first, last)
 
 
 def fee_watermark() -> int:

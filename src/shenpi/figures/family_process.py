@@ -202,19 +202,13 @@ upkeep.register(upkeep.Family(FAMILY, watermark, changed, rebuild_days, first_da
 
 # -- reading ----------------------------------------------------------------------------------------
 def suspension_totals(first: dt.date, last: dt.date, *, by=(), departments=(), items=(), kinds=()) -> list[dict]:
-    return SUSPENSIONS.sums(first, last, by=by, where=_where(departments, items, kind__in=kinds))
+    return SUSPENSIONS.sums(first, last, by=by, where=SUSPENSIONS.among(department=departments, item=items,
+                                                                        kind=kinds))
 
 
 def refusal_totals(first: dt.date, last: dt.date, *, by=(), departments=(), items=(), reasons=()) -> list[dict]:
-    return REFUSALS.sums(first, last, by=by, where=_where(departments, items, reason__in=reasons))
-
-
-def _where(departments, items, **more) -> Q:
-    q = Q()
-    for name, values in (("department_id__in", departments), ("item_id__in", items), *more.items()):
-        if values:
-            q &= Q(**{name: values})
-    return q
+    return REFUSALS.sums(first, last, by=by, where=REFUSALS.among(department=departments, item=items,
+                                                                  reason=reasons))
 
 
 # -- drill-down: the cases behind a figure ----------------------------------------------------------

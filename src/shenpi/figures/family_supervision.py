@@ -198,15 +198,12 @@ upkeep.register(upkeep.Family(ORDERS_FAMILY, order_watermark, orders_changed, re
 
 # -- reading ----------------------------------------------------------------------------------------
 def alert_totals(first: dt.date, last: dt.date, *, by=(), departments=(), categories=(), levels=()) -> list[dict]:
-    where = Q()
-    for name, values in (("department_id__in", departments), ("category__in", categories), ("level__in", levels)):
-        if values:
-            where &= Q(**{name: values})
-    return ALERTS.sums(first, last, by=by, where=where)
+    return ALERTS.sums(first, last, by=by, where=ALERTS.among(department=departments, category=categories,
+                                                              level=levels))
 
 
 def order_totals(first: dt.date, last: dt.date, *, by=(), departments=()) -> list[dict]:
-    return ORDERS.sums(first, last, by=by, where=Q(department_id__in=departments) if departments else Q())
+    return ORDERS.sums(first, last, by=by, where=ORDERS.among(department=departments))
 
 
 # -- drill-down -------------------------------------------------------------------------------------

@@ -69,7 +69,7 @@ class Upkeep(models.Model):
 
 
 # The other families' tables, each in its own module.
-from .models_feedback import ComplaintDay, RatingDay  # noqa: E402, F401
-from .models_fees import FeeDay, FeeTouchedDay  # noqa: E402, F401
+from .models_feedback import ComplaintDay, ComplaintMonth, RatingDay, RatingMonth  # noqa: E402, F401
+from .models_fees import FeeDay, FeeMonth, FeeTouchedDay  # noqa: E402, F401
 from .models_process import RefusalDay, RefusalMonth, SuspensionDay, SuspensionMonth  # noqa: E402, F401
 from .models_supervision import AlertDay, AlertMonth, OrderDay, OrderMonth  # noqa: E402, F401

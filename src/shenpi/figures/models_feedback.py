@@ -1,16 +1,16 @@
-"""The feedback aggregates: ratings (好差评) and complaints (投诉) per local day and department.
+"""The feedback aggregates: ratings (好差评) and complaints (投诉) per local day (and month) and department.
 
 Like the case aggregates, rows are never edited one by one: shenpi.figures.family_feedback
-recomputes whole days from the ratings and complaints and replaces their rows.
+recomputes whole days from the ratings and complaints and replaces their rows; a month row is the
+sum of its days' rows (shenpi.figures.daytables).
 """
 
 from django.db import models
 
 
-class RatingDay(models.Model):
-    """Ratings given on a day (rated_at, Asia/Shanghai) × department × item (of the rated case) × window × level."""
+class RatingBase(models.Model):
+    """Ratings given (rated_at, Asia/Shanghai) × department × item (of the rated case) × window × level."""
 
-    day = models.DateField("日期")
     department = models.ForeignKey("catalog.Department", models.DO_NOTHING, db_constraint=False,
                                    related_name="+", verbose_name="被评价部门")
     item = models.ForeignKey("catalog.Item", models.DO_NOTHING, db_constraint=False, null=True,
@@ -25,6 +25,15 @@ class RatingDay(models.Model):
     rectified = models.IntegerField("已整改(计入的差评)", default=0)
 
     class Meta:
+        abstract = True
+
+
+class RatingDay(RatingBase):
+    """Ratings given on a day."""
+
+    day = models.DateField("日期")
+
+    class Meta:
         verbose_name = verbose_name_plural = "好差评日汇总"
         indexes = [models.Index(fields=["day", "department"], name="figures_ratingday_day")]
 
@@ -32,10 +41,22 @@ class RatingDay(models.Model):
         return f"{self.day} {self.department_id} {self.level}"
 
 
-class ComplaintDay(models.Model):
-    """Complaints filed on a day (filed_at, Asia/Shanghai) × department × subject (× item, window concerned)."""
+class RatingMonth(RatingBase):
+    """Ratings given in a month: the sums of its days' rows."""
 
-    day = models.DateField("日期")
+    month = models.DateField("月份", help_text="当月第一天。")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "好差评月汇总"
+        indexes = [models.Index(fields=["month", "department"], name="figures_ratingmonth_month")]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.department_id} {self.level}"
+
+
+class ComplaintBase(models.Model):
+    """Complaints filed (filed_at, Asia/Shanghai) × department × subject (× item, window concerned)."""
+
     department = models.ForeignKey("catalog.Department", models.DO_NOTHING, db_constraint=False,
                                    related_name="+", verbose_name="承办部门")
     item = models.ForeignKey("catalog.Item", models.DO_NOTHING, db_constraint=False, null=True,
@@ -49,8 +70,30 @@ class ComplaintDay(models.Model):
     open = models.IntegerField("待答复", default=0)
 
     class Meta:
+        abstract = True
+
+
+class ComplaintDay(ComplaintBase):
+    """Complaints filed on a day."""
+
+    day = models.DateField("日期")
+
+    class Meta:
         verbose_name = verbose_name_plural = "投诉日汇总"
         indexes = [models.Index(fields=["day", "department"], name="figures_complaintday_day")]
 
     def __str__(self):
         return f"{self.day} {self.department_id} {self.subject}"
+
+
+class ComplaintMonth(ComplaintBase):
+    """Complaints filed in a month: the sums of its days' rows."""
+
+    month = models.DateField("月份", help_text="当月第一天。")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "投诉月汇总"
+        indexes = [models.Index(fields=["month", "department"], name="figures_complaintmonth_month")]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.department_id} {self.subject}"

@@ -5,7 +5,8 @@ seconds, and soon after case actions commit) reads what changed since the previo
 cases' trails (`CaseEvent`, ids ascending) and from supervision alerts (a new procedure or fee
 alert changes the flags of a completed case), takes the local days of every moment of the cases
 concerned (received, accepted, completed, closed: a case voided today leaves the day it was received),
-and rebuilds those days and their months (shenpi.figures.build).
+and rebuilds those days and their months (shenpi.figures.build, written like every family's
+tables by shenpi.figures.daytables).
 
 An event whose transaction committed late may carry an id below the last one read: every run
 also rereads the events and alerts of the last MARGIN before the previous run, which costs a
@@ -30,6 +31,7 @@ from shenpi.cases.models import Case, CaseEvent, State
 from shenpi.supervision.models import Alert
 
 from . import build
+from .daytables import month_end, month_of, next_month
 from .models import Upkeep
 
 logger = logging.getLogger("shenpi.figures")
@@ -123,11 +125,10 @@ def _rebuild_all(family: Family, upkeep: Upkeep, started: dt.datetime, first=Non
     first = first or family.first_day() or clock.today()
     last = last or clock.today()
     built = 0
-    month = build.month_of(first)
+    month = month_of(first)
     while month <= last:  # a month at a time: each query reads one month of source rows
-        built += family.rebuild_days(_days_between(max(first, month),
-                                                   min(last, build.next_month(month) - dt.timedelta(days=1))))
-        month = build.next_month(month)
+        built += family.rebuild_days(_days_between(max(first, month), min(last, month_end(month))))
+        month = next_month(month)
     upkeep.last_event, upkeep.as_of, upkeep.rebuilt_at = last_event, started, clock.now()
     upkeep.days_built += built
     upkeep.save(update_fields=["last_event", "as_of", "rebuilt_at", "days_built"])

@@ -21,6 +21,7 @@ from shenpi.figures.counters import COUNTERS, cases_behind
 from shenpi.figures.definitions import DERIVED
 
 from .registry import Ask, Column
+from .row_keys import keys_q, period_of
 
 # Groupings the case aggregates offer, in the order a report lists them.
 BY_ANY = ("department", "item", "channel", "window", "month")
@@ -88,35 +89,12 @@ def figure_rows(ask: Ask, codes: Sequence[str], first: dt.date | None = None,
     return [{**{g: row[g] for g in ask.by}, **{code: value_of(code, row) for code in codes}} for row in rows]
 
 
-def key_days(first: dt.date, last: dt.date, key: Mapping) -> tuple[dt.date, dt.date]:
-    """The part of first..last a row's period key (month, year or day) stands for."""
-    if key.get("day") is not None:
-        first = last = key["day"]
-    if key.get("month") is not None:
-        month = key["month"]
-        end = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
-        first, last = max(first, month), min(last, end)
-    if key.get("year") is not None:
-        year = int(key["year"])
-        first, last = max(first, dt.date(year, 1, 1)), min(last, dt.date(year, 12, 31))
-    return first, last
-
-
-def key_filter(cases: QuerySet, key: Mapping) -> QuerySet:
-    for name, field in _KEY_FIELDS.items():
-        if name in key:
-            value = key[name]
-            cases = cases.filter(**({f"{field}__isnull": True} if value is None else {field: value}))
-    return cases
-
-
 def drill(ask: Ask, key: Mapping, code: str, first: dt.date | None = None,
           last: dt.date | None = None) -> QuerySet:
     """The cases behind one cell: the column's cases over the row's part of the period, in scope."""
-    first, last = key_days(first or ask.first, last or ask.last, key)
-    start, end = days_range(first, last)
+    start, end = days_range(*period_of(ask, key, first, last))
     target = behind(code)
-    cases = cases_behind(target.counter, start, end).filter(ask.scope.q())
+    cases = cases_behind(target.counter, start, end).filter(ask.scope.q(), keys_q(key, _KEY_FIELDS))
     if target.less:
         cases = cases.exclude(COUNTERS[target.less].condition())
-    return key_filter(cases, key).order_by("pk")
+    return cases.order_by("pk")

@@ -21,6 +21,7 @@ from shenpi.figures.definitions import DERIVED, HUNDRED
 
 from .case_common import drill, reads_of, value_of
 from .registry import Ask, Column, Report, register
+from .row_keys import key_order
 
 FIGURES = ("received", "completed", "on_time_rate", "on_the_spot_rate", "online_rate")
 
@@ -102,7 +103,7 @@ def rows(ask: Ask) -> list[dict]:
     now, year, previous = (_by_key(ask, span) for span in (p.current, p.year_before, p.previous))
     zero = dict.fromkeys(reads_of(FIGURES), 0)
     keys = sorted(set(now) | set(year) | set(previous),
-                  key=lambda k: tuple((v is None, v if v is not None else 0) for v in k))
+                  key=key_order)
     out = []
     for key in keys:
         row = dict(zip(ask.by, key, strict=True))

@@ -17,11 +17,9 @@ from shenpi.cases.models import Case
 from shenpi.feedback.models import BAD_LEVELS, Complaint, Level, Rating
 from shenpi.feedback.services import satisfied_levels
 from shenpi.figures import family_feedback as fb
-from shenpi.figures.day_rows import grouped
-from shenpi.figures.models import ComplaintDay, RatingDay
 
-from .family_keys import keys_q, period_of, scope_q
 from .registry import Ask, Column, Report, register
+from .row_keys import key_order, keys_q, period_of, scope_q
 
 R = fb.DERIVED
 COLUMNS = (
@@ -52,9 +50,8 @@ GROUPINGS = ("department", "month", "item", "window", "year", "day")
 def rows(ask: Ask) -> list[dict]:
     by = tuple(ask.by)
     where = scope_q(ask, DAY_FIELDS)
-    ratings = grouped(RatingDay, ask.first, ask.last, by=(*by, "level"),
-                      names=fb.RATING_COUNTERS, where=where)
-    complaints = grouped(ComplaintDay, ask.first, ask.last, by=by, names=fb.COMPLAINT_COUNTERS, where=where)
+    ratings = fb.RATING_TABLE.sums(ask.first, ask.last, by=(*by, "level"), where=where)
+    complaints = fb.COMPLAINT_TABLE.sums(ask.first, ask.last, by=by, where=where)
     table: dict[tuple, dict] = defaultdict(lambda: {"levels": defaultdict(int), **dict.fromkeys(
         ("visited", "rectified", "excluded", "by_default", "filed", "answered", "answered_late", "open",
          "open_overdue"), 0)})
@@ -70,7 +67,7 @@ def rows(ask: Ask) -> list[dict]:
     for key, n in _open_overdue(ask, by).items():
         table[key]["open_overdue"] += n
     out = []
-    for key in sorted(table, key=lambda k: tuple((v is None, v if v is not None else 0) for v in k)):
+    for key in sorted(table, key=key_order):
         out.append({**dict(zip(by, key, strict=True)), **_values(table[key])})
     return out
 

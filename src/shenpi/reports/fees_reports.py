@@ -7,21 +7,18 @@ the fees app keeps in each payment's transaction (fees.FeeDayTotal), not a secon
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
 from django.db.models import F, Q, Sum
-from django.db.models.functions import ExtractYear, TruncMonth
 
 from shenpi.cases.models import Case
 from shenpi.fees.models import Charge, FeeDayTotal, Payment
 from shenpi.figures import family_fees as ff
-from shenpi.figures.day_rows import grouped
-from shenpi.figures.models import FeeDay
+from shenpi.figures.daytables import PERIODS, plain
 
-from .family_keys import keys_q, period_of, scope_q
 from .registry import Ask, Column, Report, register
+from .row_keys import key_order, keys_q, period_of, scope_q
 
 COLUMNS = (
     Column("charges", "开单数", definition="开单时间（北京时间）在统计期内、未撤销的收费单"),
@@ -42,7 +39,7 @@ LINKED_FIELDS = {"department": "charge__department_id", "item": "charge__version
 
 
 def rows(ask: Ask) -> list[dict]:
-    found = grouped(FeeDay, ask.first, ask.last, by=ask.by, names=ff.COLUMNS, where=scope_q(ask, DAY_FIELDS))
+    found = ff.FEE_TABLE.sums(ask.first, ask.last, by=ask.by, where=scope_q(ask, DAY_FIELDS))
     for row in found:
         row["net"] = row["paid"] - row["refunded"]
     return found
@@ -90,11 +87,12 @@ CHANNEL_COLUMNS = (
     *(Column(code, f"{label}(元)", "money", f"其中缴费方式为{label}的") for code, label in Payment.Channel.choices),
     Column("lines", "收费明细笔数", definition="上述缴费所含的收费明细条数"),
 )
-_TOTAL_GROUPS = {"department": "department_id", "day": "day"}
+# The fees app's day totals group like a day table: by department and the periods of its days.
+_TOTAL_GROUPS = {"department": "department_id", **{name: day for name, (day, _month) in PERIODS.items()}}
 
 
 def channel_rows(ask: Ask) -> list[dict]:
-    groups = {**_TOTAL_GROUPS, "month": TruncMonth("day"), "year": ExtractYear("day")}
+    groups = _TOTAL_GROUPS
     totals = FeeDayTotal.objects.filter(day__gte=ask.first, day__lte=ask.last)
     if ask.scope.departments:
         totals = totals.filter(department_id__in=ask.scope.departments)
@@ -105,17 +103,13 @@ def channel_rows(ask: Ask) -> list[dict]:
     table: dict[tuple, dict] = defaultdict(lambda: {"amount": Decimal("0.00"), "lines": 0,
                                                     **{c: Decimal("0.00") for c in CHANNELS}})
     for row in grouped_rows:
-        key = tuple(_plain(row[f"g_{g}"]) for g in ask.by)
+        key = tuple(plain(row[f"g_{g}"]) for g in ask.by)
         entry = table[key]
         entry["amount"] += row["amount"]
         entry["lines"] += row["lines"]
         entry[row["channel"]] += row["amount"]
-    ordered = sorted(table, key=lambda k: tuple((v is None, v if v is not None else 0) for v in k))
+    ordered = sorted(table, key=key_order)
     return [{**dict(zip(ask.by, key, strict=True)), **table[key]} for key in ordered]
-
-
-def _plain(value):
-    return value.date() if isinstance(value, dt.datetime) else value
 
 
 def channel_cases(ask: Ask, key: dict, column: str):

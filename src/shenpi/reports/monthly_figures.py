@@ -17,7 +17,7 @@ from django.db.models import Count
 from shenpi import clock
 from shenpi.catalog.models import Department
 from shenpi.figures import counters, definitions, query, upkeep
-from shenpi.figures.build import next_month
+from shenpi.figures.daytables import month_end
 from shenpi.figures.query import Scope
 from shenpi.performance import services as performance
 from shenpi.performance.periods import Period, add_months
@@ -144,19 +144,15 @@ def change(kind: str, now, before) -> str:
     return f"{delta:+.1f}个百分点" if kind == "rate" else f"{delta:+.1f}天"
 
 
-def _last_day(month: dt.date) -> dt.date:
-    return next_month(month) - dt.timedelta(days=1)
-
-
 def _counts(department: Department, month: dt.date) -> dict[str, int]:
-    return query.total(month, _last_day(month), scope=Scope(departments=(department.pk,)))
+    return query.total(month, month_end(month), scope=Scope(departments=(department.pk,)))
 
 
 def active_departments(month: dt.date) -> list[Department]:
     """Departments with anything in the month: a case counted by any counter, or an alert."""
-    start, end = clock.days_range(month, _last_day(month))
+    start, end = clock.days_range(month, month_end(month))
     names = [c.name for c in counters.CASE_COUNTERS if not c.total]
-    ids = {row["department"] for row in query.totals(month, _last_day(month), by=("department",), names=names)
+    ids = {row["department"] for row in query.totals(month, month_end(month), by=("department",), names=names)
            if any(row[n] for n in names)}
     ids |= set(Alert.objects.filter(detected_at__gte=start, detected_at__lt=end)
                .values_list("department_id", flat=True).distinct())
@@ -182,7 +178,7 @@ def _assessment(ranking, department: Department) -> Assessment:
 
 
 def _alerts(department: Department, month: dt.date) -> tuple[dict[str, int], list[Card]]:
-    start, end = clock.days_range(month, _last_day(month))
+    start, end = clock.days_range(month, month_end(month))
     alerts = Alert.objects.filter(department=department, detected_at__gte=start, detected_at__lt=end)
     by_level = dict(alerts.order_by().values_list("level").annotate(n=Count("pk")))
     levels = {label: by_level.get(value, 0) for value, label in Level.choices}

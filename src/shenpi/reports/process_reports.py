@@ -6,32 +6,18 @@ each figure counts and gives the cases behind it (drill-down).
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.db.models import QuerySet
 
-from shenpi.figures import build
 from shenpi.figures import family_process as process
 from shenpi.figures.definitions import percent, ratio
 
 from .registry import Ask, Column, Report, register
+from .row_keys import keys_q, period_of, scope_q
 
 GROUP = "过程"
+# A row's keys (and the asked scope) on the cases behind its figures.
+CASE_FIELDS = {"department": "department_id", "item": "item_id"}
 DEFAULT_TOP = 20
-
-
-def narrowed(ask: Ask, key: dict) -> tuple[dt.date, dt.date]:
-    """The asked period narrowed to a row's day, month or year (first > last: they do not meet)."""
-    first, last = ask.first, ask.last
-    if key.get("day") is not None:
-        first, last = max(first, key["day"]), min(last, key["day"])
-    if key.get("month") is not None:
-        month = key["month"]
-        first, last = max(first, month), min(last, build.next_month(month) - dt.timedelta(days=1))
-    if key.get("year") is not None:
-        year = int(key["year"])
-        first, last = max(first, dt.date(year, 1, 1)), min(last, dt.date(year, 12, 31))
-    return first, last
 
 
 # -- 暂停计时与补正 --------------------------------------------------------------------------------
@@ -61,7 +47,7 @@ def suspension_rows(ask: Ask) -> list[dict]:
 def suspension_cases(ask: Ask, key: dict, column: str) -> QuerySet | None:
     if column == "avg_days":
         return None
-    first, last = narrowed(ask, key)
+    first, last = period_of(ask, key)
     if first > last:
         return process.cases_behind(column, ask.first, ask.first).none()
     kind = key.get("kind") or (_kinds(ask) or (None,))[0]
@@ -70,13 +56,7 @@ def suspension_cases(ask: Ask, key: dict, column: str) -> QuerySet | None:
 
 
 def _in_scope(cases: QuerySet, ask: Ask, key: dict) -> QuerySet:
-    departments = (key["department"],) if key.get("department") is not None else ask.scope.departments
-    items = (key["item"],) if key.get("item") is not None else ask.scope.items
-    if departments:
-        cases = cases.filter(department_id__in=departments)
-    if items:
-        cases = cases.filter(item_id__in=items)
-    return cases
+    return cases.filter(scope_q(ask, CASE_FIELDS), keys_q(key, CASE_FIELDS))
 
 
 SUSPENSIONS = register(Report(
@@ -127,7 +107,7 @@ def refusal_rows(ask: Ask) -> list[dict]:
 def refusal_cases(ask: Ask, key: dict, column: str) -> QuerySet | None:
     if column != "refused":
         return None
-    first, last = narrowed(ask, key)
+    first, last = period_of(ask, key)
     if first > last:
         return process.refusals_behind(ask.first, ask.first).none()
     return _in_scope(process.refusals_behind(first, last, reason=key.get("reason")), ask, key)

@@ -13,8 +13,8 @@ from shenpi.figures import family_supervision as supervision
 from shenpi.figures.definitions import percent
 from shenpi.supervision.models import Level
 
-from .process_reports import narrowed
 from .registry import Ask, Column, Report, register
+from .row_keys import key_order, keys_q, period_of, scope_q
 
 GROUP = "监察"
 CARDS = (Level.YELLOW, Level.RED)
@@ -25,6 +25,8 @@ ORDER_COLUMNS = {"orders_issued": "issued", "orders_answered": "answered", "orde
                  "orders_overdue": "overdue"}
 # Orders have a department and days, but no rule category or level.
 ALERT_ONLY = ("category", "level")
+# A row's department (and the asked scope's) on the alerts and orders behind its figures.
+DEPARTMENT = {"department": "department_id"}
 
 COLUMNS = (
     Column("warnings", "预警", definition=supervision.DEFINITIONS["raised"] + "：级别为预警的"),
@@ -76,7 +78,7 @@ def rows(ask: Ask) -> list[dict]:
             row = row_of(source)
             for code, figure in ORDER_COLUMNS.items():
                 row[code] += source[figure]
-    out = [table[key] for key in sorted(table, key=lambda k: tuple((v is None, v or 0) for v in k))]
+    out = [table[key] for key in sorted(table, key=key_order)]
     for row in out:
         row["answer_rate"] = percent(row["cards_answered"], row["yellow"] + row["red"])
         if not with_orders:
@@ -92,7 +94,7 @@ def alerts_behind(ask: Ask, key: dict, column: str) -> QuerySet | None:
         figure, levels = CARD_FIGURES[column]
     else:
         return None
-    first, last = narrowed(ask, key)
+    first, last = period_of(ask, key)
     if first > last:
         return supervision.alerts_behind(figure, ask.first, ask.last).none()
     alerts = supervision.alerts_behind(figure, first, last).filter(level__in=levels)
@@ -105,23 +107,17 @@ def alerts_behind(ask: Ask, key: dict, column: str) -> QuerySet | None:
         categories = (key["category"],)
     if categories:
         alerts = alerts.filter(rule__category__in=categories)
-    departments = _departments(ask, key)
-    return alerts.filter(department_id__in=departments) if departments else alerts
+    return alerts.filter(scope_q(ask, DEPARTMENT), keys_q(key, DEPARTMENT))
 
 
 def orders_behind(ask: Ask, key: dict, column: str) -> QuerySet | None:
     if column not in ORDER_COLUMNS or not _with_orders(ask):
         return None
-    first, last = narrowed(ask, key)
+    first, last = period_of(ask, key)
     if first > last:
         return supervision.orders_behind(ORDER_COLUMNS[column], ask.first, ask.last).none()
     orders = supervision.orders_behind(ORDER_COLUMNS[column], first, last)
-    departments = _departments(ask, key)
-    return orders.filter(department_id__in=departments) if departments else orders
-
-
-def _departments(ask: Ask, key: dict) -> tuple[int, ...]:
-    return (key["department"],) if key.get("department") is not None else tuple(ask.scope.departments)
+    return orders.filter(scope_q(ask, DEPARTMENT), keys_q(key, DEPARTMENT))
 
 
 def cases(ask: Ask, key: dict, column: str) -> QuerySet | None:
