@@ -73,18 +73,54 @@ def test_upkeep_follows_a_voided_case_and_a_new_one(world):
     assert query.total(clock.today(), clock.today())["received"] == 1
 
 
-def test_an_action_recounts_only_the_day_of_the_moment_it_sets(world):
-    """Completing a case today leaves the days it was received and accepted on alone."""
+def test_an_action_is_counted_by_difference_without_recounting_a_day(world):
+    """Completing a case today: the window of recent moments brings it; no day is recounted whole."""
     from shenpi.cases.models import CaseEvent
     upkeep.rebuild()
     case = Case.objects.filter(department=world.a, state=State.IN_PROGRESS).first()
     Case.objects.filter(pk=case.pk).update(state=State.COMPLETED, completed_at=clock.now(), used_days=3)
     CaseEvent.objects.create(case=case, action="complete", at=clock.now(), to_state=State.COMPLETED)
     result = upkeep.keep_up_family(upkeep.FAMILIES[upkeep.CASES])
-    assert result.days == 1
+    assert result.days == 0 and result.cases == 1
     assert query.total(clock.today(), clock.today())["completed"] == 1
     # Every counter still equals the direct count (a rebuild changes nothing).
     first, last = dt.date(2026, 9, 1), clock.today()
     kept = query.total(first, last)
     upkeep.rebuild()
     assert query.total(first, last) == kept
+
+
+def test_a_late_commit_within_the_margin_and_repeated_runs_count_once(world):
+    """Runs overlap by MARGIN: a moment seen by two runs is counted once; one committed late is not lost."""
+    from shenpi.cases.models import CaseEvent
+    upkeep.rebuild()
+    family = upkeep.FAMILIES[upkeep.CASES]
+    clerk = world.people_a["clerk"]
+    make_case(world.a, world.item_a, clerk, received=clock.now(), state=State.IN_PROGRESS)
+    CaseEvent.objects.create(case=Case.objects.latest("pk"), action="receive", at=clock.now(), to_state=State.RECEIVED)
+    with clock.frozen(clock.now() + dt.timedelta(seconds=30)):
+        upkeep.keep_up_family(family)
+    with clock.frozen(clock.now() + dt.timedelta(seconds=60)):
+        # Received 45 s ago, committed only now (after the last run): still within the margin.
+        make_case(world.a, world.item_a, clerk, received=clock.now() - dt.timedelta(seconds=45),
+                  state=State.IN_PROGRESS)
+        upkeep.keep_up_family(family)
+        upkeep.keep_up_family(family)
+        today = clock.today()
+        assert query.total(today, today)["received"] == 2
+        kept = query.total(dt.date(2026, 9, 1), today)
+        upkeep.rebuild()
+        assert query.total(dt.date(2026, 9, 1), today) == kept
+
+
+def test_voiding_an_old_case_recounts_the_days_it_was_counted_on(world):
+    from shenpi.cases.models import CaseEvent
+    upkeep.rebuild()
+    case = Case.objects.filter(department=world.a, state=State.COMPLETED).first()
+    completed_on = clock.local_date(case.completed_at)
+    before = query.total(completed_on, completed_on)["completed"]
+    Case.objects.filter(pk=case.pk).update(state=State.VOIDED)
+    CaseEvent.objects.create(case=case, action="void", at=clock.now(), to_state=State.VOIDED)
+    result = upkeep.keep_up_family(upkeep.FAMILIES[upkeep.CASES])
+    assert result.days >= 2  # its receipt, acceptance and completion days
+    assert query.total(completed_on, completed_on)["completed"] == before - 1

@@ -8,33 +8,51 @@ the sums of its days'. Which counters there are, and which cases each counts, is
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db.models import Count, Sum
+from django.db.models import BooleanField, Case, Count, Sum, Value, When
 
 from shenpi.clock import day_start
 
 from . import counters
-from .daytables import Table, month_of, next_month, runs
+from .daytables import Rows, Table, add, month_of, next_month, runs
 from .models import CaseDay, CaseMonth
 
 _COLUMNS = [c.name for c in counters.CASE_COUNTERS]
 CASES = Table(CaseDay, CaseMonth, tuple(k.removesuffix("_id") for k in counters.KEYS), tuple(_COLUMNS))
 
 
-def count_days(first: dt.date, last: dt.date) -> dict[tuple, dict[str, int]]:
-    """Counters per (day, department, item, channel, window) over the local days first..last."""
-    start, end = day_start(first), day_start(last + dt.timedelta(days=1))
-    rows: dict[tuple, dict[str, int]] = defaultdict(dict)
+def count_days(first: dt.date, last: dt.date, *, fresh_from: dt.datetime | None = None,
+               fresh: Rows | None = None) -> Rows:
+    """Counters per (day, department, item, channel, window) over the local days first..last.
+
+    With `fresh_from`, what the moments since then add is also put in `fresh`, by the same statements
+    (so the two agree whatever commits meanwhile)."""
+    return count_moments(day_start(first), day_start(last + dt.timedelta(days=1)), fresh_from=fresh_from,
+                         fresh=fresh)
+
+
+def count_moments(start: dt.datetime, end: dt.datetime | None = None, *, fresh_from: dt.datetime | None = None,
+                  fresh: Rows | None = None) -> Rows:
+    """Counters per (day, keys) of the moments in [start, end) (end None: from start on), each on its
+    local day; with `fresh_from`, the part of them since that moment is added to `fresh` too."""
+    rows: Rows = {}
     for moment in counters.MOMENTS:
+        field = counters.MOMENTS[moment].field
         aggregates = {c.name: Sum(c.total) if c.total else Count("pk", filter=c.condition())
                       for c in counters.of_moment(moment)}
-        grouped = (counters.moment_cases(moment, start, end).order_by()
-                   .values("on", *counters.KEYS).annotate(**aggregates))
+        cases = counters.moment_cases(moment, start, end).order_by()
+        if fresh_from is not None:
+            cases = cases.annotate(fresh=Case(When(**{f"{field}__gte": fresh_from}, then=Value(True)),
+                                              default=Value(False), output_field=BooleanField()))
+        grouped = cases.values("on", *counters.KEYS, *(["fresh"] if fresh_from is not None else [])
+                               ).annotate(**aggregates)
         for row in grouped:
+            is_fresh = row.pop("fresh", False)
             key = (row.pop("on"), *(row.pop(k) for k in counters.KEYS))
-            rows[key].update({name: value or 0 for name, value in row.items()})
+            add(rows, key, **row)
+            if is_fresh and fresh is not None:
+                add(fresh, key, **row)
     return rows
 
 
@@ -57,5 +75,5 @@ def first_day() -> dt.date | None:
     return local_date(first) if first else None
 
 
-__all__ = ["CASES", "count_days", "first_day", "month_of", "next_month", "rebuild_days", "roll_up",
+__all__ = ["CASES", "count_days", "count_moments", "first_day", "month_of", "next_month", "rebuild_days", "roll_up",
            "runs"]

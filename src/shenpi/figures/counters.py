@@ -119,12 +119,14 @@ def of_moment(moment: str) -> list[Counter]:
     return [c for c in CASE_COUNTERS if c.moment == moment]
 
 
-def moment_cases(moment: str, start: dt.datetime, end: dt.datetime) -> QuerySet:
-    """The cases whose moment falls in [start, end), annotated for the counters' conditions."""
+def moment_cases(moment: str, start: dt.datetime, end: dt.datetime | None) -> QuerySet:
+    """The cases whose moment falls in [start, end) (end None: from start on), annotated for the
+    counters' conditions."""
     m = MOMENTS[moment]
     used = Coalesce("used_days", Value(0))
+    bounds = {f"{m.field}__gte": start, **({f"{m.field}__lt": end} if end is not None else {})}
     return (Case.objects.exclude(state=State.VOIDED)
-            .filter(m.condition, **{f"{m.field}__gte": start, f"{m.field}__lt": end})
+            .filter(m.condition, **bounds)
             .annotate(on=TruncDate(m.field), hour=ExtractHour(m.field), used=used,
                       used2=used * 2, used4=used * 4, promised3=F("promised_limit") * 3))
 

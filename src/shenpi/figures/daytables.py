@@ -118,6 +118,43 @@ class Table:
             self.roll_up(month)
         return sum((last - first).days + 1 for first, last in spans)
 
+    @transaction.atomic
+    def add_rows(self, delta: Rows) -> None:
+        """Add counter values (negative ones too) to day rows and to their months' rows: the rows of a
+        family kept by differences. Missing rows are created, rows left at zero deleted."""
+        delta = {key: values for key, values in delta.items() if any(values.values())}
+        if not delta:
+            return
+        by_month: Rows = {}
+        for key, values in delta.items():
+            add(by_month, (month_of(key[0]), *key[1:]), **values)
+        self._add_to(self.day_model, "day", delta)
+        self._add_to(self.month_model, "month", by_month)
+
+    def _add_to(self, model: type[models.Model], period: str, delta: Rows) -> None:
+        attnames = self._attnames()
+        fields = [period, *attnames]
+        # The rows of the keys concerned: those matching every key's values (a superset, matched exactly below).
+        where = Q()
+        for position, name in enumerate(fields):
+            values = {key[position] for key in delta}
+            known = Q(**{f"{name}__in": [v for v in values if v is not None]})
+            where &= known | Q(**{f"{name}__isnull": True}) if None in values else known
+        existing = {tuple(getattr(row, f) for f in fields): row for row in model.objects.filter(where)}
+        changed, new, emptied = [], [], []
+        for key, values in delta.items():
+            row = existing.get(key)
+            if row is None:
+                new.append(model(**dict(zip(fields, key, strict=True)),
+                                 **{v: values.get(v, 0) for v in self.values}))
+                continue
+            for name, value in values.items():
+                setattr(row, name, getattr(row, name) + value)
+            (changed if any(getattr(row, v) for v in self.values) else emptied).append(row)
+        model.objects.bulk_create(new, batch_size=BATCH)
+        model.objects.bulk_update(changed, list(self.values), batch_size=200)
+        model.objects.filter(pk__in=[row.pk for row in emptied]).delete()
+
     def roll_up(self, month: dt.date) -> None:
         """The month's rows as the sums of its days' rows."""
         self.month_model.objects.filter(month=month).delete()

@@ -60,6 +60,11 @@ class Upkeep(models.Model):
                                  help_text="此刻之前提交的变更都已计入汇总。")
     rebuilt_at = models.DateTimeField("最近全量重建", null=True, blank=True)
     days_built = models.BigIntegerField("累计重算天数", default=0)
+    # Families kept by differences (the cases'): the rows hold every moment before `window_start` for
+    # good, and `provisional` holds what the rows hold of the moments since, per row key, so that the
+    # next run can replace it by a fresh count of the window (shenpi.figures.upkeep).
+    window_start = models.DateTimeField("暂计窗口起点", null=True, blank=True)
+    provisional = models.JSONField("暂计数", default=dict, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "汇总维护状态"

@@ -31,7 +31,7 @@ from shenpi.cases.models import Case, CaseEvent, State
 from shenpi.supervision.models import Alert
 
 from . import build
-from .daytables import month_end, month_of, next_month
+from .daytables import Rows, add, month_end, month_of, next_month
 from .models import Upkeep
 
 logger = logging.getLogger("shenpi.figures")
@@ -65,6 +65,10 @@ class Family:
     changed: Callable[[int, int, dt.datetime], set[dt.date]]
     rebuild_days: Callable[[Iterable[dt.date]], int]
     first_day: Callable[[], dt.date | None]
+    # A family kept by differences (the cases'): `advance(upkeep, started)` brings its rows up to date in
+    # place of recounting the changed days, and `settle(upkeep, started)` sets its window after a rebuild.
+    advance: Callable[[Upkeep, dt.datetime], Result] | None = None
+    settle: Callable[[Upkeep, dt.datetime], None] | None = None
 
 
 FAMILIES: dict[str, Family] = {}
@@ -96,8 +100,10 @@ def keep_up_family(family: Family) -> Result:
     with transaction.atomic():
         upkeep = Upkeep.objects.select_for_update().get(family=family.name)
         started = clock.now()
-        if upkeep.as_of is None:
+        if upkeep.as_of is None or (family.advance and upkeep.window_start is None):
             return _rebuild_all(family, upkeep, started)
+        if family.advance:
+            return family.advance(upkeep, started)
         last_event = family.watermark()
         days = family.changed(upkeep.last_event, last_event, upkeep.as_of - MARGIN)
         built = family.rebuild_days(days) if days else 0
@@ -129,9 +135,11 @@ def _rebuild_all(family: Family, upkeep: Upkeep, started: dt.datetime, first=Non
     while month <= last:  # a month at a time: each query reads one month of source rows
         built += family.rebuild_days(_days_between(max(first, month), min(last, month_end(month))))
         month = next_month(month)
+    if family.settle:
+        family.settle(upkeep, started)
     upkeep.last_event, upkeep.as_of, upkeep.rebuilt_at = last_event, started, clock.now()
     upkeep.days_built += built
-    upkeep.save(update_fields=["last_event", "as_of", "rebuilt_at", "days_built"])
+    upkeep.save(update_fields=["last_event", "as_of", "rebuilt_at", "days_built", "window_start", "provisional"])
     return Result(days=built, cases=0, as_of=started, rebuilt=True)
 
 
@@ -152,20 +160,15 @@ def _case_watermark() -> int:
     return CaseEvent.objects.aggregate(last=Max("pk"))["last"] or 0
 
 
-def _changed_case_days(after_event: int, up_to_event: int, since: dt.datetime) -> set[dt.date]:
-    acted, alerted = _changed_cases(after_event, up_to_event, since)
-    return _days_of(acted, alerted, since)
-
-
 def _days_of(acted: set[int], alerted: set[int], since: dt.datetime) -> set[dt.date]:
-    """The local days whose counters the changes can have moved.
+    """The local days to recount whole, beyond what the window of recent moments brings.
 
-    An action counts on the day of the moment it sets (received_at, accepted_at …: now), and leaves
-    the days of the case's earlier moments as they were: a case's department, item, channel, limits
-    and version never change once received. So only moments set since the previous run are
-    recounted, except for a voided case (it leaves every day it was counted on) and a case of a
-    department's own system (一厅双网: its moments are those of the outside system, recorded late).
-    A new procedure or fee alert changes the flags of a completed case on its completion day.
+    An action counts on the day of the moment it sets (received_at, accepted_at …: now), and leaves the
+    days of the case's earlier moments as they were: a case's department, item, channel, limits and
+    version never change once received. Those recent moments are the window's (`_advance_cases`). What
+    the window cannot see: a voided case leaves every day it was counted on; a case of a department's
+    own system (一厅双网) has the moments of that system, recorded late; a new procedure or fee alert
+    changes the flags of a completed case on its completion day.
     """
     days: set[dt.date] = set()
     ids = sorted(acted | alerted)
@@ -173,15 +176,70 @@ def _days_of(acted: set[int], alerted: set[int], since: dt.datetime) -> set[dt.d
         rows = (Case.objects.filter(pk__in=ids[start:start + 5000]).order_by()
                 .values_list("pk", "state", "source_system", *_MOMENTS))
         for pk, state, source_system, *moments in rows:
-            every_moment = state == State.VOIDED or bool(source_system)
-            days.update(clock.local_date(m) for m in moments if m is not None and (every_moment or m >= since))
+            if state == State.VOIDED or source_system:
+                days.update(clock.local_date(m) for m in moments if m is not None and m < since)
             completed_at = moments[_MOMENTS.index("completed_at")]
             if pk in alerted and completed_at is not None:
                 days.add(clock.local_date(completed_at))
     return days
 
 
-register(Family(CASES, _case_watermark, _changed_case_days, build.rebuild_days, build.first_day))
+def _advance_cases(upkeep: Upkeep, started: dt.datetime) -> Result:
+    """Bring the case rows up to date by differences, at a cost that follows what changed.
+
+    The rows hold every moment before `window_start` for good, and the moments since as counted by the
+    previous run (`provisional`). A run counts the moments since `window_start` again — a few minutes
+    of actions — adds the difference to the rows, and moves the window to MARGIN before now: an action
+    whose transaction commits late (within MARGIN) is still in the next run's window. Days the window
+    cannot see (voids, outside systems, alerts: `_days_of`) are recounted whole.
+    """
+    last_event = _case_watermark()
+    acted, alerted = _changed_cases(upkeep.last_event, last_event, upkeep.as_of - MARGIN)
+    window = started - MARGIN
+    fresh: Rows = {}
+    counted = build.count_moments(upkeep.window_start, fresh_from=window, fresh=fresh)
+    for key, values in _decode(upkeep.provisional).items():
+        add(counted, key, **{name: -value for name, value in values.items()})
+    build.CASES.add_rows(counted)
+    whole = _days_of(acted, alerted, upkeep.window_start)
+    if whole:
+        recounted: Rows = {}
+        build.CASES.rebuild_days(whole, lambda first, last: build.count_days(first, last, fresh_from=window,
+                                                                            fresh=recounted))
+        fresh = {key: values for key, values in fresh.items() if key[0] not in whole} | recounted
+    upkeep.last_event, upkeep.as_of, upkeep.window_start = last_event, started, window
+    upkeep.provisional = _encode(fresh)
+    upkeep.days_built += len(whole)
+    upkeep.save(update_fields=["last_event", "as_of", "window_start", "provisional", "days_built"])
+    return Result(days=len(whole), cases=len(acted | alerted), as_of=started)
+
+
+def _settle_cases(upkeep: Upkeep, started: dt.datetime) -> None:
+    """After a rebuild: the window starts MARGIN before it, and what the rows hold of it is counted by the
+    same statements that write the window's days (so nothing committed meanwhile is lost or doubled)."""
+    window = started - MARGIN
+    fresh: Rows = {}
+    days = _days_between(clock.local_date(window), max(clock.today(), clock.local_date(started)))
+    build.CASES.rebuild_days(days, lambda first, last: build.count_days(first, last, fresh_from=window, fresh=fresh))
+    upkeep.window_start, upkeep.provisional = window, _encode(fresh)
+
+
+def _encode(rows: Rows) -> dict:
+    return {"|".join("" if part is None else str(part) for part in key): values
+            for key, values in rows.items() if any(values.values())}
+
+
+def _decode(stored: dict) -> Rows:
+    rows: Rows = {}
+    for text, values in stored.items():
+        day, department, item, channel, window = text.split("|")
+        key = (dt.date.fromisoformat(day), int(department), int(item), channel, int(window) if window else None)
+        rows[key] = values
+    return rows
+
+
+register(Family(CASES, _case_watermark, lambda *_: set(), build.rebuild_days, build.first_day,
+                advance=_advance_cases, settle=_settle_cases))
 
 
 def keep_up_and_log() -> None:
