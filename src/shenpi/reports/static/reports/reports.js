@@ -114,7 +114,8 @@
       series: [{
         id: "areas", name: figure.label, type: "map", map: "shenpi-" + level.level, nameProperty: "key",
         roam: false, selectedMode: false, layoutCenter: ["50%", "50%"], layoutSize: "95%",
-        label: { show: true, formatter: function (p) { return byKey[p.name] ? byKey[p.name].name : p.name; } },
+        label: { show: true, color: "#1f2933", fontSize: 13, textBorderColor: "#ffffff", textBorderWidth: 3,
+                 formatter: function (p) { return byKey[p.name] ? byKey[p.name].name : p.name; } },
         emphasis: { label: { show: true }, itemStyle: { areaColor: "#e08a00" } },
         itemStyle: { borderColor: "#ffffff", borderWidth: 1.5, areaColor: "#eeeeee" },
         data: level.areas.map(function (a) {
