@@ -72,7 +72,10 @@ def direct(departments: set[int]) -> dict:
     completed = list(cases.filter(state=State.COMPLETED, completed_at__gte=start, completed_at__lt=end))
     on_time = [c for c in completed if clock.local_date(c.completed_at) <= c.promised_due]
     online = [c for c in received if c.channel == Channel.ONLINE]
-    rate = (lambda part, whole: chart_value(Fraction(100 * len(part), len(whole)), "rate") if whole else None)
+
+    def rate(part, whole):
+        return chart_value(Fraction(100 * len(part), len(whole)), "rate") if whole else None
+
     return {"received": len(received), "on_time_rate": rate(on_time, completed), "online_rate": rate(online, received)}
 
 

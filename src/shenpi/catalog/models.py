@@ -44,6 +44,11 @@ class Department(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        # Every path that stores an outline (admin, import, demo, code) gets the same check.
+        outlines.check(self.outline)
+        super().save(*args, **kwargs)
+
     def clean(self):
         node, seen = self.parent, {self.pk}
         while node is not None:
@@ -53,11 +58,6 @@ class Department(models.Model):
             node = node.parent
         if self.outline is not None and self.level not in outlines.NETWORK_LEVELS:
             raise ValidationError({"outline": "只有县(区)级和乡镇(街道)级部门可以设置辖区轮廓。"})
-
-    def save(self, *args, **kwargs):
-        # Every path that stores an outline (admin, import, demo, code) gets the same check.
-        outlines.check(self.outline)
-        super().save(*args, **kwargs)
 
     def subtree_ids(self) -> set[int]:
         ids, frontier = {self.pk}, [self.pk]

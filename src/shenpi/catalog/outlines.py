@@ -3,8 +3,8 @@
 Stored on `Department.outline` (a Polygon or MultiPolygon in longitude/latitude degrees) and drawn
 by the statistics home page's map. `check` is the one validation of an outline (the model field's
 validator, the admin and the import run it); `read_collection` reads a GeoJSON FeatureCollection
-whose features carry the department's code in their `code` property (`shenpi catalogue outlines
-import FILE`).
+whose features carry the department's code in their `code` property, which
+`catalog.outline_import` applies (`shenpi catalogue outlines import FILE`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import json
 import math
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 
 KINDS = ("Polygon", "MultiPolygon")
 MAX_POINTS = 20_000  # per outline: a district's outline simplified for a page map needs far fewer
@@ -101,23 +100,3 @@ def read_collection(content: bytes) -> dict[str, dict]:
             raise OutlineError(f"第{n}个要素（{code}）没有几何对象（geometry）。")
         found[code] = feature["geometry"]
     return found
-
-
-def import_collection(content: bytes) -> list[str]:
-    """Set the outlines of the departments named in the file, all or none; the names of those set."""
-    from .models import Department
-
-    outlines = read_collection(content)
-    departments = {d.code: d for d in Department.objects.filter(code__in=list(outlines))}
-    missing = [code for code in outlines if code not in departments]
-    if missing:
-        raise OutlineError(f"部门编码{'、'.join(missing[:5])}{'等' if len(missing) > 5 else ''}不存在，未作任何改动。")
-    wrong = [d for d in departments.values() if d.level not in NETWORK_LEVELS]
-    if wrong:
-        raise OutlineError(f"{wrong[0].name}（{wrong[0].code}）不是县(区)级或乡镇(街道)级部门，"
-                           "只有县区和乡镇可以设置辖区轮廓。")
-    with transaction.atomic():
-        for code, geometry in outlines.items():
-            departments[code].outline = geometry
-            departments[code].save(update_fields=["outline"])
-    return [departments[code].name for code in outlines]

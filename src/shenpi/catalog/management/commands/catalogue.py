@@ -13,7 +13,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from shenpi.catalog import outlines, services, transfer
+from shenpi.catalog import outline_import, outlines, services, transfer
 
 
 class Command(BaseCommand):
@@ -30,7 +30,8 @@ class Command(BaseCommand):
         imported.add_argument("--apply", action="store_true", help="确认导入：为新增和变更的事项发布新版本")
         shapes = actions.add_parser("outlines", help="县区、乡镇辖区轮廓")
         shapes_actions = shapes.add_subparsers(dest="outlines_action", required=True, metavar="{import}")
-        shapes_import = shapes_actions.add_parser("import", help="从 GeoJSON FeatureCollection 导入（按 code 属性匹配部门）")
+        shapes_import = shapes_actions.add_parser(
+            "import", help="从 GeoJSON FeatureCollection 导入（按 code 属性匹配部门）")
         shapes_import.add_argument("file")
 
     def handle(self, *args, action, file, **options):
@@ -73,7 +74,7 @@ class Command(BaseCommand):
         except OSError as error:
             raise CommandError(f"无法读取{file}：{error.strerror}") from None
         try:
-            names = outlines.import_collection(content)
+            names = outline_import.import_collection(content)
         except outlines.OutlineError as error:
             raise CommandError(str(error)) from None
         self.stdout.write(f"已导入{len(names)}个辖区轮廓：{'、'.join(names)}。")
