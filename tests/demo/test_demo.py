@@ -91,6 +91,14 @@ def test_city_has_at_least_fifteen_departments_a_comprehensive_window_and_a_thre
     assert Department.objects.filter(code__startswith="SF-", level=Department.Level.DISTRICT).count() == 2
 
 
+def test_districts_and_towns_have_outlines_for_the_statistics_map(demo):
+    network = Department.objects.filter(code__startswith="SF-", level__in=("district", "town"))
+    assert network.count() == 7
+    assert not network.filter(outline__isnull=True).exists()
+    assert not Department.objects.filter(code__startswith="SF-", level__in=("city", "village"),
+                                         outline__isnull=False).exists()
+
+
 def test_sixty_published_items_each_with_a_three_to_five_step_flow_materials_and_a_legal_basis(demo):
     first_case = Case.objects.earliest("received_at").received_at
     items = list(demo_items())

@@ -9,14 +9,14 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ORDER_VAR, ChangeList
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Prefetch, Q, Value, When
 from django.urls import reverse
 from django.utils.html import format_html
 
 from shenpi import clock
 
-from . import services
+from . import outlines, services
 from .models import (
     Department,
     FeeStandard,
@@ -56,7 +56,17 @@ class DepartmentForm(forms.ModelForm):
     class Meta:
         model = Department
         fields = ["code", "name", "short_name", "parent", "level", "sort", "comprehensive", "functions", "phone",
-                  "address"]
+                  "address", "outline"]
+        widgets = {"outline": forms.Textarea(attrs={"rows": 6, "cols": 80, "spellcheck": "false"})}
+
+    def clean_outline(self):
+        # A Feature pasted from a map tool is accepted: its geometry is what is kept.
+        outline = outlines.geometry_of(self.cleaned_data.get("outline"))
+        try:
+            outlines.check(outline)
+        except ValidationError as error:
+            raise forms.ValidationError(error.messages) from None
+        return outline
 
     def clean(self):
         cleaned = super().clean()
@@ -123,6 +133,9 @@ class DepartmentAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["code", "name", "short_name", "parent", "level", "sort", "comprehensive"]}),
         ("公开信息", {"fields": ["functions", "phone", "address"]}),
+        ("辖区轮廓", {"fields": ["outline"], "classes": ["collapse"],
+                  "description": "县区、乡镇的辖区范围，用于统计分析首页的地图；也可用命令 "
+                                 "shenpi catalogue outlines import 批量导入 GeoJSON 文件。"}),
     ]
 
     def get_queryset(self, request):

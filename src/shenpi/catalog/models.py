@@ -10,6 +10,8 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from . import outlines
+
 
 class Department(models.Model):
     class Level(models.TextChoices):
@@ -30,6 +32,10 @@ class Department(models.Model):
     sort = models.PositiveIntegerField("排序", default=0)
     comprehensive = models.BooleanField("综合受理", default=False,
                                         help_text="政务服务中心的综合受理窗口，可为各部门收件受理(一窗受理)。")
+    # The area a district or town serves, drawn on the statistics home page's map (catalog.outlines).
+    outline = models.JSONField("辖区轮廓", null=True, blank=True, validators=[outlines.check],
+                               help_text="GeoJSON 的 Polygon 或 MultiPolygon 几何对象，坐标为[经度, 纬度]；"
+                                         "仅县(区)级和乡镇(街道)级部门。")
 
     class Meta:
         verbose_name = verbose_name_plural = "部门"
@@ -38,6 +44,11 @@ class Department(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        # Every path that stores an outline (admin, import, demo, code) gets the same check.
+        outlines.check(self.outline)
+        super().save(*args, **kwargs)
+
     def clean(self):
         node, seen = self.parent, {self.pk}
         while node is not None:
@@ -45,6 +56,8 @@ class Department(models.Model):
                 raise ValidationError({"parent": "上级部门不能形成循环。"})
             seen.add(node.pk)
             node = node.parent
+        if self.outline is not None and self.level not in outlines.NETWORK_LEVELS:
+            raise ValidationError({"outline": "只有县(区)级和乡镇(街道)级部门可以设置辖区轮廓。"})
 
     def subtree_ids(self) -> set[int]:
         ids, frontier = {self.pk}, [self.pk]

@@ -83,6 +83,26 @@ DEPARTMENTS: tuple[Dept, ...] = (
 )
 DEPARTMENTS_BY_SLUG = {d.slug: d for d in DEPARTMENTS}
 
+
+def _polygon(*points: tuple[float, float]) -> dict:
+    return {"type": "Polygon", "coordinates": [[list(p) for p in (*points, points[0])]]}
+
+
+# Invented outlines of the districts and towns (longitude, latitude) for the statistics map: 城东区 east
+# and 滨河区 west of a river along 118.20°E, sharing that edge; each district split into its towns.
+_RIVER_S, _RIVER_N, _RIVER_MID = (118.20, 30.00), (118.20, 30.28), (118.20, 30.14)
+_CD_SE, _CD_E, _CD_NE = (118.40, 30.02), (118.42, 30.18), (118.36, 30.30)
+_BH_NW, _BH_W, _BH_SW, _BH_MID = (118.08, 30.30), (117.98, 30.16), (118.02, 30.02), (118.10, 30.14)
+OUTLINES: dict[str, dict] = {
+    "chengdong": _polygon(_RIVER_S, _CD_SE, _CD_E, _CD_NE, _RIVER_N, _RIVER_MID),
+    "binhe": _polygon(_RIVER_S, _RIVER_MID, _RIVER_N, _BH_NW, _BH_W, _BH_SW),
+    "cd_donghu": _polygon(_RIVER_S, _CD_SE, _CD_E, _RIVER_MID),
+    "cd_qingshan": _polygon(_RIVER_MID, _CD_E, _CD_NE, _RIVER_N),
+    "bh_hexi": _polygon(_RIVER_S, _RIVER_MID, _BH_MID, _BH_SW),
+    "bh_liulin": _polygon(_RIVER_MID, _RIVER_N, _BH_NW, _BH_MID),
+    "bh_taoyuan": _polygon(_BH_MID, _BH_NW, _BH_W, _BH_SW),
+}
+
 HALL_FLOORS = {"A": "二楼A区(投资建设)", "B": "一楼B区(市场准入)", "C": "三楼C区(社会事务)"}
 CENTRE_ADDRESS = f"{CITY}世纪大道88号市民中心"
 

@@ -51,6 +51,7 @@ from .catalogue import (
     DEPARTMENTS,
     DEPARTMENTS_BY_SLUG,
     FLOWS,
+    OUTLINES,
     STAGE_ITEMS,
     ItemData,
     item_codes,
@@ -166,9 +167,14 @@ def _build_departments(result: Result) -> dict[str, Department]:
         fields = {"short_name": dept.short, "level": dept.level, "functions": dept.functions,
                   "comprehensive": dept.comprehensive, "sort": sort, "phone": phone_of(sort),
                   "parent": departments.get(dept.parent) if dept.parent else None,
-                  "address": CENTRE_ADDRESS if dept.level == "city" else dept.name}
+                  "address": CENTRE_ADDRESS if dept.level == "city" else dept.name,
+                  "outline": OUTLINES.get(dept.slug)}
         departments[dept.slug], created = catalog.build_department(dept.code, dept.name, **fields)
         result.created["departments"] += created
+        if not created and fields["outline"] and departments[dept.slug].outline is None:
+            # A demo built before outlines existed gets them; an outline set by hand is kept.
+            departments[dept.slug].outline = fields["outline"]
+            departments[dept.slug].save(update_fields=["outline"])
     for slug, windows in people.window_numbers().items():
         for number, name, location in windows:
             _, created = catalog.build_window(departments[slug], number, name, location)

@@ -27,7 +27,7 @@ from shenpi.figures.definitions import DERIVED
 from shenpi.performance.periods import add_months
 from shenpi.security import audit
 
-from . import forms, present
+from . import district_map, forms, present
 from .excel import report_workbook
 from .forms import FilterError, Filters
 from .registry import GROUPS, REPORTS, AskError, Report
@@ -93,9 +93,11 @@ def home(request):
     headline += [{"label": DERIVED[c].label, "text": present.text(DERIVED[c].of(counts), DERIVED[c].kind),
                   "definition": DERIVED[c].definition} for c in HEADLINE_RATES]
     charts = _home_charts(filters, counts)
+    shown_map = district_map.district_map(filters)
     return render(request, "reports/home.html", {
         "filters": filters, "options": forms.options(filters, request.user), "chosen": filters.chosen,
         "headline": headline, "charts_json": json.dumps(charts, ensure_ascii=False), "groups": groups(),
+        "map_json": json.dumps(shown_map, ensure_ascii=False) if shown_map else "",
         "as_of": as_of_text(), "sees_all": forms.sees_all(request.user)})
 
 

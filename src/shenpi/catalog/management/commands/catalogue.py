@@ -1,4 +1,6 @@
-"""`shenpi catalogue export|import`: the item catalogue as JSON or Excel (docs/catalogue-exchange.md).
+"""`shenpi catalogue export|import`: the item catalogue as JSON or Excel (docs/catalogue-exchange.md);
+`shenpi catalogue outlines import FILE`: the districts' and towns' outlines from a GeoJSON
+FeatureCollection, matched by the features' `code` property (docs/reports.md, 区县地图).
 
 `import FILE` prints what would change (new items, changed fields, items absent from the file);
 with --apply it publishes a new version of each new or changed item in one transaction.
@@ -11,22 +13,31 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from shenpi.catalog import services, transfer
+from shenpi.catalog import outline_import, outlines, services, transfer
 
 
 class Command(BaseCommand):
-    help = "事项目录导入导出：export 导出为 JSON 或 Excel；import 预览变更，--apply 发布新版本。"
+    help = ("事项目录导入导出：export 导出为 JSON 或 Excel；import 预览变更，--apply 发布新版本；"
+            "outlines import 导入县区、乡镇辖区轮廓（GeoJSON）。")
 
     def add_arguments(self, parser):
-        actions = parser.add_subparsers(dest="action", required=True, metavar="{export,import}")
+        actions = parser.add_subparsers(dest="action", required=True, metavar="{export,import,outlines}")
         export = actions.add_parser("export", help="导出现行事项目录")
         export.add_argument("--format", choices=["json", "xlsx"], default="json")
         export.add_argument("file")
         imported = actions.add_parser("import", help="导入事项目录（默认只预览变更）")
         imported.add_argument("file")
         imported.add_argument("--apply", action="store_true", help="确认导入：为新增和变更的事项发布新版本")
+        shapes = actions.add_parser("outlines", help="县区、乡镇辖区轮廓")
+        shapes_actions = shapes.add_subparsers(dest="outlines_action", required=True, metavar="{import}")
+        shapes_import = shapes_actions.add_parser(
+            "import", help="从 GeoJSON FeatureCollection 导入（按 code 属性匹配部门）")
+        shapes_import.add_argument("file")
 
     def handle(self, *args, action, file, **options):
+        if action == "outlines":
+            self._import_outlines(file)
+            return
         if action == "export":
             content = transfer.export_xlsx() if options["format"] == "xlsx" else transfer.export_json()
             try:
@@ -56,3 +67,14 @@ class Command(BaseCommand):
         except services.CatalogError as error:
             raise CommandError(f"导入失败，未作任何改动：{error}") from None
         self.stdout.write(f"已发布{len(published)}个事项版本。")
+
+    def _import_outlines(self, file: str) -> None:
+        try:
+            content = Path(file).read_bytes()
+        except OSError as error:
+            raise CommandError(f"无法读取{file}：{error.strerror}") from None
+        try:
+            names = outline_import.import_collection(content)
+        except outlines.OutlineError as error:
+            raise CommandError(str(error)) from None
+        self.stdout.write(f"已导入{len(names)}个辖区轮廓：{'、'.join(names)}。")

@@ -90,6 +90,71 @@
     }
   }
 
+  // The map of the districts (or towns): one registered map per level, coloured by the chosen figure;
+  // a click on an area opens the 办件量 report filtered by it. The figures are in data-map.
+  function mapOption(level, figure) {
+    var values = level.areas.map(function (a) { return a.values[figure.code]; })
+      .filter(function (v) { return v !== null && v !== undefined; });
+    var top = figure.kind === "rate" ? 100 : Math.max(1, Math.max.apply(null, values.concat([0])));
+    var byKey = {};
+    level.areas.forEach(function (a) { byKey[a.key] = a; });
+    function shown(value) {
+      return value === null || value === undefined ? "—" : value + (figure.kind === "rate" ? "%" : "件");
+    }
+    return {
+      tooltip: Object.assign(tooltip("item"), {
+        formatter: function (p) {
+          var area = byKey[p.name];
+          return area ? area.title + "\n" + figure.label + "：" + shown(area.values[figure.code]) : p.name;
+        }
+      }),
+      visualMap: { type: "continuous", min: 0, max: top, left: 8, bottom: 8, calculable: false,
+                   text: [figure.kind === "rate" ? "100%" : String(top), "0"],
+                   inRange: { color: ["#e3ecf7", "#1d4f91"] } },
+      series: [{
+        id: "areas", name: figure.label, type: "map", map: "shenpi-" + level.level, nameProperty: "key",
+        roam: false, selectedMode: false, layoutCenter: ["50%", "50%"], layoutSize: "95%",
+        label: { show: true, color: "#1f2933", fontSize: 13, textBorderColor: "#ffffff", textBorderWidth: 3,
+                 formatter: function (p) { return byKey[p.name] ? byKey[p.name].name : p.name; } },
+        emphasis: { label: { show: true }, itemStyle: { areaColor: "#e08a00" } },
+        itemStyle: { borderColor: "#ffffff", borderWidth: 1.5, areaColor: "#eeeeee" },
+        data: level.areas.map(function (a) {
+          var v = a.values[figure.code];
+          return { name: a.key, value: v === null || v === undefined ? NaN : v };
+        })
+      }]
+    };
+  }
+
+  function drawMap() {
+    var element = document.getElementById("chart-map");
+    if (!element || !element.dataset.map || typeof echarts === "undefined" || !echarts.registerMap) { return; }
+    var data = JSON.parse(element.dataset.map);
+    if (!data.levels.length) { return; }
+    data.levels.forEach(function (l) { echarts.registerMap("shenpi-" + l.level, l.geo); });
+    var chart = init("chart-map");
+    var figureSelect = document.getElementById("rep-map-figure");
+    var levelSelect = document.getElementById("rep-map-level");
+    data.figures.forEach(function (f) { figureSelect.add(new Option(f.label, f.code)); });
+    data.levels.forEach(function (l) { levelSelect.add(new Option(l.label, l.level)); });
+    if (data.levels.length < 2) {
+      document.querySelectorAll(".rep-map-level").forEach(function (e) { e.hidden = true; });
+    }
+    var current = {};
+    function draw() {
+      current.level = data.levels.find(function (l) { return l.level === levelSelect.value; }) || data.levels[0];
+      current.figure = data.figures.find(function (f) { return f.code === figureSelect.value; }) || data.figures[0];
+      chart.setOption(mapOption(current.level, current.figure), { notMerge: true });
+    }
+    figureSelect.addEventListener("change", draw);
+    levelSelect.addEventListener("change", draw);
+    chart.on("click", function (p) {
+      var area = current.level.areas.find(function (a) { return a.key === p.name; });
+      if (area && area.url) { window.location.assign(area.url); }
+    });
+    draw();
+  }
+
   // A period is a shortcut or two dates, not both: choosing one clears the other.
   function exclusivePeriod() {
     var period = document.getElementById("rep-period");
@@ -107,6 +172,7 @@
     exclusivePeriod();
     drawReport();
     drawHome();
+    drawMap();
     var print = document.getElementById("rep-print");
     if (print) { print.addEventListener("click", function () { window.print(); }); }
     window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
