@@ -100,9 +100,11 @@ def keep_up_family(family: Family) -> Result:
     with transaction.atomic():
         upkeep = Upkeep.objects.select_for_update().get(family=family.name)
         started = clock.now()
-        if upkeep.as_of is None or (family.advance and upkeep.window_start is None):
+        if upkeep.as_of is None:
             return _rebuild_all(family, upkeep, started)
         if family.advance:
+            if upkeep.window_start is None:  # kept by whole days until now: the window starts here
+                family.settle(upkeep, started)
             return family.advance(upkeep, started)
         last_event = family.watermark()
         days = family.changed(upkeep.last_event, last_event, upkeep.as_of - MARGIN)
