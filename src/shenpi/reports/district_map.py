@@ -52,17 +52,26 @@ def subtrees(areas: list[Department]) -> dict[int, set[int]]:
     return found
 
 
-def area_values(filters: Filters, subtree: set[int]) -> dict:
-    """The map's figures of one area for the page's period and scope."""
+def area_values(filters: Filters, trees: dict[int, set[int]]) -> dict[int, dict]:
+    """The map's figures of every area for the page's period and scope, from one query by department."""
     scope = filters.ask.scope
-    departments = subtree & set(scope.departments) if scope.departments else subtree
-    counts = query.total(filters.ask.first, filters.ask.last,
-                         scope=replace(scope, departments=tuple(sorted(departments)) or (0,)))
-    values = {}
-    for code, kind in FIGURES:
-        value = counts[code] if code in COUNTERS else DERIVED[code].of(counts)
-        values[code] = present.chart_value(value, kind)
-    return values
+    wanted = set().union(*trees.values())
+    if scope.departments:
+        wanted &= set(scope.departments)
+    names = sorted({code for code, _ in FIGURES if code in COUNTERS}
+                   | {name for code, _ in FIGURES if code in DERIVED for name in DERIVED[code].reads})
+    rows = query.totals(filters.ask.first, filters.ask.last, by=("department",), names=names,
+                        scope=replace(scope, departments=tuple(sorted(wanted)) or (0,)))
+    by_department = {row["department"]: row for row in rows}
+    out = {}
+    for area, subtree in trees.items():
+        counts = dict.fromkeys(names, 0)
+        for department in subtree & wanted:
+            for name in names:
+                counts[name] += by_department.get(department, {}).get(name, 0)
+        out[area] = {code: present.chart_value(counts[code] if code in COUNTERS else DERIVED[code].of(counts), kind)
+                     for code, kind in FIGURES}
+    return out
 
 
 def _link(filters: Filters, area: Department) -> str:
@@ -78,6 +87,7 @@ def district_map(filters: Filters) -> dict | None:
     if not areas:
         return None
     trees = subtrees(areas)
+    values = area_values(filters, trees)
     levels = []
     for level in NETWORK_LEVELS:
         chosen = [a for a in areas if a.level == level]
@@ -89,6 +99,6 @@ def district_map(filters: Filters) -> dict | None:
             "level": level, "label": LEVEL_LABELS[level],
             "geo": {"type": "FeatureCollection", "features": features},
             "areas": [{"key": str(a.pk), "name": a.short_name or a.name, "title": a.name,
-                       "url": _link(filters, a), "values": area_values(filters, trees[a.pk])} for a in chosen],
+                       "url": _link(filters, a), "values": values[a.pk]} for a in chosen],
         })
     return {"levels": levels, "figures": [_figure(code) for code, _ in FIGURES]}
