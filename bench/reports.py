@@ -164,7 +164,7 @@ def measure_headline(first: dt.date, last: dt.date, repeat: int, plain_repeat: i
 
 def measure_wall(repeat: int) -> dict:
     from django.contrib.auth.models import AnonymousUser
-    from django.test import RequestFactory
+    from django.test import RequestFactory, override_settings
     from django.urls import Resolver404, resolve
 
     path = "/wall/data.json"
@@ -178,7 +178,9 @@ def measure_wall(repeat: int) -> dict:
     def call():
         request = factory.get(path, REMOTE_ADDR="127.0.0.1")
         request.user = AnonymousUser()
-        response = match.func(request, *match.args, **match.kwargs)
+        # As the hall's display asks: from an address of SHENPI_WALL_ADDRESSES, without a login.
+        with override_settings(WALL_ADDRESSES=["127.0.0.1"]):
+            response = match.func(request, *match.args, **match.kwargs)
         if response.status_code != 200:
             raise RuntimeError(f"status {response.status_code}")
         return response.content
