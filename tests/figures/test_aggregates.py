@@ -124,3 +124,14 @@ def test_voiding_an_old_case_recounts_the_days_it_was_counted_on(world):
     result = upkeep.keep_up_family(upkeep.FAMILIES[upkeep.CASES])
     assert result.days >= 2  # its receipt, acceptance and completion days
     assert query.total(completed_on, completed_on)["completed"] == before - 1
+
+
+def test_a_live_day_counts_the_last_minutes_without_a_run(world):
+    """The wall screen's today: what the upkeep settled, plus the moments since its window counted now."""
+    upkeep.rebuild()
+    today = clock.today()
+    before = upkeep.live_day(today, ["received", "completed"])
+    make_case(world.a, world.item_a, world.people_a["clerk"], received=clock.now(), state=State.IN_PROGRESS)
+    assert upkeep.live_day(today, ["received", "completed"]) == {**before, "received": before["received"] + 1}
+    upkeep.keep_up_family(upkeep.FAMILIES[upkeep.CASES])  # settled by a run: the same figure
+    assert upkeep.live_day(today, ["received"])["received"] == before["received"] + 1

@@ -155,6 +155,8 @@ class Case(models.Model):
             models.Index(fields=["department", "-id"], name="case_dept_recent"),
             models.Index(fields=["item", "-id"], name="case_item_recent"),
             models.Index(fields=["received_at"], name="case_received"),
+            # The hall's wall screen: cases waiting to be accepted (待受理) today, per window, from the index alone.
+            models.Index(fields=["received_at", "window"], name="case_waiting", condition=models.Q(state="received")),
             # Performance assessment (shenpi.performance) counts what was accepted, completed or
             # refused in a month: each an indexed range, so a month reads its own rows only.
             models.Index(fields=["accepted_at"], name="case_accepted"),

@@ -44,7 +44,8 @@ from shenpi.cases.models import Case, State
 from shenpi.catalog.hours import HoursBook
 from shenpi.catalog.models import Window
 from shenpi.feedback.services import satisfaction as feedback_satisfaction
-from shenpi.figures.counters import COUNTERS, moment_cases
+from shenpi.figures import upkeep
+from shenpi.figures.counters import HOURS
 from shenpi.figures.definitions import DERIVED
 from shenpi.joint.board import rows_for
 from shenpi.joint.models import Project, Stage, StageTemplate
@@ -155,13 +156,10 @@ def clock_text(now: dt.datetime) -> str:
 
 def today_cases(day: dt.date) -> dict:
     """Cases received and completed on the local day, by the counters' own definitions, and the
-    received ones per hour of the day."""
-    start, end = clock.days_range(day, day)
-    hourly = [0] * 24
-    for row in moment_cases("received", start, end).order_by().values("hour").annotate(n=Count("pk")):
-        hourly[row["hour"]] = row["n"]
-    done = moment_cases("completed", start, end).order_by().aggregate(
-        completed=Count("pk"), on_time=Count("pk", filter=COUNTERS["on_time"].condition()))
+    received ones per hour of the day: the aggregates, with the last minutes counted live."""
+    hours = [f"received_h{h:02d}" for h in HOURS]
+    done = upkeep.live_day(day, ["completed", "on_time", *hours])
+    hourly = [done[name] for name in hours]
     rate = DERIVED["on_time_rate"].of(done)
     return {"received": sum(hourly), "completed": done["completed"], "on_time": done["on_time"],
             "on_time_rate": _percent(rate), "hourly": hourly}
