@@ -155,8 +155,14 @@ class Case(models.Model):
             models.Index(fields=["department", "-id"], name="case_dept_recent"),
             models.Index(fields=["item", "-id"], name="case_item_recent"),
             models.Index(fields=["received_at"], name="case_received"),
+            # Statistics of corrections (补正) by the day asked and the day complete: few cases, partial indexes.
+            models.Index(fields=["correction_requested_at"], name="case_correction_asked",
+                         condition=models.Q(correction_requested_at__isnull=False)),
+            models.Index(fields=["corrected_at"], name="case_corrected",
+                         condition=models.Q(corrected_at__isnull=False)),
             # The hall's wall screen: cases waiting to be accepted (待受理) today, per window, from the index alone.
-            models.Index(fields=["received_at", "window"], name="case_waiting", condition=models.Q(state="received")),
+            models.Index(fields=["received_at", "window"], name="case_waiting",
+                         condition=models.Q(state="received")),
             # Performance assessment (shenpi.performance) counts what was accepted, completed or
             # refused in a month: each an indexed range, so a month reads its own rows only.
             models.Index(fields=["accepted_at"], name="case_accepted"),
@@ -382,7 +388,10 @@ class ClockStop(models.Model):
         verbose_name = verbose_name_plural = "暂停计时(特别程序/补件)"
         ordering = ["case", "pk"]
         # Suspensions begun in a month (performance assessment).
-        indexes = [models.Index(fields=["started_at"], name="clockstop_started")]
+        # Ended ones by day (statistics: suspensions by length).
+        indexes = [models.Index(fields=["started_at"], name="clockstop_started"),
+                   models.Index(fields=["ended_at"], name="clockstop_ended",
+                                condition=models.Q(ended_at__isnull=False))]
 
     def __str__(self):
         return f"{self.kind_name}：{self.reason}"
@@ -431,6 +440,9 @@ class Notice(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "告知文书"
         ordering = ["case", "pk"]
+        # Correction notices (补正告知书) issued in a day (statistics).
+        indexes = [models.Index(fields=["issued_at"], name="notice_correction_issued",
+                                condition=models.Q(kind="correction"))]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.number}"

@@ -167,26 +167,36 @@ def watermark() -> int:
 
 
 def changed(after: int, up_to: int, since: dt.datetime) -> set[dt.date]:
-    """The local days of every process moment of the cases with trail events in (after, up_to] or since
-    `since`, and of the stops started since `since` (the margin for late commits)."""
+    """The local days of the process moments set since `since` by the cases with trail events in
+    (after, up_to] or since `since`, and of the stops started since then (the margin for late commits).
+
+    An action sets its moments now, so earlier days keep their figures, as with the case aggregates
+    (shenpi.figures.upkeep): every moment counts only for a voided case (it leaves the days it was
+    counted on) and a case of a department's own system (its moments are recorded late).
+    """
     case_ids = set(CaseEvent.objects.filter(Q(pk__gt=after, pk__lte=up_to) | Q(at__gte=since))
                    .order_by().values_list("case_id", flat=True).distinct())
     moments: list[dt.datetime | None] = []
-    # A stop is ended by a case action (resume, or the case's end), whose event names the case; one begun
-    # within the margin is found by its (indexed) start even when its event is not seen.
+    everything: list[dt.datetime | None] = []
     moments.extend(m for pair in ClockStop.objects.filter(started_at__gte=since).values_list(
         "started_at", "ended_at") for m in pair)
     ids = sorted(case_ids)
     for first in range(0, len(ids), 5000):
         chunk = ids[first:first + 5000]
-        for row in Case.objects.filter(pk__in=chunk).values_list("correction_requested_at", "corrected_at",
-                                                                 "closed_at"):
-            moments.extend(row)
-        moments.extend(m for pair in ClockStop.objects.filter(case_id__in=chunk)
-                       .values_list("started_at", "ended_at") for m in pair)
-        moments.extend(Notice.objects.filter(case_id__in=chunk, kind=Notice.Kind.CORRECTION)
-                       .values_list("issued_at", flat=True))
-    return {clock.local_date(m) for m in moments if m is not None}
+        whole = set()
+        for pk, state, source, *row in Case.objects.filter(pk__in=chunk).values_list(
+                "pk", "state", "source_system", "correction_requested_at", "corrected_at", "closed_at"):
+            (everything if state == State.VOIDED or source else moments).extend(row)
+            if state == State.VOIDED or source:
+                whole.add(pk)
+        for case_id, *pair in ClockStop.objects.filter(case_id__in=chunk).values_list("case_id", "started_at",
+                                                                                     "ended_at"):
+            (everything if case_id in whole else moments).extend(pair)
+        for case_id, issued in Notice.objects.filter(case_id__in=chunk, kind=Notice.Kind.CORRECTION).values_list(
+                "case_id", "issued_at"):
+            (everything if case_id in whole else moments).append(issued)
+    return ({clock.local_date(m) for m in moments if m is not None and m >= since}
+            | {clock.local_date(m) for m in everything if m is not None})
 
 
 def first_day() -> dt.date | None:
