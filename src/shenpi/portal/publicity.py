@@ -123,7 +123,7 @@ def case_board(*, department: Department | None = None, before=None, after=None)
 # -- 结果公示 ---------------------------------------------------------------------------------------
 # A result is public once the applicant has it: a decision when the case is completed (送达办结), a
 # refusal of acceptance when it is refused. Two streams, each walking its own index newest first —
-# completed cases by completed_at (case_completed), refusals by closed_at (case_refused, partial) —
+# completed cases by completed_at (case_completed), refusals by closed_at (case_closed, partial) —
 # merged by time. The cursor is the (time, id) of the last row shown.
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)

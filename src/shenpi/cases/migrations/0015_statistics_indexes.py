@@ -13,6 +13,10 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RemoveIndex(
+            model_name='case',
+            name='case_refused',
+        ),
         migrations.AddIndex(
             model_name='case',
             index=models.Index(condition=models.Q(('correction_requested_at__isnull', False)), fields=['correction_requested_at'], name='case_correction_asked'),
@@ -24,6 +28,10 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name='case',
             index=models.Index(condition=models.Q(('state', 'received')), fields=['received_at', 'window'], name='case_waiting'),
+        ),
+        migrations.AddIndex(
+            model_name='case',
+            index=models.Index(condition=models.Q(('state__in', ('refused', 'withdrawn'))), fields=['closed_at'], name='case_closed'),
         ),
         migrations.AddIndex(
             model_name='clockstop',
