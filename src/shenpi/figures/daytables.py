@@ -141,19 +141,24 @@ class Table:
             known = Q(**{f"{name}__in": [v for v in values if v is not None]})
             where &= known | Q(**{f"{name}__isnull": True}) if None in values else known
         existing = {tuple(getattr(row, f) for f in fields): row for row in model.objects.filter(where)}
-        changed, new, emptied = [], [], []
+        new, emptied = [], []
         for key, values in delta.items():
             row = existing.get(key)
             if row is None:
                 new.append(model(**dict(zip(fields, key, strict=True)),
                                  **{v: values.get(v, 0) for v in self.values}))
                 continue
-            for name, value in values.items():
+            moved = {name: value for name, value in values.items() if value}
+            for name, value in moved.items():
                 setattr(row, name, getattr(row, name) + value)
-            (changed if any(getattr(row, v) for v in self.values) else emptied).append(row)
+            if not any(getattr(row, v) for v in self.values):
+                emptied.append(row.pk)
+            elif moved:
+                # Only the counters that moved, added in place: a run after a few actions touches a few
+                # columns of a few rows (bulk_update would rewrite every column through a CASE per row).
+                model.objects.filter(pk=row.pk).update(**{name: F(name) + value for name, value in moved.items()})
         model.objects.bulk_create(new, batch_size=BATCH)
-        model.objects.bulk_update(changed, list(self.values), batch_size=200)
-        model.objects.filter(pk__in=[row.pk for row in emptied]).delete()
+        model.objects.filter(pk__in=emptied).delete()
 
     def roll_up(self, month: dt.date) -> None:
         """The month's rows as the sums of its days' rows."""
