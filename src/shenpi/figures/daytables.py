@@ -141,7 +141,7 @@ class Table:
             known = Q(**{f"{name}__in": [v for v in values if v is not None]})
             where &= known | Q(**{f"{name}__isnull": True}) if None in values else known
         existing = {tuple(getattr(row, f) for f in fields): row for row in model.objects.filter(where)}
-        new, emptied = [], []
+        new, emptied, moves = [], [], {}
         for key, values in delta.items():
             row = existing.get(key)
             if row is None:
@@ -154,9 +154,8 @@ class Table:
             if not any(getattr(row, v) for v in self.values):
                 emptied.append(row.pk)
             elif moved:
-                # Only the counters that moved, added in place: a run after a few actions touches a few
-                # columns of a few rows (bulk_update would rewrite every column through a CASE per row).
-                model.objects.filter(pk=row.pk).update(**{name: F(name) + value for name, value in moved.items()})
+                moves[row.pk] = moved
+        _add_in_place(model, moves)
         model.objects.bulk_create(new, batch_size=BATCH)
         model.objects.filter(pk__in=emptied).delete()
 
@@ -211,6 +210,30 @@ class Table:
                     target[n] += row[n] if row[n] is not None else 0
         return [{**dict(zip(by, key, strict=True)), **values}
                 for key, values in sorted(merged.items(), key=lambda entry: key_order(entry[0]))]
+
+
+def _add_in_place(model: type[models.Model], moves: dict[int, dict]) -> None:
+    """Add each row's moved counters to it where it is, a few hundred rows per statement.
+
+    Only the counters that moved (the others get 0): a run after a few actions touches a few columns
+    of a few rows. One UPDATE … FROM a list of values per batch (PostgreSQL, SQLite ≥ 3.33), where
+    bulk_update would rewrite every column through a CASE per row.
+    """
+    if not moves:
+        return
+    names = sorted({name for moved in moves.values() for name in moved})
+    table, quote = model._meta.db_table, connection.ops.quote_name
+    columns = ", ".join(quote(name) for name in names)
+    sets = ", ".join(f"{quote(name)} = {table}.{quote(name)} + moved.{quote(name)}" for name in names)
+    entries = list(moves.items())
+    for start in range(0, len(entries), 500):
+        batch = entries[start:start + 500]
+        values = ", ".join(["(" + ", ".join(["%s"] * (len(names) + 1)) + ")"] * len(batch))
+        params = [value for pk, moved in batch for value in (pk, *(moved.get(name, 0) for name in names))]
+        sql = (f"WITH moved (row_id, {columns}) AS (VALUES {values}) "  # noqa: S608 - names from the model
+               f"UPDATE {table} SET {sets} FROM moved WHERE {table}.id = moved.row_id")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
 
 
 def add(rows: Rows, key: tuple, **values: int) -> None:

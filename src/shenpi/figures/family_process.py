@@ -184,8 +184,10 @@ def changed(after: int, up_to: int, since: dt.datetime) -> set[dt.date]:
     for first in range(0, len(ids), 5000):
         chunk = ids[first:first + 5000]
         whole = set()
-        for pk, state, source, *row in Case.objects.filter(pk__in=chunk).values_list(
+        for pk, state, source, asked, corrected, closed in Case.objects.filter(pk__in=chunk).values_list(
                 "pk", "state", "source_system", "correction_requested_at", "corrected_at", "closed_at"):
+            # The end of a case counts here only as a refusal (不予受理).
+            row = (asked, corrected, closed if state in (State.REFUSED, State.VOIDED) else None)
             (everything if state == State.VOIDED or source else moments).extend(row)
             if state == State.VOIDED or source:
                 whole.add(pk)
